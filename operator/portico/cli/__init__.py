@@ -1,0 +1,40 @@
+"""`portico`: one command, one sub-command per job. Each sub-command lives in its own module
+exposing `add_arguments(parser)` and `run(args) -> int`, imported only when it is used."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+# name -> (module, one-line help). Modules are imported lazily: `portico status` never
+# imports the proxy or a cloud SDK.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "status": ("portico.cli.status", "print the status Portico would write for the given manifests"),
+    "translate": ("portico.cli.translate", "print the IR of every Gateway in the given manifests"),
+    "plan": ("portico.cli.plan", "print the cloud resources a provider would create (offline dry run)"),
+}
+
+
+def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="portico", description="Kubernetes Gateway API on any cloud.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    wanted = next((a for a in argv if not a.startswith("-")), None)
+    for name, (module, help_text) in COMMANDS.items():
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        if name == wanted:
+            importlib.import_module(module).add_arguments(command)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(args_list).parse_args(args_list)
+    module = importlib.import_module(COMMANDS[args.command][0])
+    result: int = module.run(args)
+    return result
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,326 @@
+"""The intermediate representation: one cloud-neutral, frozen document per Gateway.
+
+It is the only input providers and the proxy receive. Everything in it is already
+resolved: hostnames are intersected, rules are in the spec's precedence order,
+backends carry their endpoints, invalid references are marked so the data plane
+can answer 500 for their share. Round-trips through JSON and YAML unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+IR_VERSION = "portico.dev/ir/v1"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ObjectKey(_Frozen):
+    """namespace/name of a Kubernetes object."""
+
+    namespace: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+class RouteKind(StrEnum):
+    HTTP = "HTTPRoute"
+    GRPC = "GRPCRoute"
+
+
+class ListenerProtocol(StrEnum):
+    HTTP = "HTTP"
+    HTTPS = "HTTPS"
+
+
+class MatchType(StrEnum):
+    EXACT = "Exact"
+    PATH_PREFIX = "PathPrefix"
+    REGULAR_EXPRESSION = "RegularExpression"
+
+
+class PathMatch(_Frozen):
+    type: MatchType
+    value: str
+
+
+class HeaderMatch(_Frozen):
+    """Header names are lower-cased in the IR (they match case-insensitively)."""
+
+    type: MatchType
+    name: str
+    value: str
+
+
+class QueryParamMatch(_Frozen):
+    """Query parameter names match case-sensitively."""
+
+    type: MatchType
+    name: str
+    value: str
+
+
+class GRPCMethodMatch(_Frozen):
+    """Empty service or method means any."""
+
+    type: MatchType
+    service: str = ""
+    method: str = ""
+
+
+class Match(_Frozen):
+    path: PathMatch | None = None
+    method: str | None = None
+    headers: tuple[HeaderMatch, ...] = ()
+    query_params: tuple[QueryParamMatch, ...] = ()
+    grpc: GRPCMethodMatch | None = None
+
+
+class HeaderValue(_Frozen):
+    name: str
+    value: str
+
+
+class HeaderModifier(_Frozen):
+    """set/add keep the spec's case of the name; remove is lower-cased."""
+
+    set: tuple[HeaderValue, ...] = ()
+    add: tuple[HeaderValue, ...] = ()
+    remove: tuple[str, ...] = ()
+
+
+class PathModifierType(StrEnum):
+    REPLACE_FULL_PATH = "ReplaceFullPath"
+    REPLACE_PREFIX_MATCH = "ReplacePrefixMatch"
+
+
+class PathModifier(_Frozen):
+    """For ReplacePrefixMatch, `matched_prefix` is the rule's PathPrefix value."""
+
+    type: PathModifierType
+    value: str
+    matched_prefix: str | None = None
+
+
+class RequestHeaderModifierFilter(_Frozen):
+    type: Literal["RequestHeaderModifier"] = "RequestHeaderModifier"
+    modifier: HeaderModifier
+
+
+class ResponseHeaderModifierFilter(_Frozen):
+    type: Literal["ResponseHeaderModifier"] = "ResponseHeaderModifier"
+    modifier: HeaderModifier
+
+
+class RequestRedirectFilter(_Frozen):
+    type: Literal["RequestRedirect"] = "RequestRedirect"
+    scheme: str | None = None
+    hostname: str | None = None
+    port: int | None = None
+    path: PathModifier | None = None
+    status_code: int = 302
+
+
+class URLRewriteFilter(_Frozen):
+    type: Literal["URLRewrite"] = "URLRewrite"
+    hostname: str | None = None
+    path: PathModifier | None = None
+
+
+class RequestMirrorFilter(_Frozen):
+    """Mirror `numerator`/`denominator` of requests (percent p is p/100) to `backend`."""
+
+    type: Literal["RequestMirror"] = "RequestMirror"
+    backend: Backend
+    numerator: int = 100
+    denominator: int = 100
+
+
+Filter = Annotated[
+    RequestHeaderModifierFilter
+    | ResponseHeaderModifierFilter
+    | RequestRedirectFilter
+    | URLRewriteFilter
+    | RequestMirrorFilter,
+    Field(discriminator="type"),
+]
+
+
+class Endpoint(_Frozen):
+    address: str
+    port: int
+    zone: str | None = None
+    node_name: str | None = None
+
+
+class BackendProtocol(StrEnum):
+    HTTP = "http"
+    H2C = "h2c"
+    HTTPS = "https"
+
+
+class Backend(_Frozen):
+    """One weighted backendRef. `invalid_reason` set means: answer 500 for this share."""
+
+    kind: str = "Service"
+    group: str = ""
+    namespace: str
+    name: str
+    port: int | None = None
+    weight: int = 1
+    protocol: BackendProtocol = BackendProtocol.HTTP
+    target_port: int | None = None
+    node_port: int | None = None
+    endpoints: tuple[Endpoint, ...] = ()
+    filters: tuple[Filter, ...] = ()
+    invalid_reason: str | None = None
+    invalid_message: str | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.namespace}/{self.name}:{self.port}"
+
+
+class Timeouts(_Frozen):
+    """Milliseconds; 0 disables; None is the implementation's default."""
+
+    request_ms: int | None = None
+    backend_request_ms: int | None = None
+
+
+class Rule(_Frozen):
+    """One (route, rule, match) in precedence order within its listener."""
+
+    id: str
+    route_kind: RouteKind
+    route: ObjectKey
+    rule_index: int
+    match_index: int
+    rule_name: str | None = None
+    hostnames: tuple[str, ...] = ()
+    match: Match = Match()
+    filters: tuple[Filter, ...] = ()
+    backends: tuple[Backend, ...] = ()
+    timeouts: Timeouts = Timeouts()
+
+
+class Certificate(_Frozen):
+    """A kubernetes.io/tls Secret. `key_pem` is None in redacted IR (key mounted separately)."""
+
+    secret: ObjectKey
+    cert_pem: str
+    key_pem: str | None = None
+    hostnames: tuple[str, ...] = ()
+    sha256: str = ""
+
+
+class Listener(_Frozen):
+    name: str
+    port: int
+    protocol: ListenerProtocol
+    hostname: str | None = None
+    certificates: tuple[Certificate, ...] = ()
+    rules: tuple[Rule, ...] = ()
+
+
+class Address(_Frozen):
+    type: str = "IPAddress"
+    value: str = ""
+
+
+class Infrastructure(_Frozen):
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
+    parameters: dict[str, Any] = Field(default_factory=dict)
+
+
+class GatewayIR(_Frozen):
+    version: Literal["portico.dev/ir/v1"] = IR_VERSION
+    gateway: ObjectKey
+    uid: str = ""
+    generation: int = 0
+    gateway_class: str
+    controller_name: str
+    listeners: tuple[Listener, ...] = ()
+    addresses: tuple[Address, ...] = ()
+    infrastructure: Infrastructure = Infrastructure()
+
+    def validate_ir(self) -> list[str]:
+        """Structural problems a provider must never see; empty when the IR is sound."""
+        problems: list[str] = []
+        seen_names: set[str] = set()
+        for listener in self.listeners:
+            where = f"listeners[{listener.name}]"
+            if listener.name in seen_names:
+                problems.append(f"{where}: duplicate listener name")
+            seen_names.add(listener.name)
+            if not 1 <= listener.port <= 65535:
+                problems.append(f"{where}.port: {listener.port} is outside 1-65535")
+            if listener.protocol is ListenerProtocol.HTTPS and not listener.certificates:
+                problems.append(f"{where}.certificates: an HTTPS listener needs a certificate")
+            rule_ids: set[str] = set()
+            for rule in listener.rules:
+                if rule.id in rule_ids:
+                    problems.append(f"{where}.rules[{rule.id}]: duplicate rule id")
+                rule_ids.add(rule.id)
+                for backend in rule.backends:
+                    if backend.weight < 0:
+                        problems.append(f"{where}.rules[{rule.id}]: negative weight on {backend.id}")
+        return problems
+
+    def redacted(self) -> GatewayIR:
+        """The same IR without private keys (safe for a ConfigMap or a log)."""
+        listeners = tuple(
+            listener.model_copy(
+                update={"certificates": tuple(c.model_copy(update={"key_pem": None}) for c in listener.certificates)}
+            )
+            for listener in self.listeners
+        )
+        return self.model_copy(update={"listeners": listeners})
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_defaults=False)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> GatewayIR:
+        return cls.model_validate(data)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> GatewayIR:
+        return cls.model_validate_json(text)
+
+    @classmethod
+    def from_yaml(cls, text: str) -> GatewayIR:
+        return cls.model_validate(yaml.safe_load(text))
+
+
+class IRBundle(_Frozen):
+    """Several Gateways' IR in one document (the proxy's config file)."""
+
+    version: Literal["portico.dev/ir/v1"] = IR_VERSION
+    gateways: tuple[GatewayIR, ...] = ()
+
+    def to_json(self) -> str:
+        return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> IRBundle:
+        return cls.model_validate_json(text)
+
+
+RequestMirrorFilter.model_rebuild()

@@ -1,0 +1,1 @@
+"""Portico providers, one sub-package per cloud plus the in-cluster proxy."""
