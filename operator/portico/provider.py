@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Any, Protocol, runtime_checkable
 
-from portico.ir import GatewayIR, ObjectKey, Rule
+from portico.ir import GatewayIR, Listener, ObjectKey
 
 CONTROLLER_PREFIX = "portico.dev/"
 ENTRY_POINT_GROUP = "portico.providers"
@@ -27,20 +27,24 @@ def provider_name_for(controller_name: str) -> str | None:
     return name or None
 
 
-RuleCheck = Callable[[Rule], "str | None"]
+RulesCheck = Callable[[Sequence[Listener]], Mapping[str, str]]
 
 
 @dataclass(frozen=True)
 class Capabilities:
     """What a provider can express. Translation rejects (UnsupportedValue) what it cannot.
 
-    `features` are Gateway API SupportedFeature names. `check_rule` returns a message naming
-    the limit a rule exceeds, or None; it runs on every rule of the translated IR.
+    `features` are Gateway API SupportedFeature names (sorted into GatewayClass status).
+    `check_rules` sees every listener of a Gateway with its rules in precedence order and
+    returns {rule.id: message naming the limit} for the rules it cannot program (per-rule
+    limits such as condition counts, and aggregate ones such as rules per load balancer).
+    Translation drops exactly those route rules and reports them on their routes.
     """
 
     features: frozenset[str]
     route_kinds: frozenset[str] = frozenset({"HTTPRoute", "GRPCRoute"})
-    check_rule: RuleCheck | None = None
+    listener_protocols: frozenset[str] = frozenset({"HTTP", "HTTPS"})
+    check_rules: RulesCheck | None = None
 
 
 @dataclass(frozen=True)
@@ -85,7 +89,12 @@ class Provider(Protocol):
         ...
 
     def plan(self, ir: GatewayIR | None, observed: Any) -> Plan:
-        """Pure: steps that take `observed` to the state `ir` describes (None: delete all)."""
+        """Pure: steps that take `observed` to the state `ir` describes.
+
+        `ir` None means delete everything owned. `observed` None means nothing is known of
+        the cloud (the offline dry run of `portico plan`): plan every resource as a create,
+        with cloud lookups left as named placeholders.
+        """
         ...
 
     def apply(self, plan: Plan) -> ApplyResult: ...
