@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from benchmarks.translate import make_objects
+
 from portico.api import build_snapshot
 from portico.translate import translate
 
