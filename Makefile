@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 ARGS ?=
 
-.PHONY: test lint typecheck unit demo golden bench clean
+.PHONY: test lint typecheck unit demo golden bench clean generate
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,8 +14,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check operator providers tests benchmarks
-	$(BIN)/ruff format --check operator providers tests benchmarks
+	$(BIN)/ruff check operator providers tests benchmarks scripts
+	$(BIN)/ruff format --check operator providers tests benchmarks scripts
 	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
@@ -31,6 +31,9 @@ golden: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/portico demo $(ARGS)
+
+generate: $(STAMP)
+	$(BIN)/python scripts/generate.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/translate.py
