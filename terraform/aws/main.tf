@@ -1,0 +1,144 @@
+# The operator's IAM role for IRSA: only the chart's ServiceAccount in var.namespace, through the
+# cluster's OIDC provider, may assume it; it may only touch AWS resources tagged with var.cluster_id.
+
+locals {
+  # arn:aws:iam::ACCOUNT:oidc-provider/ISSUER -> ISSUER, the prefix of the token's condition keys.
+  oidc_issuer = element(split(":oidc-provider/", var.oidc_provider_arn), 1)
+  role_name   = coalesce(var.role_name, "portico-${var.cluster_id}")
+  cluster_tag = "portico.dev/cluster"
+
+  # What the providers create, in this account only; the tag conditions narrow it to this cluster's.
+  arn_prefix = "arn:${data.aws_partition.current.partition}"
+  account    = data.aws_caller_identity.current.account_id
+  resource_arns = concat(
+    var.enable_alb ? [
+      "${local.arn_prefix}:elasticloadbalancing:*:${local.account}:loadbalancer/app/*",
+      "${local.arn_prefix}:elasticloadbalancing:*:${local.account}:listener/app/*",
+      "${local.arn_prefix}:elasticloadbalancing:*:${local.account}:listener-rule/app/*",
+      "${local.arn_prefix}:elasticloadbalancing:*:${local.account}:targetgroup/*",
+      "${local.arn_prefix}:acm:*:${local.account}:certificate/*",
+    ] : [],
+    var.enable_lattice ? ["${local.arn_prefix}:vpc-lattice:*:${local.account}:*"] : [],
+  )
+
+  read_actions = distinct(concat(
+    var.enable_alb ? local.alb_read_actions : [],
+    var.enable_lattice ? local.lattice_read_actions : [],
+  ))
+  read_scoped_actions = distinct(concat(
+    var.enable_alb ? local.alb_read_scoped_actions : [],
+    var.enable_lattice ? local.lattice_read_scoped_actions : [],
+  ))
+  create_actions = distinct(concat(
+    var.enable_alb ? local.alb_create_actions : [],
+    var.enable_lattice ? local.lattice_create_actions : [],
+  ))
+  owned_actions = distinct(concat(
+    var.enable_alb ? local.alb_owned_actions : [],
+    var.enable_lattice ? local.lattice_owned_actions : [],
+  ))
+}
+
+data "aws_partition" "current" {}
+
+data "aws_caller_identity" "current" {}
+
+data "aws_iam_policy_document" "trust" {
+  statement {
+    sid     = "OperatorServiceAccount"
+    effect  = "Allow"
+    actions = ["sts:AssumeRoleWithWebIdentity"]
+
+    principals {
+      type        = "Federated"
+      identifiers = [var.oidc_provider_arn]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "${local.oidc_issuer}:sub"
+      values   = ["system:serviceaccount:${var.namespace}:${var.service_account}"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "${local.oidc_issuer}:aud"
+      values   = ["sts.amazonaws.com"]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "operator" {
+  # Describe/List/Get: these APIs take no resource ARN or tag condition, so they cannot be narrowed.
+  statement {
+    sid       = "Read"
+    effect    = "Allow"
+    actions   = local.read_actions
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "ReadInThisAccount"
+    effect    = "Allow"
+    actions   = local.read_scoped_actions
+    resources = local.resource_arns
+  }
+
+  # Creating: the request must tag the new resource as this cluster's.
+  statement {
+    sid       = "CreateTaggedForThisCluster"
+    effect    = "Allow"
+    actions   = local.create_actions
+    resources = local.resource_arns
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/${local.cluster_tag}"
+      values   = [var.cluster_id]
+    }
+  }
+
+  # Changing or deleting: only resources that carry this cluster's tag.
+  statement {
+    sid       = "ChangeOnlyThisClustersResources"
+    effect    = "Allow"
+    actions   = local.owned_actions
+    resources = local.resource_arns
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/${local.cluster_tag}"
+      values   = [var.cluster_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "operator" {
+  name                 = local.role_name
+  path                 = var.role_path
+  description          = "Portico operator (cluster ${var.cluster_id}), assumed by ${var.namespace}/${var.service_account} through IRSA"
+  assume_role_policy   = data.aws_iam_policy_document.trust.json
+  permissions_boundary = var.permissions_boundary_arn
+  max_session_duration = 3600
+  tags                 = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = var.enable_alb || var.enable_lattice
+      error_message = "Enable at least one provider (enable_alb or enable_lattice)."
+    }
+  }
+}
+
+resource "aws_iam_policy" "operator" {
+  name        = local.role_name
+  path        = var.role_path
+  description = "What the Portico providers call, limited to resources tagged portico.dev/cluster=${var.cluster_id}"
+  policy      = data.aws_iam_policy_document.operator.json
+  tags        = var.tags
+}
+
+resource "aws_iam_role_policy_attachment" "operator" {
+  role       = aws_iam_role.operator.name
+  policy_arn = aws_iam_policy.operator.arn
+}

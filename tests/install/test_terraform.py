@@ -1,0 +1,160 @@
+"""terraform/aws: the IRSA role grants exactly the providers' recorded actions, scoped to this cluster."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import hcl2
+import pytest
+import yaml
+
+from tests.install.chart import CHART, ROOT
+
+MODULE = ROOT / "terraform" / "aws"
+EXAMPLE = ROOT / "examples" / "aws-irsa"
+RECORDED = {
+    "alb": ROOT / "providers" / "portico_providers" / "aws_alb" / "iam-actions.txt",
+    "lattice": ROOT / "providers" / "portico_providers" / "aws_lattice" / "iam-actions.txt",
+}
+KINDS = ("read", "read_scoped", "create", "owned")
+READ_PREFIXES = ("Describe", "List", "Get")
+
+
+def unquote(value: Any) -> Any:
+    """python-hcl2 keeps string literals quoted: '"x"' -> 'x'."""
+    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
+        return value[1:-1]
+    if isinstance(value, list):
+        return [unquote(v) for v in value]
+    if isinstance(value, dict):
+        return {unquote(k): unquote(v) for k, v in value.items() if not k.startswith("__")}
+    return value
+
+
+def parse(directory: Path) -> dict[str, list[Any]]:
+    merged: dict[str, list[Any]] = {}
+    for path in sorted(directory.glob("*.tf")):
+        with path.open() as handle:
+            for key, blocks in hcl2.load(handle).items():
+                merged.setdefault(key, []).extend(unquote(blocks))
+    return merged
+
+
+def module_locals() -> dict[str, Any]:
+    return {k: v for block in parse(MODULE)["locals"] for k, v in block.items()}
+
+
+def named_blocks(kind: str, directory: Path = MODULE) -> dict[str, dict[str, Any]]:
+    return {name: body for block in parse(directory).get(kind, []) for name, body in block.items()}
+
+
+def policy_documents() -> dict[str, dict[str, Any]]:
+    """data "aws_iam_policy_document" NAME {...} blocks by NAME."""
+    return {
+        name: body for block in parse(MODULE)["data"] for name, body in block.get("aws_iam_policy_document", {}).items()
+    }
+
+
+def recorded(provider: str) -> set[str]:
+    lines = RECORDED[provider].read_text().splitlines()
+    return {line.strip() for line in lines if line.strip() and not line.startswith("#")}
+
+
+def granted(provider: str) -> dict[str, set[str]]:
+    found = module_locals()
+    return {kind: set(found[f"{provider}_{kind}_actions"]) for kind in KINDS}
+
+
+@pytest.mark.parametrize("provider", sorted(RECORDED))
+def test_policy_grants_exactly_the_recorded_actions(provider: str) -> None:
+    if not RECORDED[provider].exists():
+        pytest.skip(f"{RECORDED[provider].relative_to(ROOT)} is not recorded yet")
+    lists = granted(provider)
+    assert set().union(*lists.values()) == recorded(provider)
+
+
+@pytest.mark.parametrize("provider", sorted(RECORDED))
+def test_only_reads_are_unconditional(provider: str) -> None:
+    lists = granted(provider)
+    for kind in ("read", "read_scoped"):
+        for action in lists[kind]:
+            assert action.split(":")[1].startswith(READ_PREFIXES), f"{action} is not a read"
+    for action in lists["create"] | lists["owned"]:
+        assert not action.split(":")[1].startswith(READ_PREFIXES), f"{action} is a read"
+    assert not lists["read"] & lists["read_scoped"]
+
+
+def _statements() -> dict[str, dict[str, Any]]:
+    return {s["sid"]: s for s in policy_documents()["operator"]["statement"]}
+
+
+def test_writes_are_tag_scoped_to_the_cluster() -> None:
+    statements = _statements()
+    create = statements["CreateTaggedForThisCluster"]
+    owned = statements["ChangeOnlyThisClustersResources"]
+    assert create["actions"] == "${local.create_actions}"
+    assert owned["actions"] == "${local.owned_actions}"
+    for statement, key in ((create, "aws:RequestTag"), (owned, "aws:ResourceTag")):
+        (condition,) = statement["condition"]
+        assert condition["test"] == "StringEquals"
+        assert condition["variable"] == f"{key}/${{local.cluster_tag}}"
+        assert condition["values"] == ["${var.cluster_id}"]
+        assert statement["resources"] == "${local.resource_arns}"
+    assert module_locals()["cluster_tag"] == "portico.dev/cluster"
+    assert statements["Read"]["resources"] == ["*"]
+    assert statements["ReadInThisAccount"]["resources"] == "${local.resource_arns}"
+
+
+def test_trust_policy_is_bound_to_the_service_account() -> None:
+    (statement,) = policy_documents()["trust"]["statement"]
+    assert statement["actions"] == ["sts:AssumeRoleWithWebIdentity"]
+    assert statement["principals"][0] == {"type": "Federated", "identifiers": ["${var.oidc_provider_arn}"]}
+    conditions = {c["variable"]: c for c in statement["condition"]}
+    assert conditions["${local.oidc_issuer}:sub"]["values"] == [
+        "system:serviceaccount:${var.namespace}:${var.service_account}"
+    ]
+    assert conditions["${local.oidc_issuer}:aud"]["values"] == ["sts.amazonaws.com"]
+    assert all(c["test"] == "StringEquals" for c in conditions.values())
+
+
+def test_defaults_match_the_chart_installed_as_in_the_docs() -> None:
+    variables = named_blocks("variable")
+    values = yaml.safe_load((CHART / "values.yaml").read_text())
+    # `helm install portico ... --namespace portico-system` names the ServiceAccount `portico`.
+    assert variables["namespace"]["default"] == "portico-system"
+    assert variables["service_account"]["default"] == "portico"
+    assert values["serviceAccount"]["name"] == ""
+    outputs = named_blocks("output")
+    assert outputs["helm_values"]["value"]["serviceAccount"] == {"awsRoleArn": "${aws_iam_role.operator.arn}"}
+
+
+@pytest.mark.parametrize("directory", [MODULE, EXAMPLE], ids=["module", "example"])
+def test_every_variable_and_output_is_described(directory: Path) -> None:
+    for kind in ("variable", "output"):
+        for name, body in named_blocks(kind, directory).items():
+            assert str(body.get("description", "")).strip(), f"{directory.name}: {kind} {name} has no description"
+
+
+def test_example_uses_the_module_and_passes_its_outputs_to_helm() -> None:
+    modules = named_blocks("module", EXAMPLE)
+    assert modules["portico_irsa"]["source"] == "../../terraform/aws"
+    required = {name for name, body in named_blocks("variable").items() if "default" not in body}
+    assert required <= set(modules["portico_irsa"])
+    readme = (EXAMPLE / "README.md").read_text()
+    assert "terraform apply" in readme
+    assert "helm install" in readme
+
+
+@pytest.mark.skipif(shutil.which("terraform") is None, reason="no terraform binary on PATH")
+@pytest.mark.parametrize("directory", [MODULE, EXAMPLE], ids=["module", "example"])
+def test_terraform_fmt(directory: Path) -> None:
+    result = subprocess.run(
+        ["terraform", "fmt", "-check", "-diff", "-recursive", str(directory)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout
