@@ -47,8 +47,8 @@ class Metrics(Collector):
         for route, counts in sorted(self.latency.items()):
             cumulative = 0.0
             buckets: list[tuple[str, float]] = []
-            for bound, count in zip((*map(str, BUCKETS), "+Inf"), counts[:-1], strict=True):
-                cumulative += count
+            for bound, bucket in zip((*map(str, BUCKETS), "+Inf"), counts[:-1], strict=True):
+                cumulative += bucket
                 buckets.append((bound, cumulative))
             latency.add_metric([route], buckets, counts[-1])
         yield latency
