@@ -30,6 +30,7 @@ class _EchoProtocol(asyncio.Protocol):
         self.url = b""
         self.headers: list[tuple[str, str]] = []
         self.body = bytearray()
+        self.head_only = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)
@@ -67,6 +68,7 @@ class _EchoProtocol(asyncio.Protocol):
         }
         self.stats.requests += 1
         self.stats.seen.append(report)
+        self.head_only = method == "HEAD"
         asyncio.get_running_loop().call_soon(self._answer, url, report, keep_alive)
 
     def _answer(self, url: str, report: dict[str, object], keep_alive: bool) -> None:
@@ -100,7 +102,10 @@ class _EchoProtocol(asyncio.Protocol):
             body = b"x" * raw[1] if raw is not None else json.dumps(report).encode()
             length = b"content-length: %d\r\n" % len(body)
             kind = b"application/json" if raw is None else b"application/octet-stream"
-            transport.write(head + b"content-type: " + kind + b"\r\n" + length + b"\r\n" + body)
+            no_body = self.head_only or status in (204, 304)
+            if status in (204, 304):
+                length = b""
+            transport.write(head + b"content-type: " + kind + b"\r\n" + length + b"\r\n" + (b"" if no_body else body))
         if not keep_alive:
             transport.close()
 
