@@ -11,7 +11,9 @@ from portico_proxy.process import add_common_arguments, run_proxy
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", required=True, metavar="FILE", help="GatewayIR or IRBundle JSON; reloaded on change")
+    parser.add_argument(
+        "--config", required=True, metavar="FILE", help="GatewayIR or IRBundle JSON; reloaded on change"
+    )
     parser.add_argument(
         "--secrets-dir",
         default=None,

@@ -145,9 +145,9 @@ def _supervise(args: argparse.Namespace, paths: Sequence[str], load: Loader, wor
             pid, code = os.wait()
         except ChildProcessError:
             break
-        slot = children.pop(pid, None)
-        if slot is None:
+        if pid not in children:
             continue
+        slot = children.pop(pid)
         if not stopping:
             log.error("worker %d exited with status %d; starting another", pid, code)
             time.sleep(0.5)

@@ -57,7 +57,7 @@ async def test_pipelined_requests_are_answered_in_order(proxy, echo) -> None:  #
     payload = b"".join(b"GET /delay/%d HTTP/1.1\r\nHost: x\r\n\r\n" % ms for ms in (50, 0, 20))
     answer = await exchange_raw(port, payload + b"GET /last HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     assert answer.count(b"HTTP/1.1 200") == 4
-    paths = [p for p in (b"/delay/50", b"/delay/0", b"/delay/20", b"/last")]
+    paths = (b"/delay/50", b"/delay/0", b"/delay/20", b"/last")
     positions = [answer.index(b'"path": "' + p + b'"') for p in paths]
     assert positions == sorted(positions)
 
