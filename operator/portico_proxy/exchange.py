@@ -15,7 +15,7 @@ from portico_proxy.messages import (
     local_response,
 )
 from portico_proxy.mirror import start_mirrors
-from portico_proxy.rules import CompiledBackend, CompiledRule
+from portico_proxy.rules import CompiledBackend, CompiledRule, HeaderMap
 from portico_proxy.sink import OutgoingRequest, Responder, Upstream
 from portico_proxy.tables import PortTable
 from portico_proxy.upstream_h2 import h2_pool
@@ -86,9 +86,11 @@ class Exchange:
             self._no_route()
             return
         self.listener_port = listener.port
-        method, path, query, headers, grpc = head.method, head.path, head.query, head.headers, head.grpc
-        for rule in listener.candidates(head.host):
-            if rule.matches(method, path, query, headers, grpc):
+        method, path, query, grpc = head.method, head.path, head.query, head.grpc
+        headers = HeaderMap(head.headers)
+        for entry in listener.candidates(head.host):
+            rule = entry.find(method, path, query, headers, grpc)
+            if rule is not None:
                 break
         else:
             self._no_route()

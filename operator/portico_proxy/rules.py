@@ -104,11 +104,22 @@ def _compile_value(kind: MatchType, value: str) -> tuple[bytes, re.Pattern[bytes
     return raw, re.compile(raw) if kind is MatchType.REGULAR_EXPRESSION else None
 
 
-def _header_first(headers: Headers, name: bytes) -> bytes | None:
-    for key, value in headers:
-        if key == name:
-            return value
-    return None
+class HeaderMap:
+    """First value of each request header, built on the first header match of a request only."""
+
+    __slots__ = ("headers", "values")
+
+    def __init__(self, headers: Headers) -> None:
+        self.headers = headers
+        self.values: dict[bytes, bytes] | None = None
+
+    def get(self, name: bytes) -> bytes | None:
+        values = self.values
+        if values is None:
+            values = self.values = {}
+            for key, value in self.headers:
+                values.setdefault(key, value)
+        return values.get(name)
 
 
 class CompiledRule:
@@ -174,7 +185,7 @@ class CompiledRule:
     def _query(q: QueryParamMatch) -> tuple[str, str, re.Pattern[str] | None]:
         return q.name, q.value, re.compile(q.value) if q.type is MatchType.REGULAR_EXPRESSION else None
 
-    def matches(self, method: bytes, path: bytes, query: bytes, headers: Headers, grpc: bool) -> bool:
+    def matches(self, method: bytes, path: bytes, query: bytes, headers: HeaderMap, grpc: bool) -> bool:
         if self.grpc and not grpc:
             return False
         kind = self.path_kind
@@ -192,7 +203,7 @@ class CompiledRule:
         if self.method is not None and method != self.method:
             return False
         for name, value, regex in self.headers:
-            got = _header_first(headers, name)
+            got = headers.get(name)
             if got is None or (got != value if regex is None else regex.fullmatch(got) is None):
                 return False
         if self.query and not self._query_matches(query):
@@ -200,6 +211,9 @@ class CompiledRule:
         if self.grpc_service is not None or self.grpc_method is not None:
             return self._grpc_matches(path)
         return True
+
+    def find(self, method: bytes, path: bytes, query: bytes, headers: HeaderMap, grpc: bool) -> CompiledRule | None:
+        return self if self.matches(method, path, query, headers, grpc) else None
 
     def _query_matches(self, query: bytes) -> bool:
         params: dict[str, str] = {}

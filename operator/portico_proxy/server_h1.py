@@ -49,6 +49,7 @@ class H1Server(asyncio.Protocol):
         self.active_request_done = True
         self.keep_alive = True
         self.chunked = False
+        self.pending_head = b""
         self.head_only = False
         self.paused_by_exchange = False
         self.paused_by_queue = False
@@ -249,26 +250,39 @@ class H1Server(asyncio.Protocol):
         if not self.active_keep_alive:
             parts.append(b"connection: close\r\n")
         parts.append(b"\r\n")
-        transport.write(b"".join(parts))
         if end:
+            transport.write(b"".join(parts))
             self._response_done()
+        else:
+            # Held back so a small body leaves in the same write; flushed on the next loop turn anyway.
+            self.pending_head = b"".join(parts)
+            self.loop.call_soon(self._flush_head)
+
+    def _flush_head(self) -> None:
+        if self.pending_head and self.transport is not None:
+            self.transport.write(self.pending_head)
+        self.pending_head = b""
 
     def send_data(self, data: bytes) -> None:
         transport = self.transport
         if transport is None or self.head_only or not data:
             return
+        head, self.pending_head = self.pending_head, b""
+        # One write per call: uvloop's writelines would try a send per piece.
         if self.chunked:
-            transport.writelines((b"%x\r\n" % len(data), data, b"\r\n"))
+            transport.write(b"".join((head, b"%x\r\n" % len(data), data, b"\r\n")))
+        elif head:
+            transport.write(head + data)
         else:
             transport.write(data)
 
     def send_end(self, trailers: Headers | None) -> None:
-        if self.chunked and self.transport is not None:
-            if trailers:
-                lines = b"".join(n + b": " + v + b"\r\n" for n, v in trailers)
-                self.transport.write(b"0\r\n" + lines + b"\r\n")
-            else:
-                self.transport.write(b"0\r\n\r\n")
+        head, self.pending_head = self.pending_head, b""
+        if self.chunked:
+            lines = b"".join(n + b": " + v + b"\r\n" for n, v in trailers or ())
+            head += b"0\r\n" + lines + b"\r\n"
+        if head and self.transport is not None:
+            self.transport.write(head)
         self._response_done()
 
     def abort(self) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from portico.ir import Certificate, GatewayIR, Listener, ListenerProtocol
+from portico_proxy.dispatch import Entry, build_entries
 from portico_proxy.rules import CompiledRule
 
 HOST_CACHE_LIMIT = 4096
@@ -48,9 +49,9 @@ class ListenerTable:
         self._exact = {host: tuple(rules) for host, rules in exact.items()}
         self._wildcards = sorted(((s, tuple(r)) for s, r in wildcards.items()), key=lambda i: -len(i[0]))
         self._any = tuple(any_host)
-        self._cache: dict[bytes, tuple[CompiledRule, ...]] = {}
+        self._cache: dict[bytes, tuple[Entry, ...]] = {}
 
-    def candidates(self, host: bytes) -> tuple[CompiledRule, ...]:
+    def candidates(self, host: bytes) -> tuple[Entry, ...]:
         """Rules that may serve `host`, most specific hostname first, IR order within each group."""
         found = self._cache.get(host)
         if found is not None:
@@ -58,7 +59,7 @@ class ListenerTable:
         groups: list[tuple[CompiledRule, ...]] = [self._exact.get(host, ())]
         groups += [rules for suffix, rules in self._wildcards if host.endswith(suffix) and len(host) > len(suffix)]
         groups.append(self._any)
-        found = tuple(dict.fromkeys(rule for group in groups for rule in group))
+        found = build_entries(tuple(dict.fromkeys(rule for group in groups for rule in group)))
         if len(self._cache) >= HOST_CACHE_LIMIT:
             self._cache.clear()
         self._cache[host] = found

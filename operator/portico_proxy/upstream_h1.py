@@ -172,7 +172,7 @@ class UpstreamH1(asyncio.Protocol):
         if self.transport is None or self.closed or not data:
             return
         if self.chunked:
-            self.transport.writelines((b"%x\r\n" % len(data), data, b"\r\n"))
+            self.transport.write(b"".join((b"%x\r\n" % len(data), data, b"\r\n")))
         else:
             self.transport.write(data)
 
