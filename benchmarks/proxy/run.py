@@ -244,7 +244,8 @@ def main() -> int:
 def report(targets: list[Target], cases: list[tuple[str, str, int]]) -> None:
     print()
     print(
-        f"{'case':6} {'target':11} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'cpu us/req':>10} {'rss MiB':>8} {'x nginx':>8}"
+        f"{'case':6} {'target':11} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'cpu us/req':>10} {'rss MiB':>8} {'x nginx':>8}"
     )
     for case, _, _ in cases:
         nginx = next(t for t in targets if t.name == "nginx")
