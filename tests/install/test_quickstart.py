@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -103,3 +105,30 @@ def test_aws_manifests_are_accepted() -> None:
     assert _conditions(statuses[("Gateway", "demo", "web")])["Accepted"][:2] == ("True", "Accepted")
     (parent,) = statuses[("HTTPRoute", "demo", "echo")]["parents"]
     assert {t: s for t, (s, _, _) in _conditions(parent).items()} == {"Accepted": "True", "ResolvedRefs": "True"}
+
+
+def _normalised(command: list[str]) -> str:
+    return " ".join(command)
+
+
+def test_kind_script_runs_every_command_of_the_onprem_guide_in_order() -> None:
+    script = (ROOT / "tests" / "e2e" / "kind.sh").read_text().replace("\\\n", " ")
+    lines = [
+        " ".join(shlex.split(line.rstrip(" &")))
+        for line in script.splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    *steps, clean_up = shell_blocks(ONPREM)
+    position = 0
+    for block in steps:
+        for command in block.commands:
+            wanted = _normalised(command)
+            assert wanted in lines[position:], f"tests/e2e/kind.sh lacks (or reorders) `{wanted}`"
+            position = lines.index(wanted, position) + 1
+    for command in clean_up.commands:
+        assert _normalised(command) in lines, f"tests/e2e/kind.sh lacks `{_normalised(command)}`"
+
+
+def test_kind_script_is_valid_bash() -> None:
+    result = subprocess.run(["bash", "-n", str(ROOT / "tests" / "e2e" / "kind.sh")], capture_output=True, check=False)
+    assert result.returncode == 0, result.stderr
