@@ -10,103 +10,107 @@
 # An action in both create and owned is called both ways (e.g. a certificate imported, then re-imported).
 
 locals {
-  alb_read_actions = [
-    "acm:ListCertificates",
-    "ec2:DescribeSecurityGroups",
-    "ec2:DescribeSubnets",
-    "ec2:DescribeVpcs",
-    "elasticloadbalancing:DescribeListenerCertificates",
-    "elasticloadbalancing:DescribeListeners",
-    "elasticloadbalancing:DescribeLoadBalancers",
-    "elasticloadbalancing:DescribeRules",
-    "elasticloadbalancing:DescribeTags",
-    "elasticloadbalancing:DescribeTargetGroups",
-    "elasticloadbalancing:DescribeTargetHealth",
-  ]
+  alb_actions = {
+    read = [
+      "acm:ListCertificates",
+      "ec2:DescribeSecurityGroups",
+      "ec2:DescribeSubnets",
+      "ec2:DescribeVpcs",
+      "elasticloadbalancing:DescribeListenerCertificates",
+      "elasticloadbalancing:DescribeListeners",
+      "elasticloadbalancing:DescribeLoadBalancers",
+      "elasticloadbalancing:DescribeRules",
+      "elasticloadbalancing:DescribeTags",
+      "elasticloadbalancing:DescribeTargetGroups",
+      "elasticloadbalancing:DescribeTargetHealth",
+    ]
 
-  alb_read_scoped_actions = [
-    "acm:DescribeCertificate",
-    "acm:ListTagsForCertificate",
-  ]
+    read_scoped = [
+      "acm:DescribeCertificate",
+      "acm:ListTagsForCertificate",
+    ]
 
-  alb_create_actions = [
-    "acm:ImportCertificate",
-    "elasticloadbalancing:AddTags",
-    "elasticloadbalancing:CreateListener",
-    "elasticloadbalancing:CreateLoadBalancer",
-    "elasticloadbalancing:CreateRule",
-    "elasticloadbalancing:CreateTargetGroup",
-  ]
+    create = [
+      "acm:ImportCertificate",
+      "elasticloadbalancing:AddTags",
+      "elasticloadbalancing:CreateListener",
+      "elasticloadbalancing:CreateLoadBalancer",
+      "elasticloadbalancing:CreateRule",
+      "elasticloadbalancing:CreateTargetGroup",
+    ]
 
-  alb_owned_actions = [
-    "acm:AddTagsToCertificate",
-    "acm:DeleteCertificate",
-    "acm:ImportCertificate",
-    "acm:RemoveTagsFromCertificate",
-    "elasticloadbalancing:AddListenerCertificates",
-    "elasticloadbalancing:AddTags",
-    "elasticloadbalancing:DeleteListener",
-    "elasticloadbalancing:DeleteLoadBalancer",
-    "elasticloadbalancing:DeleteRule",
-    "elasticloadbalancing:DeleteTargetGroup",
-    "elasticloadbalancing:DeregisterTargets",
-    "elasticloadbalancing:ModifyListener",
-    "elasticloadbalancing:ModifyLoadBalancerAttributes",
-    "elasticloadbalancing:ModifyRule",
-    "elasticloadbalancing:ModifyTargetGroup",
-    "elasticloadbalancing:RegisterTargets",
-    "elasticloadbalancing:RemoveListenerCertificates",
-    "elasticloadbalancing:RemoveTags",
-    "elasticloadbalancing:SetIpAddressType",
-    "elasticloadbalancing:SetRulePriorities",
-    "elasticloadbalancing:SetSecurityGroups",
-    "elasticloadbalancing:SetSubnets",
-  ]
+    owned = [
+      "acm:AddTagsToCertificate",
+      "acm:DeleteCertificate",
+      "acm:ImportCertificate",
+      "acm:RemoveTagsFromCertificate",
+      "elasticloadbalancing:AddListenerCertificates",
+      "elasticloadbalancing:AddTags",
+      "elasticloadbalancing:DeleteListener",
+      "elasticloadbalancing:DeleteLoadBalancer",
+      "elasticloadbalancing:DeleteRule",
+      "elasticloadbalancing:DeleteTargetGroup",
+      "elasticloadbalancing:DeregisterTargets",
+      "elasticloadbalancing:ModifyListener",
+      "elasticloadbalancing:ModifyLoadBalancerAttributes",
+      "elasticloadbalancing:ModifyRule",
+      "elasticloadbalancing:ModifyTargetGroup",
+      "elasticloadbalancing:RegisterTargets",
+      "elasticloadbalancing:RemoveListenerCertificates",
+      "elasticloadbalancing:RemoveTags",
+      "elasticloadbalancing:SetIpAddressType",
+      "elasticloadbalancing:SetRulePriorities",
+      "elasticloadbalancing:SetSecurityGroups",
+      "elasticloadbalancing:SetSubnets",
+    ]
+  }
 
-  lattice_read_actions = [
-    "vpc-lattice:ListListeners",
-    "vpc-lattice:ListRules",
-    "vpc-lattice:ListServiceNetworkServiceAssociations",
-    "vpc-lattice:ListServiceNetworkVpcAssociations",
-    "vpc-lattice:ListServiceNetworks",
-    "vpc-lattice:ListServices",
-    "vpc-lattice:ListTagsForResource",
-    "vpc-lattice:ListTargetGroups",
-  ]
+  lattice_actions = {
+    read = [
+      "vpc-lattice:ListListeners",
+      "vpc-lattice:ListRules",
+      "vpc-lattice:ListServiceNetworkServiceAssociations",
+      "vpc-lattice:ListServiceNetworkVpcAssociations",
+      "vpc-lattice:ListServiceNetworks",
+      "vpc-lattice:ListServices",
+      "vpc-lattice:ListTagsForResource",
+      "vpc-lattice:ListTargetGroups",
+    ]
 
-  lattice_read_scoped_actions = [
-    "vpc-lattice:GetListener",
-    "vpc-lattice:GetService",
-    "vpc-lattice:GetServiceNetwork",
-    "vpc-lattice:GetTargetGroup",
-    "vpc-lattice:ListTargets",
-  ]
+    read_scoped = [
+      "vpc-lattice:GetListener",
+      "vpc-lattice:GetService",
+      "vpc-lattice:GetServiceNetwork",
+      "vpc-lattice:GetTargetGroup",
+      "vpc-lattice:ListTargets",
+    ]
 
-  lattice_create_actions = [
-    "vpc-lattice:CreateListener",
-    "vpc-lattice:CreateRule",
-    "vpc-lattice:CreateService",
-    "vpc-lattice:CreateServiceNetwork",
-    "vpc-lattice:CreateServiceNetworkServiceAssociation",
-    "vpc-lattice:CreateServiceNetworkVpcAssociation",
-    "vpc-lattice:CreateTargetGroup",
-    "vpc-lattice:TagResource",
-  ]
+    create = [
+      "vpc-lattice:CreateListener",
+      "vpc-lattice:CreateRule",
+      "vpc-lattice:CreateService",
+      "vpc-lattice:CreateServiceNetwork",
+      "vpc-lattice:CreateServiceNetworkServiceAssociation",
+      "vpc-lattice:CreateServiceNetworkVpcAssociation",
+      "vpc-lattice:CreateTargetGroup",
+      "vpc-lattice:TagResource",
+    ]
 
-  lattice_owned_actions = [
-    "vpc-lattice:DeleteListener",
-    "vpc-lattice:DeleteRule",
-    "vpc-lattice:DeleteService",
-    "vpc-lattice:DeleteServiceNetwork",
-    "vpc-lattice:DeleteServiceNetworkServiceAssociation",
-    "vpc-lattice:DeleteServiceNetworkVpcAssociation",
-    "vpc-lattice:DeleteTargetGroup",
-    "vpc-lattice:DeregisterTargets",
-    "vpc-lattice:RegisterTargets",
-    "vpc-lattice:TagResource",
-    "vpc-lattice:UntagResource",
-    "vpc-lattice:UpdateListener",
-    "vpc-lattice:UpdateRule",
-    "vpc-lattice:UpdateService",
-  ]
+    owned = [
+      "vpc-lattice:DeleteListener",
+      "vpc-lattice:DeleteRule",
+      "vpc-lattice:DeleteService",
+      "vpc-lattice:DeleteServiceNetwork",
+      "vpc-lattice:DeleteServiceNetworkServiceAssociation",
+      "vpc-lattice:DeleteServiceNetworkVpcAssociation",
+      "vpc-lattice:DeleteTargetGroup",
+      "vpc-lattice:DeregisterTargets",
+      "vpc-lattice:RegisterTargets",
+      "vpc-lattice:TagResource",
+      "vpc-lattice:UntagResource",
+      "vpc-lattice:UpdateListener",
+      "vpc-lattice:UpdateRule",
+      "vpc-lattice:UpdateService",
+    ]
+  }
 }

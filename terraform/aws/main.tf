@@ -21,22 +21,13 @@ locals {
     var.enable_lattice ? ["${local.arn_prefix}:vpc-lattice:*:${local.account}:*"] : [],
   )
 
-  read_actions = distinct(concat(
-    var.enable_alb ? local.alb_read_actions : [],
-    var.enable_lattice ? local.lattice_read_actions : [],
-  ))
-  read_scoped_actions = distinct(concat(
-    var.enable_alb ? local.alb_read_scoped_actions : [],
-    var.enable_lattice ? local.lattice_read_scoped_actions : [],
-  ))
-  create_actions = distinct(concat(
-    var.enable_alb ? local.alb_create_actions : [],
-    var.enable_lattice ? local.lattice_create_actions : [],
-  ))
-  owned_actions = distinct(concat(
-    var.enable_alb ? local.alb_owned_actions : [],
-    var.enable_lattice ? local.lattice_owned_actions : [],
-  ))
+  # Per kind (see actions.tf), the actions of the enabled providers.
+  actions = {
+    for kind in ["read", "read_scoped", "create", "owned"] : kind => distinct(concat(
+      var.enable_alb ? local.alb_actions[kind] : [],
+      var.enable_lattice ? local.lattice_actions[kind] : [],
+    ))
+  }
 }
 
 data "aws_partition" "current" {}
@@ -73,14 +64,14 @@ data "aws_iam_policy_document" "operator" {
   statement {
     sid       = "Read"
     effect    = "Allow"
-    actions   = local.read_actions
+    actions   = local.actions["read"]
     resources = ["*"]
   }
 
   statement {
     sid       = "ReadInThisAccount"
     effect    = "Allow"
-    actions   = local.read_scoped_actions
+    actions   = local.actions["read_scoped"]
     resources = local.resource_arns
   }
 
@@ -88,7 +79,7 @@ data "aws_iam_policy_document" "operator" {
   statement {
     sid       = "CreateTaggedForThisCluster"
     effect    = "Allow"
-    actions   = local.create_actions
+    actions   = local.actions["create"]
     resources = local.resource_arns
 
     condition {
@@ -102,7 +93,7 @@ data "aws_iam_policy_document" "operator" {
   statement {
     sid       = "ChangeOnlyThisClustersResources"
     effect    = "Allow"
-    actions   = local.owned_actions
+    actions   = local.actions["owned"]
     resources = local.resource_arns
 
     condition {

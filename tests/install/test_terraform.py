@@ -64,8 +64,9 @@ def recorded(provider: str) -> set[str]:
 
 
 def granted(provider: str) -> dict[str, set[str]]:
-    found = module_locals()
-    return {kind: set(found[f"{provider}_{kind}_actions"]) for kind in KINDS}
+    lists = module_locals()[f"{provider}_actions"]
+    assert set(lists) == set(KINDS)
+    return {kind: set(lists[kind]) for kind in KINDS}
 
 
 @pytest.mark.parametrize("provider", sorted(RECORDED))
@@ -95,8 +96,8 @@ def test_writes_are_tag_scoped_to_the_cluster() -> None:
     statements = _statements()
     create = statements["CreateTaggedForThisCluster"]
     owned = statements["ChangeOnlyThisClustersResources"]
-    assert create["actions"] == "${local.create_actions}"
-    assert owned["actions"] == "${local.owned_actions}"
+    assert create["actions"] == '${local.actions["create"]}'
+    assert owned["actions"] == '${local.actions["owned"]}'
     for statement, key in ((create, "aws:RequestTag"), (owned, "aws:ResourceTag")):
         (condition,) = statement["condition"]
         assert condition["test"] == "StringEquals"
@@ -104,7 +105,9 @@ def test_writes_are_tag_scoped_to_the_cluster() -> None:
         assert condition["values"] == ["${var.cluster_id}"]
         assert statement["resources"] == "${local.resource_arns}"
     assert module_locals()["cluster_tag"] == "portico.dev/cluster"
+    assert statements["Read"]["actions"] == '${local.actions["read"]}'
     assert statements["Read"]["resources"] == ["*"]
+    assert statements["ReadInThisAccount"]["actions"] == '${local.actions["read_scoped"]}'
     assert statements["ReadInThisAccount"]["resources"] == "${local.resource_arns}"
 
 
