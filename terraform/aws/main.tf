@@ -10,24 +10,14 @@ locals {
   # What the providers create, in this account only; the tag conditions narrow it to this cluster's.
   arn_prefix = "arn:${data.aws_partition.current.partition}"
   account    = data.aws_caller_identity.current.account_id
-  resource_arns = concat(
-    var.enable_alb ? [
-      "${local.arn_prefix}:elasticloadbalancing:*:${local.account}:loadbalancer/app/*",
-      "${local.arn_prefix}:elasticloadbalancing:*:${local.account}:listener/app/*",
-      "${local.arn_prefix}:elasticloadbalancing:*:${local.account}:listener-rule/app/*",
-      "${local.arn_prefix}:elasticloadbalancing:*:${local.account}:targetgroup/*",
-      "${local.arn_prefix}:acm:*:${local.account}:certificate/*",
-    ] : [],
-    var.enable_lattice ? ["${local.arn_prefix}:vpc-lattice:*:${local.account}:*"] : [],
-  )
-
-  # Per kind (see actions.tf), the actions of the enabled providers.
-  actions = {
-    for kind in ["read", "read_scoped", "create", "owned"] : kind => distinct(concat(
-      var.enable_alb ? local.alb_actions[kind] : [],
-      var.enable_lattice ? local.lattice_actions[kind] : [],
-    ))
-  }
+  resource_arns = [
+    "${local.arn_prefix}:elasticloadbalancing:*:${local.account}:loadbalancer/app/*",
+    "${local.arn_prefix}:elasticloadbalancing:*:${local.account}:listener/app/*",
+    "${local.arn_prefix}:elasticloadbalancing:*:${local.account}:listener-rule/app/*",
+    "${local.arn_prefix}:elasticloadbalancing:*:${local.account}:targetgroup/*",
+    "${local.arn_prefix}:acm:*:${local.account}:certificate/*",
+    "${local.arn_prefix}:vpc-lattice:*:${local.account}:*",
+  ]
 }
 
 data "aws_partition" "current" {}
@@ -59,51 +49,6 @@ data "aws_iam_policy_document" "trust" {
   }
 }
 
-data "aws_iam_policy_document" "operator" {
-  # Describe/List/Get: these APIs take no resource ARN or tag condition, so they cannot be narrowed.
-  statement {
-    sid       = "Read"
-    effect    = "Allow"
-    actions   = local.actions["read"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "ReadInThisAccount"
-    effect    = "Allow"
-    actions   = local.actions["read_scoped"]
-    resources = local.resource_arns
-  }
-
-  # Creating: the request must tag the new resource as this cluster's.
-  statement {
-    sid       = "CreateTaggedForThisCluster"
-    effect    = "Allow"
-    actions   = local.actions["create"]
-    resources = local.resource_arns
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:RequestTag/${local.cluster_tag}"
-      values   = [var.cluster_id]
-    }
-  }
-
-  # Changing or deleting: only resources that carry this cluster's tag.
-  statement {
-    sid       = "ChangeOnlyThisClustersResources"
-    effect    = "Allow"
-    actions   = local.actions["owned"]
-    resources = local.resource_arns
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:ResourceTag/${local.cluster_tag}"
-      values   = [var.cluster_id]
-    }
-  }
-}
-
 resource "aws_iam_role" "operator" {
   name                 = local.role_name
   path                 = var.role_path
@@ -112,13 +57,6 @@ resource "aws_iam_role" "operator" {
   permissions_boundary = var.permissions_boundary_arn
   max_session_duration = 3600
   tags                 = var.tags
-
-  lifecycle {
-    precondition {
-      condition     = var.enable_alb || var.enable_lattice
-      error_message = "Enable at least one provider (enable_alb or enable_lattice)."
-    }
-  }
 }
 
 resource "aws_iam_policy" "operator" {

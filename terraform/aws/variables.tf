@@ -30,18 +30,6 @@ variable "service_account" {
   default     = "portico"
 }
 
-variable "enable_alb" {
-  description = "Grant the actions of the aws-alb provider (Application Load Balancers)."
-  type        = bool
-  default     = true
-}
-
-variable "enable_lattice" {
-  description = "Grant the actions of the aws-lattice provider (VPC Lattice)."
-  type        = bool
-  default     = true
-}
-
 variable "role_name" {
   description = "Name of the IAM role; null means portico-<cluster_id>."
   type        = string
