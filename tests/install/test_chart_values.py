@@ -101,9 +101,9 @@ def _secret_verbs(objects: list[dict[str, Any]]) -> set[str]:
 
 
 def test_secrets_are_read_only_unless_cross_namespace_copies_are_enabled() -> None:
-    assert _secret_verbs(render()) == {"get", "list", "watch"}
+    assert _secret_verbs(render()) == {"list", "watch"}
     copies = {"providers": {"proxy": {"copyCertificatesAcrossNamespaces": True}}}
-    assert _secret_verbs(render(copies)) == {"get", "list", "watch", "create", "patch", "delete"}
+    assert _secret_verbs(render(copies)) == {"list", "watch", "create", "patch", "delete"}
 
 
 def test_proxy_rules_only_with_the_proxy_provider() -> None:
