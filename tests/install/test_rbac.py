@@ -1,0 +1,73 @@
+"""The chart's ClusterRole allows every request the operator made in the e2e tests, and nothing else but
+the few listed below with the reason the e2e tests cannot show them.
+
+The requests are recorded by the e2e `cluster` fixture (tests/kube_requests.py) into a per-session log;
+pytest runs tests/e2e before tests/install, so `make test` always checks them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.install.chart import CHART, only, render, values_of
+from tests.kube_requests import SESSION_LOG, ApiRequest
+
+GW = "gateway.networking.k8s.io"
+_GRPC = "GRPCRoute statuses take the same path as HTTPRoute ones; the e2e tests have no GRPCRoute"
+_PEERING = "kopf peering between replicas; the e2e operator runs standalone"
+_PROXY_CHANGE = "a proxy's Service and Deployment change with listener ports or proxy settings; e2e changes routes"
+_COPIES = "opt-in copies of cross-namespace TLS Secrets (providers.proxy.copyCertificatesAcrossNamespaces)"
+NEEDED_BEYOND_E2E: dict[ApiRequest, str] = {
+    ApiRequest("get", GW, "grpcroutes"): _GRPC,
+    ApiRequest("patch", GW, "grpcroutes/status"): _GRPC,
+    ApiRequest("list", "kopf.dev", "clusterkopfpeerings"): _PEERING,
+    ApiRequest("watch", "kopf.dev", "clusterkopfpeerings"): _PEERING,
+    ApiRequest("patch", "kopf.dev", "clusterkopfpeerings"): _PEERING,
+    ApiRequest("patch", "", "services"): _PROXY_CHANGE,
+    ApiRequest("patch", "apps", "deployments"): _PROXY_CHANGE,
+    ApiRequest("list", "", "nodes"): "NodePort Services get the nodes' addresses; the e2e Gateways use LoadBalancer",
+    ApiRequest("create", "", "secrets"): _COPIES,
+    ApiRequest("patch", "", "secrets"): _COPIES,
+    ApiRequest("delete", "", "secrets"): _COPIES,
+}
+
+
+def granted(role: dict[str, Any]) -> set[ApiRequest]:
+    return {
+        ApiRequest(verb, group, resource)
+        for rule in role["rules"]
+        for group in rule["apiGroups"]
+        for resource in rule["resources"]
+        for verb in rule["verbs"]
+    }
+
+
+def _recorded() -> set[ApiRequest]:
+    if not SESSION_LOG:
+        pytest.skip("no e2e test ran in this session: run tests/e2e and tests/install together (make test does)")
+    return set(SESSION_LOG)
+
+
+def test_granted_expands_rules() -> None:
+    role = {"rules": [{"apiGroups": [""], "resources": ["a", "b"], "verbs": ["get", "list"]}]}
+    assert granted(role) == {ApiRequest(v, "", r) for v in ("get", "list") for r in ("a", "b")}
+
+
+def test_default_role_allows_every_request_the_operator_made() -> None:
+    recorded = _recorded()
+    denied = recorded - granted(only(render(), "ClusterRole"))
+    assert not denied, "the ClusterRole denies: " + ", ".join(map(str, sorted(denied)))
+
+
+def test_role_grants_nothing_beyond_what_is_needed() -> None:
+    recorded = _recorded()
+    everything = only(render(values_of(CHART / "ci" / "everything-values.yaml")), "ClusterRole")
+    extra = granted(everything) - recorded - set(NEEDED_BEYOND_E2E)
+    assert not extra, "the ClusterRole grants what the operator never asked for: " + ", ".join(map(str, sorted(extra)))
+
+
+def test_needed_list_only_holds_what_the_e2e_tests_do_not_show() -> None:
+    shown = set(NEEDED_BEYOND_E2E) & _recorded()
+    assert not shown, "now recorded by the e2e tests, drop from NEEDED_BEYOND_E2E: " + ", ".join(map(str, shown))
