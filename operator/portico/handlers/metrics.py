@@ -11,20 +11,28 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.reconciles = Counter(
-            "portico_reconciles", "Gateway reconciles by provider and outcome.", ["provider", "outcome"],
+            "portico_reconciles",
+            "Gateway reconciles by provider and outcome.",
+            ["provider", "outcome"],
             registry=self.registry,
         )
         self.reconcile_seconds = Histogram(
-            "portico_reconcile_duration_seconds", "Time from snapshot to applied plan.", ["provider"],
+            "portico_reconcile_duration_seconds",
+            "Time from snapshot to applied plan.",
+            ["provider"],
             registry=self.registry,
         )
         self.errors = Counter(
-            "portico_reconcile_errors", "Reconciles that failed in the provider.", ["provider"],
+            "portico_reconcile_errors",
+            "Reconciles that failed in the provider.",
+            ["provider"],
             registry=self.registry,
         )
         self.cloud_calls = Counter(
-            "portico_cloud_api_calls", "Provider calls (observe/apply/delete) and the mutations they made.",
-            ["provider", "call"], registry=self.registry,
+            "portico_cloud_api_calls",
+            "Provider calls (observe/apply/delete) and the mutations they made.",
+            ["provider", "call"],
+            registry=self.registry,
         )
         self.status_writes = Counter(
             "portico_status_writes", "Status patches written, by kind.", ["kind"], registry=self.registry

@@ -35,9 +35,7 @@ def carry_conditions(old: Sequence[Mapping[str, Any]] | None, new: Sequence[Mapp
     for condition in new:
         merged = dict(condition)
         before = previous.get(condition.get("type"))
-        if before is not None and before.get("status") == condition.get("status") and before.get(
-            "lastTransitionTime"
-        ):
+        if before is not None and before.get("status") == condition.get("status") and before.get("lastTransitionTime"):
             merged["lastTransitionTime"] = before["lastTransitionTime"]
         out.append(merged)
     return out
@@ -70,13 +68,14 @@ def merge_route_status(
     existing: Mapping[str, Any] | None,
     desired: Mapping[str, Any],
     *,
-    controller_name: str,
+    controller_prefix: str,
     route_namespace: str,
     spec_parent_refs: Sequence[Mapping[str, Any]],
 ) -> dict[str, Any]:
     """Routes: replace our entries for the parents in `desired`, keep everyone else's.
 
-    Entries of other controllers stay untouched. Our entries for parents not in `desired`
+    Ours are the entries whose controllerName starts with `controller_prefix` (every Portico
+    provider's controller). Entries of other controllers stay untouched. Our entries for parents not in `desired`
     stay while the route still references that parent (another Gateway's worker owns
     them) and go once the route no longer does.
     """
@@ -89,7 +88,7 @@ def merge_route_status(
         if not isinstance(entry, Mapping):
             continue
         key = parent_key(entry.get("parentRef") or {}, route_namespace)
-        if entry.get("controllerName") != controller_name:
+        if not str(entry.get("controllerName", "")).startswith(controller_prefix):
             parents.append(dict(entry))
         elif key in wanted and key not in placed:
             parents.append(_carry_entry(entry, wanted[key]))

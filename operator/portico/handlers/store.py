@@ -41,11 +41,13 @@ def route_gateways(route: Mapping[str, Any]) -> set[NsName]:
     refs = _list(_as_dict(route.get("spec")).get("parentRefs"))
     refs += [_as_dict(p).get("parentRef") for p in _list(_as_dict(route.get("status")).get("parents"))]
     out: set[NsName] = set()
-    for ref in refs:
-        ref = _as_dict(ref)
-        if (ref.get("group") or GATEWAY_GROUP) == GATEWAY_GROUP and (ref.get("kind") or "Gateway") == "Gateway":
-            if ref.get("name"):
-                out.add((str(ref.get("namespace") or namespace), str(ref["name"])))
+    for item in refs:
+        ref = _as_dict(item)
+        is_gateway = (ref.get("group") or GATEWAY_GROUP) == GATEWAY_GROUP and (
+            ref.get("kind") or "Gateway"
+        ) == "Gateway"
+        if is_gateway and ref.get("name"):
+            out.add((str(ref.get("namespace") or namespace), str(ref["name"])))
     return out
 
 
@@ -61,8 +63,8 @@ def route_backends(route: Mapping[str, Any]) -> set[NsName]:
             filters += _list(_as_dict(backend).get("filters"))
         refs += [_as_dict(f).get("requestMirror", {}).get("backendRef") for f in filters if isinstance(f, Mapping)]
     out: set[NsName] = set()
-    for ref in refs:
-        ref = _as_dict(ref)
+    for item in refs:
+        ref = _as_dict(item)
         if (ref.get("kind") or "Service") == "Service" and not ref.get("group") and ref.get("name"):
             out.add((str(ref.get("namespace") or namespace), str(ref["name"])))
     return out
@@ -72,8 +74,8 @@ def gateway_secrets(gateway: Mapping[str, Any]) -> set[NsName]:
     namespace = str(_as_dict(gateway.get("metadata")).get("namespace") or "default")
     out: set[NsName] = set()
     for listener in _list(_as_dict(gateway.get("spec")).get("listeners")):
-        for ref in _list(_as_dict(_as_dict(listener).get("tls")).get("certificateRefs")):
-            ref = _as_dict(ref)
+        for item in _list(_as_dict(_as_dict(listener).get("tls")).get("certificateRefs")):
+            ref = _as_dict(item)
             if ref.get("name"):
                 out.add((str(ref.get("namespace") or namespace), str(ref["name"])))
     return out

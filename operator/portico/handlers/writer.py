@@ -31,7 +31,7 @@ class WriterStats:
 
 
 def merged_status(
-    kind: str, obj: Mapping[str, Any], parts: Sequence[Mapping[str, Any]], controller_name: str
+    kind: str, obj: Mapping[str, Any], parts: Sequence[Mapping[str, Any]], controller_prefix: str
 ) -> dict[str, Any]:
     """The status `obj` should have once every pending part is applied to what it has now."""
     status: dict[str, Any] = dict(obj.get("status") or {})
@@ -41,7 +41,7 @@ def merged_status(
             status = merge_route_status(
                 status,
                 part,
-                controller_name=controller_name,
+                controller_prefix=controller_prefix,
                 route_namespace=str(meta.get("namespace") or "default"),
                 spec_parent_refs=(obj.get("spec") or {}).get("parentRefs") or (),
             )
@@ -56,12 +56,16 @@ def _is_conflict(error: BaseException) -> bool:
 
 class StatusWriter:
     def __init__(
-        self, client: KubeClient, store: Store, controller_name: str, batch: int = 16,
+        self,
+        client: KubeClient,
+        store: Store,
+        controller_prefix: str,
+        batch: int = 16,
         on_write: Callable[[str], None] | None = None,
     ) -> None:
         self._client = client
         self._store = store
-        self._controller = controller_name
+        self._controller = controller_prefix
         self._batch = batch
         self._on_write = on_write
         self._pending: dict[ObjKey, dict[str, Mapping[str, Any]]] = {}

@@ -117,7 +117,11 @@ class KubeClient:
             self._session = None
 
     async def request(
-        self, method: str, path: str, body: Any = None, content_type: str = "application/json",
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        content_type: str = "application/json",
         params: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
         self.calls += 1
@@ -161,7 +165,11 @@ class KubeClient:
         return await self.request("POST", resource.path(namespace), dict(obj))
 
     async def patch(
-        self, resource: ResourceType, namespace: str | None, name: str, patch: Mapping[str, Any],
+        self,
+        resource: ResourceType,
+        namespace: str | None,
+        name: str,
+        patch: Mapping[str, Any],
         subresource: str | None = None,
     ) -> dict[str, Any]:
         """A JSON merge patch; put metadata.resourceVersion in it to make it conditional."""
