@@ -54,9 +54,6 @@ def build_registry(operator: Operator) -> kopf.OperatorRegistry:
 
     @kopf.on.startup(registry=registry)
     async def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
-        settings.peering.standalone = config.standalone
-        settings.peering.name = config.peering_name
-        settings.peering.clusterwide = True
         settings.watching.server_timeout = config.watch_timeout_seconds
         settings.posting.enabled = False  # Portico posts its own events; kopf's would be noise
         await operator.start()

@@ -66,7 +66,11 @@ class Operator:
 
     def _provider_context(self, name: str) -> ProviderContext:
         assert self._loop is not None, "providers are loaded by reconciles, after start()"
-        options = {**self.config.provider_options.get(name, {}), "kube": BlockingKube(self.client, self._loop)}
+        options = {
+            **self.config.provider_options.get(name, {}),
+            "kube": BlockingKube(self.client, self._loop),
+            "loop": self._loop,
+        }
         return ProviderContext(cluster_id=self.config.cluster_id, options=options)
 
     async def start(self) -> None:
@@ -111,7 +115,8 @@ class Operator:
             registry=self.registry(),
             clusterwide=True,
             standalone=self.config.standalone,
-            peering_name=self.config.peering_name,
+            # A peering name makes peering mandatory in kopf: only pass it when not standalone.
+            peering_name=None if self.config.standalone else self.config.peering_name,
             liveness_endpoint=self.config.liveness_endpoint,
             stop_flag=stop_flag,
             ready_flag=ready_flag,
