@@ -92,7 +92,7 @@ def field_errors(error: ValidationError, prefix: str = "") -> list[FieldError]:
         loc = [part for part in item["loc"] if not (isinstance(part, str) and part.startswith("literal["))]
         enum_value = item["type"] in {"literal_error", "enum", "union_tag_invalid"}
         value = item.get("input")
-        message = item["msg"]
+        message = item["msg"].removeprefix("Value error, ")
         if enum_value or item["type"].startswith("string_pattern"):
             message = f"{message} (got {value!r})"
         out.append(FieldError(_format_loc(prefix, loc), message, enum_value))

@@ -315,7 +315,9 @@ class GRPCMethodMatchSpec(Model):
         if not self.service and not self.method:
             raise ValueError("one or both of service or method must be specified")
         if self.type == "Exact":
-            if self.service and not re.match(r"^(?i)\.?[a-z_][a-z_0-9]*(\.[a-z_][a-z_0-9]*)*$", self.service):
+            if self.service and not re.match(
+                r"^\.?[a-z_][a-z_0-9]*(\.[a-z_][a-z_0-9]*)*$", self.service, re.IGNORECASE
+            ):
                 raise ValueError(f"service must be a fully qualified gRPC service name (got {self.service!r})")
             if self.method and not re.match(r"^[A-Za-z_][A-Za-z_0-9]*$", self.method):
                 raise ValueError(f"method must be a gRPC method name (got {self.method!r})")

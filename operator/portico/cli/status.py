@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from typing import Any
 
 from portico.api.base import GATEWAY_GROUP
-from portico.cli.common import add_input_arguments, emit, read_inputs, translate_files
+from portico.cli.common import add_input_arguments, emit, load_and_translate
+from portico.manifests import Manifest
+from portico.translate import TranslateResult
 
 KINDS = ("GatewayClass", "Gateway", "HTTPRoute", "GRPCRoute")
 
@@ -16,10 +19,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    manifests = read_inputs(args.paths)
-    if manifests is None:
+    loaded = load_and_translate(args.paths)
+    if loaded is None:
         return 2
-    _, result = translate_files(manifests)
+    emit(status_list(*loaded), args.output)
+    return 0
+
+
+def status_list(manifests: Sequence[Manifest], result: TranslateResult) -> dict[str, Any]:
+    """A Kubernetes List of every object Portico is responsible for, in input order, with its status."""
     items: list[dict[str, Any]] = []
     for manifest in manifests:
         obj = manifest.obj
@@ -34,5 +42,4 @@ def run(args: argparse.Namespace) -> int:
         if kind != "GatewayClass":
             meta["namespace"] = namespace
         items.append({**obj, "metadata": meta, "status": status})
-    emit({"apiVersion": "v1", "kind": "List", "items": items}, args.output)
-    return 0
+    return {"apiVersion": "v1", "kind": "List", "items": items}
