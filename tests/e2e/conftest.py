@@ -50,9 +50,7 @@ class Cluster:
         with contextlib.suppress(ApiError):
             await self.client.delete(resource_for(kind), namespace or None, name)
 
-    async def wait_for(
-        self, what: str, check: Callable[[], Awaitable[Any]], timeout: float = 20.0
-    ) -> Any:
+    async def wait_for(self, what: str, check: Callable[[], Awaitable[Any]], timeout: float = 20.0) -> Any:
         """Poll `check` until it returns something truthy; fail naming `what` otherwise."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout

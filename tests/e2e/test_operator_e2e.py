@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import Cluster, RunningOperator
-
 from portico.handlers.reconcile import FINALIZER
+from tests.e2e.conftest import Cluster, RunningOperator
 
 
 def condition(obj: dict[str, Any] | None, type_: str, where: str = "") -> dict[str, Any] | None:
@@ -45,9 +44,7 @@ async def test_statuses_objects_and_finalizer(cluster: Cluster, operator: Runnin
     gw_class = await cluster.get("GatewayClass", "", "portico")
     assert condition(gw_class, "Accepted")["status"] == "True"  # type: ignore[index]
 
-    route = await cluster.wait_for(
-        "route status", lambda: cluster.get("HTTPRoute", "shop", "shop"), timeout=5
-    )
+    route = await cluster.wait_for("route status", lambda: cluster.get("HTTPRoute", "shop", "shop"), timeout=5)
     route = await cluster.wait_for(
         "route accepted",
         lambda: _route_with(cluster, "shop", "shop", lambda r: parent_condition(r, "web", "Accepted") == "True"),
@@ -62,7 +59,9 @@ async def test_statuses_objects_and_finalizer(cluster: Cluster, operator: Runnin
     assert '"/api"' in config["data"]["ir.json"]
     assert config["metadata"]["ownerReferences"][0]["uid"] == gateway["metadata"]["uid"]
     assert deployment["spec"]["template"]["spec"]["containers"][0]["args"][:3] == [
-        "proxy", "--config", "/etc/portico/ir.json"
+        "proxy",
+        "--config",
+        "/etc/portico/ir.json",
     ]
     assert [p["port"] for p in service["spec"]["ports"]] == [80]
     assert service["spec"]["type"] == "LoadBalancer"
@@ -84,8 +83,12 @@ async def test_a_burst_of_route_edits_changes_the_config_once(cluster: Cluster, 
     before = len(cluster.writes("configmaps"))
 
     for index in range(20):
-        rules = [{"matches": [{"path": {"type": "PathPrefix", "value": f"/v{index}"}}],
-                  "backendRefs": [{"name": "api", "port": 9090}]}]
+        rules = [
+            {
+                "matches": [{"path": {"type": "PathPrefix", "value": f"/v{index}"}}],
+                "backendRefs": [{"name": "api", "port": 9090}],
+            }
+        ]
         await cluster.patch("HTTPRoute", "shop", "shop", {"spec": {"rules": rules}})
 
     async def has_last_edit() -> bool:

@@ -31,7 +31,6 @@ from kmock._internal.rendering import Request
 
 from portico.kube.resources import RESOURCES
 
-
 _parse_path = parsing.parse_path
 
 
