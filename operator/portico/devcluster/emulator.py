@@ -16,6 +16,7 @@ IP from 192.0.2.0/24 (TEST-NET-1). Garbage collection by ownerReferences is not 
 from __future__ import annotations
 
 import copy
+from collections import Counter
 import itertools
 import uuid
 from collections.abc import Mapping
@@ -63,7 +64,11 @@ def merged(base: Any, patch: Any) -> Any:
 @attrs.define(kw_only=True)
 class ClusterEmulator(KubernetesEmulator):
     controllers: bool = True
+    # kmock matches each request against its whole request history (quadratic over a long run):
+    # demos and benchmarks keep only the most recent requests; tests keep all for assertions.
+    history_limit: int | None = None
     conflicts: int = attrs.field(default=0, init=False)
+    writes: Counter[tuple[str, str, str]] = attrs.field(factory=Counter, init=False)
     _versions: Any = attrs.field(factory=lambda: itertools.count(1), init=False)
     _addresses: Any = attrs.field(factory=lambda: itertools.count(10), init=False)
     _ports: Any = attrs.field(factory=lambda: itertools.count(30000), init=False)
@@ -81,7 +86,11 @@ class ClusterEmulator(KubernetesEmulator):
         return raw
 
     async def _handle(self, request: Request) -> aiohttp.web.StreamResponse:
+        if self.history_limit is not None and len(self._requests) > 2 * self.history_limit:
+            del self._requests[: -self.history_limit]
         action = request.action
+        if request.resource is not None and request.method in ("POST", "PATCH", "DELETE"):
+            self.writes[(str(request.resource.plural), request.subresource or "", str(request.method))] += 1
         if request.resource is None or action not in (kmock.action.CREATE, kmock.action.UPDATE):
             return await super()._handle(request)
         try:
