@@ -16,9 +16,9 @@ IP from 192.0.2.0/24 (TEST-NET-1). Garbage collection by ownerReferences is not 
 from __future__ import annotations
 
 import copy
-from collections import Counter
 import itertools
 import uuid
+from collections import Counter
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
