@@ -29,24 +29,60 @@ GROUP = "gateway.networking.k8s.io/v1"
 
 def objects(gateways: int, routes: int) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = [
-        {"apiVersion": GROUP, "kind": "GatewayClass", "metadata": {"name": "portico"},
-         "spec": {"controllerName": "portico.dev/proxy"}},
+        {
+            "apiVersion": GROUP,
+            "kind": "GatewayClass",
+            "metadata": {"name": "portico"},
+            "spec": {"controllerName": "portico.dev/proxy"},
+        },
     ]
     for g in range(gateways):
         ns = f"team-{g}"
-        out.append({"apiVersion": GROUP, "kind": "Gateway", "metadata": {"name": "gw", "namespace": ns},
-                    "spec": {"gatewayClassName": "portico",
-                             "listeners": [{"name": "http", "port": 80, "protocol": "HTTP"}]}})
-        out.append({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "app", "namespace": ns},
-                    "spec": {"ports": [{"port": 8080}]}})
-        out.append({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
-                    "metadata": {"name": "app-1", "namespace": ns, "labels": {"kubernetes.io/service-name": "app"}},
-                    "ports": [{"port": 8080}], "endpoints": [{"addresses": [f"10.{g // 250}.{g % 250}.1"]}]})
+        out.append(
+            {
+                "apiVersion": GROUP,
+                "kind": "Gateway",
+                "metadata": {"name": "gw", "namespace": ns},
+                "spec": {
+                    "gatewayClassName": "portico",
+                    "listeners": [{"name": "http", "port": 80, "protocol": "HTTP"}],
+                },
+            }
+        )
+        out.append(
+            {
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": {"name": "app", "namespace": ns},
+                "spec": {"ports": [{"port": 8080}]},
+            }
+        )
+        out.append(
+            {
+                "apiVersion": "discovery.k8s.io/v1",
+                "kind": "EndpointSlice",
+                "metadata": {"name": "app-1", "namespace": ns, "labels": {"kubernetes.io/service-name": "app"}},
+                "ports": [{"port": 8080}],
+                "endpoints": [{"addresses": [f"10.{g // 250}.{g % 250}.1"]}],
+            }
+        )
         for r in range(routes):
-            out.append({"apiVersion": GROUP, "kind": "HTTPRoute", "metadata": {"name": f"r{r}", "namespace": ns},
-                        "spec": {"parentRefs": [{"name": "gw"}],
-                                 "rules": [{"matches": [{"path": {"type": "PathPrefix", "value": f"/r{r}"}}],
-                                            "backendRefs": [{"name": "app", "port": 8080}]}]}})
+            out.append(
+                {
+                    "apiVersion": GROUP,
+                    "kind": "HTTPRoute",
+                    "metadata": {"name": f"r{r}", "namespace": ns},
+                    "spec": {
+                        "parentRefs": [{"name": "gw"}],
+                        "rules": [
+                            {
+                                "matches": [{"path": {"type": "PathPrefix", "value": f"/r{r}"}}],
+                                "backendRefs": [{"name": "app", "port": 8080}],
+                            }
+                        ],
+                    },
+                }
+            )
     return out
 
 
@@ -70,8 +106,19 @@ async def measure(gateways: int, routes: int, timeout: float) -> dict[str, Any]:
         declare_resources(emulator)
         url = str(server.url).rstrip("/")
         operator = subprocess.Popen(
-            [sys.executable, "-c", "from portico.cli import main; raise SystemExit(main())", "run", "--server", url, "--standalone", "--liveness", "",
-             "--log-level", "WARNING"],
+            [
+                sys.executable,
+                "-c",
+                "from portico.cli import main; raise SystemExit(main())",
+                "run",
+                "--server",
+                url,
+                "--standalone",
+                "--liveness",
+                "",
+                "--log-level",
+                "WARNING",
+            ],
         )
         try:
             async with KubeClient(Connection(server=url)) as client:
@@ -91,16 +138,25 @@ async def measure(gateways: int, routes: int, timeout: float) -> dict[str, Any]:
                     done = await programmed(client)
                 elapsed = time.monotonic() - started
                 await asyncio.sleep(3.0)  # let trailing status writes land before counting
-                writes = {plural: n for (plural, sub, method), n in emulator.writes.items()
-                          if sub == "status" and method == "PATCH"}
+                writes = {
+                    plural: n
+                    for (plural, sub, method), n in emulator.writes.items()
+                    if sub == "status" and method == "PATCH"
+                }
                 rss = peak_rss_mib(operator.pid)
         finally:
             operator.terminate()
             operator.wait(30)
     return {
-        "gateways": gateways, "routes": gateways * routes, "programmed": done, "create_s": created,
-        "all_programmed_s": elapsed, "peak_rss_mib": rss, "status_writes": dict(writes),
-        "objects_with_status": 1 + gateways + gateways * routes, "conflicts": emulator.conflicts,
+        "gateways": gateways,
+        "routes": gateways * routes,
+        "programmed": done,
+        "create_s": created,
+        "all_programmed_s": elapsed,
+        "peak_rss_mib": rss,
+        "status_writes": dict(writes),
+        "objects_with_status": 1 + gateways + gateways * routes,
+        "conflicts": emulator.conflicts,
     }
 
 
