@@ -6,14 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_demo_once_passes_its_checks() -> None:
-    # The in-process proxy comes from the proxy data-plane work; without it the demo cannot run.
-    pytest.importorskip("portico_proxy.runtime")
     done = subprocess.run(
         [sys.executable, "-c", "from portico.cli import main; raise SystemExit(main())", "demo", "--once"],
         cwd=ROOT,
