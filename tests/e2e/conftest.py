@@ -16,6 +16,7 @@ from portico.handlers.reconcile import Timing
 from portico.kube import ApiError, KubeClient, resource_for
 from portico.kube.client import Connection
 from portico.manifests import load_manifests
+from tests.kube_requests import SESSION_LOG, TEST_CLIENT_TOKEN, from_operator
 
 MANIFESTS = Path(__file__).parent / "manifests"
 
@@ -30,8 +31,9 @@ class Cluster:
 
     def __init__(self, emulator: ClusterEmulator) -> None:
         self.emulator = emulator
+        # The operator's connection; the test's own client is told apart by its token (see kube_requests).
         self.connection = Connection(server=str(emulator.url).rstrip("/"))
-        self.client = KubeClient(self.connection)
+        self.client = KubeClient(Connection(server=self.connection.server, token=TEST_CLIENT_TOKEN))
 
     async def apply(self, name: str) -> None:
         for manifest in load_manifests([MANIFESTS / name]):
@@ -80,6 +82,7 @@ async def cluster(kmock: ClusterEmulator) -> AsyncIterator[Cluster]:
     view = Cluster(kmock)
     yield view
     await view.client.close()
+    SESSION_LOG.update(from_operator(kmock))
 
 
 class RunningOperator:

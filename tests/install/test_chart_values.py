@@ -9,6 +9,8 @@ from typing import Any
 import helm_python as helm
 import pytest
 
+from portico.cli import build_parser
+from portico_providers.proxy.objects import DEFAULT_IMAGE
 from tests.install.chart import CHART, ROOT, notes, of_kind, only, render, values_of
 
 
@@ -140,3 +142,21 @@ def test_generated_files_are_up_to_date() -> None:
         [sys.executable, str(ROOT / "scripts" / "generate.py"), "--check"], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_operator_args_parse_with_portico_run() -> None:
+    values = values_of(CHART / "ci" / "everything-values.yaml")
+    container = _operator_container(render(values))
+    args = build_parser(container["args"]).parse_args(container["args"])
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    assert args.command == "run"
+    assert args.cluster_id == "lab"
+    assert args.peering_name == only(render(values), "ClusterKopfPeering")["metadata"]["name"]
+    assert args.liveness == f"http://0.0.0.0:{ports['health']}/healthz"
+    assert args.metrics_port == ports["metrics"]
+    assert args.proxy_image == container["image"]
+    assert not args.standalone
+
+
+def test_proxy_provider_defaults_to_the_chart_image() -> None:
+    assert _operator_container(render())["image"] == DEFAULT_IMAGE

@@ -12,6 +12,7 @@ import pytest
 from portico.api.snapshot import build_snapshot
 from portico.manifests import load_manifests
 from portico.translate import translate
+from portico_providers.proxy.objects import object_name
 from tests.install.chart import NAMESPACE, RELEASE, ROOT, of_kind, only, render
 from tests.install.docs import CHECKED, REAL_CLUSTER, helm_set_values, option, shell_blocks
 
@@ -76,6 +77,7 @@ def test_onprem_manifests_are_accepted_with_the_status_the_guide_shows() -> None
     assert _conditions(statuses[("GatewayClass", "", "portico-proxy")])["Accepted"][0] == "True"
     gateway = _conditions(statuses[("Gateway", "demo", "web")])
     assert gateway["Accepted"][:2] == ("True", "Accepted")
+    assert f"service/{object_name('web')} 8080:80" in ONPREM.read_text()
     (parent,) = statuses[("HTTPRoute", "demo", "echo")]["parents"]
     shown = "\n".join(f"{t}={s} {r}: {m}" for t, (s, r, m) in _conditions(parent).items())
     assert shown in ONPREM.read_text()
