@@ -12,9 +12,9 @@ data "aws_iam_policy_document" "operator" {
     resources = ["*"]
     actions = [
       "acm:ListCertificates",
+      "ec2:DescribeInstances",
       "ec2:DescribeSecurityGroups",
       "ec2:DescribeSubnets",
-      "ec2:DescribeVpcs",
       "elasticloadbalancing:DescribeListenerCertificates",
       "elasticloadbalancing:DescribeListeners",
       "elasticloadbalancing:DescribeLoadBalancers",
@@ -39,11 +39,12 @@ data "aws_iam_policy_document" "operator" {
     effect    = "Allow"
     resources = local.resource_arns
     actions = [
-      "acm:DescribeCertificate",
       "acm:ListTagsForCertificate",
       "vpc-lattice:GetListener",
+      "vpc-lattice:GetRule",
       "vpc-lattice:GetService",
       "vpc-lattice:GetServiceNetwork",
+      "vpc-lattice:GetServiceNetworkVpcAssociation",
       "vpc-lattice:GetTargetGroup",
       "vpc-lattice:ListTargets",
     ]
@@ -97,7 +98,6 @@ data "aws_iam_policy_document" "operator" {
       "elasticloadbalancing:DeleteTargetGroup",
       "elasticloadbalancing:DeregisterTargets",
       "elasticloadbalancing:ModifyListener",
-      "elasticloadbalancing:ModifyLoadBalancerAttributes",
       "elasticloadbalancing:ModifyRule",
       "elasticloadbalancing:ModifyTargetGroup",
       "elasticloadbalancing:RegisterTargets",
@@ -107,6 +107,7 @@ data "aws_iam_policy_document" "operator" {
       "elasticloadbalancing:SetRulePriorities",
       "elasticloadbalancing:SetSecurityGroups",
       "elasticloadbalancing:SetSubnets",
+      "vpc-lattice:BatchUpdateRule",
       "vpc-lattice:DeleteListener",
       "vpc-lattice:DeleteRule",
       "vpc-lattice:DeleteService",
@@ -121,6 +122,8 @@ data "aws_iam_policy_document" "operator" {
       "vpc-lattice:UpdateListener",
       "vpc-lattice:UpdateRule",
       "vpc-lattice:UpdateService",
+      "vpc-lattice:UpdateServiceNetwork",
+      "vpc-lattice:UpdateServiceNetworkVpcAssociation",
     ]
 
     condition {
