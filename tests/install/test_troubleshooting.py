@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from portico.handlers import prerequisites
 from tests.install.chart import ROOT
 
 DOC = ROOT / "docs" / "troubleshooting.md"
@@ -93,6 +94,7 @@ def test_every_reason_is_explained() -> None:
 
 def test_events_are_explained() -> None:
     text = DOC.read_text()
+    assert f"| `{prerequisites.EVENT_REASON}` |" in text
     for path in sorted((ROOT / "operator" / "portico").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "post" and len(node.args) >= 3:

@@ -13,12 +13,13 @@ import kopf
 from portico.handlers.bus import Bus
 from portico.handlers.events import Events
 from portico.handlers.metrics import Metrics
+from portico.handlers.prerequisites import report_missing_crds
 from portico.handlers.providers import Providers
 from portico.handlers.reconcile import Reconciler, Timing
 from portico.handlers.registry import TLS_SECRET, build_registry, significant
 from portico.handlers.store import Store, key_of
 from portico.handlers.writer import StatusWriter
-from portico.kube import KubeClient
+from portico.kube import ApiError, KubeClient
 from portico.kube.blocking import BlockingKube
 from portico.kube.client import Connection
 from portico.kube.resources import WATCHED
@@ -78,10 +79,20 @@ class Operator:
         self._loop = asyncio.get_running_loop()
         if self.config.metrics_port is not None:
             self.metrics.serve(self.config.metrics_port)
+        missing = []
         for resource in WATCHED:
-            for obj in await self.client.list(resource):
+            try:
+                objects = await self.client.list(resource)
+            except ApiError as error:
+                if not error.not_found:
+                    raise
+                missing.append(resource)
+                continue
+            for obj in objects:
                 if resource.kind != "Secret" or obj.get("type") == TLS_SECRET:
                     self.store.upsert(obj)
+        if missing:
+            raise await report_missing_crds(Events(self.client), missing)
         self.writer.start()
         self._started = True
         for key in list(self.store.objects):
