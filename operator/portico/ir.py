@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-IR_VERSION = "portico.dev/ir/v1"
+IR_VERSION: Final = "portico.dev/ir/v1"
 
 
 class _Frozen(BaseModel):

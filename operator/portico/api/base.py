@@ -19,9 +19,7 @@ HEADER_NAME_PATTERN = r"^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$"
 DURATION_PATTERN = r"^([0-9]{1,5}(h|m|s|ms)){1,4}$"
 
 Hostname = Annotated[str, StringConstraints(min_length=1, max_length=253, pattern=HOSTNAME_PATTERN)]
-PreciseHostname = Annotated[
-    str, StringConstraints(min_length=1, max_length=253, pattern=PRECISE_HOSTNAME_PATTERN)
-]
+PreciseHostname = Annotated[str, StringConstraints(min_length=1, max_length=253, pattern=PRECISE_HOSTNAME_PATTERN)]
 SectionName = Annotated[str, StringConstraints(min_length=1, max_length=253, pattern=SECTION_NAME_PATTERN)]
 ObjectName = Annotated[str, StringConstraints(min_length=1, max_length=253)]
 HeaderName = Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=HEADER_NAME_PATTERN)]
@@ -34,9 +32,7 @@ Group = Annotated[str, StringConstraints(max_length=253)]
 class Model(BaseModel):
     """camelCase on the wire, snake_case in Python, frozen, unknown fields ignored."""
 
-    model_config = ConfigDict(
-        frozen=True, alias_generator=to_camel, populate_by_name=True, extra="ignore"
-    )
+    model_config = ConfigDict(frozen=True, alias_generator=to_camel, populate_by_name=True, extra="ignore")
 
 
 class ObjectMeta(Model):
@@ -96,7 +92,7 @@ def field_errors(error: ValidationError, prefix: str = "") -> list[FieldError]:
         loc = [part for part in item["loc"] if not (isinstance(part, str) and part.startswith("literal["))]
         enum_value = item["type"] in {"literal_error", "enum", "union_tag_invalid"}
         value = item.get("input")
-        message = item["msg"]
+        message = item["msg"].removeprefix("Value error, ")
         if enum_value or item["type"].startswith("string_pattern"):
             message = f"{message} (got {value!r})"
         out.append(FieldError(_format_loc(prefix, loc), message, enum_value))

@@ -111,14 +111,12 @@ class ReferenceGrantSpec(Model):
 class ReferenceGrant(Resource):
     spec: ReferenceGrantSpec
 
-    def permits(self, from_group: str, from_kind: str, from_namespace: str,
-                to_group: str, to_kind: str, to_name: str) -> bool:
+    def permits(
+        self, from_group: str, from_kind: str, from_namespace: str, to_group: str, to_kind: str, to_name: str
+    ) -> bool:
         return any(
-            f.group == from_group and f.kind == from_kind and f.namespace == from_namespace
-            for f in self.spec.from_
-        ) and any(
-            t.group == to_group and t.kind == to_kind and (not t.name or t.name == to_name) for t in self.spec.to
-        )
+            f.group == from_group and f.kind == from_kind and f.namespace == from_namespace for f in self.spec.from_
+        ) and any(t.group == to_group and t.kind == to_kind and (not t.name or t.name == to_name) for t in self.spec.to)
 
 
 class GatewayParameters(Resource):

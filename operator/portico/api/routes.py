@@ -150,9 +150,7 @@ class HTTPPathModifier(Model):
 
     @model_validator(mode="after")
     def _type_matches_field(self) -> HTTPPathModifier:
-        if self.type == "ReplaceFullPath" and (
-            self.replace_full_path is None or self.replace_prefix_match is not None
-        ):
+        if self.type == "ReplaceFullPath" and (self.replace_full_path is None or self.replace_prefix_match is not None):
             raise ValueError("type ReplaceFullPath needs replaceFullPath and only it")
         if self.type == "ReplacePrefixMatch" and (
             self.replace_prefix_match is None or self.replace_full_path is not None
@@ -317,7 +315,9 @@ class GRPCMethodMatchSpec(Model):
         if not self.service and not self.method:
             raise ValueError("one or both of service or method must be specified")
         if self.type == "Exact":
-            if self.service and not re.match(r"^(?i)\.?[a-z_][a-z_0-9]*(\.[a-z_][a-z_0-9]*)*$", self.service):
+            if self.service and not re.match(
+                r"^\.?[a-z_][a-z_0-9]*(\.[a-z_][a-z_0-9]*)*$", self.service, re.IGNORECASE
+            ):
                 raise ValueError(f"service must be a fully qualified gRPC service name (got {self.service!r})")
             if self.method and not re.match(r"^[A-Za-z_][A-Za-z_0-9]*$", self.method):
                 raise ValueError(f"method must be a gRPC method name (got {self.method!r})")
@@ -330,9 +330,7 @@ class GRPCRouteMatch(Model):
 
 
 class GRPCRouteFilter(HTTPRouteFilter):
-    type: Literal[  # type: ignore[assignment]
-        "RequestHeaderModifier", "ResponseHeaderModifier", "RequestMirror", "ExtensionRef"
-    ]
+    type: Literal["RequestHeaderModifier", "ResponseHeaderModifier", "RequestMirror", "ExtensionRef"]
 
 
 class GRPCBackendRef(BackendObjectReference):
@@ -410,9 +408,7 @@ def parse_route(data: Any, kind: str) -> Route | list[FieldError]:
     raw_rules = list(shell.spec.rules)
     if kind == "HTTPRoute" and not raw_rules:
         raw_rules = [{}]
-    rule_model: type[HTTPRouteRule] | type[GRPCRouteRule] = (
-        GRPCRouteRule if kind == "GRPCRoute" else HTTPRouteRule
-    )
+    rule_model: type[HTTPRouteRule] | type[GRPCRouteRule] = GRPCRouteRule if kind == "GRPCRoute" else HTTPRouteRule
     parsed: list[ParsedRule] = []
     total_matches = 0
     for index, raw in enumerate(raw_rules):
@@ -424,5 +420,10 @@ def parse_route(data: Any, kind: str) -> Route | list[FieldError]:
             parsed.append(ParsedRule(index=index, errors=tuple(result)))
     if total_matches > MAX_TOTAL_MATCHES:
         return [FieldError("spec.rules", f"total matches across rules must be <= 128 (got {total_matches})")]
-    return Route(api_version=shell.api_version, kind=kind, metadata=shell.metadata, spec=shell.spec,
-                 rules=tuple(parsed))
+    return Route(
+        api_version=shell.api_version,
+        kind=kind,
+        metadata=shell.metadata,
+        spec=shell.spec,
+        rules=tuple(parsed),
+    )

@@ -67,15 +67,16 @@ class Snapshot:
 
 
 def _group_of(api_version: str) -> str:
-    return api_version.split("/")[0] if "/" in api_version else ""
+    return api_version.split("/", maxsplit=1)[0] if "/" in api_version else ""
 
 
 def _meta_of(obj: Mapping[str, Any]) -> tuple[str, str, int]:
     meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
     assert isinstance(meta, dict)
     namespace = meta.get("namespace") or "default"
-    generation = meta.get("generation") if isinstance(meta.get("generation"), int) else 0
-    return str(namespace), str(meta.get("name", "")), int(generation)
+    raw_generation = meta.get("generation")
+    generation = raw_generation if isinstance(raw_generation, int) else 0
+    return str(namespace), str(meta.get("name", "")), generation
 
 
 def with_default_namespace(obj: Mapping[str, Any], cluster_scoped: bool) -> dict[str, Any]:
@@ -96,86 +97,95 @@ def with_default_namespace(obj: Mapping[str, Any], cluster_scoped: bool) -> dict
 CLUSTER_SCOPED = {("gateway.networking.k8s.io", "GatewayClass"), ("", "Namespace")}
 
 
-def build_snapshot(objects: Iterable[Mapping[str, Any]]) -> Snapshot:
-    classes: dict[str, GatewayClass] = {}
-    gateways: dict[Key, Gateway] = {}
-    http_routes: dict[Key, Route] = {}
-    grpc_routes: dict[Key, Route] = {}
-    grants: list[ReferenceGrant] = []
-    services: dict[Key, Service] = {}
-    slices: dict[Key, list[EndpointSlice]] = {}
-    secrets: dict[Key, Secret] = {}
-    namespaces: dict[str, Namespace] = {}
-    parameters: dict[Key, GatewayParameters] = {}
-    unreadable: list[Unreadable] = []
+@dataclass
+class _Builder:
+    classes: dict[str, GatewayClass] = field(default_factory=dict)
+    gateways: dict[Key, Gateway] = field(default_factory=dict)
+    http_routes: dict[Key, Route] = field(default_factory=dict)
+    grpc_routes: dict[Key, Route] = field(default_factory=dict)
+    grants: list[ReferenceGrant] = field(default_factory=list)
+    services: dict[Key, Service] = field(default_factory=dict)
+    slices: dict[Key, list[EndpointSlice]] = field(default_factory=dict)
+    secrets: dict[Key, Secret] = field(default_factory=dict)
+    namespaces: dict[str, Namespace] = field(default_factory=dict)
+    parameters: dict[Key, GatewayParameters] = field(default_factory=dict)
+    unreadable: list[Unreadable] = field(default_factory=list)
 
+    def add_gateway_api(self, kind: str, obj: dict[str, Any]) -> list[FieldError] | None:
+        if kind == "GatewayClass":
+            gc = parse_as(GatewayClass, obj)
+            if isinstance(gc, list):
+                return gc
+            self.classes[gc.metadata.name] = gc
+        elif kind == "Gateway":
+            gw = parse_gateway(obj)
+            if isinstance(gw, list):
+                return gw
+            self.gateways[gw.key] = gw
+        elif kind in ("HTTPRoute", "GRPCRoute"):
+            route = parse_route(obj, kind)
+            if isinstance(route, list):
+                return route
+            (self.grpc_routes if route.is_grpc else self.http_routes)[route.key] = route
+        elif kind == "ReferenceGrant":
+            grant = parse_as(ReferenceGrant, obj)
+            if isinstance(grant, list):
+                return grant
+            self.grants.append(grant)
+        return None
+
+    def add_other(self, group: str, kind: str, obj: dict[str, Any]) -> None:
+        """Objects Portico only reads; an unreadable one is simply absent (its referrers say so)."""
+        if (group, kind) == ("", "Service"):
+            svc = parse_as(Service, obj)
+            if isinstance(svc, Service):
+                self.services[svc.key] = svc
+        elif (group, kind) == ("discovery.k8s.io", "EndpointSlice"):
+            eps = parse_as(EndpointSlice, obj)
+            if isinstance(eps, EndpointSlice) and eps.service_name:
+                self.slices.setdefault((eps.metadata.namespace, eps.service_name), []).append(eps)
+        elif (group, kind) == ("", "Secret"):
+            secret = parse_as(Secret, obj)
+            if isinstance(secret, Secret):
+                self.secrets[secret.key] = secret
+        elif (group, kind) == ("", "Namespace"):
+            ns = parse_as(Namespace, obj)
+            if isinstance(ns, Namespace):
+                self.namespaces[ns.metadata.name] = ns
+        elif (group, kind) == (PORTICO_GROUP, PARAMETERS_KIND):
+            params = parse_as(GatewayParameters, obj)
+            if isinstance(params, GatewayParameters):
+                self.parameters[params.key] = params
+
+    def snapshot(self) -> Snapshot:
+        return Snapshot(
+            gateway_classes=self.classes,
+            gateways=self.gateways,
+            http_routes=self.http_routes,
+            grpc_routes=self.grpc_routes,
+            reference_grants=tuple(self.grants),
+            services=self.services,
+            endpoint_slices={k: tuple(sorted(v, key=lambda s: s.metadata.name)) for k, v in self.slices.items()},
+            secrets=self.secrets,
+            namespaces=self.namespaces,
+            parameters=self.parameters,
+            unreadable=tuple(self.unreadable),
+        )
+
+
+def build_snapshot(objects: Iterable[Mapping[str, Any]]) -> Snapshot:
+    builder = _Builder()
     for original in objects:
         if not isinstance(original, Mapping):
             continue
         kind = str(original.get("kind", ""))
         group = _group_of(str(original.get("apiVersion", "")))
         obj = with_default_namespace(original, (group, kind) in CLUSTER_SCOPED)
-        namespace, name, generation = _meta_of(obj)
-
-        def bad(errors: list[FieldError], kind: str = kind, namespace: str = namespace, name: str = name,
-                generation: int = generation, obj: dict[str, Any] = obj) -> None:
-            unreadable.append(Unreadable(kind, namespace, name, generation, obj, tuple(errors)))
-
-        if group == GATEWAY_GROUP and kind == "GatewayClass":
-            gc = parse_as(GatewayClass, obj)
-            if isinstance(gc, GatewayClass):
-                classes[gc.metadata.name] = gc
-            else:
-                bad(gc)
-        elif group == GATEWAY_GROUP and kind == "Gateway":
-            gw = parse_gateway(obj)
-            if isinstance(gw, Gateway):
-                gateways[gw.key] = gw
-            else:
-                bad(gw)
-        elif group == GATEWAY_GROUP and kind in ("HTTPRoute", "GRPCRoute"):
-            route = parse_route(obj, kind)
-            if isinstance(route, Route):
-                (grpc_routes if route.is_grpc else http_routes)[route.key] = route
-            else:
-                bad(route)
-        elif group == GATEWAY_GROUP and kind == "ReferenceGrant":
-            grant = parse_as(ReferenceGrant, obj)
-            if isinstance(grant, ReferenceGrant):
-                grants.append(grant)
-            else:
-                bad(grant)
-        elif group == "" and kind == "Service":
-            svc = parse_as(Service, obj)
-            if isinstance(svc, Service):
-                services[svc.key] = svc
-        elif group == "discovery.k8s.io" and kind == "EndpointSlice":
-            eps = parse_as(EndpointSlice, obj)
-            if isinstance(eps, EndpointSlice) and eps.service_name:
-                slices.setdefault((eps.metadata.namespace, eps.service_name), []).append(eps)
-        elif group == "" and kind == "Secret":
-            secret = parse_as(Secret, obj)
-            if isinstance(secret, Secret):
-                secrets[secret.key] = secret
-        elif group == "" and kind == "Namespace":
-            ns = parse_as(Namespace, obj)
-            if isinstance(ns, Namespace):
-                namespaces[ns.metadata.name] = ns
-        elif group == PORTICO_GROUP and kind == PARAMETERS_KIND:
-            params = parse_as(GatewayParameters, obj)
-            if isinstance(params, GatewayParameters):
-                parameters[params.key] = params
-
-    return Snapshot(
-        gateway_classes=classes,
-        gateways=gateways,
-        http_routes=http_routes,
-        grpc_routes=grpc_routes,
-        reference_grants=tuple(grants),
-        services=services,
-        endpoint_slices={k: tuple(sorted(v, key=lambda s: s.metadata.name)) for k, v in slices.items()},
-        secrets=secrets,
-        namespaces=namespaces,
-        parameters=parameters,
-        unreadable=tuple(unreadable),
-    )
+        if group == GATEWAY_GROUP:
+            errors = builder.add_gateway_api(kind, obj)
+            if errors is not None:
+                namespace, name, generation = _meta_of(obj)
+                builder.unreadable.append(Unreadable(kind, namespace, name, generation, obj, tuple(errors)))
+        else:
+            builder.add_other(group, kind, obj)
+    return builder.snapshot()

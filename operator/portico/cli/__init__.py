@@ -32,7 +32,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     args = build_parser(args_list).parse_args(args_list)
     module = importlib.import_module(COMMANDS[args.command][0])
-    result: int = module.run(args)
+    try:
+        result: int = module.run(args)
+    except BrokenPipeError:  # `portico status ... | head` is not an error
+        sys.stderr.close()
+        return 0
     return result
 
 

@@ -1,0 +1,73 @@
+"""Helpers shared by the offline sub-commands: read manifests, pick capabilities, print documents."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import yaml
+
+from portico.api import Snapshot, build_snapshot
+from portico.manifests import Manifest, ManifestError, load_manifests
+from portico.provider import Capabilities, ProviderUnavailable, load_provider, provider_name_for
+from portico.translate import TranslateResult, translate
+
+
+def add_input_arguments(parser: argparse.ArgumentParser, formats: Sequence[str] = ("yaml", "json")) -> None:
+    parser.add_argument(
+        "-f",
+        "--filename",
+        dest="paths",
+        action="append",
+        required=True,
+        metavar="PATH",
+        help="a YAML/JSON file or a directory (recursive); repeatable",
+    )
+    parser.add_argument("-o", "--output", choices=list(formats), default=formats[0], help="output format")
+
+
+def read_inputs(paths: Sequence[str]) -> list[Manifest] | None:
+    """The manifests, or None after printing `file:line: message` to stderr."""
+    try:
+        return load_manifests(paths)
+    except ManifestError as error:
+        print(str(error), file=sys.stderr)
+        return None
+
+
+def provider_capabilities(snapshot: Snapshot) -> tuple[dict[str, Capabilities], dict[str, str]]:
+    """Capabilities of the providers the GatewayClasses name; the ones that cannot load, with why."""
+    found: dict[str, Capabilities] = {}
+    unavailable: dict[str, str] = {}
+    for gc in snapshot.gateway_classes.values():
+        controller = gc.spec.controller_name
+        name = provider_name_for(controller)
+        if name is None or controller in found or controller in unavailable:
+            continue
+        try:
+            found[controller] = load_provider(name).capabilities()
+        except ProviderUnavailable as error:
+            unavailable[controller] = str(error)
+    return found, unavailable
+
+
+def now_rfc3339() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def translate_files(manifests: Sequence[Manifest]) -> tuple[Snapshot, TranslateResult]:
+    snapshot = build_snapshot([m.obj for m in manifests])
+    capabilities, unavailable = provider_capabilities(snapshot)
+    return snapshot, translate(snapshot, capabilities, now=now_rfc3339(), unavailable=unavailable)
+
+
+def emit(document: Any, output: str) -> None:
+    if output == "json":
+        json.dump(document, sys.stdout, indent=2, sort_keys=False)
+        sys.stdout.write("\n")
+    else:
+        yaml.safe_dump(document, sys.stdout, sort_keys=False)

@@ -1,0 +1,37 @@
+"""`portico plan`: what a provider would create for each Gateway; offline, no credentials."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from portico.cli.common import add_input_arguments, emit, read_inputs, translate_files
+from portico.provider import ProviderUnavailable, available_providers, load_provider
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_input_arguments(parser)
+    parser.add_argument(
+        "--provider",
+        required=True,
+        help=f"provider name (installed: {', '.join(available_providers()) or 'none'})",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    manifests = read_inputs(args.paths)
+    if manifests is None:
+        return 2
+    try:
+        provider = load_provider(args.provider)
+    except ProviderUnavailable as error:
+        print(f"portico plan: {error}", file=sys.stderr)
+        return 2
+    _, result = translate_files(manifests)
+    plans = []
+    for (namespace, name), ir in sorted(result.ir_by_gateway.items()):
+        if not ir.controller_name.endswith("/" + args.provider):
+            continue
+        plans.append({"gateway": f"{namespace}/{name}", "plan": provider.plan(ir, None).to_document()})
+    emit({"provider": args.provider, "gateways": plans}, args.output)
+    return 0

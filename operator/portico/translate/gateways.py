@@ -1,0 +1,206 @@
+"""GatewayClass and Gateway acceptance (before routes are looked at)."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from portico.api import Snapshot
+from portico.api.base import HOSTNAME_PATTERN
+from portico.api.gateway import Gateway, GatewayClass
+from portico.api.snapshot import PARAMETERS_KIND, PORTICO_GROUP
+from portico.provider import Capabilities, provider_name_for
+from portico.translate import conditions as c
+from portico.translate.features import ALL_FEATURES
+from portico.translate.listeners import ListenerState, evaluate_listeners
+
+DEFAULT_CAPABILITIES = Capabilities(features=ALL_FEATURES)
+
+
+@dataclass
+class ClassState:
+    resource: GatewayClass
+    capabilities: Capabilities | None
+    accepted: c.Condition
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def controller(self) -> str:
+        return self.resource.spec.controller_name
+
+
+@dataclass
+class GatewayState:
+    resource: Gateway
+    gateway_class: ClassState
+    accepted: c.Condition
+    listeners: list[ListenerState] = field(default_factory=list)
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_accepted(self) -> bool:
+        return self.accepted.status is True
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def evaluate_class(
+    gc: GatewayClass,
+    snapshot: Snapshot,
+    capabilities: Mapping[str, Capabilities] | None,
+    unavailable: Mapping[str, str],
+) -> ClassState:
+    controller = gc.spec.controller_name
+    if controller in unavailable:
+        return ClassState(gc, None, c.false("Accepted", "InvalidParameters", unavailable[controller]))
+    caps = DEFAULT_CAPABILITIES if capabilities is None else capabilities.get(controller)
+    if caps is None:
+        return ClassState(
+            gc, None, c.false("Accepted", "Unsupported", f"no Portico provider is installed for {controller}")
+        )
+    ref = gc.spec.parameters_ref
+    if ref is None:
+        return ClassState(gc, caps, c.true("Accepted", message="GatewayClass is accepted"))
+    if ref.group != PORTICO_GROUP or ref.kind != PARAMETERS_KIND:
+        return ClassState(
+            gc,
+            caps,
+            c.false(
+                "Accepted",
+                "InvalidParameters",
+                f"spec.parametersRef: kind {ref.group}/{ref.kind} is not supported; "
+                f"use {PORTICO_GROUP}/{PARAMETERS_KIND}",
+            ),
+        )
+    if not ref.namespace:
+        return ClassState(
+            gc,
+            caps,
+            c.false(
+                "Accepted",
+                "InvalidParameters",
+                "spec.parametersRef.namespace is required: GatewayParameters is namespaced",
+            ),
+        )
+    params = snapshot.parameters.get((ref.namespace, ref.name))
+    if params is None:
+        return ClassState(
+            gc,
+            caps,
+            c.false(
+                "Accepted",
+                "InvalidParameters",
+                f"spec.parametersRef: GatewayParameters {ref.namespace}/{ref.name} not found",
+            ),
+        )
+    return ClassState(gc, caps, c.true("Accepted", message="GatewayClass is accepted"), dict(params.spec))
+
+
+def _address_problem(address_type: str, value: str) -> str | None:
+    if address_type == "IPAddress":
+        try:
+            ipaddress.ip_address(value)
+        except ValueError:
+            return f"{value!r} is not an IP address"
+        return None
+    if address_type == "Hostname":
+        return None if re.match(HOSTNAME_PATTERN, value) else f"{value!r} is not a hostname"
+    return f"address type {address_type} is not supported"
+
+
+def evaluate_gateway(gw: Gateway, cls: ClassState, snapshot: Snapshot) -> GatewayState:
+    caps = cls.capabilities
+    if caps is None or cls.accepted.status is not True:
+        return GatewayState(
+            gw,
+            cls,
+            c.false(
+                "Accepted",
+                "Invalid",
+                f"GatewayClass {cls.resource.metadata.name} is not accepted: {cls.accepted.message}",
+            ),
+        )
+    parameters = dict(cls.parameters)
+    infra = gw.spec.infrastructure
+    if infra is not None and infra.parameters_ref is not None:
+        ref = infra.parameters_ref
+        found = snapshot.parameters.get((gw.metadata.namespace, ref.name))
+        if ref.group != PORTICO_GROUP or ref.kind != PARAMETERS_KIND or found is None:
+            return GatewayState(
+                gw,
+                cls,
+                c.false(
+                    "Accepted",
+                    "InvalidParameters",
+                    f"spec.infrastructure.parametersRef: {ref.group}/{ref.kind} {ref.name} "
+                    f"{'not found' if found is None else 'is not supported'}",
+                ),
+            )
+        parameters = deep_merge(parameters, found.spec)
+    for index, address in enumerate(gw.spec.addresses):
+        where = f"spec.addresses[{index}]"
+        if "GatewayStaticAddresses" not in caps.features:
+            return GatewayState(
+                gw,
+                cls,
+                c.false(
+                    "Accepted",
+                    "UnsupportedAddress",
+                    f"{where}: provider {provider_name_for(cls.controller)} does not support static addresses",
+                ),
+            )
+        problem = _address_problem(address.type, address.value) if address.value else None
+        if problem:
+            return GatewayState(gw, cls, c.false("Accepted", "UnsupportedAddress", f"{where}: {problem}"))
+    states = evaluate_listeners(gw, snapshot, caps)
+    valid = [s for s in states if s.is_accepted]
+    invalid = [s for s in states if not s.is_accepted]
+    if not valid:
+        accepted = c.false(
+            "Accepted",
+            "ListenersNotValid",
+            f"no valid listener: {', '.join(s.name for s in invalid)} rejected",
+        )
+    elif invalid:
+        accepted = c.true(
+            "Accepted",
+            "ListenersNotValid",
+            f"listeners {', '.join(s.name for s in invalid)} are not valid; "
+            f"{', '.join(s.name for s in valid)} accepted",
+        )
+    else:
+        accepted = c.true("Accepted", message="Gateway is accepted")
+    return GatewayState(gw, cls, accepted, states, parameters)
+
+
+def gateway_conditions(state: GatewayState) -> list[c.Condition]:
+    if not state.is_accepted:
+        return [state.accepted, c.false("Programmed", "Invalid", state.accepted.message)]
+    programmable = [s for s in state.listeners if s.is_programmable]
+    programmed = (
+        c.true("Programmed", message="Gateway is programmed")
+        if programmable
+        else c.false("Programmed", "Invalid", "no listener can be programmed")
+    )
+    unresolved = [s.name for s in state.listeners if s.resolved.status is not True]
+    resolved = (
+        c.false(
+            "ResolvedRefs",
+            "ListenersNotResolved",
+            f"listeners with unresolved references: {', '.join(unresolved)}",
+        )
+        if unresolved
+        else c.true("ResolvedRefs", message="all references resolved")
+    )
+    return [state.accepted, programmed, resolved]
