@@ -55,16 +55,9 @@ def _version(backend: Backend, kind: RouteKind) -> str:
     return "HTTP2" if backend.protocol is BackendProtocol.H2C else "HTTP1"
 
 
-def _target_group(
-    backend: Backend, version: str, owner: Owner, params: AlbParameters, vpc: str
-) -> TargetGroupSpec:
+def _target_group(backend: Backend, version: str, owner: Owner, params: AlbParameters, vpc: str) -> TargetGroupSpec:
     protocol = "HTTPS" if backend.protocol is BackendProtocol.HTTPS else "HTTP"
-    port = (
-        backend.target_port
-        or (backend.endpoints[0].port if backend.endpoints else None)
-        or backend.port
-        or 80
-    )
+    port = backend.target_port or (backend.endpoints[0].port if backend.endpoints else None) or backend.port or 80
     rid = target_group_id(backend, version)
     return TargetGroupSpec(
         name=aws_name(backend.name, owner.cluster_id, owner.gateway, rid, protocol, port),
@@ -75,9 +68,7 @@ def _target_group(
         health_check_path=params.health_check_path,
         matcher=GRPC_MATCHER if version == "GRPC" else HTTP_MATCHER,
         targets=tuple(
-            sorted(
-                {Target(id=e.address, port=e.port) for e in backend.endpoints}, key=lambda t: (t.id, t.port)
-            )
+            sorted({Target(id=e.address, port=e.port) for e in backend.endpoints}, key=lambda t: (t.id, t.port))
         ),
         tags=params.tags,
     )
@@ -89,8 +80,7 @@ def _merge_by_port(ir: GatewayIR, built: Built) -> list[tuple[int, ListenerProto
     for listener in ir.listeners:
         if listener.port in ports and ports[listener.port][0] is not listener.protocol:
             built.notes.append(
-                f"listener {listener.name}: port {listener.port} is already "
-                f"{ports[listener.port][0]}; skipped"
+                f"listener {listener.name}: port {listener.port} is already {ports[listener.port][0]}; skipped"
             )
             continue
         ports.setdefault(listener.port, (listener.protocol, []))[1].append(listener)
@@ -157,9 +147,7 @@ def build(ir: GatewayIR, params: AlbParameters, lookups: Lookups, owner: Owner) 
                     continue
                 rules_total += 1
                 if rules_total > 100:
-                    built.notes.append(
-                        f"rule {rule.id}: not programmed: ALB allows 100 rules per load balancer"
-                    )
+                    built.notes.append(f"rule {rule.id}: not programmed: ALB allows 100 rules per load balancer")
                     continue
                 priority += 1
                 if shape.redirect is not None:
@@ -169,13 +157,9 @@ def build(ir: GatewayIR, params: AlbParameters, lookups: Lookups, owner: Owner) 
                     for backend, weight in shape.forward:
                         version = _version(backend, rule.route_kind)
                         tg_id = target_group_id(backend, version)
-                        groups.setdefault(
-                            tg_id, _target_group(backend, version, owner, params, lookups.vpc_id)
-                        )
+                        groups.setdefault(tg_id, _target_group(backend, version, owner, params, lookups.vpc_id))
                         forward.append(WeightedTargetGroup(target_group=ref(tg_id), weight=weight))
-                    action = Action(
-                        type="forward", forward=tuple(sorted(forward, key=lambda f: f.target_group))
-                    )
+                    action = Action(type="forward", forward=tuple(sorted(forward, key=lambda f: f.target_group)))
                 else:
                     action = INVALID_BACKEND
                 built.desired.append(

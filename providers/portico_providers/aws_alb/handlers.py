@@ -13,6 +13,8 @@ from portico_providers.aws_common.model import Desired, Observed, Step
 from portico_providers.aws_common.retry import call
 from portico_providers.aws_common.tags import tag_list
 
+MAX_PRIORITY = 50000  # ALB rule priorities run 1-50000
+
 
 def aws_action(action: dict[str, Any]) -> dict[str, Any]:
     kind = action["type"]
@@ -126,11 +128,7 @@ def _targets(items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 
 class TargetGroupHandler(Elbv2Handler):
     def create(self, desired: Desired, spec: dict[str, Any], tags: dict[str, str]) -> str:
-        matcher = (
-            {"GrpcCode": spec["matcher"]}
-            if spec["protocol_version"] == "GRPC"
-            else {"HttpCode": spec["matcher"]}
-        )
+        matcher = {"GrpcCode": spec["matcher"]} if spec["protocol_version"] == "GRPC" else {"HttpCode": spec["matcher"]}
         result = call(
             self.elbv2.create_target_group,
             Name=spec["name"],
@@ -153,9 +151,7 @@ class TargetGroupHandler(Elbv2Handler):
         arn = step.observed.arn
         if "health_check_path" in step.fields or "matcher" in step.fields:
             matcher = (
-                {"GrpcCode": spec["matcher"]}
-                if spec["protocol_version"] == "GRPC"
-                else {"HttpCode": spec["matcher"]}
+                {"GrpcCode": spec["matcher"]} if spec["protocol_version"] == "GRPC" else {"HttpCode": spec["matcher"]}
             )
             call(
                 self.elbv2.modify_target_group,
@@ -249,16 +245,35 @@ class RuleHandler(Elbv2Handler):
         return arn
 
     def update(self, steps: Sequence[Step], specs: Sequence[dict[str, Any]]) -> None:
-        # All moved rules in one call: moving them one by one could collide on a priority.
-        moves: dict[str, list[dict[str, Any]]] = {}
+        moves: dict[str, dict[str, tuple[int, int]]] = {}  # listener -> rule ARN -> (now, wanted)
         for step, spec in zip(steps, specs, strict=True):
             if step.observed is not None and "priority" in step.fields:
-                moves.setdefault(spec["listener"], []).append(
-                    {"RuleArn": step.observed.arn, "Priority": spec["priority"]}
-                )
+                now = step.observed.spec.model_dump()["priority"]
+                moves.setdefault(spec["listener"], {})[step.observed.arn] = (now, spec["priority"])
         for listener in sorted(moves):
-            call(self.elbv2.set_rule_priorities, RulePriorities=moves[listener])
+            self._move(moves[listener])
         super().update(steps, specs)
+
+    def _move(self, pending: dict[str, tuple[int, int]]) -> None:
+        """Move rules in waves whose target priorities are free, so no call hits a priority in use
+        (shifting everything down by one takes two waves; a swap parks one rule at a spare priority)."""
+        spare = MAX_PRIORITY
+        while pending:
+            held = {now for now, _ in pending.values()}
+            wave = {arn: wanted for arn, (_, wanted) in pending.items() if wanted not in held}
+            if not wave:
+                arn = min(pending)
+                while spare in held:
+                    spare -= 1
+                call(self.elbv2.set_rule_priorities, RulePriorities=[{"RuleArn": arn, "Priority": spare}])
+                pending[arn] = (spare, pending[arn][1])
+                continue
+            call(
+                self.elbv2.set_rule_priorities,
+                RulePriorities=[{"RuleArn": arn, "Priority": wave[arn]} for arn in sorted(wave)],
+            )
+            for arn in wave:
+                del pending[arn]
 
     def update_one(self, step: Step, spec: dict[str, Any]) -> None:
         assert step.observed is not None

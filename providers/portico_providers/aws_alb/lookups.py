@@ -84,9 +84,7 @@ def resolve_lookups(params: AlbParameters, inventory: Inventory) -> Lookups | li
             ]
     vpcs = sorted({s.vpc_id for s in chosen})
     if len(vpcs) != 1:
-        return [
-            f"spec.aws.subnets: the subnets span {len(vpcs)} VPCs ({', '.join(vpcs)}); an ALB lives in one"
-        ]
+        return [f"spec.aws.subnets: the subnets span {len(vpcs)} VPCs ({', '.join(vpcs)}); an ALB lives in one"]
     vpc = vpcs[0]
     if params.vpc_id and params.vpc_id != vpc:
         return [f"spec.aws.vpcId: {params.vpc_id} does not hold the subnets (they are in {vpc})"]
@@ -96,9 +94,7 @@ def resolve_lookups(params: AlbParameters, inventory: Inventory) -> Lookups | li
         if default is None:
             return [f"spec.aws.securityGroups: none given and VPC {vpc} has no default security group"]
         groups = (default,)
-    return Lookups(
-        vpc_id=vpc, subnets=tuple(sorted(s.id for s in chosen)), security_groups=tuple(sorted(groups))
-    )
+    return Lookups(vpc_id=vpc, subnets=tuple(sorted(s.id for s in chosen)), security_groups=tuple(sorted(groups)))
 
 
 def read_inventory(ec2: Any) -> Inventory:

@@ -91,9 +91,7 @@ def _action(raw: dict[str, Any], names: Mapping[str, str]) -> Action:
     groups = raw.get("ForwardConfig", {}).get("TargetGroups") or [
         {"TargetGroupArn": raw.get("TargetGroupArn", ""), "Weight": 1}
     ]
-    forward = [
-        WeightedTargetGroup(target_group=g["TargetGroupArn"], weight=int(g.get("Weight", 1))) for g in groups
-    ]
+    forward = [WeightedTargetGroup(target_group=g["TargetGroupArn"], weight=int(g.get("Weight", 1))) for g in groups]
     # Same order as build: by the ${id} token of the target group.
     forward.sort(key=lambda f: ref(names[f.target_group]) if f.target_group in names else f.target_group)
     return Action(type="forward", forward=tuple(forward))
@@ -103,14 +101,10 @@ def _condition(raw: dict[str, Any]) -> Condition:
     field = raw["Field"]
     if field == "http-header":
         cfg = raw.get("HttpHeaderConfig", {})
-        return Condition(
-            field=field, header_name=cfg.get("HttpHeaderName"), values=tuple(cfg.get("Values", []))
-        )
+        return Condition(field=field, header_name=cfg.get("HttpHeaderName"), values=tuple(cfg.get("Values", [])))
     if field == "query-string":
         pairs = raw.get("QueryStringConfig", {}).get("Values", [])
-        return Condition(
-            field=field, query=tuple(KeyValue(key=p.get("Key", ""), value=p["Value"]) for p in pairs)
-        )
+        return Condition(field=field, query=tuple(KeyValue(key=p.get("Key", ""), value=p["Value"]) for p in pairs))
     config_key = {
         "host-header": "HostHeaderConfig",
         "path-pattern": "PathPatternConfig",
@@ -161,9 +155,7 @@ def _listener_certificates(elbv2: Any, listener: dict[str, Any], names: Mapping[
         return ()
     default = [c["CertificateArn"] for c in listener.get("Certificates", [])][:1]
     listed = call(elbv2.describe_listener_certificates, ListenerArn=listener["ListenerArn"])
-    others = {c["CertificateArn"] for c in listed.get("Certificates", []) if not c.get("IsDefault")} - set(
-        default
-    )
+    others = {c["CertificateArn"] for c in listed.get("Certificates", []) if not c.get("IsDefault")} - set(default)
     return tuple(default + sorted(others, key=lambda a: ref(names[a]) if a in names else a))
 
 
@@ -213,16 +205,14 @@ def observe(clients: Any, owner: Owner) -> AlbObserved:
                         load_balancer=arn,
                         port=listener["Port"],
                         protocol=listener["Protocol"],
-                        ssl_policy=listener.get("SslPolicy"),
+                        ssl_policy=listener.get("SslPolicy") if listener["Protocol"] == "HTTPS" else None,
                         certificates=_listener_certificates(elbv2, listener, cert_names),
                         default_action=_action(listener["DefaultActions"][0], group_names),
                         tags=user_tags(owned_listeners[larn]),
                     ),
                 )
             )
-            rules = [
-                r for r in _pages(elbv2.describe_rules, "Rules", ListenerArn=larn) if not r.get("IsDefault")
-            ]
+            rules = [r for r in _pages(elbv2.describe_rules, "Rules", ListenerArn=larn) if not r.get("IsDefault")]
             owned_rules = _owned(elbv2, owner, [r["RuleArn"] for r in rules])
             for rule in rules:
                 if rule["RuleArn"] not in owned_rules:

@@ -102,11 +102,11 @@ class AlbProvider:
             dns_name=seen.dns_name if seen else None,
         )
 
-    def _handlers(self) -> tuple[dict[str, KindHandler], LoadBalancerHandler]:
+    def _handlers(self, owner: Owner) -> tuple[dict[str, KindHandler], LoadBalancerHandler]:
         elbv2 = self.clients.client("elbv2")
         balancers = LoadBalancerHandler(elbv2)
         handlers: dict[str, KindHandler] = {
-            CERTIFICATE: CertificateHandler(self.clients.client("acm")),
+            CERTIFICATE: CertificateHandler(self.clients.client("acm"), owner),
             TARGET_GROUP: TargetGroupHandler(elbv2),
             LOAD_BALANCER: balancers,
             LISTENER: ListenerHandler(elbv2),
@@ -121,7 +121,7 @@ class AlbProvider:
             return ApplyResult(programmed=False, message="; ".join(plan.problems))
         if plan.offline:
             return ApplyResult(programmed=False, message="an offline dry-run plan cannot be applied")
-        handlers, balancers = self._handlers()
+        handlers, balancers = self._handlers(plan.owner)
         before = self.clients.counter.mutations
         run = execute(plan, handlers)
         mutations = self.clients.counter.mutations - before

@@ -87,9 +87,7 @@ def conditions_of(rule: Rule) -> tuple[Condition, ...]:
         conditions.append(Condition(field="http-header", header_name=header.name, values=(value,)))
     for param in match.query_params:
         _exact_only(param.type, f"query parameter match {param.name!r}")
-        pair = KeyValue(
-            key=_literal(param.name, "query parameter"), value=_literal(param.value, "query value")
-        )
+        pair = KeyValue(key=_literal(param.name, "query parameter"), value=_literal(param.value, "query value"))
         conditions.append(Condition(field="query-string", query=(pair,)))
     total = sum(c.value_count for c in conditions)
     if total > MAX_CONDITION_VALUES:
@@ -120,9 +118,7 @@ def _redirect(redirect: RequestRedirectFilter) -> Redirect:
         fields["port"] = "443" if redirect.scheme.lower() == "https" else "80"
     if redirect.path is not None:
         if redirect.path.type is not PathModifierType.REPLACE_FULL_PATH:
-            raise Unsupported(
-                "redirect with ReplacePrefixMatch: ALB redirects can only replace the full path"
-            )
+            raise Unsupported("redirect with ReplacePrefixMatch: ALB redirects can only replace the full path")
         fields["path"] = redirect.path.value
     return Redirect.model_validate(fields)
 
@@ -155,13 +151,9 @@ def shape_of(rule: Rule, protocol: ListenerProtocol) -> RuleShape:
         if backend.filters:
             raise Unsupported(f"backend {backend.id} has filters; ALB cannot apply filters per backend")
         if backend.protocol.value == "h2c" and protocol is not ListenerProtocol.HTTPS:
-            raise Unsupported(
-                f"backend {backend.id} speaks h2c; ALB sends HTTP/2 to targets only from HTTPS listeners"
-            )
+            raise Unsupported(f"backend {backend.id} speaks h2c; ALB sends HTTP/2 to targets only from HTTPS listeners")
     if len({b.id for b in live}) > MAX_TARGET_GROUPS:
-        raise Unsupported(
-            f"forwards to {len(live)} backends; ALB allows {MAX_TARGET_GROUPS} target groups per rule"
-        )
+        raise Unsupported(f"forwards to {len(live)} backends; ALB allows {MAX_TARGET_GROUPS} target groups per rule")
     weights = scale_weights([b.weight for b in live])
     return RuleShape(conditions, forward=tuple(zip(live, weights, strict=True)))
 
@@ -179,7 +171,5 @@ def check_rules(listeners: Sequence[Listener]) -> Mapping[str, str]:
                 continue
             count += 1
             if count > MAX_RULES:
-                rejected[rule.id] = (
-                    f"ALB allows {MAX_RULES} rules per load balancer; this would be rule {count}"
-                )
+                rejected[rule.id] = f"ALB allows {MAX_RULES} rules per load balancer; this would be rule {count}"
     return rejected

@@ -104,8 +104,9 @@ class MissingKey(StepFailed):
 class CertificateHandler:
     """import_certificate (create and re-import), tags, delete_certificate."""
 
-    def __init__(self, acm: Any) -> None:
+    def __init__(self, acm: Any, owner: Owner) -> None:
         self.acm = acm
+        self.owner = owner
 
     def _import(self, material: Material, arn: str | None, tags: dict[str, str] | None) -> str:
         if not material.private_key:
@@ -133,7 +134,7 @@ class CertificateHandler:
             if "fingerprint" in step.fields:
                 # ACM refuses tags on re-import: import first, then move the fingerprint tag.
                 self._import(step.desired.secret, arn, None)
-            wanted = {**spec["tags"], FINGERPRINT_TAG: spec["fingerprint"]}
+            wanted = self.owner.tags(step.id, {**spec["tags"], FINGERPRINT_TAG: spec["fingerprint"]})
             stale = sorted(set(step.observed.spec.model_dump()["tags"]) - set(spec["tags"]))
             if stale:
                 call(

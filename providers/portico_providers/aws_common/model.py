@@ -62,8 +62,8 @@ def unresolved(value: Any) -> list[str]:
 
 
 def dump(spec: BaseModel) -> dict[str, Any]:
-    """Canonical comparable form: JSON types, tuples as lists."""
-    return resolve(spec.model_dump(mode="json"), {})  # type: ignore[no-any-return]
+    """Canonical comparable form: JSON types, tuples as lists, unset (None) fields left out."""
+    return resolve(spec.model_dump(mode="json", exclude_none=True), {})  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)
@@ -163,7 +163,7 @@ def diff(desired: Sequence[Desired], observed: Sequence[Observed], kinds: Sequen
                 if o is not keeper
             )
             current = dump(keeper.spec)
-            changed = tuple(k for k in resolved if resolved[k] != current.get(k))
+            changed = tuple(k for k in {**current, **resolved} if resolved.get(k) != current.get(k))
             forced = [k for k in changed if k in rules.immutable]
             if forced:
                 reason = f"replace: {', '.join(forced)} cannot change in place"

@@ -92,9 +92,7 @@ def _resolved_spec(step: Step, arns: Mapping[str, str]) -> dict[str, Any]:
     spec: dict[str, Any] = resolve(dump(step.desired.spec), arns)
     missing = unresolved(spec)
     if missing:
-        raise UnresolvedReference(
-            f"{step.kind} {step.id} refers to {', '.join(missing)}, which does not exist"
-        )
+        raise UnresolvedReference(f"{step.kind} {step.id} refers to {', '.join(missing)}, which does not exist")
     return spec
 
 
