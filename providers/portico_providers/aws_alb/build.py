@@ -8,8 +8,6 @@ Cross-references are `${id}` tokens; apply fills in ARNs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from portico.ir import Backend, BackendProtocol, GatewayIR, Listener, ListenerProtocol, RouteKind
 from portico_providers.aws_alb.lookups import Lookups
 from portico_providers.aws_alb.model import (
@@ -28,21 +26,17 @@ from portico_providers.aws_alb.model import (
     WeightedTargetGroup,
 )
 from portico_providers.aws_alb.params import AlbParameters
-from portico_providers.aws_alb.rules import Unsupported, shape_of
+from portico_providers.aws_alb.rules import shape_of
 from portico_providers.aws_common.acm import certificate_id, desired_certificates
+from portico_providers.aws_common.limits import Unsupported
 from portico_providers.aws_common.model import Desired, ref
 from portico_providers.aws_common.naming import aws_name
+from portico_providers.aws_common.provider import Built
 from portico_providers.aws_common.tags import Owner
 
 LB_ID = "load-balancer"
 GRPC_MATCHER = "0-99"
 HTTP_MATCHER = "200-399"
-
-
-@dataclass
-class Built:
-    desired: list[Desired] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
 
 
 def target_group_id(backend: Backend, version: str) -> str:
@@ -88,7 +82,7 @@ def _merge_by_port(ir: GatewayIR, built: Built) -> list[tuple[int, ListenerProto
 
 
 def build(ir: GatewayIR, params: AlbParameters, lookups: Lookups, owner: Owner) -> Built:
-    built = Built()
+    built = Built(lookups=lookups.to_document())
     tags = dict(params.tags)
     lb_name = aws_name(ir.gateway.name, owner.cluster_id, ir.gateway, params.scheme)
     built.desired.append(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from portico_providers.aws_common.limits import priority_waves
 from portico_providers.aws_common.model import Desired, Observed, Step
 from portico_providers.aws_common.retry import call
 from portico_providers.aws_common.tags import tag_list
@@ -255,25 +256,11 @@ class RuleHandler(Elbv2Handler):
         super().update(steps, specs)
 
     def _move(self, pending: dict[str, tuple[int, int]]) -> None:
-        """Move rules in waves whose target priorities are free, so no call hits a priority in use
-        (shifting everything down by one takes two waves; a swap parks one rule at a spare priority)."""
-        spare = MAX_PRIORITY
-        while pending:
-            held = {now for now, _ in pending.values()}
-            wave = {arn: wanted for arn, (_, wanted) in pending.items() if wanted not in held}
-            if not wave:
-                arn = min(pending)
-                while spare in held:
-                    spare -= 1
-                call(self.elbv2.set_rule_priorities, RulePriorities=[{"RuleArn": arn, "Priority": spare}])
-                pending[arn] = (spare, pending[arn][1])
-                continue
+        for wave in priority_waves(pending, MAX_PRIORITY):
             call(
                 self.elbv2.set_rule_priorities,
-                RulePriorities=[{"RuleArn": arn, "Priority": wave[arn]} for arn in sorted(wave)],
+                RulePriorities=[{"RuleArn": arn, "Priority": priority} for arn, priority in wave],
             )
-            for arn in wave:
-                del pending[arn]
 
     def update_one(self, step: Step, spec: dict[str, Any]) -> None:
         assert step.observed is not None

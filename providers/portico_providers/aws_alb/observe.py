@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from portico_providers.aws_alb.lookups import Inventory, read_inventory
+from portico_providers.aws_alb.lookups import read_inventory
 from portico_providers.aws_alb.model import (
     LISTENER,
     LOAD_BALANCER,
@@ -27,18 +26,11 @@ from portico_providers.aws_alb.model import (
 from portico_providers.aws_alb.rules import canonical
 from portico_providers.aws_common.acm import observe_certificates, user_tags
 from portico_providers.aws_common.model import Observed, ref
+from portico_providers.aws_common.provider import ObservedState
 from portico_providers.aws_common.retry import call
 from portico_providers.aws_common.tags import RESOURCE_TAG, Owner, tag_dict
 
 TAG_BATCH = 20  # DescribeTags takes at most 20 ARNs
-
-
-@dataclass(frozen=True)
-class AlbObserved:
-    owner: Owner
-    resources: tuple[Observed, ...]
-    inventory: Inventory
-    dns_name: str | None = None
 
 
 def _pages(function: Any, key: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
@@ -159,7 +151,7 @@ def _listener_certificates(elbv2: Any, listener: dict[str, Any], names: Mapping[
     return tuple(default + sorted(others, key=lambda a: ref(names[a]) if a in names else a))
 
 
-def observe(clients: Any, owner: Owner) -> AlbObserved:
+def observe(clients: Any, owner: Owner) -> ObservedState:
     elbv2 = clients.client("elbv2")
     found: list[Observed] = observe_certificates(clients.client("acm"), owner)
     cert_names = {o.arn: o.id for o in found}
@@ -232,4 +224,5 @@ def observe(clients: Any, owner: Owner) -> AlbObserved:
                         ),
                     )
                 )
-    return AlbObserved(owner, tuple(found), read_inventory(clients.client("ec2")), dns_name)
+    addresses = (("Hostname", dns_name),) if dns_name else ()
+    return ObservedState(owner, tuple(found), addresses, read_inventory(clients.client("ec2")))

@@ -23,16 +23,12 @@ from portico.ir import (
     Rule,
 )
 from portico_providers.aws_alb.model import Condition, KeyValue, Redirect
+from portico_providers.aws_common.limits import Unsupported, scale_weights
 
 MAX_CONDITION_VALUES = 5
 MAX_TARGET_GROUPS = 5
 MAX_RULES = 100
-MAX_WEIGHT = 999
 WILDCARDS = ("*", "?")
-
-
-class Unsupported(Exception):
-    """The message names the ALB limit the rule runs into."""
 
 
 @dataclass(frozen=True)
@@ -121,14 +117,6 @@ def _redirect(redirect: RequestRedirectFilter) -> Redirect:
             raise Unsupported("redirect with ReplacePrefixMatch: ALB redirects can only replace the full path")
         fields["path"] = redirect.path.value
     return Redirect.model_validate(fields)
-
-
-def scale_weights(weights: Sequence[int]) -> tuple[int, ...]:
-    """Gateway weights (up to 1,000,000) -> ALB's 0-999, same ratios, no positive weight lost."""
-    top = max(weights, default=0)
-    if top <= MAX_WEIGHT:
-        return tuple(weights)
-    return tuple(max(1, round(w * MAX_WEIGHT / top)) if w else 0 for w in weights)
 
 
 def shape_of(rule: Rule, protocol: ListenerProtocol) -> RuleShape:

@@ -25,7 +25,7 @@ class AwsPlan:
     notes: tuple[str, ...] = ()
     offline: bool = False
     deleting: bool = False
-    dns_name: str | None = None  # the address as observed (apply may learn a new one)
+    addresses: tuple[tuple[str, str], ...] = ()  # as observed (apply may learn new ones)
 
     @property
     def gateway(self) -> ObjectKey:
