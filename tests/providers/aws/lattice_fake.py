@@ -80,12 +80,17 @@ class LatticeCore:
         url = urlsplit(request.url)
         if not url.netloc.startswith("vpc-lattice."):
             return None
-        for method, pattern, name in self.routes:
-            found = pattern.match(url.path)
-            if method == request.method and found:
-                break
-        else:
+        route = next(
+            (
+                (name, found)
+                for method, pattern, name in self.routes
+                if method == request.method and (found := pattern.match(url.path))
+            ),
+            None,
+        )
+        if route is None:
             return self._error(request.url, LatticeError(404, "UnknownOperationException", url.path))
+        name, found = route
         params: dict[str, Any] = {k: unquote(v) for k, v in found.groupdict().items()}
         for key, values in parse_qs(url.query).items():
             params[key] = values if key == "tagKeys" else values[0]
