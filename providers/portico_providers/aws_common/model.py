@@ -115,8 +115,17 @@ class Step:
             doc["fields"] = list(self.fields)
         if self.desired is not None and self.action != "delete":
             spec = dump(self.desired.spec)
-            doc["spec"] = {k: spec[k] for k in self.fields} if self.action == "update" else spec
+            doc["spec"] = _readable({k: spec.get(k) for k in self.fields} if self.action == "update" else spec)
         return doc
+
+
+def _readable(value: Any) -> Any:
+    """Plan documents leave out empty lists and maps (an update that empties a field keeps it)."""
+    if isinstance(value, dict):
+        return {k: _readable(v) for k, v in value.items() if v not in ([], {})}
+    if isinstance(value, list):
+        return [_readable(v) for v in value]
+    return value
 
 
 @dataclass(frozen=True)
