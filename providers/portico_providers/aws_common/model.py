@@ -115,7 +115,10 @@ class Step:
             doc["fields"] = list(self.fields)
         if self.desired is not None and self.action != "delete":
             spec = dump(self.desired.spec)
-            doc["spec"] = _readable({k: spec.get(k) for k in self.fields} if self.action == "update" else spec)
+            if self.action == "update":
+                doc["spec"] = {k: _readable(spec.get(k)) for k in self.fields}
+            else:
+                doc["spec"] = _readable(spec)
         return doc
 
 
