@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from portico.ir import ObjectKey
 from portico_providers.aws_common.model import Desired, Observed, Step, dump, resolve, unresolved
+from portico_providers.aws_common.retry import error_code
 from portico_providers.aws_common.tags import Owner
 
 
@@ -54,6 +55,19 @@ class AwsPlan:
         return doc
 
 
+# Error codes that mean "no such resource": a delete that meets one has nothing left to do.
+GONE = frozenset(
+    {
+        "LoadBalancerNotFound",
+        "TargetGroupNotFound",
+        "ListenerNotFound",
+        "RuleNotFound",
+        "ResourceNotFoundException",
+        "CertificateNotFound",
+    }
+)
+
+
 class KindHandler(Protocol):
     """The SDK calls for one resource kind. `spec` is the desired spec with tokens resolved."""
 
@@ -96,6 +110,17 @@ def _resolved_spec(step: Step, arns: Mapping[str, str]) -> dict[str, Any]:
     return spec
 
 
+def _delete(handler: KindHandler, observed: Observed) -> None:
+    from botocore.exceptions import ClientError
+
+    try:
+        handler.delete(observed)
+    except ClientError as error:
+        # Already gone (an earlier attempt's answer was lost, or someone else deleted it): done.
+        if error_code(error) not in GONE:
+            raise
+
+
 def execute(plan: AwsPlan, handlers: Mapping[str, KindHandler]) -> Execution:
     """Run the steps in order; stop at the first failure (the next reconcile resumes from there).
 
@@ -130,7 +155,7 @@ def execute(plan: AwsPlan, handlers: Mapping[str, KindHandler]) -> Execution:
                 run.arns[step.id] = handler.create(step.desired, spec, tags)
             else:
                 assert step.observed is not None
-                handler.delete(step.observed)
+                _delete(handler, step.observed)
         except (ClientError, BotoCoreError, StepFailed) as error:
             run.error = f"{step.action} {step.kind} {step.id}: {describe_error(error)}"
             return run

@@ -15,7 +15,7 @@ from portico.ir import GatewayIR, ObjectKey
 from portico.provider import ApplyResult, ProviderContext
 from portico_providers.aws_common.clients import AwsClients
 from portico_providers.aws_common.model import Desired, KindRules, Observed, diff
-from portico_providers.aws_common.plan import AwsPlan, Execution, KindHandler, execute
+from portico_providers.aws_common.plan import AwsPlan, Execution, KindHandler, describe_error, execute
 from portico_providers.aws_common.tags import Owner
 
 Address = tuple[str, str]
@@ -113,9 +113,24 @@ class AwsProvider(ABC):
             addresses=addresses, programmed=not run.error and bool(addresses), message=run.error, mutations=mutations
         )
 
+    def _observed(self, gateway: ObjectKey) -> ObservedState | str:
+        """observe, or why it failed after its retries (the next reconcile tries again)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return self.observe(gateway)
+        except (BotoCoreError, ClientError) as error:
+            return f"reading the account failed: {describe_error(error)}"
+
     def delete(self, gateway: ObjectKey) -> ApplyResult:
-        return self.apply(self.plan(None, self.observe(gateway)))
+        seen = self._observed(gateway)
+        if isinstance(seen, str):
+            return ApplyResult(programmed=False, message=seen)
+        return self.apply(self.plan(None, seen))
 
     def reconcile(self, ir: GatewayIR) -> ApplyResult:
         """observe -> plan -> apply for one Gateway (what the operator's worker does)."""
-        return self.apply(self.plan(ir, self.observe(ir.gateway)))
+        seen = self._observed(ir.gateway)
+        if isinstance(seen, str):
+            return ApplyResult(programmed=False, message=seen)
+        return self.apply(self.plan(ir, seen))

@@ -27,9 +27,15 @@ def fake() -> LatticeFake:
 
 
 def make_lattice(
-    account: Account, fake: LatticeFake, counter: CallCounter, cluster_id: str = "test-cluster", **options: Any
+    account: Account,
+    fake: LatticeFake,
+    counter: CallCounter,
+    cluster_id: str = "test-cluster",
+    hooks_extra: list[tuple[str, Any]] | None = None,
+    **options: Any,
 ) -> LatticeProvider:
-    ctx = context(account.session, counter, ("before-send.vpc-lattice", fake), cluster_id=cluster_id)
+    hooks = [("before-send.vpc-lattice", fake), *(hooks_extra or [])]
+    ctx = context(account.session, counter, *hooks, cluster_id=cluster_id)
     # A host moto does not claim: botocore runs every before-send hook, and moto's would
     # answer (or fail) Lattice calls it does not implement.
     endpoints = {"vpc-lattice": FAKE_ENDPOINT}
