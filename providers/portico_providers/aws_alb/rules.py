@@ -85,6 +85,9 @@ def conditions_of(rule: Rule) -> tuple[Condition, ...]:
         _exact_only(param.type, f"query parameter match {param.name!r}")
         pair = KeyValue(key=_literal(param.name, "query parameter"), value=_literal(param.value, "query value"))
         conditions.append(Condition(field="query-string", query=(pair,)))
+    if not conditions:
+        # ALB wants at least one condition on every non-default rule: match any path.
+        conditions.append(Condition(field="path-pattern", values=("/*",)))
     total = sum(c.value_count for c in conditions)
     if total > MAX_CONDITION_VALUES:
         raise Unsupported(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from unittest import mock
@@ -52,22 +54,20 @@ def _keep_tags_on_reimport(original: Any) -> Any:
     return import_certificate
 
 
-@pytest.fixture
-def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Account]:
+@contextmanager
+def fresh_account() -> Iterator[Account]:
+    """A new moto account: a VPC with subnets tagged for public ALBs in two zones."""
     import boto3
     from moto import mock_aws
-
-    for key, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(key, value)
     from moto.acm.models import AWSCertificateManagerBackend
 
+    env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION}
     patched = _keep_tags_on_reimport(AWSCertificateManagerBackend.import_certificate)
-    monkeypatch.setattr(AWSCertificateManagerBackend, "import_certificate", patched)
-    with mock_aws():
+    with (
+        mock.patch.dict(os.environ, env),
+        mock.patch.object(AWSCertificateManagerBackend, "import_certificate", patched),
+        mock_aws(),
+    ):
         session = boto3.Session(region_name=REGION)
         ec2 = session.client("ec2")
         vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
@@ -78,3 +78,9 @@ def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Account]:
             ec2.create_tags(Resources=[subnet_id], Tags=[{"Key": "kubernetes.io/role/elb", "Value": "1"}])
             subnets.append(subnet_id)
         yield Account(session=session, vpc_id=vpc, subnets=tuple(subnets))
+
+
+@pytest.fixture
+def account() -> Iterator[Account]:
+    with fresh_account() as created:
+        yield created
