@@ -10,6 +10,8 @@ from portico.provider import ProviderContext
 from portico_providers.aws_common.clients import CallCounter
 
 GATEWAY_TAG = "portico.dev/gateway"
+# Every call any provider built by `context` makes (the IAM action files are checked against it).
+RECORDER = CallCounter()
 
 
 def tags_of(elbv2: Any, arns: list[str]) -> dict[str, dict[str, str]]:
@@ -66,5 +68,9 @@ def context(
     """A provider context on `session` whose every call is also counted by `counter`."""
     return ProviderContext(
         cluster_id=cluster_id,
-        options={"session": session, "region": session.region_name, "hooks": [("before-call.*.*", counter), *hooks]},
+        options={
+            "session": session,
+            "region": session.region_name,
+            "hooks": [("before-call.*.*", counter), ("before-call.*.*", RECORDER), *hooks],
+        },
     )

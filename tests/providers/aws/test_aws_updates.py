@@ -22,13 +22,24 @@ def alb_ir(params: dict[str, Any], sni: bool = True, health: str = "/") -> Gatew
     web = backend("web")
     listeners = [
         listener(rules=(rule("shop", backends=(web,)),)),
-        listener("https", 443, protocol=ListenerProtocol.HTTPS, certificates=(certificate(CERT, KEY),),
-                 rules=(rule("shop", hostnames=("shop.example.com",), backends=(web,)),)),
+        listener(
+            "https",
+            443,
+            protocol=ListenerProtocol.HTTPS,
+            certificates=(certificate(CERT, KEY),),
+            rules=(rule("shop", hostnames=("shop.example.com",), backends=(web,)),),
+        ),
     ]
     if sni:
-        listeners.append(listener("partner", 443, protocol=ListenerProtocol.HTTPS,
-                                  certificates=(certificate(*OTHER, name="partner-tls"),),
-                                  rules=(rule("partner", hostnames=("partner.example.com",), backends=(web,)),)))
+        listeners.append(
+            listener(
+                "partner",
+                443,
+                protocol=ListenerProtocol.HTTPS,
+                certificates=(certificate(*OTHER, name="partner-tls"),),
+                rules=(rule("partner", hostnames=("partner.example.com",), backends=(web,)),),
+            )
+        )
     return gateway(*listeners, params={"aws": {**params, "healthCheckPath": health}})
 
 
@@ -42,15 +53,28 @@ def test_alb_parameter_changes_update_in_place(account: Account) -> None:
     https = next(li for li in alb_state(account.session).listeners if li["Port"] == 443)
     listed = account.client("elbv2").describe_listener_certificates(ListenerArn=https["ListenerArn"])
     assert len(listed["Certificates"]) == 2  # default + the partner's, served by SNI
-    changed = {"subnets": [*account.subnets, third["Subnet"]["SubnetId"]], "securityGroups": [group],
-               "ipAddressType": "dualstack", "tags": {"team": "b"}}
+    changed = {
+        "subnets": [*account.subnets, third["Subnet"]["SubnetId"]],
+        "securityGroups": [group],
+        "ipAddressType": "dualstack",
+        "tags": {"team": "b"},
+    }
     mark = len(counter.calls)
     result = alb.reconcile(alb_ir(changed, sni=False, health="/healthz"))
     assert result.programmed, result.message
     done = set(mutations(counter, mark))
-    assert {"SetSubnets", "SetSecurityGroups", "SetIpAddressType", "ModifyTargetGroup",
-            "RemoveListenerCertificates", "RemoveTags", "AddTags", "AddTagsToCertificate",
-            "RemoveTagsFromCertificate", "DeleteCertificate"} <= done
+    assert {
+        "SetSubnets",
+        "SetSecurityGroups",
+        "SetIpAddressType",
+        "ModifyTargetGroup",
+        "RemoveListenerCertificates",
+        "RemoveTags",
+        "AddTags",
+        "AddTagsToCertificate",
+        "RemoveTagsFromCertificate",
+        "DeleteCertificate",
+    } <= done
     assert not done & {"CreateLoadBalancer", "CreateTargetGroup", "CreateListener", "CreateRule"}
     [lb] = alb_state(account.session).balancers
     assert lb["SecurityGroups"] == [group] and lb["IpAddressType"] == "dualstack"
@@ -66,10 +90,17 @@ def test_alb_drift_is_repaired(account: Account) -> None:
     elbv2 = account.client("elbv2")
     state = alb_state(account.session)
     http = next(li for li in state.listeners if li["Port"] == 80)
-    elbv2.modify_listener(ListenerArn=http["ListenerArn"], DefaultActions=[
-        {"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "200", "ContentType": "text/plain"}}])
-    rule_arn = next(r["RuleArn"] for r in state.rules if not r["IsDefault"] and r["RuleArn"].startswith(
-        http["ListenerArn"].replace(":listener/", ":listener-rule/")))
+    elbv2.modify_listener(
+        ListenerArn=http["ListenerArn"],
+        DefaultActions=[
+            {"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "200", "ContentType": "text/plain"}}
+        ],
+    )
+    rule_arn = next(
+        r["RuleArn"]
+        for r in state.rules
+        if not r["IsDefault"] and r["RuleArn"].startswith(http["ListenerArn"].replace(":listener/", ":listener-rule/"))
+    )
     elbv2.modify_rule(RuleArn=rule_arn, Conditions=[{"Field": "path-pattern", "Values": ["/drifted"]}])
     mark = len(counter.calls)
     alb.reconcile(ir)
@@ -81,26 +112,43 @@ def test_lattice_parameter_changes_and_drift(account: Account) -> None:
     fake = LatticeFake(REGION)
     counter = CallCounter()
     lattice = make_lattice(account, fake, counter)
-    lattice.reconcile(lattice_shop())
-    acm_arn = account.client("acm").import_certificate(Certificate=CERT.encode(), PrivateKey=KEY.encode())[
-        "CertificateArn"]
+    lattice.reconcile(lattice_shop(params={"awsLattice": {"vpcId": VPC, "tags": {"team": "shop", "old": "x"}}}))
     [listener_item] = [li for li in fake.listeners.values() if li["port"] == 80]
     listener_item["defaultAction"] = {"fixedResponse": {"statusCode": 500}}
     rule_item = next(r for r in fake.rules.values() if r["listenerId"] == listener_item["id"])
     rule_item["match"] = {"httpMatch": {"pathMatch": {"match": {"prefix": "/drifted"}}}}
-    params = {"awsLattice": {"vpcId": VPC, "authType": "AWS_IAM", "securityGroups": ["sg-0123456789"],
-                             "certificateArn": acm_arn, "tags": {"team": "other"}}}
+    params = {
+        "awsLattice": {
+            "vpcId": VPC,
+            "authType": "AWS_IAM",
+            "securityGroups": ["sg-0123456789"],
+            "tags": {"team": "other"},
+        }
+    }
     mark = len(counter.calls)
     result = lattice.reconcile(lattice_shop(params=params))
     assert result.programmed, result.message
     done = set(mutations(counter, mark))
-    assert {"UpdateServiceNetwork", "UpdateServiceNetworkVpcAssociation", "UpdateService", "UpdateListener",
-            "UpdateRule", "TagResource", "DeleteCertificate"} <= done
-    assert not any(op.startswith("Create") for op in done)
+    assert {
+        "UpdateServiceNetwork",
+        "UpdateServiceNetworkVpcAssociation",
+        "UpdateService",
+        "UpdateListener",
+        "UpdateRule",
+        "TagResource",
+        "UntagResource",
+        "AddTagsToCertificate",
+        "RemoveTagsFromCertificate",
+    } <= done
+    assert not any(op.startswith(("Create", "Delete", "Import")) for op in done)
     assert {s["authType"] for s in fake.services.values()} == {"AWS_IAM"}
+    assert lattice.plan(lattice_shop(params=params), lattice.observe(GATEWAY)).is_empty
+    acm_arn = account.client("acm").import_certificate(Certificate=CERT.encode(), PrivateKey=KEY.encode())[
+        "CertificateArn"
+    ]
+    with_arn = {"awsLattice": {**params["awsLattice"], "certificateArn": acm_arn}}
+    mark = len(counter.calls)
+    assert lattice.reconcile(lattice_shop(params=with_arn)).programmed
+    assert {"UpdateService", "DeleteCertificate"} <= set(mutations(counter, mark))
     admin = next(s for s in fake.services.values() if s["customDomainName"] == "admin.shop.internal")
     assert admin["certificateArn"] == acm_arn
-    assert lattice.plan(lattice_shop(params=params), lattice.observe(GATEWAY)).is_empty
-    mark = len(counter.calls)
-    lattice.reconcile(lattice_shop(params={"awsLattice": {**params["awsLattice"], "tags": {}}}))
-    assert "UntagResource" in mutations(counter, mark)
