@@ -291,3 +291,14 @@ def test_filters_in_ir() -> None:
     assert rules["/slow"].timeouts.backend_request_ms == 500
     ext = rules["/ext"].backends
     assert len(ext) == 1 and ext[0].invalid_reason == "InvalidKind"
+
+
+def test_conflicted_listener_admits_no_route() -> None:
+    case = "listeners/protocols-and-conflicts"
+    assert route_condition(case, "HTTPRoute", "default", "to-conflicted", "Accepted", 0) == (
+        "False",
+        "NotAllowedByListeners",
+    )
+    assert route_condition(case, "HTTPRoute", "default", "to-conflicted", "Accepted", 1) == ("True", "Accepted")
+    assert listener_status(case, "default", "gw", "other-host")["attachedRoutes"] == 1
+    assert listener_status(case, "default", "gw", "dup-a")["attachedRoutes"] == 0

@@ -21,6 +21,7 @@ from portico.api.core import (
 )
 from portico.api.gateway import Gateway, GatewayClass, parse_gateway
 from portico.api.routes import Route, parse_route
+from portico.gcpause import cyclic_gc_paused
 
 PORTICO_GROUP = "portico.dev"
 PARAMETERS_KIND = "GatewayParameters"
@@ -57,6 +58,8 @@ class Snapshot:
     namespaces: Mapping[str, Namespace] = field(default_factory=dict)
     parameters: Mapping[Key, GatewayParameters] = field(default_factory=dict)
     unreadable: tuple[Unreadable, ...] = ()
+    # Memo for pure lookups derived from this snapshot (e.g. resolved backends); never compared.
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def namespace_labels(self, name: str) -> dict[str, str]:
         ns = self.namespaces.get(name)
@@ -173,6 +176,7 @@ class _Builder:
         )
 
 
+@cyclic_gc_paused
 def build_snapshot(objects: Iterable[Mapping[str, Any]]) -> Snapshot:
     builder = _Builder()
     for original in objects:

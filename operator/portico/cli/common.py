@@ -65,6 +65,14 @@ def translate_files(manifests: Sequence[Manifest]) -> tuple[Snapshot, TranslateR
     return snapshot, translate(snapshot, capabilities, now=now_rfc3339(), unavailable=unavailable)
 
 
+def load_and_translate(paths: Sequence[str]) -> tuple[list[Manifest], TranslateResult] | None:
+    """Manifests and their translation, or None after reporting unreadable input."""
+    manifests = read_inputs(paths)
+    if manifests is None:
+        return None
+    return manifests, translate_files(manifests)[1]
+
+
 def emit(document: Any, output: str) -> None:
     if output == "json":
         json.dump(document, sys.stdout, indent=2, sort_keys=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from portico.cli.common import add_input_arguments, emit, read_inputs, translate_files
+from portico.cli.common import add_input_arguments, emit, load_and_translate
 from portico.provider import ProviderUnavailable, available_providers, load_provider
 
 
@@ -19,15 +19,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    manifests = read_inputs(args.paths)
-    if manifests is None:
-        return 2
     try:
         provider = load_provider(args.provider)
     except ProviderUnavailable as error:
         print(f"portico plan: {error}", file=sys.stderr)
         return 2
-    _, result = translate_files(manifests)
+    loaded = load_and_translate(args.paths)
+    if loaded is None:
+        return 2
+    _, result = loaded
     plans = []
     for (namespace, name), ir in sorted(result.ir_by_gateway.items()):
         if not ir.controller_name.endswith("/" + args.provider):

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from portico.api.base import GATEWAY_GROUP
-from portico.cli.common import add_input_arguments, emit, read_inputs, translate_files
+from portico.cli.common import add_input_arguments, emit, load_and_translate
 from portico.manifests import Manifest
 from portico.translate import TranslateResult
 
@@ -19,11 +19,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    manifests = read_inputs(args.paths)
-    if manifests is None:
+    loaded = load_and_translate(args.paths)
+    if loaded is None:
         return 2
-    _, result = translate_files(manifests)
-    emit(status_list(manifests, result), args.output)
+    emit(status_list(*loaded), args.output)
     return 0
 
 

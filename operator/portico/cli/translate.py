@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from portico.cli.common import add_input_arguments, emit, read_inputs, translate_files
+from portico.cli.common import add_input_arguments, emit, load_and_translate
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -12,9 +12,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    manifests = read_inputs(args.paths)
-    if manifests is None:
+    loaded = load_and_translate(args.paths)
+    if loaded is None:
         return 2
-    _, result = translate_files(manifests)
+    _, result = loaded
     emit({"gateways": [ir.to_dict() for _, ir in sorted(result.ir_by_gateway.items())]}, args.output)
     return 0

@@ -70,10 +70,14 @@ def attach(
             ),
         )
     route_ns = route.metadata.namespace
+    # A listener that is not accepted (conflicted, unsupported protocol) serves nothing, so admits nothing;
+    # one that is accepted but not programmed (its certificate is missing) still admits and counts routes.
     admitting = [
         s
         for s in relevant
-        if route.kind in s.supported_kinds and _namespace_allowed(s, gateway_namespace, route_ns, snapshot)
+        if s.is_accepted
+        and route.kind in s.supported_kinds
+        and _namespace_allowed(s, gateway_namespace, route_ns, snapshot)
     ]
     if not admitting:
         return Attachment(

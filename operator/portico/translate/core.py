@@ -10,6 +10,7 @@ from typing import Any
 from portico.api import Snapshot
 from portico.api.base import GATEWAY_GROUP, join_errors
 from portico.api.routes import Route
+from portico.gcpause import cyclic_gc_paused
 from portico.ir import Address as IRAddress
 from portico.ir import GatewayIR, Infrastructure, ListenerProtocol, ObjectKey, Rule
 from portico.ir import Listener as IRListener
@@ -186,6 +187,7 @@ def _route_parent_conditions(rs: RouteState, att: Attachment) -> list[c.Conditio
     return out
 
 
+@cyclic_gc_paused
 def translate(
     snapshot: Snapshot,
     capabilities: Mapping[str, Capabilities] | None = None,

@@ -72,38 +72,17 @@ def evaluate_class(
     ref = gc.spec.parameters_ref
     if ref is None:
         return ClassState(gc, caps, c.true("Accepted", message="GatewayClass is accepted"))
+
+    def invalid(message: str) -> ClassState:
+        return ClassState(gc, caps, c.false("Accepted", "InvalidParameters", f"spec.parametersRef: {message}"))
+
     if ref.group != PORTICO_GROUP or ref.kind != PARAMETERS_KIND:
-        return ClassState(
-            gc,
-            caps,
-            c.false(
-                "Accepted",
-                "InvalidParameters",
-                f"spec.parametersRef: kind {ref.group}/{ref.kind} is not supported; "
-                f"use {PORTICO_GROUP}/{PARAMETERS_KIND}",
-            ),
-        )
+        return invalid(f"kind {ref.group}/{ref.kind} is not supported; use {PORTICO_GROUP}/{PARAMETERS_KIND}")
     if not ref.namespace:
-        return ClassState(
-            gc,
-            caps,
-            c.false(
-                "Accepted",
-                "InvalidParameters",
-                "spec.parametersRef.namespace is required: GatewayParameters is namespaced",
-            ),
-        )
+        return invalid("namespace is required: GatewayParameters is namespaced")
     params = snapshot.parameters.get((ref.namespace, ref.name))
     if params is None:
-        return ClassState(
-            gc,
-            caps,
-            c.false(
-                "Accepted",
-                "InvalidParameters",
-                f"spec.parametersRef: GatewayParameters {ref.namespace}/{ref.name} not found",
-            ),
-        )
+        return invalid(f"GatewayParameters {ref.namespace}/{ref.name} not found")
     return ClassState(gc, caps, c.true("Accepted", message="GatewayClass is accepted"), dict(params.spec))
 
 

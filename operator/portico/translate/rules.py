@@ -42,8 +42,9 @@ class BuiltRule:
     def place(self, route: Route, listener_name: str, hostnames: tuple[str, ...]) -> list[Rule]:
         kind = RouteKind.GRPC if route.is_grpc else RouteKind.HTTP
         key = ObjectKey(namespace=route.metadata.namespace, name=route.metadata.name)
+        # Every part is already validated: construct without re-validating (20k+ rules per second matter).
         return [
-            Rule(
+            Rule.model_construct(
                 id=f"{listener_name}:{kind.value}:{key}:r{self.index}:m{match_index}",
                 route_kind=kind,
                 route=key,

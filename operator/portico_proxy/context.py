@@ -1,0 +1,56 @@
+"""Process-wide state shared by every connection: limits, pools, metrics, access log."""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+import time
+from dataclasses import dataclass
+from typing import TextIO
+
+from portico_proxy.metrics import Metrics
+from portico_proxy.pool import Pools
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Hardening knobs; defaults follow common proxy practice."""
+
+    max_request_line: int = 8192
+    max_header_bytes: int = 65536
+    max_header_count: int = 100
+    header_timeout_s: float = 10.0
+    idle_timeout_s: float = 60.0
+    max_connections: int = 10000
+    max_buffered_body: int = 262144
+
+
+class AccessLog:
+    """One JSON line per request, for a sampled fraction of them (0 turns it off)."""
+
+    def __init__(self, sample: float, stream: TextIO | None = None) -> None:
+        self.sample = sample
+        self.stream = stream or sys.stdout
+
+    @property
+    def enabled(self) -> bool:
+        return self.sample > 0
+
+    def wanted(self) -> bool:
+        return self.sample >= 1 or random.random() < self.sample
+
+    def write(self, entry: dict[str, object]) -> None:
+        entry["time"] = round(time.time(), 3)
+        self.stream.write(json.dumps(entry, separators=(",", ":")) + "\n")
+        self.stream.flush()
+
+
+class Context:
+    def __init__(self, limits: Limits | None = None, access_log: AccessLog | None = None) -> None:
+        self.limits = limits or Limits()
+        self.pools = Pools()
+        self.metrics = Metrics(self.pools.stats)
+        self.access_log = access_log or AccessLog(0.0)
+        self.connections: set[object] = set()
+        self.draining = False

@@ -1,0 +1,193 @@
+"""ProxyRuntime: binds one server per listener port and swaps route tables atomically on update."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+from collections.abc import Sequence
+
+from portico.ir import GatewayIR
+from portico_proxy.admin import AdminServer
+from portico_proxy.context import AccessLog, Context, Limits
+from portico_proxy.server_h1 import H1Server
+from portico_proxy.tables import PortState, PortTable, compile_gateways
+from portico_proxy.tls import CertificateSelector, SelectorHolder
+
+log = logging.getLogger("portico.proxy")
+
+REAP_INTERVAL_S = 1.0
+FALLBACK_ERRNOS = (errno.EACCES, errno.EADDRINUSE)
+
+
+class ConfigRejected(ValueError):
+    """An update the proxy refused; the previous tables keep serving."""
+
+
+class _Port:
+    def __init__(self, state: PortState, server: asyncio.Server, tls: SelectorHolder | None) -> None:
+        self.state = state
+        self.server = server
+        self.tls = tls
+
+    @property
+    def bound(self) -> int:
+        return int(self.server.sockets[0].getsockname()[1])
+
+
+class ProxyRuntime:
+    """The programmatic proxy: `await start()`, `await update(gateways)`, `await stop()`.
+
+    `port_fallback`: when a listener port cannot be bound (privileged or in use), bind an ephemeral
+    port instead and report it in `bound_ports()` (local demo mode); the CLI turns this off.
+    """
+
+    def __init__(
+        self,
+        address: str = "127.0.0.1",
+        admin_port: int | None = None,
+        secrets_dir: str | None = None,
+        *,
+        limits: Limits | None = None,
+        access_log: AccessLog | None = None,
+        reuse_port: bool = False,
+        port_fallback: bool = True,
+    ) -> None:
+        self.address = address
+        self.admin_port = admin_port
+        self.secrets_dir = secrets_dir
+        self.reuse_port = reuse_port
+        self.port_fallback = port_fallback
+        self.ctx = Context(limits, access_log)
+        self.gateways: tuple[GatewayIR, ...] = ()
+        self.ports: dict[int, _Port] = {}
+        self.admin: AdminServer | None = None
+        self.ready = False
+        self._reaper: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        self._reaper = asyncio.get_running_loop().create_task(self._reap())
+        if self.admin_port is not None:
+            self.admin = AdminServer(self)
+            await self.admin.start(self.address, self.admin_port, self.reuse_port)
+
+    async def update(self, gateways: Sequence[GatewayIR]) -> None:
+        """Compile, then swap every port's tables at once; bind new ports, close removed ones.
+
+        Raises ConfigRejected (after logging) and leaves the running configuration untouched.
+        """
+        async with self._lock:
+            try:
+                tables = compile_gateways(gateways)
+                selectors = {
+                    port: CertificateSelector(table, self.secrets_dir) for port, table in tables.items() if table.tls
+                }
+            except Exception as exc:
+                log.error("configuration rejected, previous one keeps serving: %s", exc)
+                raise ConfigRejected(str(exc)) from exc
+            await self._apply(tables, selectors)
+            self.gateways = tuple(gateways)
+            endpoints = {ep for g in gateways for lst in g.listeners for r in lst.rules for ep in _endpoints(r)}
+            self.ctx.pools.retain(endpoints)
+            self.ready = True
+            log.info("configuration applied: %d gateways, ports %s", len(gateways), sorted(tables))
+
+    async def _apply(self, tables: dict[int, PortTable], selectors: dict[int, CertificateSelector]) -> None:
+        for port in [p for p in self.ports if p not in tables or tables[p].tls != (self.ports[p].tls is not None)]:
+            self._close_port(self.ports.pop(port))
+        for port, table in tables.items():
+            existing = self.ports.get(port)
+            if existing is not None:
+                existing.state.table = table
+                if existing.tls is not None:
+                    existing.tls.selector = selectors[port]
+                continue
+            state = PortState(port, table)
+            holder = SelectorHolder(selectors[port]) if port in selectors else None
+            server = await self._bind(state, holder)
+            self.ports[port] = _Port(state, server, holder)
+
+    async def _bind(self, state: PortState, holder: SelectorHolder | None) -> asyncio.Server:
+        loop = asyncio.get_running_loop()
+        ctx, tls = self.ctx, holder is not None
+        ssl_context = holder.server_context() if holder is not None else None
+
+        async def bind(port: int) -> asyncio.Server:
+            return await loop.create_server(
+                lambda: H1Server(ctx, state, tls),
+                self.address,
+                port,
+                ssl=ssl_context,
+                reuse_port=self.reuse_port or None,
+                backlog=2048,
+            )
+
+        try:
+            return await bind(state.port)
+        except OSError as exc:
+            if not self.port_fallback or exc.errno not in FALLBACK_ERRNOS:
+                raise
+            server = await bind(0)
+            log.warning("port %d unavailable (%s); listening on %s", state.port, exc.strerror, server.sockets[0])
+            return server
+
+    def _close_port(self, port: _Port) -> None:
+        port.server.close()
+        for conn in list(self.ctx.connections):
+            if getattr(conn, "state", None) is port.state:
+                conn.drain()  # type: ignore[attr-defined]
+
+    def bound_ports(self) -> dict[int, int]:
+        """Listener port -> the port actually bound."""
+        return {port: entry.bound for port, entry in self.ports.items()}
+
+    async def stop(self, drain_seconds: float = 5.0) -> None:
+        """Stop accepting, let in-flight requests finish within `drain_seconds`, then close the rest."""
+        self.ctx.draining = True
+        self.ready = False
+        for entry in self.ports.values():
+            entry.server.close()
+        for conn in list(self.ctx.connections):
+            conn.drain()  # type: ignore[attr-defined]
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + drain_seconds
+        while self.ctx.connections and loop.time() < deadline:
+            await asyncio.sleep(0.02)
+        for conn in list(self.ctx.connections):
+            transport = getattr(conn, "transport", None)
+            if transport is not None:
+                transport.abort()
+        for entry in self.ports.values():
+            await entry.server.wait_closed()
+        self.ports.clear()
+        self.ctx.pools.close()
+        if self._reaper is not None:
+            self._reaper.cancel()
+        if self.admin is not None:
+            await self.admin.stop()
+
+    async def _reap(self) -> None:
+        """Close connections past their deadline (slow heads, idle keep-alive) once a second."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(REAP_INTERVAL_S)
+            now = loop.time()
+            for conn in list(self.ctx.connections):
+                deadline = getattr(conn, "deadline", None)
+                if deadline is not None and now > deadline:
+                    conn.expire(now)  # type: ignore[attr-defined]
+
+
+def _endpoints(rule: object) -> set[tuple[str, int]]:
+    from portico.ir import RequestMirrorFilter, Rule
+
+    assert isinstance(rule, Rule)
+    found: set[tuple[str, int]] = set()
+    backends = list(rule.backends)
+    for flt in rule.filters + tuple(f for b in rule.backends for f in b.filters):
+        if isinstance(flt, RequestMirrorFilter):
+            backends.append(flt.backend)
+    for backend in backends:
+        found.update((e.address, e.port) for e in backend.endpoints)
+    return found

@@ -1,0 +1,357 @@
+"""The client side of HTTP/1.1 (and the door to HTTP/2): httptools callbacks, no task per request."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from typing import cast
+
+import httptools
+
+from portico_proxy.context import Context
+from portico_proxy.exchange import Exchange
+from portico_proxy.filters import Headers
+from portico_proxy.messages import HOP_BY_HOP, RequestHead, connection_tokens, status_line
+from portico_proxy.server_h2 import H2Server
+from portico_proxy.tables import PortState
+from portico_proxy.upstream_h1 import set_nodelay
+
+H2_PREFACE_START = b"PRI "
+NO_BODY_STATUSES = (204, 304)
+
+
+class Reject(Exception):
+    """A request the parser boundary refuses: status, then the connection closes."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+class H1Server(asyncio.Protocol):
+    def __init__(self, ctx: Context, state: PortState, tls: bool) -> None:
+        self.ctx = ctx
+        self.state = state
+        self.scheme = b"https" if tls else b"http"
+        self.transport: asyncio.Transport | None = None
+        self.parser = httptools.HttpRequestParser(self)
+        self.client_ip = ""
+        self.first = True
+        self.closed = False
+        self.loop = asyncio.get_running_loop()
+        self.deadline: float | None = None
+        self.reading_head = False
+        # The request being parsed, the one being answered, and those waiting behind it (pipelining).
+        self.parsing: Exchange | None = None
+        self.active: Exchange | None = None
+        self.queue: deque[tuple[Exchange, bool]] = deque()
+        self.active_keep_alive = True
+        self.active_request_done = True
+        self.keep_alive = True
+        self.chunked = False
+        self.pending_head = b""
+        self.head_only = False
+        self.paused_by_exchange = False
+        self.paused_by_queue = False
+        self.url = b""
+        self.raw_headers: list[tuple[bytes, bytes]] = []
+        self.header_bytes = 0
+
+    # ---- connection
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+        ctx = self.ctx
+        ctx.connections.add(self)
+        ctx.metrics.active_connections += 1
+        peer = transport.get_extra_info("peername")
+        self.client_ip = peer[0] if isinstance(peer, tuple) else ""
+        if ctx.draining or len(ctx.connections) > ctx.limits.max_connections:
+            self._write_simple(503, b"too many connections\n")
+            transport.close()
+            return
+        set_nodelay(transport)
+        self.deadline = self.loop.time() + ctx.limits.header_timeout_s
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self.ctx.connections.discard(self)
+        self.ctx.metrics.active_connections -= 1
+        if self.active is not None:
+            self.active.client_lost()
+        for waiting, _ in self.queue:
+            waiting.client_lost()
+        self.queue.clear()
+
+    def data_received(self, data: bytes) -> None:
+        if self.first:
+            self.first = False
+            if data.startswith(H2_PREFACE_START):
+                self._switch_to_h2(data)
+                return
+        try:
+            self.parser.feed_data(data)
+        except Reject as exc:
+            self._reject(exc.status, str(exc))
+        except httptools.HttpParserUpgrade:
+            # Upgrade is not offered: the request was served as plain HTTP; go on with a fresh parser.
+            self._message_complete()
+            self.parser = httptools.HttpRequestParser(self)
+        except httptools.HttpParserCallbackError as exc:
+            cause = exc.__context__
+            if isinstance(cause, Reject):
+                self._reject(cause.status, str(cause))
+            else:
+                self._reject(400, "bad request")
+        except httptools.HttpParserError as exc:
+            self._reject(400, f"malformed request: {exc}")
+
+    def pause_writing(self) -> None:
+        if self.active is not None:
+            self.active.client_paused()
+
+    def resume_writing(self) -> None:
+        if self.active is not None:
+            self.active.client_resumed()
+
+    def expire(self, now: float) -> None:
+        """Called by the reaper past `deadline`: a slow head gets 408, an idle connection just closes."""
+        if self.closed or self.transport is None:
+            return
+        if self.reading_head:
+            self._reject(408, "request head not received in time")
+        else:
+            self.transport.close()
+
+    def drain(self) -> None:
+        """Stop keep-alive: close now if idle, else after the response in flight."""
+        self.keep_alive = False
+        self.active_keep_alive = False
+        if self.active is None and self.parsing is None and self.transport is not None:
+            self.transport.close()
+
+    # ---- httptools callbacks
+    def on_message_begin(self) -> None:
+        self.url = b""
+        self.raw_headers = []
+        self.header_bytes = 0
+        self.reading_head = True
+        self.deadline = self.loop.time() + self.ctx.limits.header_timeout_s
+
+    def on_url(self, url: bytes) -> None:
+        self.url += url
+        if len(self.url) > self.ctx.limits.max_request_line:
+            raise Reject(414, "request line too long")
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.raw_headers.append((name.lower(), value))
+        self.header_bytes += len(name) + len(value) + 4
+        limits = self.ctx.limits
+        if self.header_bytes > limits.max_header_bytes or len(self.raw_headers) > limits.max_header_count:
+            raise Reject(431, "request headers too large")
+
+    def on_headers_complete(self) -> None:
+        parser = self.parser
+        self.reading_head = False
+        self.deadline = None
+        keep_alive = parser.should_keep_alive() and self.keep_alive
+        headers: Headers = []
+        authority = b""
+        content_length: int | None = None
+        chunked = False
+        expect_continue = False
+        listed = connection_tokens(self.raw_headers)
+        for name, value in self.raw_headers:
+            if name in HOP_BY_HOP or name == b"content-length" or name in listed:
+                if name == b"host":
+                    if authority:
+                        raise Reject(400, "more than one Host header")
+                    authority = value
+                elif name == b"content-length":
+                    if content_length is not None or not value.isdigit():
+                        raise Reject(400, "invalid or repeated Content-Length")
+                    content_length = int(value)
+                elif name == b"transfer-encoding":
+                    chunked = True
+                elif name == b"expect":
+                    expect_continue = value.lower() == b"100-continue"
+                continue
+            headers.append((name, value))
+        if chunked and content_length is not None:
+            raise Reject(400, "both Content-Length and Transfer-Encoding")
+        version = parser.get_http_version().encode()
+        if not authority and version == b"1.1":
+            raise Reject(400, "missing Host header")
+        has_body = chunked or bool(content_length)
+        head = RequestHead(
+            parser.get_method(),
+            self.url,
+            authority,
+            headers,
+            self.scheme,
+            self.client_ip,
+            version,
+            has_body,
+            content_length if has_body and not chunked else None,
+        )
+        head.te_trailers = head.grpc
+        exchange = Exchange(self.ctx, self, head, self.state.table)
+        self.parsing = exchange
+        if self.active is None:
+            self._activate(exchange, keep_alive, not has_body)
+            if expect_continue and self.transport is not None:
+                self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            exchange.start()
+        else:
+            self.queue.append((exchange, keep_alive))
+            if not self.paused_by_queue and self.transport is not None:
+                self.paused_by_queue = True
+                self.transport.pause_reading()
+
+    def on_body(self, body: bytes) -> None:
+        if self.parsing is not None:
+            self.parsing.request_body(body)
+
+    def on_message_complete(self) -> None:
+        self._message_complete()
+
+    def _message_complete(self) -> None:
+        parsing, self.parsing = self.parsing, None
+        if parsing is None:
+            return
+        if parsing.head.has_body:
+            parsing.request_end()
+        if parsing is self.active:
+            self.active_request_done = True
+        elif self.active is None and not self.queue:
+            self._idle()
+
+    # ---- Responder (for the active exchange)
+    def send_head(self, status: int, headers: Headers, end: bool) -> None:
+        transport = self.transport
+        if transport is None or self.closed:
+            return
+        parts = [status_line(status)]
+        framed = False
+        for name, value in headers:
+            if name in {b"content-length", b"transfer-encoding"}:
+                framed = framed or name == b"content-length"
+                if name == b"transfer-encoding":
+                    continue
+            parts += (name, b": ", value, b"\r\n")
+        self.chunked = False
+        if not (framed or self.head_only or status in NO_BODY_STATUSES or status < 200):
+            if end:
+                parts.append(b"content-length: 0\r\n")
+            elif self.active is not None and self.active.head.version == b"1.1":
+                self.chunked = True
+                parts.append(b"transfer-encoding: chunked\r\n")
+            else:
+                self.active_keep_alive = False
+        if not self.active_keep_alive:
+            parts.append(b"connection: close\r\n")
+        parts.append(b"\r\n")
+        if end:
+            transport.write(b"".join(parts))
+            self._response_done()
+        else:
+            # Held back so a small body leaves in the same write; flushed on the next loop turn anyway.
+            self.pending_head = b"".join(parts)
+            self.loop.call_soon(self._flush_head)
+
+    def _flush_head(self) -> None:
+        if self.pending_head and self.transport is not None:
+            self.transport.write(self.pending_head)
+        self.pending_head = b""
+
+    def send_data(self, data: bytes) -> None:
+        transport = self.transport
+        if transport is None or self.head_only or not data:
+            return
+        head, self.pending_head = self.pending_head, b""
+        # One write per call: uvloop's writelines would try a send per piece.
+        if self.chunked:
+            transport.write(b"".join((head, b"%x\r\n" % len(data), data, b"\r\n")))
+        elif head:
+            transport.write(head + data)
+        else:
+            transport.write(data)
+
+    def send_end(self, trailers: Headers | None) -> None:
+        head, self.pending_head = self.pending_head, b""
+        if self.chunked:
+            lines = b"".join(n + b": " + v + b"\r\n" for n, v in trailers or ())
+            head += b"0\r\n" + lines + b"\r\n"
+        if head and self.transport is not None:
+            self.transport.write(head)
+        self._response_done()
+
+    def abort(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+    def pause_source(self) -> None:
+        if not self.paused_by_exchange and self.transport is not None:
+            self.paused_by_exchange = True
+            if not self.paused_by_queue:
+                self.transport.pause_reading()
+
+    def resume_source(self) -> None:
+        if self.paused_by_exchange and self.transport is not None:
+            self.paused_by_exchange = False
+            if not self.paused_by_queue and not self.closed:
+                self.transport.resume_reading()
+
+    # ---- internals
+    def _activate(self, exchange: Exchange, keep_alive: bool, request_done: bool) -> None:
+        self.active = exchange
+        self.active_keep_alive = keep_alive and self.keep_alive
+        self.active_request_done = request_done
+        self.head_only = exchange.head.method == b"HEAD"
+
+    def _response_done(self) -> None:
+        self.active = None
+        transport = self.transport
+        if transport is None or self.closed:
+            return
+        if not self.active_keep_alive:
+            self.closed = True
+            transport.close()
+            return
+        if self.queue:
+            nxt, keep_alive = self.queue.popleft()
+            self._activate(nxt, keep_alive, nxt is not self.parsing)
+            if not self.queue and self.paused_by_queue:
+                self.paused_by_queue = False
+                if not self.paused_by_exchange:
+                    transport.resume_reading()
+            nxt.start()
+        elif self.parsing is None:
+            self._idle()
+
+    def _idle(self) -> None:
+        if not self.keep_alive and self.transport is not None:
+            self.transport.close()
+            return
+        self.deadline = self.loop.time() + self.ctx.limits.idle_timeout_s
+
+    def _reject(self, status: int, reason: str) -> None:
+        if self.transport is None or self.closed:
+            return
+        if self.active is None:
+            self._write_simple(status, reason.encode() + b"\n")
+        self.closed = True
+        self.transport.close()
+
+    def _write_simple(self, status: int, body: bytes) -> None:
+        assert self.transport is not None
+        head = status_line(status) + b"content-type: text/plain\r\ncontent-length: %d\r\n" % len(body)
+        self.transport.write(head + b"connection: close\r\n\r\n" + body)
+
+    def _switch_to_h2(self, data: bytes) -> None:
+        assert self.transport is not None
+        h2 = H2Server(self.ctx, self.state, self.scheme, self.client_ip)
+        self.ctx.connections.discard(self)
+        self.ctx.metrics.active_connections -= 1
+        self.transport.set_protocol(h2)
+        h2.connection_made(self.transport)
+        h2.data_received(data)

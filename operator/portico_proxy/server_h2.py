@@ -1,0 +1,237 @@
+"""The client side of HTTP/2 (h2c prior knowledge or ALPN h2): one Exchange per stream."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import cast
+
+from h2.config import H2Configuration
+from h2.connection import H2Connection
+from h2.errors import ErrorCodes
+from h2.events import (
+    ConnectionTerminated,
+    DataReceived,
+    RequestReceived,
+    StreamEnded,
+    StreamReset,
+    WindowUpdated,
+)
+from h2.exceptions import ProtocolError
+from h2.settings import SettingCodes
+
+from portico_proxy.context import Context
+from portico_proxy.exchange import Exchange
+from portico_proxy.filters import Headers
+from portico_proxy.h2common import CONNECTION_WINDOW, WINDOW, Outbox, h2_safe, split_pseudo
+from portico_proxy.messages import HOP_BY_HOP, RequestHead
+from portico_proxy.tables import PortState
+
+PAUSE_ABOVE = 1 << 20
+
+
+class StreamResponder:
+    """The Responder of one HTTP/2 stream."""
+
+    __slots__ = ("client_paused", "exchange", "outbox", "server", "source_paused", "stream_id", "unacked")
+
+    def __init__(self, server: H2Server, stream_id: int) -> None:
+        self.server = server
+        self.stream_id = stream_id
+        self.exchange: Exchange | None = None
+        self.outbox = Outbox()
+        self.unacked = 0
+        self.source_paused = False
+        self.client_paused = False
+
+    def send_head(self, status: int, headers: Headers, end: bool) -> None:
+        server = self.server
+        if server.closed:
+            return
+        try:
+            server.h2.send_headers(self.stream_id, [(b":status", b"%d" % status), *h2_safe(headers)], end_stream=end)
+        except ProtocolError:
+            end = True
+        server.flush()
+        if end:
+            server.streams.pop(self.stream_id, None)
+
+    def send_data(self, data: bytes) -> None:
+        server = self.server
+        if server.closed:
+            return
+        self.outbox.push(data)
+        self.outbox.flush(server.h2, self.stream_id)
+        server.flush()
+        if self.outbox.size > PAUSE_ABOVE and not self.client_paused and self.exchange is not None:
+            self.client_paused = True
+            self.exchange.client_paused()
+
+    def send_end(self, trailers: Headers | None) -> None:
+        server = self.server
+        if server.closed:
+            return
+        self.outbox.end = True
+        self.outbox.trailers = h2_safe(trailers) if trailers else None
+        self.window_opened()
+
+    def window_opened(self) -> None:
+        server = self.server
+        self.outbox.flush(server.h2, self.stream_id)
+        server.flush()
+        if self.client_paused and self.outbox.size <= PAUSE_ABOVE // 2 and self.exchange is not None:
+            self.client_paused = False
+            self.exchange.client_resumed()
+        if self.outbox.end_sent:
+            server.streams.pop(self.stream_id, None)
+
+    def abort(self) -> None:
+        server = self.server
+        server.streams.pop(self.stream_id, None)
+        if server.closed:
+            return
+        with contextlib.suppress(ProtocolError):
+            server.h2.reset_stream(self.stream_id, ErrorCodes.INTERNAL_ERROR)
+        server.flush()
+
+    def pause_source(self) -> None:
+        self.source_paused = True
+
+    def resume_source(self) -> None:
+        self.source_paused = False
+        if self.unacked:
+            self.server.acknowledge(self.stream_id, self.unacked)
+            self.unacked = 0
+            self.server.flush()
+
+
+class H2Server(asyncio.Protocol):
+    def __init__(self, ctx: Context, state: PortState, scheme: bytes, client_ip: str) -> None:
+        self.ctx = ctx
+        self.state = state
+        self.scheme = scheme
+        self.client_ip = client_ip
+        self.h2 = H2Connection(H2Configuration(client_side=False, header_encoding=None))
+        self.transport: asyncio.Transport | None = None
+        self.streams: dict[int, StreamResponder] = {}
+        self.closed = False
+        self.deadline: float | None = None
+        self.loop = asyncio.get_running_loop()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+        self.ctx.connections.add(self)
+        self.ctx.metrics.active_connections += 1
+        self.h2.initiate_connection()
+        self.h2.update_settings({SettingCodes.INITIAL_WINDOW_SIZE: WINDOW})
+        self.h2.increment_flow_control_window(CONNECTION_WINDOW)
+        self.flush()
+        self._touch()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self.ctx.connections.discard(self)
+        self.ctx.metrics.active_connections -= 1
+        streams, self.streams = self.streams, {}
+        for stream in streams.values():
+            if stream.exchange is not None:
+                stream.exchange.client_lost()
+
+    def flush(self) -> None:
+        data = self.h2.data_to_send()
+        if data and self.transport is not None and not self.closed:
+            self.transport.write(data)
+
+    def acknowledge(self, stream_id: int, size: int) -> None:
+        with contextlib.suppress(ProtocolError):
+            self.h2.acknowledge_received_data(size, stream_id)
+
+    def expire(self, now: float) -> None:
+        if not self.streams and self.transport is not None:
+            self.transport.close()
+
+    def drain(self) -> None:
+        if self.closed:
+            return
+        self.h2.close_connection()
+        self.flush()
+        if not self.streams and self.transport is not None:
+            self.transport.close()
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            events = self.h2.receive_data(data)
+        except ProtocolError:
+            self.flush()
+            if self.transport is not None:
+                self.transport.close()
+            return
+        for event in events:
+            if isinstance(event, RequestReceived):
+                self._request(event)
+            elif isinstance(event, DataReceived):
+                stream = self.streams.get(event.stream_id)
+                if stream is None or stream.exchange is None:
+                    self.acknowledge(event.stream_id, event.flow_controlled_length)
+                    continue
+                if stream.source_paused:
+                    stream.unacked += event.flow_controlled_length
+                else:
+                    self.acknowledge(event.stream_id, event.flow_controlled_length)
+                stream.exchange.request_body(event.data)
+            elif isinstance(event, StreamEnded):
+                stream = self.streams.get(event.stream_id)
+                if stream is not None and stream.exchange is not None and stream.exchange.head.has_body:
+                    stream.exchange.request_end()
+            elif isinstance(event, StreamReset):
+                stream = self.streams.pop(event.stream_id, None)
+                if stream is not None and stream.exchange is not None:
+                    stream.exchange.client_lost()
+            elif isinstance(event, WindowUpdated):
+                targets = list(self.streams.values()) if event.stream_id == 0 else [self.streams.get(event.stream_id)]
+                for target in targets:
+                    if target is not None:
+                        target.window_opened()
+            elif isinstance(event, ConnectionTerminated) and self.transport is not None:
+                self.transport.close()
+        self.flush()
+        self._touch()
+
+    def _touch(self) -> None:
+        self.deadline = self.loop.time() + self.ctx.limits.idle_timeout_s
+
+    def _request(self, event: RequestReceived) -> None:
+        pseudo, raw = split_pseudo(event.headers or [])
+        headers: Headers = []
+        content_length: int | None = None
+        te_trailers = False
+        authority = pseudo.get(b":authority", b"")
+        for name, value in raw:
+            if name in HOP_BY_HOP or name == b"content-length":
+                if name == b"content-length" and value.isdigit():
+                    content_length = int(value)
+                elif name == b"te":
+                    te_trailers = value == b"trailers"
+                elif name == b"host" and not authority:
+                    authority = value
+                continue
+            headers.append((name, value))
+        has_body = event.stream_ended is None
+        head = RequestHead(
+            pseudo.get(b":method", b"GET"),
+            pseudo.get(b":path", b"/"),
+            authority,
+            headers,
+            self.scheme,
+            self.client_ip,
+            b"2",
+            has_body,
+            content_length if has_body else None,
+        )
+        head.te_trailers = te_trailers
+        stream = StreamResponder(self, event.stream_id)
+        self.streams[event.stream_id] = stream
+        state = self.state
+        exchange = Exchange(self.ctx, stream, head, state.table)
+        stream.exchange = exchange
+        exchange.start()

@@ -1,0 +1,67 @@
+"""The two interfaces an exchange joins: the client side (Responder) and the backend side (Upstream)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from portico_proxy.filters import Headers
+
+
+class Responder(Protocol):
+    """Where a response goes: an HTTP/1.1 connection or one HTTP/2 stream."""
+
+    def send_head(self, status: int, headers: Headers, end: bool) -> None: ...
+    def send_data(self, data: bytes) -> None: ...
+    def send_end(self, trailers: Headers | None) -> None: ...
+    def abort(self) -> None: ...
+    def pause_source(self) -> None: ...
+    def resume_source(self) -> None: ...
+
+
+class UpstreamSink(Protocol):
+    """What an upstream connection (or stream) reports to: an exchange or a mirror."""
+
+    def upstream_response_head(self, status: int, headers: Headers) -> None: ...
+    def upstream_response_body(self, data: bytes) -> None: ...
+    def upstream_response_end(self, trailers: Headers | None) -> None: ...
+    def upstream_error(self, sent: bool, message: str) -> None: ...
+    def upstream_write_paused(self) -> None: ...
+    def upstream_write_resumed(self) -> None: ...
+
+
+class Upstream(Protocol):
+    """One request's way to a backend: an HTTP/1.1 pooled connection or an h2c stream."""
+
+    reused: bool
+
+    def send_request(self, sink: UpstreamSink, request: OutgoingRequest) -> None: ...
+    def send_body(self, data: bytes) -> None: ...
+    def end_body(self) -> None: ...
+    def pause_reading(self) -> None: ...
+    def resume_reading(self) -> None: ...
+    def abort(self) -> None: ...
+
+
+class OutgoingRequest:
+    """The request as it leaves for the backend, after filters."""
+
+    __slots__ = ("authority", "content_length", "has_body", "head_only", "headers", "method", "target", "te_trailers")
+
+    def __init__(
+        self,
+        method: bytes,
+        target: bytes,
+        authority: bytes,
+        headers: Headers,
+        has_body: bool,
+        content_length: int | None,
+        te_trailers: bool,
+    ) -> None:
+        self.method = method
+        self.target = target
+        self.authority = authority
+        self.headers = headers
+        self.has_body = has_body
+        self.content_length = content_length
+        self.te_trailers = te_trailers
+        self.head_only = method == b"HEAD"

@@ -1,0 +1,131 @@
+"""Route tables compiled ahead of time from the IR: per port, listener selection by host; per listener,
+a host index (exact, then wildcard suffixes longest first, then any) over rules in the IR's order."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from portico.ir import Certificate, GatewayIR, Listener, ListenerProtocol
+from portico_proxy.dispatch import Entry, build_entries
+from portico_proxy.rules import CompiledRule
+
+HOST_CACHE_LIMIT = 4096
+
+
+def wildcard_suffix(hostname: str) -> bytes | None:
+    """`*.example.com` -> `.example.com`; None for an exact hostname."""
+    return hostname[1:].lower().encode() if hostname.startswith("*.") else None
+
+
+def host_matches(pattern: str, host: bytes) -> bool:
+    suffix = wildcard_suffix(pattern)
+    if suffix is None:
+        return host == pattern.lower().encode()
+    return host.endswith(suffix) and len(host) > len(suffix)
+
+
+class ListenerTable:
+    __slots__ = ("_any", "_cache", "_exact", "_wildcards", "gateway", "hostname", "name", "port", "scheme")
+
+    def __init__(self, gateway: str, listener: Listener) -> None:
+        self.gateway = gateway
+        self.name = listener.name
+        self.hostname = listener.hostname
+        self.port = listener.port
+        self.scheme = b"https" if listener.protocol is ListenerProtocol.HTTPS else b"http"
+        exact: dict[bytes, list[CompiledRule]] = {}
+        wildcards: dict[bytes, list[CompiledRule]] = {}
+        any_host: list[CompiledRule] = []
+        for rule in listener.rules:
+            compiled = CompiledRule(rule)
+            if not rule.hostnames:
+                any_host.append(compiled)
+            for hostname in dict.fromkeys(h.lower() for h in rule.hostnames):
+                suffix = wildcard_suffix(hostname)
+                if suffix is None:
+                    exact.setdefault(hostname.encode(), []).append(compiled)
+                else:
+                    wildcards.setdefault(suffix, []).append(compiled)
+        self._exact = {host: tuple(rules) for host, rules in exact.items()}
+        self._wildcards = sorted(((s, tuple(r)) for s, r in wildcards.items()), key=lambda i: -len(i[0]))
+        self._any = tuple(any_host)
+        self._cache: dict[bytes, tuple[Entry, ...]] = {}
+
+    def candidates(self, host: bytes) -> tuple[Entry, ...]:
+        """Rules that may serve `host`, most specific hostname first, IR order within each group."""
+        found = self._cache.get(host)
+        if found is not None:
+            return found
+        groups: list[tuple[CompiledRule, ...]] = [self._exact.get(host, ())]
+        groups += [rules for suffix, rules in self._wildcards if host.endswith(suffix) and len(host) > len(suffix)]
+        groups.append(self._any)
+        found = build_entries(tuple(dict.fromkeys(rule for group in groups for rule in group)))
+        if len(self._cache) >= HOST_CACHE_LIMIT:
+            self._cache.clear()
+        self._cache[host] = found
+        return found
+
+
+def _listener_rank(listener: Listener) -> tuple[int, int, int]:
+    """Sort key: exact hostnames, then wildcards with more labels, then no hostname."""
+    hostname = listener.hostname
+    if hostname is None:
+        return (2, 0, 0)
+    if hostname.startswith("*."):
+        return (1, -hostname.count("."), -len(hostname))
+    return (0, 0, 0)
+
+
+class PortTable:
+    """Every listener on one port; a request is served only by its most specific listener (isolation)."""
+
+    __slots__ = ("_cache", "certificates", "listeners", "port", "tls")
+
+    def __init__(self, port: int, listeners: Sequence[tuple[str, Listener]]) -> None:
+        self.port = port
+        ordered = sorted(listeners, key=lambda item: _listener_rank(item[1]))
+        self.listeners = tuple((listener.hostname, ListenerTable(gw, listener)) for gw, listener in ordered)
+        self.tls = any(listener.protocol is ListenerProtocol.HTTPS for _, listener in listeners)
+        self.certificates: tuple[tuple[str | None, Certificate], ...] = tuple(
+            (listener.hostname, cert) for _, listener in ordered for cert in listener.certificates
+        )
+        self._cache: dict[bytes, ListenerTable | None] = {}
+
+    def select(self, host: bytes) -> ListenerTable | None:
+        try:
+            return self._cache[host]
+        except KeyError:
+            pass
+        chosen = next((t for name, t in self.listeners if name is None or host_matches(name, host)), None)
+        if len(self._cache) >= HOST_CACHE_LIMIT:
+            self._cache.clear()
+        self._cache[host] = chosen
+        return chosen
+
+
+def compile_gateways(gateways: Iterable[GatewayIR]) -> dict[int, PortTable]:
+    """Group every listener of every Gateway by port and compile it; raises ValueError on bad IR."""
+    by_port: dict[int, list[tuple[str, Listener]]] = {}
+    for gateway in gateways:
+        problems = gateway.validate_ir()
+        if problems:
+            raise ValueError(f"gateway {gateway.gateway}: " + "; ".join(problems))
+        for listener in gateway.listeners:
+            by_port.setdefault(listener.port, []).append((str(gateway.gateway), listener))
+    tables: dict[int, PortTable] = {}
+    for port, listeners in sorted(by_port.items()):
+        protocols = {listener.protocol for _, listener in listeners}
+        if len(protocols) > 1:
+            raise ValueError(f"port {port}: listeners mix protocols {sorted(protocols)}")
+        tables[port] = PortTable(port, listeners)
+    return tables
+
+
+class PortState:
+    """The tables a port serves; swapped whole on reload, read once per request."""
+
+    __slots__ = ("port", "table")
+
+    def __init__(self, port: int, table: PortTable) -> None:
+        self.port = port
+        self.table = table

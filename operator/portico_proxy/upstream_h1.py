@@ -1,0 +1,226 @@
+"""An HTTP/1.1 connection to one backend endpoint, reused through its pool (keep-alive)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from typing import TYPE_CHECKING, cast
+
+import httptools
+
+from portico_proxy.filters import Headers
+from portico_proxy.sink import OutgoingRequest, UpstreamSink
+
+if TYPE_CHECKING:
+    from portico_proxy.pool import EndpointPool
+
+RESPONSE_HOP_BY_HOP = frozenset(
+    {b"connection", b"keep-alive", b"proxy-connection", b"transfer-encoding", b"upgrade", b"trailer", b"te"}
+)
+
+
+def set_nodelay(transport: asyncio.BaseTransport) -> None:
+    sock = transport.get_extra_info("socket")
+    if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+def encode_request_head(request: OutgoingRequest, chunked: bool) -> bytes:
+    parts = [request.method, b" ", request.target, b" HTTP/1.1\r\nhost: ", request.authority, b"\r\n"]
+    for name, value in request.headers:
+        parts += (name, b": ", value, b"\r\n")
+    if request.content_length is not None:
+        parts.append(b"content-length: %d\r\n\r\n" % request.content_length)
+    elif chunked:
+        parts.append(b"transfer-encoding: chunked\r\n\r\n")
+    else:
+        parts.append(b"\r\n")
+    return b"".join(parts)
+
+
+class UpstreamH1(asyncio.Protocol):
+    __slots__ = (
+        "chunked",
+        "closed",
+        "framed",
+        "head_only",
+        "headers",
+        "keep_alive",
+        "parser",
+        "pool",
+        "reading_paused",
+        "request_done",
+        "responding",
+        "reused",
+        "sink",
+        "status",
+        "transport",
+        "write_paused",
+    )
+
+    def __init__(self, pool: EndpointPool) -> None:
+        self.pool = pool
+        self.transport: asyncio.Transport | None = None
+        self.parser = httptools.HttpResponseParser(self)
+        self.sink: UpstreamSink | None = None
+        self.headers: Headers = []
+        self.status = 0
+        self.keep_alive = False
+        self.framed = True
+        self.head_only = False
+        self.chunked = False
+        self.request_done = False
+        self.responding = False
+        self.reading_paused = False
+        self.write_paused = False
+        self.closed = False
+        self.reused = False
+
+    # --- asyncio.Protocol
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+        set_nodelay(transport)
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserError as exc:
+            self._fail(f"invalid response from backend: {exc}")
+            return
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self.pool.forget(self)
+        sink = self.sink
+        if sink is None:
+            return
+        if self.responding and not self.framed:
+            # Close-delimited body: the end of the connection is the end of the response.
+            self.sink = None
+            sink.upstream_response_end(None)
+            return
+        self.sink = None
+        sink.upstream_error(True, "backend closed the connection")
+
+    def pause_writing(self) -> None:
+        self.write_paused = True
+        if self.sink is not None:
+            self.sink.upstream_write_paused()
+
+    def resume_writing(self) -> None:
+        self.write_paused = False
+        if self.sink is not None:
+            self.sink.upstream_write_resumed()
+
+    # --- httptools callbacks
+    def on_message_begin(self) -> None:
+        self.headers = []
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers.append((name.lower(), value))
+
+    def on_headers_complete(self) -> None:
+        parser = self.parser
+        status = parser.get_status_code()
+        self.status = status
+        if status < 200:
+            return
+        # should_keep_alive() is only reliable inside a callback.
+        self.keep_alive = parser.should_keep_alive()
+        framed = False
+        headers = []
+        for name, value in self.headers:
+            if name in RESPONSE_HOP_BY_HOP:
+                if name == b"transfer-encoding":
+                    framed = True
+                continue
+            if name == b"content-length":
+                framed = True
+            headers.append((name, value))
+        self.framed = framed or status in (204, 304) or self.head_only
+        self.responding = True
+        if self.sink is not None:
+            self.sink.upstream_response_head(status, headers)
+        if self.head_only:
+            self._complete()
+
+    def on_body(self, body: bytes) -> None:
+        if self.sink is not None and not self.head_only:
+            self.sink.upstream_response_body(body)
+
+    def on_message_complete(self) -> None:
+        if self.status < 200:
+            return
+        if self.head_only:
+            return
+        self.keep_alive = self.keep_alive and self.parser.should_keep_alive()
+        self._complete()
+
+    # --- Upstream interface
+    def send_request(self, sink: UpstreamSink, request: OutgoingRequest) -> None:
+        assert self.transport is not None
+        self.sink = sink
+        self.responding = False
+        self.head_only = request.head_only
+        self.chunked = request.has_body and request.content_length is None
+        self.request_done = not request.has_body
+        self.transport.write(encode_request_head(request, self.chunked))
+        if self.write_paused:
+            sink.upstream_write_paused()
+
+    def send_body(self, data: bytes) -> None:
+        if self.transport is None or self.closed or not data:
+            return
+        if self.chunked:
+            self.transport.write(b"".join((b"%x\r\n" % len(data), data, b"\r\n")))
+        else:
+            self.transport.write(data)
+
+    def end_body(self) -> None:
+        self.request_done = True
+        if self.chunked and self.transport is not None and not self.closed:
+            self.transport.write(b"0\r\n\r\n")
+
+    def pause_reading(self) -> None:
+        if not self.reading_paused and self.transport is not None:
+            self.reading_paused = True
+            self.transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        if self.reading_paused and self.transport is not None:
+            self.reading_paused = False
+            self.transport.resume_reading()
+
+    def abort(self) -> None:
+        self.sink = None
+        self.close()
+
+    def close(self) -> None:
+        self.closed = True
+        if self.transport is not None:
+            self.transport.close()
+
+    # --- internals
+    def _complete(self) -> None:
+        sink = self.sink
+        self.sink = None
+        self.responding = False
+        if self.head_only:
+            # A response to HEAD announces a body that never comes: the next one needs a fresh parser.
+            self.parser = httptools.HttpResponseParser(self)
+            self.head_only = False
+        if sink is not None:
+            sink.upstream_response_end(None)
+        if self.keep_alive and self.request_done and not self.closed:
+            # A connection paused by backpressure must read again, or its next request stalls.
+            self.resume_reading()
+            self.pool.release(self)
+        else:
+            self.close()
+
+    def _fail(self, message: str) -> None:
+        sink = self.sink
+        self.sink = None
+        self.close()
+        if sink is not None:
+            sink.upstream_error(True, message)
