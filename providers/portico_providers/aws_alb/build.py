@@ -26,9 +26,8 @@ from portico_providers.aws_alb.model import (
     WeightedTargetGroup,
 )
 from portico_providers.aws_alb.params import AlbParameters
-from portico_providers.aws_alb.rules import shape_of
+from portico_providers.aws_alb.rules import check_rules, shape_of
 from portico_providers.aws_common.acm import certificate_id, desired_certificates
-from portico_providers.aws_common.limits import Unsupported
 from portico_providers.aws_common.model import Desired, ref
 from portico_providers.aws_common.naming import aws_name
 from portico_providers.aws_common.provider import Built
@@ -100,7 +99,8 @@ def build(ir: GatewayIR, params: AlbParameters, lookups: Lookups, owner: Owner) 
         )
     )
     groups: dict[str, TargetGroupSpec] = {}
-    rules_total = 0
+    # The same verdicts translation got from capabilities(): per-rule limits and the 100-rule quota.
+    rejected = check_rules(ir.listeners)
     for port, protocol, members in _merge_by_port(ir, built):
         listener_id = f"listener:{port}"
         certificates: list[str] = []
@@ -134,15 +134,10 @@ def build(ir: GatewayIR, params: AlbParameters, lookups: Lookups, owner: Owner) 
         priority = 0
         for member in members:
             for rule in member.rules:
-                try:
-                    shape = shape_of(rule, protocol)
-                except Unsupported as error:
-                    built.notes.append(f"rule {rule.id}: not programmed: {error}")
+                if rule.id in rejected:
+                    built.notes.append(f"rule {rule.id}: not programmed: {rejected[rule.id]}")
                     continue
-                rules_total += 1
-                if rules_total > 100:
-                    built.notes.append(f"rule {rule.id}: not programmed: ALB allows 100 rules per load balancer")
-                    continue
+                shape = shape_of(rule, protocol)
                 priority += 1
                 if shape.redirect is not None:
                     action = Action(type="redirect", redirect=shape.redirect)

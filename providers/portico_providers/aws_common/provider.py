@@ -41,6 +41,8 @@ class Built:
 class AwsProvider(ABC):
     name = ""
     kinds: Sequence[KindRules] = ()
+    # Whether a Gateway is only programmed once it has an address (an ALB's DNS name).
+    address_required = True
 
     def __init__(self, context: ProviderContext) -> None:
         self.context = context

@@ -54,6 +54,7 @@ FEATURES = frozenset(
 class LatticeProvider(AwsProvider):
     name = NAME
     kinds = KINDS
+    address_required = False  # a Gateway with no routes is a service network without services
 
     def __init__(self, context: ProviderContext) -> None:
         super().__init__(context)
