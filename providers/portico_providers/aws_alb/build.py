@@ -48,21 +48,41 @@ def _version(backend: Backend, kind: RouteKind) -> str:
     return "HTTP2" if backend.protocol is BackendProtocol.H2C else "HTTP1"
 
 
-def _target_group(backend: Backend, version: str, owner: Owner, params: AlbParameters, vpc: str) -> TargetGroupSpec:
+def _targets(backend: Backend, params: AlbParameters, lookups: Lookups, built: Built) -> tuple[int, tuple[Target, ...]]:
+    """The target group's port and targets: pod IPs, or the backends' nodes at the nodePort."""
+    if params.target_type == "ip":
+        port = backend.target_port or (backend.endpoints[0].port if backend.endpoints else None) or backend.port or 80
+        return port, tuple({Target(id=e.address, port=e.port) for e in backend.endpoints})
+    assert backend.node_port is not None  # build() sends Services without one to the 500 answer
+    targets = set()
+    for endpoint in backend.endpoints:
+        instance = lookups.instance_of(endpoint.node_name or "")
+        if instance is None:
+            built.notes.append(
+                f"backend {backend.id}: node {endpoint.node_name or '(unknown)'} is not a "
+                "running instance of this cluster; not registered"
+            )
+        else:
+            targets.add(Target(id=instance, port=backend.node_port))
+    return backend.node_port, tuple(targets)
+
+
+def _target_group(
+    backend: Backend, version: str, owner: Owner, params: AlbParameters, lookups: Lookups, built: Built
+) -> TargetGroupSpec:
     protocol = "HTTPS" if backend.protocol is BackendProtocol.HTTPS else "HTTP"
-    port = backend.target_port or (backend.endpoints[0].port if backend.endpoints else None) or backend.port or 80
+    port, targets = _targets(backend, params, lookups, built)
     rid = target_group_id(backend, version)
     return TargetGroupSpec(
-        name=aws_name(backend.name, owner.cluster_id, owner.gateway, rid, protocol, port),
+        name=aws_name(backend.name, owner.cluster_id, owner.gateway, rid, protocol, port, params.target_type),
         protocol=protocol,
         protocol_version=version,
         port=port,
-        vpc_id=vpc,
+        vpc_id=lookups.vpc_id,
+        target_type=params.target_type,
         health_check_path=params.health_check_path,
         matcher=GRPC_MATCHER if version == "GRPC" else HTTP_MATCHER,
-        targets=tuple(
-            sorted({Target(id=e.address, port=e.port) for e in backend.endpoints}, key=lambda t: (t.id, t.port))
-        ),
+        targets=tuple(sorted(targets, key=lambda t: (t.id, t.port))),
         tags=params.tags,
     )
 
@@ -141,16 +161,19 @@ def build(ir: GatewayIR, params: AlbParameters, lookups: Lookups, owner: Owner) 
                 priority += 1
                 if shape.redirect is not None:
                     action = Action(type="redirect", redirect=shape.redirect)
-                elif shape.forward:
+                else:
                     forward = []
                     for backend, weight in shape.forward:
+                        if params.target_type == "instance" and backend.node_port is None:
+                            built.notes.append(f"backend {backend.id}: instance targets need a NodePort Service")
+                            continue
                         version = _version(backend, rule.route_kind)
                         tg_id = target_group_id(backend, version)
-                        groups.setdefault(tg_id, _target_group(backend, version, owner, params, lookups.vpc_id))
+                        if tg_id not in groups:
+                            groups[tg_id] = _target_group(backend, version, owner, params, lookups, built)
                         forward.append(WeightedTargetGroup(target_group=ref(tg_id), weight=weight))
-                    action = Action(type="forward", forward=tuple(sorted(forward, key=lambda f: f.target_group)))
-                else:
-                    action = INVALID_BACKEND
+                    forward.sort(key=lambda f: f.target_group)
+                    action = Action(type="forward", forward=tuple(forward)) if forward else INVALID_BACKEND
                 built.desired.append(
                     Desired(
                         RULE,

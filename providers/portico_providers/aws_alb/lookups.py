@@ -27,6 +27,7 @@ class Subnet:
 class Inventory:
     subnets: tuple[Subnet, ...] = ()
     default_security_groups: Mapping[str, str] = field(default_factory=dict)  # VPC id -> group id
+    instances: Mapping[str, str] = field(default_factory=dict)  # node name (private DNS name) -> instance id
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,12 @@ class Lookups:
     vpc_id: str
     subnets: tuple[str, ...]
     security_groups: tuple[str, ...]
+    instances: Mapping[str, str] | None = None  # None offline: every node is a placeholder
+
+    def instance_of(self, node: str) -> str | None:
+        if self.instances is None:
+            return f"<lookup: EC2 instance of node {node}>"
+        return self.instances.get(node)
 
     def to_document(self) -> dict[str, Any]:
         return {
@@ -94,10 +101,35 @@ def resolve_lookups(params: AlbParameters, inventory: Inventory) -> Lookups | li
         if default is None:
             return [f"spec.aws.securityGroups: none given and VPC {vpc} has no default security group"]
         groups = (default,)
-    return Lookups(vpc_id=vpc, subnets=tuple(sorted(s.id for s in chosen)), security_groups=tuple(sorted(groups)))
+    return Lookups(
+        vpc_id=vpc,
+        subnets=tuple(sorted(s.id for s in chosen)),
+        security_groups=tuple(sorted(groups)),
+        instances=inventory.instances,
+    )
 
 
-def read_inventory(ec2: Any) -> Inventory:
+def _instances(ec2: Any, cluster_id: str) -> dict[str, str]:
+    """Running instances tagged as this cluster's nodes, by private DNS name and by id."""
+    found: dict[str, str] = {}
+    filters = [
+        {"Name": "tag-key", "Values": [f"kubernetes.io/cluster/{cluster_id}"]},
+        {"Name": "instance-state-name", "Values": ["running"]},
+    ]
+    token: str | None = None
+    while True:
+        page = call(ec2.describe_instances, Filters=filters, **({"NextToken": token} if token else {}))
+        for reservation in page.get("Reservations", []):
+            for instance in reservation.get("Instances", []):
+                found[instance["InstanceId"]] = instance["InstanceId"]
+                if instance.get("PrivateDnsName"):
+                    found[instance["PrivateDnsName"]] = instance["InstanceId"]
+        token = page.get("NextToken")
+        if not token:
+            return found
+
+
+def read_inventory(ec2: Any, cluster_id: str) -> Inventory:
     subnets: list[Subnet] = []
     token: str | None = None
     while True:
@@ -110,4 +142,4 @@ def read_inventory(ec2: Any) -> Inventory:
             break
     groups = call(ec2.describe_security_groups, Filters=[{"Name": "group-name", "Values": ["default"]}])
     defaults = {g["VpcId"]: g["GroupId"] for g in groups.get("SecurityGroups", []) if g.get("VpcId")}
-    return Inventory(subnets=tuple(subnets), default_security_groups=defaults)
+    return Inventory(subnets=tuple(subnets), default_security_groups=defaults, instances=_instances(ec2, cluster_id))

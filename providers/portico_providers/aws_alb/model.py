@@ -50,7 +50,7 @@ class TargetGroupSpec(Spec):
     protocol_version: Literal["HTTP1", "HTTP2", "GRPC"]
     port: int
     vpc_id: str
-    target_type: Literal["ip"] = "ip"
+    target_type: Literal["ip", "instance"] = "ip"
     health_check_path: str
     matcher: str
     targets: tuple[Target, ...] = ()

@@ -225,4 +225,4 @@ def observe(clients: Any, owner: Owner) -> ObservedState:
                     )
                 )
     addresses = (("Hostname", dns_name),) if dns_name else ()
-    return ObservedState(owner, tuple(found), addresses, read_inventory(clients.client("ec2")))
+    return ObservedState(owner, tuple(found), addresses, read_inventory(clients.client("ec2"), owner.cluster_id))

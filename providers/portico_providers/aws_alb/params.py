@@ -33,6 +33,9 @@ class AlbParameters(Parameters):
     # Added to every resource Portico creates for this Gateway.
     tags: Annotated[dict[str, str], AfterValidator(check_user_tags)] = Field(default_factory=dict)
     health_check_path: str = "/"
+    # `ip`: register pod IPs. `instance`: register the nodes (EC2 instances tagged
+    # kubernetes.io/cluster/<cluster id>) at the Service's nodePort.
+    target_type: Literal["ip", "instance"] = "ip"
 
     def subnet_selector(self) -> dict[str, str]:
         if self.subnet_tags:

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from portico.ir import (
+    Endpoint,
     GatewayIR,
     GRPCMethodMatch,
     ListenerProtocol,
@@ -287,3 +288,38 @@ def test_observe_ignores_other_gateways(account: Account) -> None:
     alb.reconcile(shop())
     other = ObjectKey(namespace="shop", name="other")
     assert alb.observe(other).resources == ()
+
+
+def test_instance_targets_register_the_nodes_at_the_node_port(account: Account) -> None:
+    ec2 = account.client("ec2")
+    image = ec2.describe_images()["Images"][0]["ImageId"]
+    tags = [{"ResourceType": "instance", "Tags": [{"Key": "kubernetes.io/cluster/test-cluster", "Value": "owned"}]}]
+    launched = ec2.run_instances(
+        ImageId=image, MinCount=2, MaxCount=2, SubnetId=account.subnets[0], TagSpecifications=tags
+    )["Instances"]
+    nodes = {i["PrivateDnsName"]: i["InstanceId"] for i in launched}
+    endpoints = tuple(Endpoint(address=f"10.0.1.{n}", port=8080, node_name=name) for n, name in enumerate(nodes))
+    web = backend("web", node_port=30080).model_copy(
+        update={"endpoints": (*endpoints, Endpoint(address="10.0.1.99", port=8080, node_name="elsewhere"))}
+    )
+    plain = backend("api")  # a ClusterIP Service: no nodePort
+    ir = gateway(
+        listener(rules=(rule("shop", backends=(web,)), rule("api", path="/api", backends=(plain,)))),
+        params={"aws": {"targetType": "instance"}},
+    )
+    alb = make_alb(account, CallCounter())
+    plan = alb.plan(ir, alb.observe(GATEWAY))
+    assert any("node elsewhere is not a running instance" in n for n in plan.notes)
+    assert any("instance targets need a NodePort Service" in n for n in plan.notes)
+    assert alb.apply(plan).programmed
+    state = alb_state(account.session)
+    [group] = state.target_groups
+    assert (group["TargetType"], group["Port"]) == ("instance", 30080)
+    assert state.targets[group["TargetGroupName"]] == {(i, 30080) for i in nodes.values()}
+    api_rule = next(
+        r
+        for r in state.rules
+        if any(c.get("PathPatternConfig", {}).get("Values") == ["/api", "/api/*"] for c in r["Conditions"])
+    )
+    assert api_rule["Actions"][0]["FixedResponseConfig"]["StatusCode"] == "500"
+    assert alb.plan(ir, alb.observe(GATEWAY)).is_empty
