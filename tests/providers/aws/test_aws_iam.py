@@ -84,3 +84,15 @@ def test_every_sdk_call_in_the_source_is_listed(provider: str) -> None:
                 continue  # not an API method (e.g. a paginator helper)
             action = iam_action(client.meta.service_model.service_id, operation)
             assert f"{action}\n" in listed, f"{path.name} calls {method} but {action} is not listed"
+
+
+def test_the_aws_doc_lists_the_same_actions() -> None:
+    doc = (PROVIDERS.parents[1] / "docs" / "providers" / "aws.md").read_text()
+    for provider in ("aws_alb", "aws_lattice"):
+        listed = [
+            line
+            for line in (PROVIDERS / provider / "iam-actions.txt").read_text().splitlines()
+            if line and not line.startswith("#")
+        ]
+        section = doc.split(f"{provider.replace('_', '-')}:\n\n", 1)[1].split("\n\n", 1)[0]
+        assert [line.strip() for line in section.splitlines()] == listed
