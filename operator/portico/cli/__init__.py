@@ -16,6 +16,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "plan": ("portico.cli.plan", "print the cloud resources a provider would create (offline dry run)"),
     "serve": ("portico_proxy.cli_serve", "serve Gateway API manifests with Portico's own proxy (standalone)"),
     "proxy": ("portico_proxy.cli_proxy", "run the in-cluster proxy data plane from the operator's IR file"),
+    "demo": ("portico.cli.demo", "the quickstart on this machine: embedded API server, operator and proxy"),
+    "run": ("portico.cli.run", "run the operator against a cluster (in-cluster, kubeconfig or --server)"),
 }
 
 

@@ -1,0 +1,88 @@
+"""`portico run`: the operator. Credentials come from --server, the pod's service account,
+or the kubeconfig, in that order."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+
+import kopf
+
+from portico.handlers import Operator, OperatorConfig
+from portico.kube.client import Connection
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--server", help="API server URL without credentials (tests, demos, kubectl proxy)")
+    parser.add_argument("--standalone", action="store_true", help="no peering: run without HA coordination")
+    parser.add_argument("--peering-name", default="portico", help="the ClusterKopfPeering object for HA")
+    parser.add_argument("--cluster-id", default="default", help="tags every cloud resource this operator owns")
+    parser.add_argument("--metrics-port", type=int, default=None, help="serve Prometheus metrics on this port")
+    parser.add_argument(
+        "--liveness", default="http://0.0.0.0:8080/healthz", help="kopf liveness endpoint URL ('' to disable)"
+    )
+    parser.add_argument("--proxy-image", default=None, help="the image the proxy provider's Deployments run")
+    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+
+
+def resolve_connection(server: str | None) -> Connection | None:
+    if server:
+        return Connection(server=server)
+    settings = kopf.OperatorSettings()
+    info = kopf.login_with_service_account(settings=settings) or kopf.login_with_kubeconfig(settings=settings)
+    if info is None:
+        return None
+
+    def text(value: object) -> str | None:
+        if value is None:
+            return None
+        return value.decode() if isinstance(value, bytes) else str(value)
+
+    return Connection(
+        server=info.server,
+        token=info.token,
+        ca_path=text(info.ca_path),
+        ca_data=text(info.ca_data),
+        insecure=bool(info.insecure),
+        certificate_path=text(info.certificate_path),
+        certificate_data=text(info.certificate_data),
+        private_key_path=text(info.private_key_path),
+        private_key_data=text(info.private_key_data),
+    )
+
+
+async def _serve(operator: Operator) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    with contextlib.suppress(asyncio.CancelledError):
+        await operator.run(stop_flag=stop)
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        connection = resolve_connection(args.server)
+    except (OSError, ValueError, KeyError) as error:
+        print(f"portico run: cannot read credentials: {error}", file=sys.stderr)
+        return 2
+    if connection is None:
+        print("portico run: no --server, no service account and no kubeconfig found", file=sys.stderr)
+        return 2
+    options = {"proxy": {"image": args.proxy_image}} if args.proxy_image else {}
+    config = OperatorConfig(
+        connection=connection,
+        standalone=args.standalone,
+        peering_name=args.peering_name,
+        cluster_id=args.cluster_id,
+        metrics_port=args.metrics_port,
+        liveness_endpoint=args.liveness or None,
+        provider_options=options,
+    )
+    asyncio.run(_serve(Operator(config)))
+    return 0

@@ -1,0 +1,60 @@
+"""Providers by GatewayClass controllerName, loaded lazily and once; failures are remembered
+as messages for the GatewayClass status instead of crashing the operator."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+
+from portico.provider import (
+    Capabilities,
+    Provider,
+    ProviderContext,
+    ProviderUnavailable,
+    load_provider_spec,
+    provider_name_for,
+)
+
+log = logging.getLogger("portico.providers")
+
+
+class Providers:
+    def __init__(self, context_for: Callable[[str], ProviderContext]) -> None:
+        self._context_for = context_for
+        self._loaded: dict[str, Provider] = {}
+        self._failed: dict[str, str] = {}
+
+    def get(self, name: str) -> Provider:
+        """The provider named `name`; raises ProviderUnavailable with what to install."""
+        if name in self._loaded:
+            return self._loaded[name]
+        if name in self._failed:
+            raise ProviderUnavailable(self._failed[name])
+        try:
+            spec = load_provider_spec(name)
+            provider = spec.factory(self._context_for(name))
+            if not isinstance(provider, Provider):
+                raise ProviderUnavailable(f"provider {name!r} does not implement the Provider protocol")
+        except ProviderUnavailable as error:
+            self._failed[name] = str(error)
+            log.warning("provider %s unavailable: %s", name, error)
+            raise
+        except Exception as error:  # a broken plugin must not take the operator down
+            self._failed[name] = f"provider {name!r} failed to load: {error!r}"
+            log.exception("provider %s failed to load", name)
+            raise ProviderUnavailable(self._failed[name]) from error
+        self._loaded[name] = provider
+        return provider
+
+    def for_controller(self, controller_name: str) -> Provider:
+        name = provider_name_for(controller_name)
+        if name is None:
+            raise ProviderUnavailable(f"controllerName {controller_name!r} is not a Portico controller")
+        return self.get(name)
+
+    def capabilities(self, controller_name: str) -> Mapping[str, Capabilities]:
+        """{controllerName: capabilities} for translate, when the provider loads."""
+        try:
+            return {controller_name: self.for_controller(controller_name).capabilities()}
+        except ProviderUnavailable:
+            return {}

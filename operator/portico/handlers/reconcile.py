@@ -1,0 +1,299 @@
+"""One reconcile of one Gateway (or GatewayClass): snapshot -> translate -> provider -> statuses.
+
+Called by the Gateway's worker on the bus, so two reconciles of the same Gateway never overlap
+and a slow or failing provider delays only its own Gateways.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from tenacity import RetryCallState, wait_exponential
+
+from portico.api import build_snapshot
+from portico.handlers import gateway_status as gs
+from portico.handlers.bus import Outcome
+from portico.handlers.events import Events
+from portico.handlers.metrics import Metrics
+from portico.handlers.providers import Providers
+from portico.handlers.store import ObjKey, Store, gateway_secrets
+from portico.handlers.writer import StatusWriter
+from portico.ir import GatewayIR, ObjectKey
+from portico.kube import ApiError, KubeClient
+from portico.kube.resources import GATEWAY
+from portico.provider import ApplyResult, Provider, ProviderUnavailable, provider_name_for
+from portico.translate import translate
+
+log = logging.getLogger("portico.reconcile")
+
+FINALIZER = "portico.dev/gateway-cleanup"
+PROVIDER_ANNOTATION = "portico.dev/provider"
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class Timing:
+    """How long to wait before looking again: for a data plane that is not ready, and after errors."""
+
+    not_ready_seconds: float = 2.0
+    backoff_multiplier: float = 0.5
+    backoff_max_seconds: float = 60.0
+
+
+class Reconciler:
+    def __init__(
+        self,
+        store: Store,
+        writer: StatusWriter,
+        providers: Providers,
+        client: KubeClient,
+        events: Events,
+        metrics: Metrics,
+        timing: Timing = Timing(),
+    ) -> None:
+        self.store = store
+        self.writer = writer
+        self.providers = providers
+        self.client = client
+        self.events = events
+        self.metrics = metrics
+        self.timing = timing
+        self._backoff = wait_exponential(multiplier=timing.backoff_multiplier, max=timing.backoff_max_seconds)
+        self._failures: dict[Hashable, int] = {}
+
+    async def __call__(self, key: Hashable) -> Outcome:
+        assert isinstance(key, tuple)
+        kind, namespace, name = key
+        if kind == "GatewayClass":
+            return self.reconcile_class(name)
+        return await self.reconcile_gateway(namespace, name)
+
+    def _unavailable(self, controller: str) -> dict[str, str]:
+        try:
+            self.providers.for_controller(controller)
+        except ProviderUnavailable as error:
+            return {controller: str(error)}
+        return {}
+
+    def reconcile_class(self, name: str) -> Outcome:
+        obj = self.store.get("GatewayClass", "", name)
+        if obj is None:
+            return Outcome(finished=True)
+        controller = str((obj.get("spec") or {}).get("controllerName", ""))
+        if provider_name_for(controller) is None:
+            return Outcome(finished=True)
+        objects = [obj, *self.store.of_kind("GatewayParameters")]
+        result = translate(
+            build_snapshot(objects), self.providers.capabilities(controller), utc_now(), self._unavailable(controller)
+        )
+        status = result.statuses.get(("GatewayClass", "", name))
+        if status is not None:
+            self.writer.submit(("GatewayClass", "", name), status, "class")
+        return Outcome(finished=True)
+
+    def _snapshot_objects(self, gateway: dict[str, Any], gw_class: dict[str, Any] | None) -> list[dict[str, Any]]:
+        key = (str(gateway["metadata"].get("namespace") or "default"), str(gateway["metadata"]["name"]))
+        routes = self.store.routes_for(key)
+        secrets = [s for ns, n in sorted(gateway_secrets(gateway)) if (s := self.store.get("Secret", ns, n))]
+        return [
+            *([gw_class] if gw_class else []),
+            gateway,
+            *routes,
+            *self.store.services_for(routes),
+            *secrets,
+            *self.store.of_kind("Namespace"),
+            *self.store.of_kind("ReferenceGrant"),
+            *self.store.of_kind("GatewayParameters"),
+        ]
+
+    async def reconcile_gateway(self, namespace: str, name: str) -> Outcome:
+        gateway = self.store.get("Gateway", namespace, name)
+        if gateway is None:
+            self._failures.pop(("Gateway", namespace, name), None)
+            return Outcome(finished=True)
+        meta = gateway.get("metadata") or {}
+        ours = FINALIZER in (meta.get("finalizers") or ())
+        class_name = str((gateway.get("spec") or {}).get("gatewayClassName", ""))
+        gw_class = self.store.get("GatewayClass", "", class_name)
+        controller = str((gw_class or {}).get("spec", {}).get("controllerName", ""))
+        provider_name = provider_name_for(controller) if gw_class else None
+        if meta.get("deletionTimestamp"):
+            return await self._finalize(gateway) if ours else Outcome(finished=True)
+        if provider_name is None:
+            if ours and gw_class is not None:
+                # The class now names another controller: clean up what we made, then let go.
+                return await self._finalize(gateway)
+            if gw_class is None and ours:
+                self._write_translated(gateway, None, "")
+            return Outcome(finished=True)
+        return await self._program(gateway, gw_class, controller, provider_name)
+
+    def _write_translated(
+        self,
+        gateway: dict[str, Any],
+        gw_class: dict[str, Any] | None,
+        controller: str,
+        capabilities: Mapping[str, Any] | None = None,
+        unavailable: Mapping[str, str] | None = None,
+    ) -> tuple[GatewayIR | None, dict[str, Any] | None, str]:
+        """Translate this Gateway's world; submit route statuses; return its IR and its own status."""
+        meta = gateway["metadata"]
+        key = (str(meta.get("namespace") or "default"), str(meta["name"]))
+        now = utc_now()
+        snapshot = build_snapshot(self._snapshot_objects(gateway, gw_class))
+        result = translate(snapshot, capabilities or {}, now, unavailable)
+        source = f"{key[0]}/{key[1]}"
+        for (kind, ns, n), status in result.statuses.items():
+            if kind in ("HTTPRoute", "GRPCRoute"):
+                self.writer.submit((kind, ns, n), gs.parents_for_gateway(status, key, ns), source)
+        gw_status = result.statuses.get(("Gateway", *key))
+        if gw_status is not None and result.ir_by_gateway.get(key) is None:
+            self.writer.submit(("Gateway", *key), gw_status, "gateway")
+        return result.ir_by_gateway.get(key), gw_status, now
+
+    async def _program(
+        self, gateway: dict[str, Any], gw_class: dict[str, Any] | None, controller: str, provider_name: str
+    ) -> Outcome:
+        meta = gateway["metadata"]
+        key: ObjKey = ("Gateway", str(meta.get("namespace") or "default"), str(meta["name"]))
+        started = time.monotonic()
+        unavailable = self._unavailable(controller)
+        capabilities = self.providers.capabilities(controller)
+        ir, status, now = self._write_translated(gateway, gw_class, controller, capabilities, unavailable)
+        if ir is None or status is None or unavailable:
+            self._log(key, provider_name, "not-accepted", started)
+            return Outcome()
+        generation = int(meta.get("generation") or 0)
+        provider = self.providers.get(provider_name)
+        try:
+            await self._ensure_finalizer(gateway, provider_name)
+            result = await self._apply(provider, provider_name, ir)
+        except Exception as error:  # provider errors are data: a status, an event, a retry
+            failures = self._failures.get(key, 0) + 1
+            self._failures[key] = failures
+            delay = self._delay(failures)
+            message = str(error) or repr(error)
+            self.writer.submit(key, gs.failed_status(status, message, generation, now), "gateway")
+            self.metrics.errors.labels(provider_name).inc()
+            if failures == 1:
+                await self.events.post(gateway, "Warning", "ProgrammingFailed", message)
+            self._log(key, provider_name, "error", started, retry_in=f"{delay:.1f}s", error=message)
+            return Outcome(requeue_after=delay)
+        self._failures.pop(key, None)
+        new_status = gs.programmed_status(status, result, generation, now)
+        before = gs.programmed_of((self.store.get(*key) or {}).get("status"))
+        self.writer.submit(key, new_status, "gateway")
+        after = gs.programmed_of(new_status)
+        if before != after and after == "True":
+            await self.events.post(gateway, "Normal", "Programmed", f"programmed by {provider_name}")
+        outcome = "programmed" if result.programmed else "pending"
+        self._log(key, provider_name, outcome, started, mutations=result.mutations)
+        return Outcome(requeue_after=None if result.programmed else self.timing.not_ready_seconds)
+
+    def _delay(self, failures: int) -> float:
+        state = RetryCallState(retry_object=None, fn=None, args=(), kwargs={})  # type: ignore[arg-type]
+        state.attempt_number = failures
+        return float(self._backoff(state))
+
+    async def _apply(self, provider: Provider, provider_name: str, ir: GatewayIR | None) -> ApplyResult:
+        with self.metrics.reconcile_seconds.labels(provider_name).time():
+            gateway = ir.gateway if ir is not None else None
+            assert gateway is not None
+            observed = await asyncio.to_thread(provider.observe, gateway)
+            plan = provider.plan(ir, observed)
+            result = await asyncio.to_thread(provider.apply, plan)
+        self.metrics.cloud_calls.labels(provider_name, "observe").inc()
+        self.metrics.cloud_calls.labels(provider_name, "apply").inc()
+        self.metrics.cloud_calls.labels(provider_name, "mutation").inc(result.mutations)
+        return result
+
+    async def _ensure_finalizer(self, gateway: dict[str, Any], provider_name: str) -> None:
+        meta = gateway["metadata"]
+        finalizers = list(meta.get("finalizers") or ())
+        annotations = meta.get("annotations") or {}
+        if FINALIZER in finalizers and annotations.get(PROVIDER_ANNOTATION) == provider_name:
+            return
+        await self._patch_metadata(
+            gateway,
+            {"finalizers": sorted({*finalizers, FINALIZER}), "annotations": {PROVIDER_ANNOTATION: provider_name}},
+        )
+
+    async def _patch_metadata(self, gateway: dict[str, Any], changes: dict[str, Any]) -> None:
+        """A metadata patch conditional on the resourceVersion read; re-read once on conflict."""
+        meta = gateway["metadata"]
+        namespace, name = str(meta.get("namespace") or "default"), str(meta["name"])
+        version = meta.get("resourceVersion")
+        for _ in range(5):
+            body = {"metadata": {**changes, **({"resourceVersion": version} if version else {})}}
+            try:
+                await self.client.patch(GATEWAY, namespace, name, body)
+                return
+            except ApiError as error:
+                if not error.conflict:
+                    raise
+            fresh = await self.client.get(GATEWAY, namespace, name)
+            version = fresh["metadata"].get("resourceVersion")
+            if "finalizers" in changes:
+                current = list(fresh["metadata"].get("finalizers") or ())
+                wanted = FINALIZER in changes["finalizers"]
+                changes = {
+                    **changes,
+                    "finalizers": sorted({*current, FINALIZER}) if wanted else [f for f in current if f != FINALIZER],
+                }
+        raise ApiError(409, "Conflict", f"Gateway {namespace}/{name} kept changing while Portico patched it")
+
+    async def _finalize(self, gateway: dict[str, Any]) -> Outcome:
+        """Reconcile the provider to nothing, then release the Gateway."""
+        meta = gateway["metadata"]
+        key: ObjKey = ("Gateway", str(meta.get("namespace") or "default"), str(meta["name"]))
+        started = time.monotonic()
+        provider_name = (meta.get("annotations") or {}).get(PROVIDER_ANNOTATION, "")
+        try:
+            provider = self.providers.get(provider_name)
+            await asyncio.to_thread(provider.delete, ObjectKey(namespace=key[1], name=key[2]))
+            self.metrics.cloud_calls.labels(provider_name, "delete").inc()
+            finalizers = [f for f in meta.get("finalizers") or () if f != FINALIZER]
+            await self._patch_metadata(gateway, {"finalizers": finalizers})
+        except ApiError as error:
+            if error.not_found:
+                return Outcome(finished=True)
+            return self._finalize_failed(key, provider_name, str(error), started)
+        except Exception as error:
+            return self._finalize_failed(key, provider_name, str(error) or repr(error), started)
+        self._failures.pop(key, None)
+        self._log(key, provider_name, "deleted", started)
+        return Outcome(finished=True)
+
+    def _finalize_failed(self, key: ObjKey, provider_name: str, message: str, started: float) -> Outcome:
+        failures = self._failures.get(key, 0) + 1
+        self._failures[key] = failures
+        delay = self._delay(failures)
+        self.metrics.errors.labels(provider_name or "unknown").inc()
+        self._log(key, provider_name, "delete-error", started, retry_in=f"{delay:.1f}s", error=message)
+        return Outcome(requeue_after=delay)
+
+    def _log(self, key: ObjKey, provider: str, outcome: str, started: float, **extra: Any) -> None:
+        duration_ms = (time.monotonic() - started) * 1000
+        self.metrics.reconciles.labels(provider or "none", outcome).inc()
+        fields = {
+            "gateway": f"{key[1]}/{key[2]}",
+            "provider": provider,
+            "outcome": outcome,
+            "duration_ms": f"{duration_ms:.1f}",
+            **extra,
+        }
+        log.info("reconcile %s", " ".join(f"{k}={_quote(v)}" for k, v in fields.items()))
+
+
+def _quote(value: Any) -> str:
+    text = str(value)
+    return f'"{text}"' if (" " in text or not text) else text

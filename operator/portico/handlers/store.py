@@ -1,0 +1,196 @@
+"""The operator's memory of the cluster: raw objects fed by watch events, plus reverse indexes
+that answer "which Gateways does this change affect?" without scanning every route.
+
+Upserts and deletes are idempotent (a watch replays every object as ADDED on reconnect).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from portico.handlers.status import GATEWAY_GROUP
+
+ObjKey = tuple[str, str, str]  # (kind, namespace, name); namespace "" for cluster-scoped kinds
+NsName = tuple[str, str]
+CLUSTER_SCOPED = frozenset({"GatewayClass", "Namespace"})
+ROUTE_KINDS = frozenset({"HTTPRoute", "GRPCRoute"})
+# Changes to these can affect any Gateway (namespace labels, grants, parameters): rare, so coarse.
+GLOBAL_KINDS = frozenset({"Namespace", "ReferenceGrant", "GatewayParameters"})
+
+
+def key_of(obj: Mapping[str, Any]) -> ObjKey:
+    kind = str(obj.get("kind", ""))
+    meta = obj.get("metadata") or {}
+    namespace = "" if kind in CLUSTER_SCOPED else str(meta.get("namespace") or "default")
+    return (kind, namespace, str(meta.get("name", "")))
+
+
+def _as_dict(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list | tuple) else []
+
+
+def route_gateways(route: Mapping[str, Any]) -> set[NsName]:
+    """Gateways a route names in spec.parentRefs or still has a status entry for."""
+    namespace = str(_as_dict(route.get("metadata")).get("namespace") or "default")
+    refs = _list(_as_dict(route.get("spec")).get("parentRefs"))
+    refs += [_as_dict(p).get("parentRef") for p in _list(_as_dict(route.get("status")).get("parents"))]
+    out: set[NsName] = set()
+    for item in refs:
+        ref = _as_dict(item)
+        is_gateway = (ref.get("group") or GATEWAY_GROUP) == GATEWAY_GROUP and (
+            ref.get("kind") or "Gateway"
+        ) == "Gateway"
+        if is_gateway and ref.get("name"):
+            out.add((str(ref.get("namespace") or namespace), str(ref["name"])))
+    return out
+
+
+def route_backends(route: Mapping[str, Any]) -> set[NsName]:
+    """Services a route sends to (backendRefs and mirror filters, at rule and backend level)."""
+    namespace = str(_as_dict(route.get("metadata")).get("namespace") or "default")
+    refs: list[Any] = []
+    for rule in _list(_as_dict(route.get("spec")).get("rules")):
+        backend_refs = _list(_as_dict(rule).get("backendRefs"))
+        refs += backend_refs
+        filters = _list(_as_dict(rule).get("filters"))
+        for backend in backend_refs:
+            filters += _list(_as_dict(backend).get("filters"))
+        refs += [_as_dict(f).get("requestMirror", {}).get("backendRef") for f in filters if isinstance(f, Mapping)]
+    out: set[NsName] = set()
+    for item in refs:
+        ref = _as_dict(item)
+        if (ref.get("kind") or "Service") == "Service" and not ref.get("group") and ref.get("name"):
+            out.add((str(ref.get("namespace") or namespace), str(ref["name"])))
+    return out
+
+
+def gateway_secrets(gateway: Mapping[str, Any]) -> set[NsName]:
+    namespace = str(_as_dict(gateway.get("metadata")).get("namespace") or "default")
+    out: set[NsName] = set()
+    for listener in _list(_as_dict(gateway.get("spec")).get("listeners")):
+        for item in _list(_as_dict(_as_dict(listener).get("tls")).get("certificateRefs")):
+            ref = _as_dict(item)
+            if ref.get("name"):
+                out.add((str(ref.get("namespace") or namespace), str(ref["name"])))
+    return out
+
+
+def service_of_slice(endpoint_slice: Mapping[str, Any]) -> NsName | None:
+    meta = _as_dict(endpoint_slice.get("metadata"))
+    service = _as_dict(meta.get("labels")).get("kubernetes.io/service-name")
+    return (str(meta.get("namespace") or "default"), str(service)) if service else None
+
+
+class Store:
+    """Raw objects by key, and the reverse indexes from routes, services and secrets to Gateways."""
+
+    def __init__(self) -> None:
+        self.objects: dict[ObjKey, dict[str, Any]] = {}
+        self._route_gateways: dict[ObjKey, set[NsName]] = {}
+        self._route_backends: dict[ObjKey, set[NsName]] = {}
+        self._routes_by_gateway: dict[NsName, set[ObjKey]] = defaultdict(set)
+        self._routes_by_service: dict[NsName, set[ObjKey]] = defaultdict(set)
+        self._gateways_by_secret: dict[NsName, set[NsName]] = defaultdict(set)
+        self._gateway_secrets: dict[NsName, set[NsName]] = {}
+        self._slices_by_service: dict[NsName, set[ObjKey]] = defaultdict(set)
+        self._slice_service: dict[ObjKey, NsName] = {}
+
+    def get(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
+        return self.objects.get((kind, namespace, name))
+
+    def of_kind(self, kind: str) -> list[dict[str, Any]]:
+        return [obj for (k, _, _), obj in self.objects.items() if k == kind]
+
+    def upsert(self, obj: Mapping[str, Any]) -> set[ObjKey]:
+        """Store `obj`; return the work keys (Gateway/GatewayClass) the change affects."""
+        key = key_of(obj)
+        before = self.objects.get(key)
+        affected = self._affected(key, before) if before is not None else set()
+        self._unindex(key)
+        self.objects[key] = dict(obj)
+        self._index(key, self.objects[key])
+        return affected | self._affected(key, self.objects[key])
+
+    def delete(self, obj: Mapping[str, Any]) -> set[ObjKey]:
+        key = key_of(obj)
+        before = self.objects.get(key, dict(obj))
+        affected = self._affected(key, before)
+        self._unindex(key)
+        self.objects.pop(key, None)
+        return affected
+
+    def routes_for(self, gateway: NsName) -> list[dict[str, Any]]:
+        return [self.objects[k] for k in sorted(self._routes_by_gateway.get(gateway, ())) if k in self.objects]
+
+    def services_for(self, routes: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """Services and EndpointSlices the routes reference."""
+        out: list[dict[str, Any]] = []
+        wanted = set().union(*(self._route_backends.get(key_of(r), set()) for r in routes))
+        for service in sorted(wanted):
+            found = self.objects.get(("Service", *service))
+            if found is not None:
+                out.append(found)
+            out += [self.objects[k] for k in sorted(self._slices_by_service.get(service, ())) if k in self.objects]
+        return out
+
+    def gateways_of_class(self, class_name: str) -> set[ObjKey]:
+        return {
+            key
+            for key, obj in self.objects.items()
+            if key[0] == "Gateway" and _as_dict(obj.get("spec")).get("gatewayClassName") == class_name
+        }
+
+    def _affected(self, key: ObjKey, obj: Mapping[str, Any]) -> set[ObjKey]:
+        kind, namespace, name = key
+        if kind == "Gateway":
+            return {key}
+        if kind == "GatewayClass":
+            return {key} | self.gateways_of_class(name)
+        if kind in ROUTE_KINDS:
+            return {("Gateway", ns, n) for ns, n in route_gateways(obj)}
+        if kind in ("Service", "EndpointSlice"):
+            service = (namespace, name) if kind == "Service" else service_of_slice(obj)
+            routes = self._routes_by_service.get(service, set()) if service else set()
+            return {("Gateway", *gw) for route in routes for gw in self._route_gateways.get(route, ())}
+        if kind == "Secret":
+            return {("Gateway", *gw) for gw in self._gateways_by_secret.get((namespace, name), ())}
+        if kind in GLOBAL_KINDS:
+            return {k for k in self.objects if k[0] in ("Gateway", "GatewayClass")}
+        return set()
+
+    def _index(self, key: ObjKey, obj: Mapping[str, Any]) -> None:
+        kind, namespace, name = key
+        if kind in ROUTE_KINDS:
+            self._route_gateways[key] = route_gateways(obj)
+            self._route_backends[key] = route_backends(obj)
+            for gw in self._route_gateways[key]:
+                self._routes_by_gateway[gw].add(key)
+            for svc in self._route_backends[key]:
+                self._routes_by_service[svc].add(key)
+        elif kind == "Gateway":
+            self._gateway_secrets[(namespace, name)] = gateway_secrets(obj)
+            for secret in self._gateway_secrets[(namespace, name)]:
+                self._gateways_by_secret[secret].add((namespace, name))
+        elif kind == "EndpointSlice":
+            service = service_of_slice(obj)
+            if service:
+                self._slice_service[key] = service
+                self._slices_by_service[service].add(key)
+
+    def _unindex(self, key: ObjKey) -> None:
+        kind, namespace, name = key
+        for gw in self._route_gateways.pop(key, ()):
+            self._routes_by_gateway[gw].discard(key)
+        for svc in self._route_backends.pop(key, ()):
+            self._routes_by_service[svc].discard(key)
+        for secret in self._gateway_secrets.pop((namespace, name), ()) if kind == "Gateway" else ():
+            self._gateways_by_secret[secret].discard((namespace, name))
+        service = self._slice_service.pop(key, None)
+        if service is not None:
+            self._slices_by_service[service].discard(key)

@@ -1,0 +1,187 @@
+"""An asyncio client for the few Kubernetes API calls Portico makes.
+
+aiohttp is already what kopf runs on, so the operator keeps one HTTP stack, one event loop
+and one set of credentials (the same `Connection` kopf logs in with).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import ssl
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from portico.kube.resources import ResourceType
+
+MERGE_PATCH = "application/merge-patch+json"
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Where the API server is and how to authenticate (a subset of kubeconfig)."""
+
+    server: str
+    token: str | None = None
+    ca_path: str | None = None
+    ca_data: str | None = None
+    insecure: bool = False
+    certificate_path: str | None = None
+    certificate_data: str | None = None
+    private_key_path: str | None = None
+    private_key_data: str | None = None
+
+
+class ApiError(Exception):
+    """A non-2xx answer from the API server, with its status code and reason."""
+
+    def __init__(self, status: int, reason: str, message: str) -> None:
+        super().__init__(f"{status} {reason}: {message}")
+        self.status = status
+        self.reason = reason
+        self.message = message
+
+    @property
+    def not_found(self) -> bool:
+        return self.status == 404
+
+    @property
+    def conflict(self) -> bool:
+        return self.status == 409
+
+
+def _pem(data: str) -> str:
+    """kubeconfig carries certificate data base64-encoded; kopf passes it decoded or not."""
+    if "-----BEGIN" in data:
+        return data
+    return base64.b64decode(data).decode()
+
+
+def ssl_context(connection: Connection) -> ssl.SSLContext | bool:
+    if not connection.server.startswith("https"):
+        return False
+    if connection.insecure:
+        return False
+    context = ssl.create_default_context(
+        cafile=connection.ca_path, cadata=_pem(connection.ca_data) if connection.ca_data else None
+    )
+    cert, key = connection.certificate_path, connection.private_key_path
+    with tempfile.TemporaryDirectory() as tmp:
+        if connection.certificate_data:
+            cert = str(Path(tmp, "cert.pem"))
+            Path(cert).write_text(_pem(connection.certificate_data))
+        if connection.private_key_data:
+            key = str(Path(tmp, "key.pem"))
+            Path(key).write_text(_pem(connection.private_key_data))
+        if cert:
+            context.load_cert_chain(cert, key)
+    return context
+
+
+class KubeClient:
+    """get/list/create/patch/delete on a `ResourceType`; errors raise `ApiError`."""
+
+    def __init__(self, connection: Connection, timeout_seconds: float = 30.0) -> None:
+        self.connection = connection
+        self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
+        self._session: aiohttp.ClientSession | None = None
+        self.calls = 0
+
+    async def __aenter__(self) -> KubeClient:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.close()
+
+    def _open(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            headers = {"Accept": "application/json"}
+            if self.connection.token:
+                headers["Authorization"] = f"Bearer {self.connection.token}"
+            self._session = aiohttp.ClientSession(
+                base_url=self.connection.server.rstrip("/") + "/",
+                headers=headers,
+                timeout=self._timeout,
+                connector=aiohttp.TCPConnector(ssl=ssl_context(self.connection), limit=32),
+            )
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        content_type: str = "application/json",
+        params: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        self.calls += 1
+        data = None if body is None else json.dumps(body)
+        headers = {"Content-Type": content_type} if body is not None else {}
+        async with self._open().request(
+            method, path.lstrip("/"), data=data, headers=headers, params=params
+        ) as response:
+            text = await response.text()
+            try:
+                payload = json.loads(text) if text else {}
+            except json.JSONDecodeError:
+                payload = {"message": text}
+            if response.status >= 400:
+                reason = payload.get("reason") if isinstance(payload, dict) else None
+                message = payload.get("message") if isinstance(payload, dict) else None
+                raise ApiError(response.status, str(reason or response.reason), str(message or text)[:500])
+            return payload if isinstance(payload, dict) else {"items": payload}
+
+    async def get(self, resource: ResourceType, namespace: str | None, name: str) -> dict[str, Any]:
+        return await self.request("GET", resource.path(namespace, name))
+
+    async def get_or_none(self, resource: ResourceType, namespace: str | None, name: str) -> dict[str, Any] | None:
+        try:
+            return await self.get(resource, namespace, name)
+        except ApiError as error:
+            if error.not_found:
+                return None
+            raise
+
+    async def list(
+        self, resource: ResourceType, namespace: str | None = None, label_selector: str | None = None
+    ) -> list[dict[str, Any]]:
+        params = {"labelSelector": label_selector} if label_selector else None
+        payload = await self.request("GET", resource.path(namespace), params=params)
+        items = payload.get("items") or []
+        return [dict(item, apiVersion=resource.api_version, kind=resource.kind) for item in items]
+
+    async def create(self, resource: ResourceType, obj: Mapping[str, Any]) -> dict[str, Any]:
+        namespace = obj.get("metadata", {}).get("namespace")
+        return await self.request("POST", resource.path(namespace), dict(obj))
+
+    async def patch(
+        self,
+        resource: ResourceType,
+        namespace: str | None,
+        name: str,
+        patch: Mapping[str, Any],
+        subresource: str | None = None,
+    ) -> dict[str, Any]:
+        """A JSON merge patch; put metadata.resourceVersion in it to make it conditional."""
+        path = resource.path(namespace, name, subresource)
+        return await self.request("PATCH", path, dict(patch), content_type=MERGE_PATCH)
+
+    async def delete(self, resource: ResourceType, namespace: str | None, name: str) -> bool:
+        """True when something was deleted, False when it was already gone."""
+        try:
+            await self.request("DELETE", resource.path(namespace, name))
+        except ApiError as error:
+            if error.not_found:
+                return False
+            raise
+        return True

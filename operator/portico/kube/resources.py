@@ -1,0 +1,79 @@
+"""Every Kubernetes resource Portico watches or writes, with the URL parts to reach it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ResourceType:
+    group: str
+    version: str
+    plural: str
+    kind: str
+    namespaced: bool = True
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def id(self) -> str:
+        """`group/version/plural` as kmock and kopf spell a resource."""
+        return f"{self.group}/{self.version}/{self.plural}" if self.group else f"{self.version}/{self.plural}"
+
+    def path(self, namespace: str | None = None, name: str | None = None, subresource: str | None = None) -> str:
+        base = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
+        if self.namespaced and namespace:
+            base += f"/namespaces/{namespace}"
+        base += f"/{self.plural}"
+        if name:
+            base += f"/{name}"
+        if subresource:
+            base += f"/{subresource}"
+        return base
+
+
+GW = "gateway.networking.k8s.io"
+GATEWAY_CLASS = ResourceType(GW, "v1", "gatewayclasses", "GatewayClass", namespaced=False)
+GATEWAY = ResourceType(GW, "v1", "gateways", "Gateway")
+HTTP_ROUTE = ResourceType(GW, "v1", "httproutes", "HTTPRoute")
+GRPC_ROUTE = ResourceType(GW, "v1", "grpcroutes", "GRPCRoute")
+REFERENCE_GRANT = ResourceType(GW, "v1beta1", "referencegrants", "ReferenceGrant")
+SERVICE = ResourceType("", "v1", "services", "Service")
+ENDPOINT_SLICE = ResourceType("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice")
+SECRET = ResourceType("", "v1", "secrets", "Secret")
+NAMESPACE = ResourceType("", "v1", "namespaces", "Namespace", namespaced=False)
+GATEWAY_PARAMETERS = ResourceType("portico.dev", "v1alpha1", "gatewayparameters", "GatewayParameters")
+
+# What the operator watches, in the order the snapshot needs them.
+WATCHED: tuple[ResourceType, ...] = (
+    GATEWAY_CLASS,
+    GATEWAY,
+    HTTP_ROUTE,
+    GRPC_ROUTE,
+    REFERENCE_GRANT,
+    SERVICE,
+    ENDPOINT_SLICE,
+    SECRET,
+    NAMESPACE,
+    GATEWAY_PARAMETERS,
+)
+
+# What the proxy provider and the operator write besides statuses.
+CONFIG_MAP = ResourceType("", "v1", "configmaps", "ConfigMap")
+DEPLOYMENT = ResourceType("apps", "v1", "deployments", "Deployment")
+NODE = ResourceType("", "v1", "nodes", "Node", namespaced=False)
+EVENT = ResourceType("", "v1", "events", "Event")
+
+RESOURCES: tuple[ResourceType, ...] = (*WATCHED, CONFIG_MAP, DEPLOYMENT, NODE, EVENT)
+
+_BY_KIND = {r.kind: r for r in RESOURCES}
+
+
+def resource_for(kind: str) -> ResourceType:
+    """The resource of a kind Portico knows; KeyError names the kind otherwise."""
+    try:
+        return _BY_KIND[kind]
+    except KeyError:
+        raise KeyError(f"Portico does not handle kind {kind!r}") from None

@@ -1,0 +1,201 @@
+"""Pure builders: the Kubernetes objects that run one Gateway's proxy, from its IR.
+
+Per Gateway: a ConfigMap with the redacted IR, a Deployment running `portico proxy`, a Service
+exposing every listener port, and (for certificates in other namespaces, which a pod cannot
+mount) a copy of each such TLS Secret. Everything carries ownership labels and an
+ownerReference to the Gateway.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+from portico.ir import Certificate, GatewayIR, ObjectKey
+
+CONFIG_DIR = "/etc/portico"
+CONFIG_FILE = f"{CONFIG_DIR}/ir.json"
+SECRETS_DIR = f"{CONFIG_DIR}/tls"
+CONFIG_KEY = "ir.json"
+DEFAULT_IMAGE = "portico/portico:0.1.0"
+SERVICE_TYPES = ("LoadBalancer", "NodePort", "ClusterIP")
+
+MANAGED_BY = "app.kubernetes.io/managed-by"
+GATEWAY_NAME = "portico.dev/gateway-name"
+GATEWAY_NAMESPACE = "portico.dev/gateway-namespace"
+COMPONENT = "app.kubernetes.io/component"
+
+
+def object_name(gateway: str, suffix: str = "") -> str:
+    """`portico-<gateway>[-suffix]`, shortened with a hash to stay a valid 63-character name."""
+    name = f"portico-{gateway}{'-' + suffix if suffix else ''}"
+    if len(name) <= 63:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{name[:54].rstrip('-')}-{digest}"
+
+
+def owner_labels(gateway: ObjectKey) -> dict[str, str]:
+    return {MANAGED_BY: "portico", GATEWAY_NAME: gateway.name[:63], GATEWAY_NAMESPACE: gateway.namespace[:63]}
+
+
+def pod_labels(gateway: ObjectKey) -> dict[str, str]:
+    return {COMPONENT: "proxy", GATEWAY_NAME: gateway.name[:63]}
+
+
+def proxy_settings(ir: GatewayIR) -> Mapping[str, Any]:
+    section = ir.infrastructure.parameters.get("proxy")
+    return section if isinstance(section, Mapping) else {}
+
+
+def service_type(ir: GatewayIR) -> str:
+    wanted = proxy_settings(ir).get("serviceType", "LoadBalancer")
+    return str(wanted) if wanted in SERVICE_TYPES else "LoadBalancer"
+
+
+def _metadata(ir: GatewayIR, name: str) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "name": name,
+        "namespace": ir.gateway.namespace,
+        "labels": {**ir.infrastructure.labels, **owner_labels(ir.gateway)},
+    }
+    if ir.infrastructure.annotations:
+        meta["annotations"] = dict(ir.infrastructure.annotations)
+    if ir.uid:
+        meta["ownerReferences"] = [
+            {
+                "apiVersion": "gateway.networking.k8s.io/v1",
+                "kind": "Gateway",
+                "name": ir.gateway.name,
+                "uid": ir.uid,
+                "controller": True,
+                "blockOwnerDeletion": True,
+            }
+        ]
+    return meta
+
+
+def certificates(ir: GatewayIR) -> list[Certificate]:
+    """Each referenced certificate once, in a stable order."""
+    seen: dict[str, Certificate] = {}
+    for listener in ir.listeners:
+        for cert in listener.certificates:
+            seen.setdefault(str(cert.secret), cert)
+    return [seen[k] for k in sorted(seen)]
+
+
+def mounted_secret_name(ir: GatewayIR, cert: Certificate) -> str:
+    """Same-namespace Secrets are mounted as they are; others through Portico's copy."""
+    if cert.secret.namespace == ir.gateway.namespace:
+        return cert.secret.name
+    digest = hashlib.sha256(str(cert.secret).encode()).hexdigest()[:10]
+    return object_name(ir.gateway.name, f"tls-{digest}")
+
+
+def config_map(ir: GatewayIR) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": _metadata(ir, object_name(ir.gateway.name)),
+        "data": {CONFIG_KEY: ir.redacted().to_json()},
+    }
+
+
+def secret_copies(ir: GatewayIR) -> list[dict[str, Any]]:
+    out = []
+    for cert in certificates(ir):
+        if cert.secret.namespace == ir.gateway.namespace or cert.key_pem is None:
+            continue
+        out.append(
+            {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "type": "kubernetes.io/tls",
+                "metadata": _metadata(ir, mounted_secret_name(ir, cert)),
+                "data": {
+                    "tls.crt": base64.b64encode(cert.cert_pem.encode()).decode(),
+                    "tls.key": base64.b64encode(cert.key_pem.encode()).decode(),
+                },
+            }
+        )
+    return out
+
+
+def listener_ports(ir: GatewayIR) -> list[int]:
+    return sorted({listener.port for listener in ir.listeners})
+
+
+def _projected_volume(ir: GatewayIR) -> dict[str, Any]:
+    """One volume for config and certificates, so both update in place (no subPath)."""
+    sources: list[dict[str, Any]] = [
+        {"configMap": {"name": object_name(ir.gateway.name), "items": [{"key": CONFIG_KEY, "path": CONFIG_KEY}]}}
+    ]
+    for cert in certificates(ir):
+        folder = f"tls/{cert.secret.namespace}/{cert.secret.name}"
+        sources.append(
+            {
+                "secret": {
+                    "name": mounted_secret_name(ir, cert),
+                    "items": [
+                        {"key": "tls.crt", "path": f"{folder}/tls.crt"},
+                        {"key": "tls.key", "path": f"{folder}/tls.key"},
+                    ],
+                }
+            }
+        )
+    return {"name": "portico", "projected": {"sources": sources}}
+
+
+def deployment(ir: GatewayIR, image: str = DEFAULT_IMAGE) -> dict[str, Any]:
+    settings = proxy_settings(ir)
+    replicas = settings.get("replicas", 1)
+    labels = pod_labels(ir.gateway)
+    container: dict[str, Any] = {
+        "name": "proxy",
+        "image": str(settings.get("image") or image),
+        "args": ["proxy", "--config", CONFIG_FILE, "--secrets-dir", SECRETS_DIR],
+        "ports": [{"name": f"port-{port}", "containerPort": port, "protocol": "TCP"} for port in listener_ports(ir)],
+        "volumeMounts": [{"name": "portico", "mountPath": CONFIG_DIR, "readOnly": True}],
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "capabilities": {"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]},
+        },
+    }
+    if isinstance(settings.get("resources"), Mapping):
+        container["resources"] = dict(settings["resources"])
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": _metadata(ir, object_name(ir.gateway.name)),
+        "spec": {
+            "replicas": replicas if isinstance(replicas, int) and replicas >= 0 else 1,
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": {**ir.infrastructure.labels, **labels}},
+                "spec": {"containers": [container], "volumes": [_projected_volume(ir)]},
+            },
+        },
+    }
+
+
+def service(ir: GatewayIR) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": _metadata(ir, object_name(ir.gateway.name)),
+        "spec": {
+            "type": service_type(ir),
+            "selector": pod_labels(ir.gateway),
+            "ports": [
+                {"name": f"port-{port}", "port": port, "targetPort": port, "protocol": "TCP"}
+                for port in listener_ports(ir)
+            ],
+        },
+    }
+
+
+def desired_objects(ir: GatewayIR, image: str = DEFAULT_IMAGE) -> list[dict[str, Any]]:
+    """In creation order: what the Deployment mounts comes before it, the Service last."""
+    return [*secret_copies(ir), config_map(ir), deployment(ir, image), service(ir)]

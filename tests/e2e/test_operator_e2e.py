@@ -1,0 +1,177 @@
+"""The operator end to end: kopf over HTTP against the emulated API server, proxy provider."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from portico.handlers.reconcile import FINALIZER
+from tests.e2e.conftest import Cluster, RunningOperator
+
+
+def condition(obj: dict[str, Any] | None, type_: str, where: str = "") -> dict[str, Any] | None:
+    status = (obj or {}).get("status") or {}
+    conditions = status.get("conditions") or []
+    return next((c for c in conditions if c.get("type") == type_), None)
+
+
+def parent(route: dict[str, Any] | None, gateway: str) -> dict[str, Any] | None:
+    for entry in ((route or {}).get("status") or {}).get("parents") or []:
+        if entry["parentRef"]["name"] == gateway:
+            return dict(entry)
+    return None
+
+
+def parent_condition(route: dict[str, Any] | None, gateway: str, type_: str) -> str | None:
+    entry = parent(route, gateway) or {}
+    return next((c["status"] for c in entry.get("conditions") or [] if c["type"] == type_), None)
+
+
+async def programmed(cluster: Cluster, name: str = "web") -> dict[str, Any] | None:
+    gateway = await cluster.get("Gateway", "default", name)
+    cond = condition(gateway, "Programmed")
+    return gateway if cond and cond["status"] == "True" else None
+
+
+async def test_statuses_objects_and_finalizer(cluster: Cluster, operator: RunningOperator) -> None:
+    await cluster.apply("base.yaml")
+    gateway = await cluster.wait_for("Gateway web Programmed", lambda: programmed(cluster))
+
+    assert gateway["status"]["addresses"][0]["type"] == "IPAddress"
+    assert gateway["status"]["addresses"][0]["value"].startswith("192.0.2.")
+    assert FINALIZER in gateway["metadata"]["finalizers"]
+    listener = gateway["status"]["listeners"][0]
+    assert listener["name"] == "http" and listener["attachedRoutes"] == 1
+    gw_class = await cluster.get("GatewayClass", "", "portico")
+    assert condition(gw_class, "Accepted")["status"] == "True"  # type: ignore[index]
+
+    route = await cluster.wait_for("route status", lambda: cluster.get("HTTPRoute", "shop", "shop"), timeout=5)
+    route = await cluster.wait_for(
+        "route accepted",
+        lambda: _route_with(cluster, "shop", "shop", lambda r: parent_condition(r, "web", "Accepted") == "True"),
+    )
+    assert parent_condition(route, "web", "ResolvedRefs") == "True"
+    assert parent(route, "web")["controllerName"] == "portico.dev/proxy"  # type: ignore[index]
+
+    config = await cluster.get("ConfigMap", "default", "portico-web")
+    deployment = await cluster.get("Deployment", "default", "portico-web")
+    service = await cluster.get("Service", "default", "portico-web")
+    assert config is not None and deployment is not None and service is not None
+    assert '"/api"' in config["data"]["ir.json"]
+    assert config["metadata"]["ownerReferences"][0]["uid"] == gateway["metadata"]["uid"]
+    assert deployment["spec"]["template"]["spec"]["containers"][0]["args"][:3] == [
+        "proxy",
+        "--config",
+        "/etc/portico/ir.json",
+    ]
+    assert [p["port"] for p in service["spec"]["ports"]] == [80]
+    assert service["spec"]["type"] == "LoadBalancer"
+
+
+async def _route_with(cluster: Cluster, namespace: str, name: str, check: Any) -> dict[str, Any] | None:
+    route = await cluster.get("HTTPRoute", namespace, name)
+    return route if route is not None and check(route) else None
+
+
+async def _config(cluster: Cluster) -> str:
+    config = await cluster.get("ConfigMap", "default", "portico-web")
+    return str((config or {}).get("data", {}).get("ir.json", ""))
+
+
+async def test_a_burst_of_route_edits_changes_the_config_once(cluster: Cluster, operator: RunningOperator) -> None:
+    await cluster.apply("base.yaml")
+    await cluster.wait_for("Gateway web Programmed", lambda: programmed(cluster))
+    before = len(cluster.writes("configmaps"))
+
+    for index in range(20):
+        rules = [
+            {
+                "matches": [{"path": {"type": "PathPrefix", "value": f"/v{index}"}}],
+                "backendRefs": [{"name": "api", "port": 9090}],
+            }
+        ]
+        await cluster.patch("HTTPRoute", "shop", "shop", {"spec": {"rules": rules}})
+
+    async def has_last_edit() -> bool:
+        return '"/v19"' in await _config(cluster)
+
+    await cluster.wait_for("the last edit in the ConfigMap", has_last_edit)
+    assert await operator.operator.writer.flushed() is None  # type: ignore[union-attr]
+    assert len(cluster.writes("configmaps")) - before == 1
+
+
+async def test_a_broken_backend_ref_is_reported(cluster: Cluster, operator: RunningOperator) -> None:
+    await cluster.apply("base.yaml")
+    await cluster.wait_for("Gateway web Programmed", lambda: programmed(cluster))
+    rules = [{"backendRefs": [{"name": "no-such-service", "port": 80}]}]
+    await cluster.patch("HTTPRoute", "shop", "shop", {"spec": {"rules": rules}})
+
+    route = await cluster.wait_for(
+        "ResolvedRefs=False",
+        lambda: _route_with(cluster, "shop", "shop", lambda r: parent_condition(r, "web", "ResolvedRefs") == "False"),
+    )
+    reason = next(c["reason"] for c in parent(route, "web")["conditions"] if c["type"] == "ResolvedRefs")  # type: ignore[index]
+    assert reason == "BackendNotFound"
+
+
+async def test_deleting_the_gateway_cleans_up_before_the_finalizer_goes(
+    cluster: Cluster, operator: RunningOperator
+) -> None:
+    await cluster.apply("base.yaml")
+    await cluster.wait_for("Gateway web Programmed", lambda: programmed(cluster))
+    await cluster.delete("GatewayClass", "", "portico")  # the class first: the Gateway must not be stranded
+    await cluster.delete("Gateway", "default", "web")
+
+    async def gone() -> bool:
+        return await cluster.get("Gateway", "default", "web") is None
+
+    await cluster.wait_for("the Gateway to be gone", gone)
+    for kind in ("ConfigMap", "Deployment", "Service"):
+        assert await cluster.get(kind, "default", "portico-web") is None, kind
+
+
+async def test_a_restarted_operator_adopts_instead_of_duplicating(cluster: Cluster, operator: RunningOperator) -> None:
+    await cluster.apply("base.yaml")
+    await cluster.wait_for("Gateway web Programmed", lambda: programmed(cluster))
+    await operator.operator.writer.flushed()  # type: ignore[union-attr]
+    await operator.stop()
+    creates = {plural: len(cluster.writes(plural)) for plural in ("configmaps", "deployments", "services")}
+    statuses = sum(len(cluster.writes(p, "status")) for p in ("gateways", "httproutes", "gatewayclasses"))
+
+    restarted = await operator.start()
+    for key in [("Gateway", "default", "web"), ("GatewayClass", "", "portico")]:
+        await cluster.wait_for(f"a reconcile of {key}", lambda key=key: _reconciled(restarted, key))
+    await restarted.writer.flushed()
+
+    assert {plural: len(cluster.writes(plural)) for plural in creates} == creates
+    assert sum(len(cluster.writes(p, "status")) for p in ("gateways", "httproutes", "gatewayclasses")) == statuses
+    objects = [key for key in cluster.emulator.objects if key[1] == "default" and "portico-web" in str(key[2])]
+    assert len(objects) == 3
+
+
+async def _reconciled(operator: Any, key: tuple[str, str, str]) -> bool:
+    return key not in operator.bus._tasks or not operator.bus._dirty[key].is_set()
+
+
+async def test_other_controllers_route_parents_are_kept(cluster: Cluster, operator: RunningOperator) -> None:
+    await cluster.apply("base.yaml")
+    await cluster.apply("foreign-parent.yaml")
+    route = await cluster.wait_for(
+        "our parent entry",
+        lambda: _route_with(cluster, "shop", "shared", lambda r: parent_condition(r, "web", "Accepted") == "True"),
+    )
+    other = parent(route, "other")
+    assert other is not None and other["controllerName"] == "example.com/other-controller"
+    assert other["conditions"][0]["lastTransitionTime"] == "2024-01-01T00:00:00Z"
+
+
+async def test_a_class_whose_provider_is_missing_is_not_accepted(cluster: Cluster, operator: RunningOperator) -> None:
+    await cluster.apply("unavailable-class.yaml")
+
+    async def rejected() -> dict[str, Any] | None:
+        gw_class = await cluster.get("GatewayClass", "", "missing-provider")
+        cond = condition(gw_class, "Accepted")
+        return cond if cond and cond["status"] == "False" else None
+
+    cond = await cluster.wait_for("Accepted=False", rejected)
+    assert cond["reason"] == "InvalidParameters"
+    assert "not-installed" in cond["message"]
