@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from portico.ir import (
     HeaderMatch,
     HeaderModifier,
@@ -129,3 +131,21 @@ def test_diff_creates_updates_replaces_dedupes_and_orders_deletes_last() -> None
         "arn:keep-dup": "duplicate",
         "arn:rename": "replace: name cannot change in place",
     }
+
+
+def test_provider_packages_and_offline_plans_do_not_import_boto3() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from portico_providers.aws_alb import SPEC as ALB\n"
+        "from portico_providers.aws_lattice import SPEC as LATTICE\n"
+        "assert 'boto3' not in sys.modules and 'botocore' not in sys.modules\n"
+        "from portico.provider import ProviderContext\n"
+        "from tests.providers.aws.irs import backend, gateway, listener, rule\n"
+        "ir = gateway(listener(rules=(rule('shop', backends=(backend('web'),)),)))\n"
+        "assert not ALB.factory(ProviderContext()).plan(ir, None).is_empty\n"
+        "assert 'boto3' not in sys.modules, 'an offline plan must not need the SDK'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[3])
