@@ -21,6 +21,8 @@ from portico_providers.aws_common.tags import FINGERPRINT_TAG, RESOURCE_TAG, Own
 KIND = "certificate"
 RULES = KindRules(KIND)
 PEM_END = "-----END CERTIFICATE-----"
+# ListCertificates shows only RSA-2048 certificates unless asked for the other key types.
+KEY_TYPES = ("RSA_1024", "RSA_2048", "RSA_3072", "RSA_4096", "EC_prime256v1", "EC_secp384r1", "EC_secp521r1")
 
 
 class CertificateSpec(Spec):
@@ -80,7 +82,9 @@ def observe_certificates(acm: Any, owner: Owner) -> list[Observed]:
     found: list[Observed] = []
     token: str | None = None
     while True:
-        page = call(acm.list_certificates, **({"NextToken": token} if token else {}))
+        page = call(
+            acm.list_certificates, Includes={"keyTypes": list(KEY_TYPES)}, **({"NextToken": token} if token else {})
+        )
         for summary in page.get("CertificateSummaryList", []):
             arn = summary["CertificateArn"]
             tags = tag_dict(call(acm.list_tags_for_certificate, CertificateArn=arn).get("Tags"))
