@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from portico.api import Snapshot
 from portico.api.core import Service, ServicePort
-from portico.api.routes import BackendObjectReference
+from portico.api.filters import BackendObjectReference
 from portico.ir import Backend, BackendProtocol, Endpoint
 
 H2C = "kubernetes.io/h2c"

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from portico.api.routes import GRPCRouteRule, HTTPRouteFilter, HTTPRouteRule
+from portico.api.filters import HTTPRouteFilter
+from portico.api.routes import GRPCRouteRule, HTTPRouteRule
 
 # Every feature Portico's translation understands (standard channel, v1.6).
 HTTP_ROUTE_FEATURES = frozenset(

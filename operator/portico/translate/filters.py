@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from portico.api import Snapshot
-from portico.api.routes import HTTPHeaderFilter, HTTPPathModifier, HTTPRouteFilter
+from portico.api.filters import HTTPHeaderFilter, HTTPPathModifier, HTTPRouteFilter
 from portico.ir import (
     Filter,
     HeaderModifier,

@@ -1,0 +1,191 @@
+"""Pure: IR + parameters + lookups -> the desired ALB resources of one Gateway.
+
+Resource ids (the `portico.dev/resource` tag) are stable across reconciles:
+`load-balancer`, `listener:<port>`, `rule:<port>:<IR rule id>`,
+`tg:<namespace>/<service>:<port>:<protocol version>`, `cert:<namespace>/<secret>`.
+Cross-references are `${id}` tokens; apply fills in ARNs.
+"""
+
+from __future__ import annotations
+
+from portico.ir import Backend, BackendProtocol, GatewayIR, Listener, ListenerProtocol, RouteKind
+from portico_providers.aws_alb.lookups import Lookups
+from portico_providers.aws_alb.model import (
+    INVALID_BACKEND,
+    LISTENER,
+    LOAD_BALANCER,
+    NOT_FOUND,
+    RULE,
+    TARGET_GROUP,
+    Action,
+    ListenerSpec,
+    LoadBalancerSpec,
+    RuleSpec,
+    Target,
+    TargetGroupSpec,
+    WeightedTargetGroup,
+)
+from portico_providers.aws_alb.params import AlbParameters
+from portico_providers.aws_alb.rules import check_rules, shape_of
+from portico_providers.aws_common.acm import certificate_id, desired_certificates
+from portico_providers.aws_common.model import Desired, ref
+from portico_providers.aws_common.naming import aws_name
+from portico_providers.aws_common.provider import Built
+from portico_providers.aws_common.tags import Owner
+
+LB_ID = "load-balancer"
+GRPC_MATCHER = "0-99"
+HTTP_MATCHER = "200-399"
+
+
+def target_group_id(backend: Backend, version: str) -> str:
+    return f"tg:{backend.namespace}/{backend.name}:{backend.port}:{version}"
+
+
+def _version(backend: Backend, kind: RouteKind) -> str:
+    if kind is RouteKind.GRPC:
+        return "GRPC"
+    return "HTTP2" if backend.protocol is BackendProtocol.H2C else "HTTP1"
+
+
+def _targets(backend: Backend, params: AlbParameters, lookups: Lookups, built: Built) -> tuple[int, tuple[Target, ...]]:
+    """The target group's port and targets: pod IPs, or the backends' nodes at the nodePort."""
+    if params.target_type == "ip":
+        port = backend.target_port or (backend.endpoints[0].port if backend.endpoints else None) or backend.port or 80
+        return port, tuple({Target(id=e.address, port=e.port) for e in backend.endpoints})
+    assert backend.node_port is not None  # build() sends Services without one to the 500 answer
+    targets = set()
+    for endpoint in backend.endpoints:
+        instance = lookups.instance_of(endpoint.node_name or "")
+        if instance is None:
+            built.notes.append(
+                f"backend {backend.id}: node {endpoint.node_name or '(unknown)'} is not a "
+                "running instance of this cluster; not registered"
+            )
+        else:
+            targets.add(Target(id=instance, port=backend.node_port))
+    return backend.node_port, tuple(targets)
+
+
+def _target_group(
+    backend: Backend, version: str, owner: Owner, params: AlbParameters, lookups: Lookups, built: Built
+) -> TargetGroupSpec:
+    protocol = "HTTPS" if backend.protocol is BackendProtocol.HTTPS else "HTTP"
+    port, targets = _targets(backend, params, lookups, built)
+    rid = target_group_id(backend, version)
+    return TargetGroupSpec(
+        name=aws_name(backend.name, owner.cluster_id, owner.gateway, rid, protocol, port, params.target_type),
+        protocol=protocol,
+        protocol_version=version,
+        port=port,
+        vpc_id=lookups.vpc_id,
+        target_type=params.target_type,
+        health_check_path=params.health_check_path,
+        matcher=GRPC_MATCHER if version == "GRPC" else HTTP_MATCHER,
+        targets=tuple(sorted(targets, key=lambda t: (t.id, t.port))),
+        tags=params.tags,
+    )
+
+
+def _merge_by_port(ir: GatewayIR, built: Built) -> list[tuple[int, ListenerProtocol, list[Listener]]]:
+    """Gateway listeners sharing a port become one ALB listener (their rules and certificates merge)."""
+    ports: dict[int, tuple[ListenerProtocol, list[Listener]]] = {}
+    for listener in ir.listeners:
+        if listener.port in ports and ports[listener.port][0] is not listener.protocol:
+            built.notes.append(
+                f"listener {listener.name}: port {listener.port} is already {ports[listener.port][0]}; skipped"
+            )
+            continue
+        ports.setdefault(listener.port, (listener.protocol, []))[1].append(listener)
+    return [(port, protocol, group) for port, (protocol, group) in ports.items()]
+
+
+def build(ir: GatewayIR, params: AlbParameters, lookups: Lookups, owner: Owner) -> Built:
+    built = Built(lookups=lookups.to_document())
+    tags = dict(params.tags)
+    lb_name = aws_name(ir.gateway.name, owner.cluster_id, ir.gateway, params.scheme)
+    built.desired.append(
+        Desired(
+            LOAD_BALANCER,
+            LB_ID,
+            LoadBalancerSpec(
+                name=lb_name,
+                scheme=params.scheme,
+                ip_address_type=params.ip_address_type,
+                subnets=lookups.subnets,
+                security_groups=lookups.security_groups,
+                tags=tags,
+            ),
+        )
+    )
+    groups: dict[str, TargetGroupSpec] = {}
+    # The same verdicts translation got from capabilities(): per-rule limits and the 100-rule quota.
+    rejected = check_rules(ir.listeners)
+    for port, protocol, members in _merge_by_port(ir, built):
+        listener_id = f"listener:{port}"
+        certificates: list[str] = []
+        if protocol is ListenerProtocol.HTTPS:
+            for member in members:
+                arns = params.certificate_arns.get(member.name)
+                if arns:
+                    certificates += [a for a in arns if a not in certificates]
+                    continue
+                for cert in member.certificates:
+                    if ref(certificate_id(cert)) not in certificates:
+                        certificates.append(ref(certificate_id(cert)))
+                built.desired += desired_certificates(member.certificates, tags)
+        # Default certificate first; the SNI ones in a canonical order (AWS does not keep one).
+        certificates = certificates[:1] + sorted(certificates[1:])
+        built.desired.append(
+            Desired(
+                LISTENER,
+                listener_id,
+                ListenerSpec(
+                    load_balancer=ref(LB_ID),
+                    port=port,
+                    protocol=protocol.value,
+                    ssl_policy=params.ssl_policy if protocol is ListenerProtocol.HTTPS else None,
+                    certificates=tuple(certificates),
+                    default_action=NOT_FOUND,
+                    tags=tags,
+                ),
+            )
+        )
+        priority = 0
+        for member in members:
+            for rule in member.rules:
+                if rule.id in rejected:
+                    built.notes.append(f"rule {rule.id}: not programmed: {rejected[rule.id]}")
+                    continue
+                shape = shape_of(rule, protocol)
+                priority += 1
+                if shape.redirect is not None:
+                    action = Action(type="redirect", redirect=shape.redirect)
+                else:
+                    forward = []
+                    for backend, weight in shape.forward:
+                        if params.target_type == "instance" and backend.node_port is None:
+                            built.notes.append(f"backend {backend.id}: instance targets need a NodePort Service")
+                            continue
+                        version = _version(backend, rule.route_kind)
+                        tg_id = target_group_id(backend, version)
+                        if tg_id not in groups:
+                            groups[tg_id] = _target_group(backend, version, owner, params, lookups, built)
+                        forward.append(WeightedTargetGroup(target_group=ref(tg_id), weight=weight))
+                    forward.sort(key=lambda f: f.target_group)
+                    action = Action(type="forward", forward=tuple(forward)) if forward else INVALID_BACKEND
+                built.desired.append(
+                    Desired(
+                        RULE,
+                        f"rule:{port}:{rule.id}",
+                        RuleSpec(
+                            listener=ref(listener_id),
+                            priority=priority,
+                            conditions=shape.conditions,
+                            action=action,
+                            tags=tags,
+                        ),
+                    )
+                )
+    built.desired += [Desired(TARGET_GROUP, rid, spec) for rid, spec in sorted(groups.items())]
+    return built

@@ -1,0 +1,87 @@
+"""The `aws-alb` provider: one Application Load Balancer per Gateway."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from portico.ir import GatewayIR, ObjectKey
+from portico.provider import Capabilities, ProviderContext
+from portico_providers.aws_alb.build import LB_ID, build
+from portico_providers.aws_alb.handlers import ListenerHandler, LoadBalancerHandler, RuleHandler, TargetGroupHandler
+from portico_providers.aws_alb.lookups import Inventory, Lookups, placeholder_lookups, resolve_lookups
+from portico_providers.aws_alb.model import KINDS, LISTENER, LOAD_BALANCER, RULE, TARGET_GROUP
+from portico_providers.aws_alb.observe import observe
+from portico_providers.aws_alb.params import SECTION, AlbParameters
+from portico_providers.aws_alb.rules import check_rules
+from portico_providers.aws_common.acm import KIND as CERTIFICATE
+from portico_providers.aws_common.acm import CertificateHandler
+from portico_providers.aws_common.params import parse_section
+from portico_providers.aws_common.plan import AwsPlan, Execution, KindHandler
+from portico_providers.aws_common.provider import Address, AwsProvider, Built, ObservedState
+from portico_providers.aws_common.tags import Owner
+
+NAME = "aws-alb"
+FEATURES = frozenset(
+    {
+        "Gateway",
+        "ReferenceGrant",
+        "HTTPRoute",
+        "GRPCRoute",
+        "GatewayPort8080",
+        "HTTPRouteQueryParamMatching",
+        "HTTPRouteMethodMatching",
+        "HTTPRouteSchemeRedirect",
+        "HTTPRoutePortRedirect",
+        "HTTPRoutePathRedirect",
+        "HTTPRouteNamedRouteRule",
+        "GRPCRouteNamedRouteRule",
+    }
+)
+
+
+class AlbProvider(AwsProvider):
+    name = NAME
+    kinds = KINDS
+
+    def __init__(self, context: ProviderContext) -> None:
+        super().__init__(context)
+        self._balancers: LoadBalancerHandler | None = None
+
+    def capabilities(self) -> Capabilities:
+        return Capabilities(features=FEATURES, check_rules=check_rules)
+
+    def observe(self, gateway: ObjectKey) -> ObservedState:
+        return observe(self.clients, self.owner(gateway))
+
+    def build(self, ir: GatewayIR, owner: Owner, seen: ObservedState | None) -> Built | list[str]:
+        params = parse_section(AlbParameters, ir.infrastructure.parameters, SECTION)
+        if isinstance(params, list):
+            return params
+        lookups: Lookups | list[str]
+        if seen is None:
+            lookups = placeholder_lookups(params)
+        else:
+            assert isinstance(seen.facts, Inventory)
+            lookups = resolve_lookups(params, seen.facts)
+        if isinstance(lookups, list):
+            return lookups
+        return build(ir, params, lookups, owner)
+
+    def handlers(self, owner: Owner) -> Mapping[str, KindHandler]:
+        elbv2 = self.clients.client("elbv2")
+        self._balancers = LoadBalancerHandler(elbv2)
+        return {
+            CERTIFICATE: CertificateHandler(self.clients.client("acm"), owner),
+            TARGET_GROUP: TargetGroupHandler(elbv2),
+            LOAD_BALANCER: self._balancers,
+            LISTENER: ListenerHandler(elbv2),
+            RULE: RuleHandler(elbv2),
+        }
+
+    def addresses(self, plan: AwsPlan, run: Execution) -> tuple[Address, ...]:
+        created = self._balancers.dns_names.get(run.arns.get(LB_ID, "")) if self._balancers else None
+        return (("Hostname", created),) if created else plan.addresses
+
+
+def create(context: ProviderContext) -> AlbProvider:
+    return AlbProvider(context)

@@ -1,0 +1,44 @@
+"""Reading a provider's section of GatewayParameters with a precise error per bad field."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic.alias_generators import to_camel
+
+M = TypeVar("M", bound=BaseModel)
+
+RESERVED_TAG_PREFIXES = ("portico.dev/", "aws:")
+
+
+class Parameters(BaseModel):
+    """camelCase keys as in the GatewayParameters CRD; unknown keys are errors (typos surface)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True)
+
+
+def parse_section(model: type[M], parameters: Mapping[str, Any], section: str) -> M | list[str]:
+    """`spec.<section>` of the parameters as `model`, or one message per invalid field."""
+    raw = parameters.get(section, {})
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, Mapping):
+        return [f"spec.{section}: must be an object, got {type(raw).__name__}"]
+    try:
+        return model.model_validate(dict(raw))
+    except ValidationError as error:
+        messages = []
+        for item in error.errors():
+            path = ".".join(str(p) for p in item["loc"])
+            messages.append(f"spec.{section}.{path}: {item['msg']}")
+        return messages
+
+
+def check_user_tags(tags: dict[str, str]) -> dict[str, str]:
+    """Validator body: user tags may not use Portico's or AWS's reserved prefixes."""
+    for key in tags:
+        if key.startswith(RESERVED_TAG_PREFIXES):
+            raise ValueError(f"tag key {key!r} uses a reserved prefix ({', '.join(RESERVED_TAG_PREFIXES)})")
+    return tags

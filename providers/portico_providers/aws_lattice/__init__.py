@@ -1,0 +1,24 @@
+"""`aws-lattice`: a Gateway becomes a VPC Lattice service network, one service per route.
+
+See docs/providers/aws.md.
+
+Importing this package does not import boto3; the provider module is loaded by the factory.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from portico.provider import ProviderContext, ProviderSpec
+
+if TYPE_CHECKING:
+    from portico.provider import Provider
+
+
+def _create(context: ProviderContext) -> Provider:
+    from portico_providers.aws_lattice.provider import create
+
+    return create(context)
+
+
+SPEC = ProviderSpec(name="aws-lattice", factory=_create, requires=("boto3",), extra="aws")

@@ -1,0 +1,249 @@
+"""The vpc-lattice calls for each resource kind. Specs arrive with tokens already resolved."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from portico_providers.aws_common.limits import priority_waves
+from portico_providers.aws_common.model import Desired, Observed, Step
+from portico_providers.aws_common.plan import StepFailed
+from portico_providers.aws_common.retry import call
+from portico_providers.aws_lattice.api import action_to_api, match_to_api
+
+MAX_PRIORITY = 2000  # Lattice rule priorities run 1-2000
+BATCH = 10  # BatchUpdateRule takes at most 10 rules
+
+
+class LatticeHandler:
+    def __init__(self, lattice: Any) -> None:
+        self.lattice = lattice
+
+    def update(self, steps: Sequence[Step], specs: Sequence[dict[str, Any]]) -> None:
+        for step, spec in zip(steps, specs, strict=True):
+            assert step.observed is not None
+            self.update_one(step, spec)
+            if "tags" in step.fields:
+                arn = step.observed.arn
+                stale = sorted(set(step.observed.spec.model_dump()["tags"]) - set(spec["tags"]))
+                if stale:
+                    call(self.lattice.untag_resource, resourceArn=arn, tagKeys=stale)
+                if spec["tags"]:
+                    call(self.lattice.tag_resource, resourceArn=arn, tags=spec["tags"])
+
+    def update_one(self, step: Step, spec: dict[str, Any]) -> None:
+        """Fields other than tags; the default has nothing else that can change in place."""
+
+
+class ServiceNetworkHandler(LatticeHandler):
+    def create(self, desired: Desired, spec: dict[str, Any], tags: dict[str, str]) -> str:
+        arn: str = call(self.lattice.create_service_network, name=spec["name"], authType=spec["auth_type"], tags=tags)[
+            "arn"
+        ]
+        return arn
+
+    def update_one(self, step: Step, spec: dict[str, Any]) -> None:
+        if "auth_type" in step.fields and step.observed is not None:
+            call(
+                self.lattice.update_service_network,
+                serviceNetworkIdentifier=step.observed.arn,
+                authType=spec["auth_type"],
+            )
+
+    def delete(self, observed: Observed) -> None:
+        call(self.lattice.delete_service_network, serviceNetworkIdentifier=observed.arn)
+
+
+class VpcAssociationHandler(LatticeHandler):
+    def create(self, desired: Desired, spec: dict[str, Any], tags: dict[str, str]) -> str:
+        args: dict[str, Any] = {
+            "serviceNetworkIdentifier": spec["service_network"],
+            "vpcIdentifier": spec["vpc_id"],
+            "tags": tags,
+        }
+        if spec["security_groups"]:
+            args["securityGroupIds"] = spec["security_groups"]
+        arn: str = call(self.lattice.create_service_network_vpc_association, **args)["arn"]
+        return arn
+
+    def update_one(self, step: Step, spec: dict[str, Any]) -> None:
+        if "security_groups" in step.fields and step.observed is not None:
+            call(
+                self.lattice.update_service_network_vpc_association,
+                serviceNetworkVpcAssociationIdentifier=step.observed.arn,
+                securityGroupIds=spec["security_groups"],
+            )
+
+    def delete(self, observed: Observed) -> None:
+        call(self.lattice.delete_service_network_vpc_association, serviceNetworkVpcAssociationIdentifier=observed.arn)
+
+
+def _targets(items: Sequence[Any]) -> list[dict[str, Any]]:
+    return [{"id": t["id"], "port": t["port"]} for t in items]
+
+
+class TargetGroupHandler(LatticeHandler):
+    def create(self, desired: Desired, spec: dict[str, Any], tags: dict[str, str]) -> str:
+        config = {
+            "port": spec["port"],
+            "protocol": spec["protocol"],
+            "protocolVersion": spec["protocol_version"],
+            "vpcIdentifier": spec["vpc_id"],
+            "ipAddressType": "IPV4",
+        }
+        arn: str = call(self.lattice.create_target_group, name=spec["name"], type="IP", config=config, tags=tags)["arn"]
+        if spec["targets"]:
+            call(self.lattice.register_targets, targetGroupIdentifier=arn, targets=_targets(spec["targets"]))
+        return arn
+
+    def update_one(self, step: Step, spec: dict[str, Any]) -> None:
+        if "targets" not in step.fields or step.observed is None:
+            return
+        current = {(t["id"], t["port"]) for t in step.observed.spec.model_dump()["targets"]}
+        wanted = {(t["id"], t["port"]) for t in spec["targets"]}
+        new = [{"id": i, "port": p} for i, p in sorted(wanted - current)]
+        gone = [{"id": i, "port": p} for i, p in sorted(current - wanted)]
+        if new:
+            call(self.lattice.register_targets, targetGroupIdentifier=step.observed.arn, targets=new)
+        if gone:
+            call(self.lattice.deregister_targets, targetGroupIdentifier=step.observed.arn, targets=gone)
+
+    def delete(self, observed: Observed) -> None:
+        # Lattice refuses to delete a target group that still has registered targets.
+        targets = observed.spec.model_dump()["targets"]
+        if targets:
+            call(self.lattice.deregister_targets, targetGroupIdentifier=observed.arn, targets=_targets(targets))
+        call(self.lattice.delete_target_group, targetGroupIdentifier=observed.arn)
+
+
+class ServiceHandler(LatticeHandler):
+    def __init__(self, lattice: Any) -> None:
+        super().__init__(lattice)
+        self.dns_names: dict[str, str] = {}  # ARN -> DNS name of the services created here
+
+    def create(self, desired: Desired, spec: dict[str, Any], tags: dict[str, str]) -> str:
+        args: dict[str, Any] = {"name": spec["name"], "authType": spec["auth_type"], "tags": tags}
+        if spec.get("custom_domain_name"):
+            args["customDomainName"] = spec["custom_domain_name"]
+        if spec.get("certificate"):
+            args["certificateArn"] = spec["certificate"]
+        result = call(self.lattice.create_service, **args)
+        arn: str = result["arn"]
+        self.dns_names[arn] = (result.get("dnsEntry") or {}).get("domainName", "")
+        return arn
+
+    def update_one(self, step: Step, spec: dict[str, Any]) -> None:
+        if step.observed is None or not {"certificate", "auth_type"} & set(step.fields):
+            return
+        args: dict[str, Any] = {"serviceIdentifier": step.observed.arn, "authType": spec["auth_type"]}
+        if spec.get("certificate"):
+            args["certificateArn"] = spec["certificate"]
+        call(self.lattice.update_service, **args)
+
+    def delete(self, observed: Observed) -> None:
+        call(self.lattice.delete_service, serviceIdentifier=observed.arn)
+
+
+class ServiceAssociationHandler(LatticeHandler):
+    def create(self, desired: Desired, spec: dict[str, Any], tags: dict[str, str]) -> str:
+        arn: str = call(
+            self.lattice.create_service_network_service_association,
+            serviceIdentifier=spec["service"],
+            serviceNetworkIdentifier=spec["service_network"],
+            tags=tags,
+        )["arn"]
+        return arn
+
+    def delete(self, observed: Observed) -> None:
+        call(
+            self.lattice.delete_service_network_service_association,
+            serviceNetworkServiceAssociationIdentifier=observed.arn,
+        )
+
+
+class ListenerHandler(LatticeHandler):
+    def create(self, desired: Desired, spec: dict[str, Any], tags: dict[str, str]) -> str:
+        arn: str = call(
+            self.lattice.create_listener,
+            serviceIdentifier=spec["service"],
+            name=spec["name"],
+            protocol=spec["protocol"],
+            port=spec["port"],
+            defaultAction=action_to_api(spec["default_action"]),
+            tags=tags,
+        )["arn"]
+        return arn
+
+    def update_one(self, step: Step, spec: dict[str, Any]) -> None:
+        if "default_action" in step.fields and step.observed is not None:
+            call(
+                self.lattice.update_listener,
+                serviceIdentifier=spec["service"],
+                listenerIdentifier=step.observed.arn,
+                defaultAction=action_to_api(spec["default_action"]),
+            )
+
+    def delete(self, observed: Observed) -> None:
+        service = observed.spec.model_dump()["service"]
+        call(self.lattice.delete_listener, serviceIdentifier=service, listenerIdentifier=observed.arn)
+
+
+class RuleMoveFailed(StepFailed):
+    """BatchUpdateRule answered 200 but refused a rule."""
+
+
+class RuleHandler(LatticeHandler):
+    def create(self, desired: Desired, spec: dict[str, Any], tags: dict[str, str]) -> str:
+        arn: str = call(
+            self.lattice.create_rule,
+            serviceIdentifier=spec["service"],
+            listenerIdentifier=spec["listener"],
+            name=spec["name"],
+            match=match_to_api(spec["match"]),
+            priority=spec["priority"],
+            action=action_to_api(spec["action"]),
+            tags=tags,
+        )["arn"]
+        return arn
+
+    def update(self, steps: Sequence[Step], specs: Sequence[dict[str, Any]]) -> None:
+        moves: dict[tuple[str, str], dict[str, tuple[int, int]]] = {}
+        for step, spec in zip(steps, specs, strict=True):
+            if step.observed is not None and "priority" in step.fields:
+                now = step.observed.spec.model_dump()["priority"]
+                moves.setdefault((spec["service"], spec["listener"]), {})[step.observed.arn] = (now, spec["priority"])
+        for (service, listener), pending in sorted(moves.items()):
+            for wave in priority_waves(pending, MAX_PRIORITY):
+                for start in range(0, len(wave), BATCH):
+                    rules = [{"ruleIdentifier": arn, "priority": p} for arn, p in wave[start : start + BATCH]]
+                    result = call(
+                        self.lattice.batch_update_rule,
+                        serviceIdentifier=service,
+                        listenerIdentifier=listener,
+                        rules=rules,
+                    )
+                    if result.get("unsuccessful"):
+                        failed = result["unsuccessful"][0]
+                        raise RuleMoveFailed(f"{failed.get('failureCode')}: {failed.get('failureMessage')}")
+        super().update(steps, specs)
+
+    def update_one(self, step: Step, spec: dict[str, Any]) -> None:
+        if step.observed is None or not {"match", "action"} & set(step.fields):
+            return
+        call(
+            self.lattice.update_rule,
+            serviceIdentifier=spec["service"],
+            listenerIdentifier=spec["listener"],
+            ruleIdentifier=step.observed.arn,
+            match=match_to_api(spec["match"]),
+            action=action_to_api(spec["action"]),
+        )
+
+    def delete(self, observed: Observed) -> None:
+        spec = observed.spec.model_dump()
+        call(
+            self.lattice.delete_rule,
+            serviceIdentifier=spec["service"],
+            listenerIdentifier=spec["listener"],
+            ruleIdentifier=observed.arn,
+        )

@@ -1,0 +1,228 @@
+"""Read back what Portico owns on VPC Lattice for one Gateway (list by tags, then get details)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from portico_providers.aws_common.acm import observe_certificates, user_tags
+from portico_providers.aws_common.model import Observed
+from portico_providers.aws_common.provider import ObservedState
+from portico_providers.aws_common.retry import call
+from portico_providers.aws_common.tags import RESOURCE_TAG, Owner
+from portico_providers.aws_lattice.api import action_from_api, match_from_api
+from portico_providers.aws_lattice.model import (
+    LISTENER,
+    RULE,
+    SERVICE,
+    SERVICE_ASSOCIATION,
+    SERVICE_NETWORK,
+    TARGET_GROUP,
+    VPC_ASSOCIATION,
+    ListenerSpec,
+    RuleSpec,
+    ServiceAssociationSpec,
+    ServiceNetworkSpec,
+    ServiceSpec,
+    Target,
+    TargetGroupSpec,
+    VpcAssociationSpec,
+)
+
+
+@dataclass(frozen=True)
+class Networks:
+    """Every service network in the account by name, id and ARN -> ARN (for `serviceNetwork`)."""
+
+    arns: dict[str, str] = field(default_factory=dict)
+
+
+def _items(function: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    token: str | None = None
+    while True:
+        page = call(function, **kwargs, **({"nextToken": token} if token else {}))
+        yield from page.get("items", [])
+        token = page.get("nextToken")
+        if not token:
+            return
+
+
+class _Reader:
+    def __init__(self, lattice: Any, owner: Owner) -> None:
+        self.lattice = lattice
+        self.owner = owner
+        self.found: list[Observed] = []
+
+    def owned_tags(self, arn: str) -> dict[str, str] | None:
+        tags: dict[str, str] = call(self.lattice.list_tags_for_resource, resourceArn=arn).get("tags", {})
+        return tags if self.owner.owns(tags) else None
+
+    def add(self, kind: str, tags: dict[str, str], arn: str, spec: Any, **extra: Any) -> None:
+        self.found.append(Observed(kind, tags[RESOURCE_TAG], arn, spec, extra))
+
+    def networks(self) -> Networks:
+        networks = Networks()
+        for item in _items(self.lattice.list_service_networks):
+            for key in (item["name"], item["id"], item["arn"]):
+                networks.arns[key] = item["arn"]
+            tags = self.owned_tags(item["arn"])
+            if tags:
+                detail = call(self.lattice.get_service_network, serviceNetworkIdentifier=item["arn"])
+                self.add(
+                    SERVICE_NETWORK,
+                    tags,
+                    item["arn"],
+                    ServiceNetworkSpec(
+                        name=item["name"], auth_type=detail.get("authType", "NONE"), tags=user_tags(tags)
+                    ),
+                )
+        return networks
+
+    def vpc_associations(self, network_arns: set[str]) -> None:
+        for network in sorted(network_arns):
+            for item in _items(self.lattice.list_service_network_vpc_associations, serviceNetworkIdentifier=network):
+                tags = self.owned_tags(item["arn"])
+                if tags:
+                    detail = call(
+                        self.lattice.get_service_network_vpc_association,
+                        serviceNetworkVpcAssociationIdentifier=item["arn"],
+                    )
+                    self.add(
+                        VPC_ASSOCIATION,
+                        tags,
+                        item["arn"],
+                        VpcAssociationSpec(
+                            service_network=item.get("serviceNetworkArn", network),
+                            vpc_id=item["vpcId"],
+                            security_groups=tuple(sorted(detail.get("securityGroupIds", []))),
+                            tags=user_tags(tags),
+                        ),
+                    )
+
+    def target_groups(self) -> tuple[dict[str, str], dict[str, str]]:
+        arns: dict[str, str] = {}
+        ids: dict[str, str] = {}
+        for item in _items(self.lattice.list_target_groups):
+            arns[item["id"]] = arns[item["arn"]] = item["arn"]
+            tags = self.owned_tags(item["arn"])
+            if not tags:
+                continue
+            ids[item["arn"]] = tags[RESOURCE_TAG]
+            config = call(self.lattice.get_target_group, targetGroupIdentifier=item["arn"]).get("config", {})
+            targets = sorted(
+                {
+                    Target(id=t["id"], port=t["port"])
+                    for t in _items(self.lattice.list_targets, targetGroupIdentifier=item["arn"])
+                },
+                key=lambda t: (t.id, t.port),
+            )
+            self.add(
+                TARGET_GROUP,
+                tags,
+                item["arn"],
+                TargetGroupSpec(
+                    name=item["name"],
+                    port=config.get("port", 0),
+                    protocol=config.get("protocol", "HTTP"),
+                    protocol_version=config.get("protocolVersion", "HTTP1"),
+                    vpc_id=config.get("vpcIdentifier", ""),
+                    targets=tuple(targets),
+                    tags=user_tags(tags),
+                ),
+            )
+        return arns, ids
+
+    def services(self, group_arns: dict[str, str], group_ids: dict[str, str]) -> list[str]:
+        names: list[str] = []
+        for item in _items(self.lattice.list_services):
+            tags = self.owned_tags(item["arn"])
+            if not tags:
+                continue
+            service = item["arn"]
+            detail = call(self.lattice.get_service, serviceIdentifier=service)
+            dns = (detail.get("dnsEntry") or {}).get("domainName", "")
+            names.append(dns)
+            self.add(
+                SERVICE,
+                tags,
+                service,
+                ServiceSpec(
+                    name=item["name"],
+                    custom_domain_name=detail.get("customDomainName"),
+                    certificate=detail.get("certificateArn") or None,
+                    auth_type=detail.get("authType", "NONE"),
+                    tags=user_tags(tags),
+                ),
+                dns_name=dns,
+            )
+            for assoc in _items(self.lattice.list_service_network_service_associations, serviceIdentifier=service):
+                atags = self.owned_tags(assoc["arn"])
+                if atags:
+                    self.add(
+                        SERVICE_ASSOCIATION,
+                        atags,
+                        assoc["arn"],
+                        ServiceAssociationSpec(
+                            service_network=assoc["serviceNetworkArn"], service=service, tags=user_tags(atags)
+                        ),
+                    )
+            self.listeners(service, group_arns, group_ids)
+        return names
+
+    def listeners(self, service: str, group_arns: dict[str, str], group_ids: dict[str, str]) -> None:
+        for item in _items(self.lattice.list_listeners, serviceIdentifier=service):
+            tags = self.owned_tags(item["arn"])
+            if not tags:
+                continue
+            listener = item["arn"]
+            detail = call(self.lattice.get_listener, serviceIdentifier=service, listenerIdentifier=listener)
+            self.add(
+                LISTENER,
+                tags,
+                listener,
+                ListenerSpec(
+                    service=service,
+                    name=item["name"],
+                    protocol=item["protocol"],
+                    port=item["port"],
+                    default_action=action_from_api(detail.get("defaultAction", {}), group_arns, group_ids),
+                    tags=user_tags(tags),
+                ),
+            )
+            for rule in _items(self.lattice.list_rules, serviceIdentifier=service, listenerIdentifier=listener):
+                rtags = None if rule.get("isDefault") else self.owned_tags(rule["arn"])
+                if not rtags:
+                    continue
+                got = call(
+                    self.lattice.get_rule,
+                    serviceIdentifier=service,
+                    listenerIdentifier=listener,
+                    ruleIdentifier=rule["arn"],
+                )
+                self.add(
+                    RULE,
+                    rtags,
+                    rule["arn"],
+                    RuleSpec(
+                        service=service,
+                        listener=listener,
+                        name=got["name"],
+                        priority=int(got["priority"]),
+                        match=match_from_api(got.get("match", {})),
+                        action=action_from_api(got.get("action", {}), group_arns, group_ids),
+                        tags=user_tags(rtags),
+                    ),
+                )
+
+
+def observe(clients: Any, owner: Owner) -> ObservedState:
+    reader = _Reader(clients.client("vpc-lattice"), owner)
+    reader.found += observe_certificates(clients.client("acm"), owner)
+    networks = reader.networks()
+    # Every network: the Gateway may have joined one it does not own (`serviceNetwork`).
+    reader.vpc_associations(set(networks.arns.values()))
+    group_arns, group_ids = reader.target_groups()
+    names = reader.services(group_arns, group_ids)
+    addresses = tuple(("Hostname", name) for name in sorted(set(names)) if name)
+    return ObservedState(owner, tuple(reader.found), addresses, networks)

@@ -1,0 +1,151 @@
+"""Pure pieces: the ALB/Lattice limit checks, weight scaling, priority waves, the planner's diff."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from portico.ir import (
+    HeaderMatch,
+    HeaderModifier,
+    ListenerProtocol,
+    Match,
+    MatchType,
+    PathMatch,
+    RequestHeaderModifierFilter,
+    RequestMirrorFilter,
+    RequestRedirectFilter,
+    ResponseHeaderModifierFilter,
+)
+from portico_providers.aws_alb.rules import check_rules
+from portico_providers.aws_common.limits import priority_waves, scale_weights
+from portico_providers.aws_common.model import Desired, KindRules, Observed, Spec, diff, ref
+from tests.providers.aws.irs import backend, listener, rule
+
+
+def test_alb_rejects_exactly_the_rules_it_cannot_express() -> None:
+    six = tuple(backend(f"b{i}") for i in range(6))
+    header = Match(
+        path=PathMatch(type=MatchType.PATH_PREFIX, value="/h"),
+        headers=(HeaderMatch(type=MatchType.REGULAR_EXPRESSION, name="x", value="a.*"),),
+    )
+    rules = (
+        rule("ok", 0, path="/ok", backends=(backend("web"),)),
+        rule("fan", 0, path="/fan", backends=six),
+        rule("star", 0, path="/a*b", path_type=MatchType.EXACT, backends=(backend("web"),)),
+        rule("regex", 0, match=header, backends=(backend("web"),)),
+        rule("r307", 0, path="/t", filters=(RequestRedirectFilter(status_code=307),)),
+        rule("mod", 0, path="/m", filters=(RequestHeaderModifierFilter(modifier=HeaderModifier()),)),
+        rule("resp", 0, path="/n", filters=(ResponseHeaderModifierFilter(modifier=HeaderModifier()),)),
+        rule(
+            "mirror", 0, path="/mi", filters=(RequestMirrorFilter(backend=backend("web")),), backends=(backend("web"),)
+        ),
+        rule("h2c", 0, path="/h2", backends=(backend("web", protocol="h2c"),)),
+    )
+    rejected = check_rules([listener(rules=rules)])
+    by_route = {rid.split("/")[2]: message for rid, message in rejected.items()}
+    assert set(by_route) == {"fan", "star", "regex", "r307", "mod", "resp", "mirror", "h2c"}
+    assert "5 target groups per rule" in by_route["fan"]
+    assert "wildcards" in by_route["star"]
+    assert "RegularExpression" in by_route["regex"]
+    assert "301 or 302" in by_route["r307"]
+    assert "RequestHeaderModifier" in by_route["mod"]
+    assert "ResponseHeaderModifier" in by_route["resp"]
+    assert "RequestMirror" in by_route["mirror"]
+    assert "HTTPS listeners" in by_route["h2c"]
+
+
+def test_alb_counts_100_rules_across_listeners_in_precedence_order() -> None:
+    first = listener(rules=tuple(rule("a", i, path=f"/a{i}", backends=(backend("web"),)) for i in range(60)))
+    second = listener(
+        "other", 8080, rules=tuple(rule("b", i, path=f"/b{i}", backends=(backend("web"),)) for i in range(50))
+    )
+    rejected = check_rules([first, second])
+    assert sorted(rejected) == sorted(r.id for r in second.rules[40:])
+    assert all("100 rules per load balancer" in m for m in rejected.values())
+    # An HTTPS listener is fine for the same rule that HTTP rejects for gRPC/h2c reasons only.
+    assert check_rules([listener(protocol=ListenerProtocol.HTTPS, rules=first.rules[:3])]) == {}
+
+
+def test_weights_scale_into_0_to_999_keeping_ratios() -> None:
+    assert scale_weights([1, 3]) == (1, 3)
+    assert scale_weights([1_000_000, 1]) == (999, 1)
+    assert scale_weights([90_000, 10_000, 0]) == (999, 111, 0)
+    assert scale_weights([]) == ()
+
+
+def test_priority_waves_never_target_a_held_priority() -> None:
+    shift_down = {"a": (1, 2), "b": (2, 3), "c": (3, 4)}
+    assert priority_waves(shift_down, 50000) == [[("c", 4)], [("b", 3)], [("a", 2)]]
+    shift_up = {"a": (2, 1), "b": (3, 2)}
+    assert priority_waves(shift_up, 50000) == [[("a", 1)], [("b", 2)]]
+    swap = {"a": (1, 2), "b": (2, 1)}
+    waves = priority_waves(swap, 50000)
+    assert waves[0] == [("a", 50000)]
+    held = {"a": 1, "b": 2}
+    for wave in waves:
+        for name, priority in wave:
+            assert priority not in {p for other, p in held.items() if other != name}
+            held[name] = priority
+    assert held == {"a": 2, "b": 1}
+
+
+class Thing(Spec):
+    name: str
+    size: int
+    parent: str = ""
+
+
+KINDS = (KindRules("parent"), KindRules("thing", immutable=frozenset({"name"})))
+
+
+def test_diff_creates_updates_replaces_dedupes_and_orders_deletes_last() -> None:
+    desired = [
+        Desired("parent", "p", Thing(name="p", size=1)),
+        Desired("thing", "keep", Thing(name="keep", size=1, parent=ref("p"))),
+        Desired("thing", "grow", Thing(name="grow", size=2, parent=ref("p"))),
+        Desired("thing", "rename", Thing(name="new-name", size=1)),
+        Desired("thing", "new", Thing(name="new", size=1)),
+    ]
+    observed = [
+        Observed("parent", "p", "arn:p", Thing(name="p", size=1)),
+        Observed("thing", "keep", "arn:keep", Thing(name="keep", size=1, parent="arn:p")),
+        Observed("thing", "keep", "arn:keep-dup", Thing(name="keep", size=1, parent="arn:p")),
+        Observed("thing", "grow", "arn:grow", Thing(name="grow", size=1, parent="arn:p")),
+        Observed("thing", "rename", "arn:rename", Thing(name="old-name", size=1)),
+        Observed("thing", "gone", "arn:gone", Thing(name="gone", size=1)),
+    ]
+    planned = diff(desired, observed, KINDS)
+    summary = [(s.action, s.id, s.observed.arn if s.observed else "", s.fields) for s in planned.steps]
+    assert summary == [
+        ("update", "grow", "arn:grow", ("size",)),
+        ("create", "rename", "", ()),
+        ("create", "new", "", ()),
+        ("delete", "gone", "arn:gone", ()),
+        ("delete", "keep", "arn:keep-dup", ()),
+        ("delete", "rename", "arn:rename", ()),
+    ]
+    assert planned.arns == {"p": "arn:p", "keep": "arn:keep", "grow": "arn:grow"}
+    reasons = {s.observed.arn: s.reason for s in planned.steps if s.action == "delete" and s.observed}
+    assert reasons == {
+        "arn:gone": "no longer desired",
+        "arn:keep-dup": "duplicate",
+        "arn:rename": "replace: name cannot change in place",
+    }
+
+
+def test_provider_packages_and_offline_plans_do_not_import_boto3() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from portico_providers.aws_alb import SPEC as ALB\n"
+        "from portico_providers.aws_lattice import SPEC as LATTICE\n"
+        "assert 'boto3' not in sys.modules and 'botocore' not in sys.modules\n"
+        "from portico.provider import ProviderContext\n"
+        "from tests.providers.aws.irs import backend, gateway, listener, rule\n"
+        "ir = gateway(listener(rules=(rule('shop', backends=(backend('web'),)),)))\n"
+        "assert not ALB.factory(ProviderContext()).plan(ir, None).is_empty\n"
+        "assert 'boto3' not in sys.modules, 'an offline plan must not need the SDK'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[3])
