@@ -11,6 +11,7 @@ import pytest
 
 from portico.api.snapshot import build_snapshot
 from portico.manifests import load_manifests
+from portico.provider import load_provider
 from portico.translate import translate
 from portico_providers.proxy.objects import object_name
 from tests.install.chart import NAMESPACE, RELEASE, ROOT, of_kind, only, render
@@ -48,8 +49,10 @@ def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _statuses(objects: list[dict[str, Any]]) -> dict[tuple[str, str, str], dict[str, Any]]:
-    return translate(build_snapshot(objects)).statuses
+def _statuses(objects: list[dict[str, Any]], provider: str = "proxy") -> dict[tuple[str, str, str], dict[str, Any]]:
+    """What Portico would write, with the named provider's real capabilities (offline: no SDK call)."""
+    capabilities = {f"portico.dev/{provider}": load_provider(provider).capabilities()}
+    return translate(build_snapshot(objects), capabilities).statuses
 
 
 def _conditions(status: dict[str, Any]) -> dict[str, tuple[str, str, str]]:
@@ -103,7 +106,7 @@ def test_aws_manifests_are_accepted() -> None:
     (apply,) = _commands(AWS, "kubectl")
     directory = ROOT / str(option(apply, "-f"))
     objects = render(_install_values(AWS, {"irsa-values.json": _irsa_values()}))
-    statuses = _statuses(objects + [m.obj for m in load_manifests([directory])])
+    statuses = _statuses(objects + [m.obj for m in load_manifests([directory])], "aws-alb")
     assert _conditions(statuses[("Gateway", "demo", "web")])["Accepted"][:2] == ("True", "Accepted")
     (parent,) = statuses[("HTTPRoute", "demo", "echo")]["parents"]
     assert {t: s for t, (s, _, _) in _conditions(parent).items()} == {"Accepted": "True", "ResolvedRefs": "True"}
