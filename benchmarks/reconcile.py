@@ -102,7 +102,7 @@ async def programmed(client: KubeClient) -> int:
 
 
 async def measure(gateways: int, routes: int, timeout: float) -> dict[str, Any]:
-    async with ClusterEmulator(history_limit=200) as emulator, Server(emulator) as server:
+    async with ClusterEmulator() as emulator, Server(emulator) as server:
         declare_resources(emulator)
         url = str(server.url).rstrip("/")
         operator = subprocess.Popen(

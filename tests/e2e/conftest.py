@@ -64,14 +64,13 @@ class Cluster:
 
     def writes(self, kind_plural: str, subresource: str | None = None) -> list[Any]:
         """Recorded PATCH/POST requests to a resource (plural name), e.g. 'configmaps'."""
-        out = []
-        for request in self.emulator:
-            resource = request.resource
-            if resource is None or resource.plural != kind_plural or request.method not in ("PATCH", "POST"):
-                continue
-            if request.subresource == subresource:
-                out.append(request)
-        return out
+        return [
+            request
+            for request in self.emulator.write_log
+            if request.plural == kind_plural
+            and request.method in ("PATCH", "POST")
+            and request.subresource == subresource
+        ]
 
 
 @pytest.fixture
