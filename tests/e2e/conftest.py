@@ -81,9 +81,13 @@ async def cluster(kmock: ClusterEmulator) -> AsyncIterator[Cluster]:
     await view.client.close()
 
 
+FAST_RETRIES = Timing(not_ready_seconds=0.2, backoff_multiplier=0.1, backoff_max_seconds=1.0)
+
+
 class RunningOperator:
-    def __init__(self, cluster: Cluster) -> None:
+    def __init__(self, cluster: Cluster, timing: Timing = FAST_RETRIES) -> None:
         self.cluster = cluster
+        self.timing = timing
         self.operator: Operator | None = None
         self._task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
@@ -95,7 +99,7 @@ class RunningOperator:
             quiet_seconds=0.3,
             max_delay_seconds=3.0,
             watch_timeout_seconds=30,
-            timing=Timing(not_ready_seconds=0.2, backoff_multiplier=0.1, backoff_max_seconds=1.0),
+            timing=self.timing,
         )
         self.operator = Operator(config)
         self._stop = asyncio.Event()

@@ -133,7 +133,7 @@ class ClusterEmulator(KubernetesEmulator):
         if method == "GET" and name is None:
             if query.get("watch") in ("true", "1"):
                 return await self._watch(raw_request, kind, namespace)
-            items = self.store.list(kind, namespace, query.get("labelSelector"))
+            items = self.store.select(kind, namespace, query.get("labelSelector"))
             meta = {"resourceVersion": self.store.resource_version}
             return _json({"apiVersion": kind.api_version, "kind": f"{kind.kind}List", "metadata": meta, "items": items})
         if method == "GET" and name is not None:

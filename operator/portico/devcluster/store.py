@@ -129,7 +129,7 @@ class ObjectStore:
             raise StatusError(404, "NotFound", f'{kind.kind} "{name}" not found')
         return found
 
-    def list(self, kind: Kind, namespace: str | None, selector: str | None = None) -> list[dict[str, Any]]:
+    def select(self, kind: Kind, namespace: str | None, selector: str | None = None) -> list[dict[str, Any]]:
         return [
             obj
             for (_, ns, _), obj in self._by_resource.get(kind.resource_id, {}).items()
@@ -259,7 +259,7 @@ class ObjectStore:
         queue: asyncio.Queue[Event] = asyncio.Queue()
         self._watchers.setdefault(kind.resource_id, set()).add(queue)
         if not since or since == "0":
-            return [{"type": "ADDED", "object": obj} for obj in self.list(kind, None)], queue
+            return [{"type": "ADDED", "object": obj} for obj in self.select(kind, None)], queue
         try:
             start = int(since)
         except ValueError:
