@@ -14,7 +14,7 @@ available by writing its status), a Service a cluster IP, node ports, and for Lo
 ingress IP from 192.0.2.0/24 (TEST-NET-1). Garbage collection by ownerReferences is not emulated.
 
 Writes are recorded cheaply in `write_log` (method, plural, subresource, namespace, name) and
-counted in `writes`, for tests and benchmarks.
+counted in `writes`, reads counted in `reads`, for tests and benchmarks.
 """
 
 from __future__ import annotations
@@ -60,6 +60,7 @@ class ClusterEmulator(KubernetesEmulator):
     controllers: bool = True
     deployments_available: bool = True
     writes: Counter[tuple[str, str, str]] = attrs.field(factory=Counter, init=False)
+    reads: Counter[tuple[str, str, str]] = attrs.field(factory=Counter, init=False)  # (plural, sub, get|list|watch)
     write_log: list[Recorded] = attrs.field(factory=list, init=False)
     store: ObjectStore = attrs.field(init=False)
     _kinds: dict[tuple[str, str, str], Kind] = attrs.field(factory=dict, init=False)
@@ -112,10 +113,13 @@ class ClusterEmulator(KubernetesEmulator):
             return await super().__call__(raw_request)  # discovery and anything else: kmock
         kind, namespace, name, subresource = target
         method = raw_request.method
+        plural = kind.resource_id.rsplit("/", 1)[-1]
         if method != "GET":
-            plural = kind.resource_id.rsplit("/", 1)[-1]
             self.write_log.append(Recorded(method, plural, subresource, namespace, name))
             self.writes[(plural, subresource or "", method)] += 1
+        else:
+            verb = "get" if name else "watch" if raw_request.query.get("watch") in ("true", "1") else "list"
+            self.reads[(plural, subresource or "", verb)] += 1
         try:
             return await self._serve(raw_request, kind, namespace, name, subresource)
         except StatusError as error:
