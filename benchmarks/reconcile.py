@@ -196,6 +196,8 @@ async def measure(gateways: int, routes: int, timeout: float) -> dict[str, Any]:
         try:
             async with KubeClient(Connection(server=url)) as client:
                 while not emulator.reads[("gatewayparameters", "", "watch")]:  # the operator is watching
+                    if operator.poll() is not None:
+                        raise SystemExit(f"the operator exited with {operator.returncode} before watching")
                     await asyncio.sleep(0.1)
                 started = time.monotonic()
                 await create_all(client, objects(gateways, routes))
