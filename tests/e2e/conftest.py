@@ -66,14 +66,13 @@ class Cluster:
 
     def writes(self, kind_plural: str, subresource: str | None = None) -> list[Any]:
         """Recorded PATCH/POST requests to a resource (plural name), e.g. 'configmaps'."""
-        out = []
-        for request in self.emulator:
-            resource = request.resource
-            if resource is None or resource.plural != kind_plural or request.method not in ("PATCH", "POST"):
-                continue
-            if request.subresource == subresource:
-                out.append(request)
-        return out
+        return [
+            request
+            for request in self.emulator.write_log
+            if request.plural == kind_plural
+            and request.method in ("PATCH", "POST")
+            and request.subresource == subresource
+        ]
 
 
 @pytest.fixture
@@ -85,9 +84,13 @@ async def cluster(kmock: ClusterEmulator) -> AsyncIterator[Cluster]:
     SESSION_LOG.update(from_operator(kmock))
 
 
+FAST_RETRIES = Timing(not_ready_seconds=0.2, backoff_multiplier=0.1, backoff_max_seconds=1.0)
+
+
 class RunningOperator:
-    def __init__(self, cluster: Cluster) -> None:
+    def __init__(self, cluster: Cluster, timing: Timing = FAST_RETRIES) -> None:
         self.cluster = cluster
+        self.timing = timing
         self.operator: Operator | None = None
         self._task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
@@ -99,7 +102,7 @@ class RunningOperator:
             quiet_seconds=0.3,
             max_delay_seconds=3.0,
             watch_timeout_seconds=30,
-            timing=Timing(not_ready_seconds=0.2, backoff_multiplier=0.1, backoff_max_seconds=1.0),
+            timing=self.timing,
         )
         self.operator = Operator(config)
         self._stop = asyncio.Event()

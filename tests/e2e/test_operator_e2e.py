@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from portico.handlers.reconcile import FINALIZER
+import pytest
+
+from portico.handlers.reconcile import FINALIZER, Timing
+from portico.kube.resources import DEPLOYMENT
 from tests.e2e.conftest import Cluster, RunningOperator
 
 
@@ -175,3 +178,34 @@ async def test_a_class_whose_provider_is_missing_is_not_accepted(cluster: Cluste
     cond = await cluster.wait_for("Accepted=False", rejected)
     assert cond["reason"] == "InvalidParameters"
     assert "not-installed" in cond["message"]
+
+
+@pytest.mark.kmock(deployments_available=False)
+async def test_programmed_follows_the_deployments_availability(cluster: Cluster) -> None:
+    # No polling within the test's time: only the watch on the proxy Deployment can wake the Gateway.
+    running = RunningOperator(cluster, Timing(not_ready_seconds=600))
+    await running.start()
+    try:
+        await cluster.apply("base.yaml")
+
+        async def waiting() -> dict[str, Any] | None:
+            cond = condition(await cluster.get("Gateway", "default", "web"), "Programmed")
+            return cond if cond and cond["status"] == "False" else None
+
+        cond = await cluster.wait_for("Programmed=False while no replica is available", waiting)
+        assert "replica" in cond["message"]
+        operator = running.operator
+        assert operator is not None
+        await cluster.wait_for("the operator to go idle", lambda: _idle(operator, ("Gateway", "default", "web")))
+
+        available = {"status": {"availableReplicas": 1, "readyReplicas": 1}}
+        await cluster.client.patch(DEPLOYMENT, "default", "portico-web", available, subresource="status")
+        gateway = await cluster.wait_for("Gateway web Programmed", lambda: programmed(cluster))
+        assert gateway["status"]["addresses"][0]["value"].startswith("192.0.2.")
+    finally:
+        await running.stop()
+
+
+async def _idle(operator: Any, key: tuple[str, str, str]) -> bool:
+    await operator.writer.flushed()
+    return bool(operator.bus.idle(key))

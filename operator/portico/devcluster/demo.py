@@ -99,7 +99,7 @@ async def demo(manifests: Path, once: bool, timeout: float = 30.0) -> int:
     runtime_module = importlib.import_module("portico_proxy.runtime")
     runtime = runtime_module.ProxyRuntime(address="127.0.0.1", admin_port=None, secrets_dir=None)
     backends = {name: EchoBackend(name) for name in ("echo-v1", "echo-v2")}
-    async with ClusterEmulator(history_limit=500) as emulator, Server(emulator) as server:
+    async with ClusterEmulator() as emulator, Server(emulator) as server:
         declare_resources(emulator)
         for backend in backends.values():
             await backend.start()
@@ -134,9 +134,11 @@ async def demo(manifests: Path, once: bool, timeout: float = 30.0) -> int:
                 await asyncio.Event().wait()
             return 1 if failed else 0
         finally:
-            stop.set()
-            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-                await asyncio.wait_for(operator, 15)
+            # The data plane first: kopf waits up to 5 s for every task started while it ran,
+            # which includes the proxy's and the backends' connection handlers.
             await runtime.stop(drain_seconds=0.5)
             for backend in backends.values():
                 await backend.stop()
+            stop.set()
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(operator, 15)

@@ -1,206 +1,262 @@
-"""kmock's KubernetesEmulator with the API-server behaviour Portico relies on.
+"""An embedded Kubernetes API server: kmock for discovery, Portico's own store for objects.
 
-kmock stores objects and streams watch events, but never sets resourceVersion, generation,
-uid or creationTimestamp, and accepts any write. This layer adds, for every write:
-
-- creation: uid, creationTimestamp, resourceVersion, generation 1;
-- a merge patch carrying `metadata.resourceVersion` that is not the current one fails with
-  409 Conflict (optimistic concurrency, as the real API server does);
-- every accepted write bumps resourceVersion; a change of `spec` bumps generation.
+kmock's KubernetesEmulator serves discovery (`/api`, `/apis`, `/apis/<group>/<version>`), which
+kopf reads once at start. Its object serving is left out: kmock 0.8 matches every request
+against its whole request history and its reaction filters (about 18 ms per request with a few
+hundred objects), and it neither stamps versions nor detects conflicts. Requests for a declared
+resource therefore go straight to `ObjectStore` (see `portico.devcluster.store` for the API
+server behaviour it reproduces): get, list (with label selectors), watch (resumable from a
+resourceVersion), create, merge patch, update and delete, on the resource or its `status`.
 
 With `controllers=True` it also plays the controllers a real cluster runs: a Deployment gets
-all its replicas available, a Service a cluster IP, node ports, and for LoadBalancer an ingress
-IP from 192.0.2.0/24 (TEST-NET-1). Garbage collection by ownerReferences is not emulated.
+all its replicas available (with `deployments_available=False` it gets none, and a test makes it
+available by writing its status), a Service a cluster IP, node ports, and for LoadBalancer an
+ingress IP from 192.0.2.0/24 (TEST-NET-1). Garbage collection by ownerReferences is not emulated.
+
+Writes are recorded cheaply in `write_log` (method, plural, subresource, namespace, name) and
+counted in `writes`, reads counted in `reads`, for tests and benchmarks.
 """
 
 from __future__ import annotations
 
-import copy
+import asyncio
+import contextlib
 import itertools
-import uuid
+import json
 from collections import Counter
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp.web
 import attrs
 import kmock
-from kmock._internal import parsing
-from kmock._internal.k8s import KubernetesEmulator, KubernetesError
-from kmock._internal.rendering import Request
+from kmock._internal.k8s import KubernetesEmulator
 
+from portico.devcluster.store import Kind, ObjectStore, StatusError, matches_labels, merged
 from portico.kube.resources import RESOURCES
 
-_parse_path = parsing.parse_path
+MERGE_PATCHES = ("application/merge-patch+json", "application/strategic-merge-patch+json", "application/json")
+WATCH_POLL_SECONDS = 0.25  # how often an idle watch checks that its client is still there
 
 
-def parse_path(path: str) -> parsing.ParsedPath:
-    """kmock reads `/api/v1/namespaces[/<name>]` as a namespace prefix with no resource and fails;
-    the API server reads it as the cluster-scoped Namespace resource. kmock 0.8 has no hook for
-    URL parsing, so the emulator wraps its parser for exactly those two paths."""
-    parts = path.strip("/").split("/")
-    if parts[:3] == ["api", "v1", "namespaces"] and len(parts) <= 4:
-        return parsing.ParsedPath("", "v1", "namespaces", None, parts[3] if len(parts) == 4 else None, None)
-    return _parse_path(path)
+@dataclass(frozen=True)
+class Recorded:
+    """One write request: enough to count writes per resource in tests."""
+
+    method: str
+    plural: str
+    subresource: str | None
+    namespace: str | None
+    name: str | None
 
 
-parsing.parse_path = parse_path
-
-
-def merged(base: Any, patch: Any) -> Any:
-    """RFC 7386 merge of `patch` onto `base` (null deletes), without touching either."""
-    if not isinstance(patch, Mapping):
-        return copy.deepcopy(patch)
-    out = dict(base) if isinstance(base, Mapping) else {}
-    for key, value in patch.items():
-        if value is None:
-            out.pop(key, None)
-        else:
-            out[key] = merged(out.get(key), value)
-    return out
+def _json(body: Any, status: int = 200) -> aiohttp.web.Response:
+    return aiohttp.web.Response(body=json.dumps(body), status=status, content_type="application/json")
 
 
 @attrs.define(kw_only=True)
 class ClusterEmulator(KubernetesEmulator):
     controllers: bool = True
-    # kmock matches each request against its whole request history (quadratic over a long run):
-    # demos and benchmarks keep only the most recent requests; tests keep all for assertions.
-    history_limit: int | None = None
-    conflicts: int = attrs.field(default=0, init=False)
+    deployments_available: bool = True
     writes: Counter[tuple[str, str, str]] = attrs.field(factory=Counter, init=False)
-    _versions: Any = attrs.field(factory=lambda: itertools.count(1), init=False)
+    reads: Counter[tuple[str, str, str]] = attrs.field(factory=Counter, init=False)  # (plural, sub, get|list|watch)
+    write_log: list[Recorded] = attrs.field(factory=list, init=False)
+    store: ObjectStore = attrs.field(init=False)
+    _kinds: dict[tuple[str, str, str], Kind] = attrs.field(factory=dict, init=False)
     _addresses: Any = attrs.field(factory=lambda: itertools.count(10), init=False)
     _ports: Any = attrs.field(factory=lambda: itertools.count(30000), init=False)
 
-    def _next_version(self) -> str:
-        return str(next(self._versions))
+    def __attrs_post_init__(self) -> None:
+        super().__attrs_post_init__()
+        self.store = ObjectStore(self._converge if self.controllers else None)
 
-    def _current(self, request: Request) -> dict[str, Any] | None:
-        if request.resource is None or request.name is None:
-            return None
-        key = (request.resource, request.namespace, request.name)
-        if key not in self.objects or self.objects[key].deleted:
-            return None
-        raw: dict[str, Any] = self.objects[key].raw
-        return raw
+    @property
+    def objects(self) -> dict[tuple[str, str, str], dict[str, Any]]:  # type: ignore[override]
+        """Every stored object by (resource id, namespace, name)."""
+        return self.store.objects
 
-    async def _handle(self, request: Request) -> aiohttp.web.StreamResponse:
-        if self.history_limit is not None and len(self._requests) > 2 * self.history_limit:
-            del self._requests[: -self.history_limit]
-        action = request.action
-        if request.resource is not None and request.method in ("POST", "PATCH", "DELETE"):
-            self.writes[(str(request.resource.plural), request.subresource or "", str(request.method))] += 1
-        if request.resource is None or action not in (kmock.action.CREATE, kmock.action.UPDATE):
-            return await super()._handle(request)
-        try:
-            if action == kmock.action.CREATE and isinstance(request.data, dict):
-                self._stamp_new(request)
-            elif action == kmock.action.UPDATE:
-                self._stamp_update(request)
-        except KubernetesError as error:
-            return await self._render_error(error)
-        return await super()._handle(request)
+    @property
+    def conflicts(self) -> int:
+        return self.store.conflicts
 
-    def _stamp_new(self, request: Request) -> None:
-        obj = request.data
-        meta = obj.setdefault("metadata", {})
-        if request.namespace and not meta.get("namespace"):
-            meta["namespace"] = request.namespace
-        meta.update(
-            uid=str(uuid.uuid4()),
-            creationTimestamp=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            resourceVersion=self._next_version(),
-            generation=1,
+    def declare(self, group: str, version: str, plural: str, kind: str, namespaced: bool) -> None:
+        """Serve a resource from the store and make it discoverable (with a status subresource)."""
+        resource_id = f"{group}/{version}/{plural}" if group else f"{version}/{plural}"
+        api_version = f"{group}/{version}" if group else version
+        self._kinds[(group, version, plural)] = Kind(resource_id, api_version, kind, namespaced)
+        self.resources[resource_id] = kmock.ResourceInfo(
+            kind=kind, singular=kind.lower(), namespaced=namespaced, verbs=VERBS, subresources={"status"}
         )
-        if self.controllers:
-            self._run_controllers(obj, obj)
 
-    def _stamp_update(self, request: Request) -> None:
-        current = self._current(request)
-        if current is None:
-            return  # kmock answers 404
-        version = self._next_version()
-        body = request.data
-        if isinstance(body, list):  # a JSON patch: only bump the version
-            body.append({"op": "replace", "path": "/metadata/resourceVersion", "value": version})
-            return
+    def _route(self, path: str) -> tuple[Kind, str | None, str | None, str | None] | None:
+        """(kind, namespace, name, subresource) of a resource URL, None for anything else."""
+        parts = path.strip("/").split("/")
+        if parts[0] == "api" and len(parts) >= 3:
+            group, version, rest = "", parts[1], parts[2:]
+        elif parts[0] == "apis" and len(parts) >= 4:
+            group, version, rest = parts[1], parts[2], parts[3:]
+        else:
+            return None
+        namespace = None
+        # `/api/v1/namespaces/<x>/<plural>` is namespaced; `/api/v1/namespaces/<x>` is a Namespace.
+        if len(rest) >= 3 and rest[0] == "namespaces" and (group, version, rest[2]) in self._kinds:
+            namespace, rest = rest[1], rest[2:]
+        kind = self._kinds.get((group, version, rest[0]))
+        if kind is None or len(rest) > 3:
+            return None
+        return kind, namespace, rest[1] if len(rest) > 1 else None, rest[2] if len(rest) > 2 else None
+
+    async def __call__(self, raw_request: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
+        target = self._route(raw_request.path)
+        if target is None:
+            return await super().__call__(raw_request)  # discovery and anything else: kmock
+        kind, namespace, name, subresource = target
+        method = raw_request.method
+        plural = kind.resource_id.rsplit("/", 1)[-1]
+        if method != "GET":
+            self.write_log.append(Recorded(method, plural, subresource, namespace, name))
+            self.writes[(plural, subresource or "", method)] += 1
+        else:
+            verb = "get" if name else "watch" if raw_request.query.get("watch") in ("true", "1") else "list"
+            self.reads[(plural, subresource or "", verb)] += 1
+        try:
+            return await self._serve(raw_request, kind, namespace, name, subresource)
+        except StatusError as error:
+            return _json(error.status(), error.code)
+
+    async def _serve(
+        self,
+        raw_request: aiohttp.web.BaseRequest,
+        kind: Kind,
+        namespace: str | None,
+        name: str | None,
+        subresource: str | None,
+    ) -> aiohttp.web.StreamResponse:
+        method, query = raw_request.method, raw_request.query
+        if method == "GET" and name is None:
+            if query.get("watch") in ("true", "1"):
+                return await self._watch(raw_request, kind, namespace)
+            items = self.store.select(kind, namespace, query.get("labelSelector"))
+            meta = {"resourceVersion": self.store.resource_version}
+            return _json({"apiVersion": kind.api_version, "kind": f"{kind.kind}List", "metadata": meta, "items": items})
+        if method == "GET" and name is not None:
+            return _json(self.store.get(kind, namespace, name))
+        if method == "DELETE" and name is not None:
+            return _json(self.store.delete(kind, namespace, name))
+        body = await self._body(raw_request)
+        if method == "POST" and name is None:
+            return _json(self.store.create(kind, namespace, body), 201)
+        if method == "PATCH" and name is not None:
+            content_type = raw_request.content_type
+            if content_type not in MERGE_PATCHES:
+                raise StatusError(415, "UnsupportedMediaType", f"the emulator does not take {content_type} patches")
+            return _json(self.store.patch(kind, namespace, name, body, subresource))
+        if method == "PUT" and name is not None:
+            return _json(self.store.replace(kind, namespace, name, body, subresource))
+        raise StatusError(405, "MethodNotAllowed", f"{method} is not supported on {raw_request.path}")
+
+    @staticmethod
+    async def _body(raw_request: aiohttp.web.BaseRequest) -> dict[str, Any]:
+        try:
+            body = json.loads(await raw_request.read() or b"{}")
+        except json.JSONDecodeError as error:
+            raise StatusError(400, "BadRequest", f"the body is not JSON: {error}") from None
         if not isinstance(body, dict):
-            return
-        meta = body.setdefault("metadata", {})
-        wanted = meta.get("resourceVersion")
-        have = (current.get("metadata") or {}).get("resourceVersion")
-        if wanted is not None and str(wanted) != str(have):
-            self.conflicts += 1
-            raise KubernetesError(
-                status=409,
-                reason="Conflict",
-                message=f"the object has been modified (resourceVersion {wanted} is not {have}); "
-                "please apply your changes to the latest version and try again",
-            )
-        meta["resourceVersion"] = version
-        after = merged(current, body)
-        if "spec" in body and after.get("spec") != current.get("spec"):
-            meta["generation"] = int((current.get("metadata") or {}).get("generation") or 1) + 1
-        if self.controllers:
-            self._run_controllers(after, body)
+            raise StatusError(400, "BadRequest", "the body must be a JSON object")
+        return body
 
-    def _run_controllers(self, obj: Mapping[str, Any], body: dict[str, Any]) -> None:
-        """Write into `body` the status a real cluster's controllers would converge to."""
-        kind = obj.get("kind")
-        spec = obj.get("spec") or {}
-        if kind == "Deployment":
-            replicas = spec.get("replicas", 1)
-            body["status"] = {
-                "observedGeneration": (body.get("metadata") or {}).get("generation", 1),
-                "replicas": replicas,
-                "readyReplicas": replicas,
-                "availableReplicas": replicas,
-                "updatedReplicas": replicas,
-            }
-        elif kind == "Service" and "spec" in body:
-            self._service_controller(obj, body)
+    async def _watch(
+        self, raw_request: aiohttp.web.BaseRequest, kind: Kind, namespace: str | None
+    ) -> aiohttp.web.StreamResponse:
+        query = raw_request.query
+        selector = query.get("labelSelector")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + float(query.get("timeoutSeconds") or 1800)
+        response = aiohttp.web.StreamResponse(headers={"Content-Type": "application/json"})
+        await response.prepare(raw_request)
+        try:
+            replay, queue = self.store.subscribe(kind, query.get("resourceVersion"))
+        except StatusError as error:
+            await response.write(json.dumps({"type": "ERROR", "object": error.status()}).encode() + b"\n")
+            return response
 
-    def _service_controller(self, obj: Mapping[str, Any], body: dict[str, Any]) -> None:
+        def visible(event: Mapping[str, Any]) -> bool:
+            obj = event["object"]
+            in_namespace = not namespace or (obj.get("metadata") or {}).get("namespace") == namespace
+            return in_namespace and matches_labels(obj, selector)
+
+        try:
+            events = replay
+            while True:
+                lines = [json.dumps(e).encode() + b"\n" for e in events if visible(e)]
+                if lines:
+                    await response.write(b"".join(lines))
+                events = []
+                while not events:
+                    remaining = deadline - loop.time()
+                    transport = raw_request.transport
+                    if remaining <= 0 or transport is None or transport.is_closing():
+                        return response
+                    with contextlib.suppress(TimeoutError):
+                        events.append(await asyncio.wait_for(queue.get(), min(remaining, WATCH_POLL_SECONDS)))
+                while not queue.empty():  # send a burst in one write
+                    events.append(queue.get_nowait())
+        except (ConnectionResetError, aiohttp.ClientConnectionResetError):
+            return response
+        finally:
+            self.store.unsubscribe(kind, queue)
+
+    def _converge(self, kind: Kind, before: Mapping[str, Any] | None, obj: dict[str, Any]) -> dict[str, Any]:
+        """The status the Deployment and Service controllers of a real cluster would converge to."""
+        if kind.kind == "Deployment":
+            return self._deployment_controller(before, obj)
+        if kind.kind == "Service":
+            return self._service_controller(obj)
+        return obj
+
+    def _deployment_controller(self, before: Mapping[str, Any] | None, obj: dict[str, Any]) -> dict[str, Any]:
+        replicas = (obj.get("spec") or {}).get("replicas", 1)
+        if not self.deployments_available:
+            if before is not None:
+                return obj  # the status stays what the test wrote
+            status = {"replicas": replicas, "readyReplicas": 0, "availableReplicas": 0, "updatedReplicas": replicas}
+        else:
+            status = {"replicas": replicas, "readyReplicas": replicas, "availableReplicas": replicas}
+            status["updatedReplicas"] = replicas
+        status["observedGeneration"] = obj["metadata"].get("generation", 1)
+        return {**obj, "status": status}
+
+    def _service_controller(self, obj: dict[str, Any]) -> dict[str, Any]:
         spec = obj.get("spec") or {}
-        kind = spec.get("type", "ClusterIP")
+        service_type = spec.get("type", "ClusterIP")
         patch: dict[str, Any] = {}
         if not spec.get("clusterIP"):
             patch["clusterIP"] = f"10.96.0.{next(self._addresses) % 250 + 2}"
-        if kind in ("NodePort", "LoadBalancer"):
-            patch["ports"] = [dict(p, nodePort=p.get("nodePort") or next(self._ports)) for p in spec.get("ports") or ()]
-        body["spec"] = merged(body.get("spec"), patch)
-        current_ingress = ((obj.get("status") or {}).get("loadBalancer") or {}).get("ingress")
-        if kind == "LoadBalancer" and not current_ingress:
-            body["status"] = {"loadBalancer": {"ingress": [{"ip": f"192.0.2.{next(self._addresses) % 250 + 2}"}]}}
-        elif kind != "LoadBalancer":
-            body["status"] = {"loadBalancer": {}}
+        if service_type in ("NodePort", "LoadBalancer"):
+            ports = spec.get("ports") or ()
+            patch["ports"] = [dict(p, nodePort=p.get("nodePort") or next(self._ports)) for p in ports]
+        status = obj.get("status") or {}
+        if service_type == "LoadBalancer" and not (status.get("loadBalancer") or {}).get("ingress"):
+            status = {"loadBalancer": {"ingress": [{"ip": f"192.0.2.{next(self._addresses) % 250 + 2}"}]}}
+        elif service_type != "LoadBalancer":
+            status = {"loadBalancer": {}}
+        return {**obj, "spec": merged(spec, patch), "status": status}
 
-
-BACKBONE: dict[str, dict[str, Any]] = {
-    # kopf waits for these to be discoverable before it watches anything.
-    "apiextensions.k8s.io/v1/customresourcedefinitions": {
-        "kind": "CustomResourceDefinition",
-        "namespaced": False,
-    },
-    "kopf.dev/v1/clusterkopfpeerings": {"kind": "ClusterKopfPeering", "namespaced": False},
-    "kopf.dev/v1/kopfpeerings": {"kind": "KopfPeering", "namespaced": True},
-}
 
 VERBS = {"list", "watch", "get", "create", "patch", "update", "delete"}
 
+BACKBONE: tuple[tuple[str, str, str, str, bool], ...] = (
+    # kopf waits for these to be discoverable before it watches anything.
+    ("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", False),
+    ("kopf.dev", "v1", "clusterkopfpeerings", "ClusterKopfPeering", False),
+    ("kopf.dev", "v1", "kopfpeerings", "KopfPeering", True),
+)
 
-def declare_resources(emulator: KubernetesEmulator) -> None:
-    """Make every resource Portico and kopf use discoverable, with a status subresource."""
+
+def declare_resources(emulator: ClusterEmulator) -> None:
+    """Make every resource Portico and kopf use discoverable and served from the store."""
     for resource in RESOURCES:
-        emulator.resources[resource.id] = kmock.ResourceInfo(
-            kind=resource.kind,
-            singular=resource.kind.lower(),
-            namespaced=resource.namespaced,
-            verbs=VERBS,
-            subresources={"status"},
-        )
-    for resource_id, info in BACKBONE.items():
-        emulator.resources[resource_id] = kmock.ResourceInfo(
-            kind=info["kind"], singular=info["kind"].lower(), namespaced=info["namespaced"], verbs=VERBS
-        )
+        emulator.declare(resource.group, resource.version, resource.plural, resource.kind, resource.namespaced)
+    for group, version, plural, kind, namespaced in BACKBONE:
+        emulator.declare(group, version, plural, kind, namespaced)

@@ -33,6 +33,7 @@ class Bus:
         self._max_delay = max_delay_seconds
         self._dirty: dict[Hashable, asyncio.Event] = {}
         self._tasks: dict[Hashable, asyncio.Task[None]] = {}
+        self._waiting: set[Hashable] = set()  # keys whose worker waits for a publish or a requeue
         self._closed = False
 
     @property
@@ -43,6 +44,10 @@ class Bus:
     @property
     def workers(self) -> int:
         return len(self._tasks)
+
+    def idle(self, key: Hashable) -> bool:
+        """True when nothing is pending or running for `key` (its worker waits or is gone)."""
+        return key not in self._tasks or (key in self._waiting and not self._dirty[key].is_set())
 
     def publish(self, key: Hashable) -> None:
         if self._closed:
@@ -69,7 +74,9 @@ class Bus:
     async def _work(self, key: Hashable, event: asyncio.Event) -> None:
         try:
             while True:
+                self._waiting.add(key)
                 await event.wait()
+                self._waiting.discard(key)
                 await self._settle(event)
                 try:
                     outcome = await self._reconcile(key)
@@ -82,10 +89,12 @@ class Bus:
                 if outcome.finished and not event.is_set():
                     return
                 if outcome.requeue_after is not None and not event.is_set():
+                    self._waiting.add(key)
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(event.wait(), outcome.requeue_after)
                     event.set()
         finally:
+            self._waiting.discard(key)
             if self._tasks.get(key) is asyncio.current_task():
                 del self._tasks[key]
                 self._dirty.pop(key, None)

@@ -42,9 +42,12 @@ def utc_now() -> str:
 
 @dataclass(frozen=True)
 class Timing:
-    """How long to wait before looking again: for a data plane that is not ready, and after errors."""
+    """How long to wait before looking again: for a data plane that is not ready, and after errors.
 
-    not_ready_seconds: float = 2.0
+    A data plane that is not ready yet is mostly noticed through the watch on the objects the
+    provider made (see `Operator.observe`); `not_ready_seconds` is only the safety net."""
+
+    not_ready_seconds: float = 30.0
     backoff_multiplier: float = 0.5
     backoff_max_seconds: float = 60.0
 

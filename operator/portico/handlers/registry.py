@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import kopf
 
-from portico.kube.resources import WATCHED, ResourceType
+from portico.kube.resources import MANAGED_BY, MANAGED_BY_LABEL, WATCHED, WATCHED_OWNED, ResourceType
 
 if TYPE_CHECKING:
     from portico.handlers.runtime import Operator
@@ -56,6 +56,9 @@ def build_registry(operator: Operator) -> kopf.OperatorRegistry:
     async def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
         settings.watching.server_timeout = config.watch_timeout_seconds
         settings.posting.enabled = False  # Portico posts its own events; kopf's would be noise
+        for resource in WATCHED_OWNED:  # only Portico's own Deployments, filtered by the API server
+            selector = (resource.group, resource.version, resource.plural)
+            settings.watching.label_selectors[selector] = f"{MANAGED_BY_LABEL}={MANAGED_BY}"
         await operator.start()
 
     @kopf.on.cleanup(registry=registry)
@@ -66,7 +69,7 @@ def build_registry(operator: Operator) -> kopf.OperatorRegistry:
     def workers(**_: Any) -> int:
         return operator.bus.workers
 
-    for resource in WATCHED:
+    for resource in (*WATCHED, *WATCHED_OWNED):
         _register_feed(registry, operator, resource)
     return registry
 

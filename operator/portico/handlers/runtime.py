@@ -17,15 +17,29 @@ from portico.handlers.prerequisites import report_missing_crds
 from portico.handlers.providers import Providers
 from portico.handlers.reconcile import Reconciler, Timing
 from portico.handlers.registry import TLS_SECRET, build_registry, significant
-from portico.handlers.store import Store, key_of
+from portico.handlers.status import GATEWAY_GROUP
+from portico.handlers.store import ObjKey, Store, key_of
 from portico.handlers.writer import StatusWriter
 from portico.kube import ApiError, KubeClient
 from portico.kube.blocking import BlockingKube
 from portico.kube.client import Connection
-from portico.kube.resources import WATCHED
+from portico.kube.resources import MANAGED_BY, MANAGED_BY_LABEL, WATCHED
 from portico.provider import CONTROLLER_PREFIX, ProviderContext
 
 log = logging.getLogger("portico.operator")
+
+WATCHED_KINDS = frozenset(resource.kind for resource in WATCHED)
+
+
+def owning_gateway(obj: Mapping[str, Any]) -> ObjKey | None:
+    """The Gateway that owns `obj`, for objects labelled as made by Portico."""
+    meta = obj.get("metadata") or {}
+    if (meta.get("labels") or {}).get(MANAGED_BY_LABEL) != MANAGED_BY:
+        return None
+    for ref in meta.get("ownerReferences") or ():
+        if ref.get("kind") == "Gateway" and str(ref.get("apiVersion", "")).startswith(f"{GATEWAY_GROUP}/"):
+            return ("Gateway", str(meta.get("namespace") or "default"), str(ref.get("name", "")))
+    return None
 
 
 @dataclass(frozen=True)
@@ -101,7 +115,15 @@ class Operator:
         log.info("started: %d objects known, %d keys queued", len(self.store.objects), self.bus.pending)
 
     def observe(self, event_type: str, obj: Mapping[str, Any]) -> None:
-        """A watch event: update the store; wake the workers whose input changed."""
+        """A watch event: update the store; wake the workers whose input changed.
+
+        An object a provider made for a Gateway (a proxy Deployment or Service) wakes that
+        Gateway on any change, status included: its readiness and address are Programmed."""
+        owner = owning_gateway(obj)
+        if self._started and owner is not None:
+            self.bus.publish(owner)
+        if obj.get("kind") not in WATCHED_KINDS:
+            return
         before = self.store.get(*key_of(obj))
         if event_type == "DELETED":
             affected = self.store.delete(obj)

@@ -92,6 +92,7 @@ class Store:
 
     def __init__(self) -> None:
         self.objects: dict[ObjKey, dict[str, Any]] = {}
+        self._by_kind: dict[str, dict[ObjKey, dict[str, Any]]] = defaultdict(dict)  # reconciles read per kind
         self._route_gateways: dict[ObjKey, set[NsName]] = {}
         self._route_backends: dict[ObjKey, set[NsName]] = {}
         self._routes_by_gateway: dict[NsName, set[ObjKey]] = defaultdict(set)
@@ -105,7 +106,7 @@ class Store:
         return self.objects.get((kind, namespace, name))
 
     def of_kind(self, kind: str) -> list[dict[str, Any]]:
-        return [obj for (k, _, _), obj in self.objects.items() if k == kind]
+        return list(self._by_kind.get(kind, {}).values())
 
     def upsert(self, obj: Mapping[str, Any]) -> set[ObjKey]:
         """Store `obj`; return the work keys (Gateway/GatewayClass) the change affects."""
@@ -113,7 +114,7 @@ class Store:
         before = self.objects.get(key)
         affected = self._affected(key, before) if before is not None else set()
         self._unindex(key)
-        self.objects[key] = dict(obj)
+        self.objects[key] = self._by_kind[key[0]][key] = dict(obj)
         self._index(key, self.objects[key])
         return affected | self._affected(key, self.objects[key])
 
@@ -123,6 +124,7 @@ class Store:
         affected = self._affected(key, before)
         self._unindex(key)
         self.objects.pop(key, None)
+        self._by_kind[key[0]].pop(key, None)
         return affected
 
     def routes_for(self, gateway: NsName) -> list[dict[str, Any]]:
@@ -142,8 +144,8 @@ class Store:
     def gateways_of_class(self, class_name: str) -> set[ObjKey]:
         return {
             key
-            for key, obj in self.objects.items()
-            if key[0] == "Gateway" and _as_dict(obj.get("spec")).get("gatewayClassName") == class_name
+            for key, obj in self._by_kind.get("Gateway", {}).items()
+            if _as_dict(obj.get("spec")).get("gatewayClassName") == class_name
         }
 
     def _affected(self, key: ObjKey, obj: Mapping[str, Any]) -> set[ObjKey]:
@@ -161,7 +163,7 @@ class Store:
         if kind == "Secret":
             return {("Gateway", *gw) for gw in self._gateways_by_secret.get((namespace, name), ())}
         if kind in GLOBAL_KINDS:
-            return {k for k in self.objects if k[0] in ("Gateway", "GatewayClass")}
+            return {*self._by_kind.get("Gateway", {}), *self._by_kind.get("GatewayClass", {})}
         return set()
 
     def _index(self, key: ObjKey, obj: Mapping[str, Any]) -> None:

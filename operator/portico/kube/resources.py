@@ -68,6 +68,12 @@ EVENT = ResourceType("", "v1", "events", "Event")
 
 RESOURCES: tuple[ResourceType, ...] = (*WATCHED, CONFIG_MAP, DEPLOYMENT, NODE, EVENT)
 
+# Objects Portico's providers make in the cluster carry this label and an ownerReference to their
+# Gateway; the operator watches these (server-side filtered) only to wake that Gateway.
+MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
+MANAGED_BY = "portico"
+WATCHED_OWNED: tuple[ResourceType, ...] = (DEPLOYMENT,)
+
 _BY_KIND = {r.kind: r for r in RESOURCES}
 
 

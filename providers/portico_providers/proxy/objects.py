@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from portico.ir import Certificate, GatewayIR, ObjectKey
+from portico.kube.resources import MANAGED_BY_LABEL
 
 CONFIG_DIR = "/etc/portico"
 CONFIG_FILE = f"{CONFIG_DIR}/ir.json"
@@ -22,7 +23,7 @@ CONFIG_KEY = "ir.json"
 DEFAULT_IMAGE = "portico/portico:0.1.0"
 SERVICE_TYPES = ("LoadBalancer", "NodePort", "ClusterIP")
 
-MANAGED_BY = "app.kubernetes.io/managed-by"
+MANAGED_BY = MANAGED_BY_LABEL  # the operator watches what carries it (portico.kube.resources)
 GATEWAY_NAME = "portico.dev/gateway-name"
 GATEWAY_NAMESPACE = "portico.dev/gateway-namespace"
 COMPONENT = "app.kubernetes.io/component"
