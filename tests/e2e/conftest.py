@@ -81,7 +81,7 @@ async def cluster(kmock: ClusterEmulator) -> AsyncIterator[Cluster]:
     view = Cluster(kmock)
     yield view
     await view.client.close()
-    SESSION_LOG.update(from_operator(kmock))
+    SESSION_LOG.update(from_operator(kmock.access_log))
 
 
 FAST_RETRIES = Timing(not_ready_seconds=0.2, backoff_multiplier=0.1, backoff_max_seconds=1.0)

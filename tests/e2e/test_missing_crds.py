@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 
 import pytest
@@ -18,8 +17,7 @@ async def test_missing_gateway_api_crds_are_named_with_the_fix(
     kmock: ClusterEmulator, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     declare_resources(kmock)
-    for resource_id in [r for r in kmock.resources if r.group == GW]:
-        del kmock.resources[resource_id]
+    kmock.undeclare_group(GW)
     monkeypatch.setenv("POD_NAME", "portico-6d9f7-abcde")
     monkeypatch.setenv("POD_NAMESPACE", "portico-system")
     operator = Operator(OperatorConfig(connection=Connection(server=str(kmock.url).rstrip("/"))))
@@ -34,8 +32,7 @@ async def test_missing_gateway_api_crds_are_named_with_the_fix(
     assert GATEWAY_API_INSTALL in message
     assert "gatewayparameters.portico.dev" not in message
     assert message in caplog.text
-    posted = [r for r in kmock if r.resource is not None and r.resource.plural == "events"]
-    (event,) = [json.loads(r.body) for r in posted]
+    (event,) = [obj for (resource_id, _, _), obj in kmock.objects.items() if resource_id == "v1/events"]
     assert event["involvedObject"]["kind"] == "Pod"
     assert event["involvedObject"]["name"] == "portico-6d9f7-abcde"
     assert (event["type"], event["reason"], event["message"]) == ("Warning", "MissingCRDs", message)

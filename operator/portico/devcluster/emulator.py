@@ -55,6 +55,9 @@ def _json(body: Any, status: int = 200) -> aiohttp.web.Response:
     return aiohttp.web.Response(body=json.dumps(body), status=status, content_type="application/json")
 
 
+_WRITE_VERBS = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
+
+
 @attrs.define(kw_only=True)
 class ClusterEmulator(KubernetesEmulator):
     controllers: bool = True
@@ -62,6 +65,8 @@ class ClusterEmulator(KubernetesEmulator):
     writes: Counter[tuple[str, str, str]] = attrs.field(factory=Counter, init=False)
     reads: Counter[tuple[str, str, str]] = attrs.field(factory=Counter, init=False)  # (plural, sub, get|list|watch)
     write_log: list[Recorded] = attrs.field(factory=list, init=False)
+    # Distinct (verb, group, resource[/subresource], Authorization header): what RBAC would be asked.
+    access_log: set[tuple[str, str, str, str]] = attrs.field(factory=set, init=False)
     store: ObjectStore = attrs.field(init=False)
     _kinds: dict[tuple[str, str, str], Kind] = attrs.field(factory=dict, init=False)
     _addresses: Any = attrs.field(factory=lambda: itertools.count(10), init=False)
@@ -88,6 +93,13 @@ class ClusterEmulator(KubernetesEmulator):
         self.resources[resource_id] = kmock.ResourceInfo(
             kind=kind, singular=kind.lower(), namespaced=namespaced, verbs=VERBS, subresources={"status"}
         )
+
+    def undeclare_group(self, group: str) -> None:
+        """Forget every resource of an API group, as if its CRDs were not installed."""
+        for key in [k for k in self._kinds if k[0] == group]:
+            del self._kinds[key]
+        for resource_id in [r for r in self.resources if r.group == group]:
+            del self.resources[resource_id]
 
     def _route(self, path: str) -> tuple[Kind, str | None, str | None, str | None] | None:
         """(kind, namespace, name, subresource) of a resource URL, None for anything else."""
@@ -117,9 +129,15 @@ class ClusterEmulator(KubernetesEmulator):
         if method != "GET":
             self.write_log.append(Recorded(method, plural, subresource, namespace, name))
             self.writes[(plural, subresource or "", method)] += 1
+            verb = _WRITE_VERBS.get(method, method.lower())
+            if method == "DELETE" and not name:
+                verb = "deletecollection"
         else:
             verb = "get" if name else "watch" if raw_request.query.get("watch") in ("true", "1") else "list"
             self.reads[(plural, subresource or "", verb)] += 1
+        group = kind.api_version.rsplit("/", 1)[0] if "/" in kind.api_version else ""
+        resource = plural + (f"/{subresource}" if subresource else "")
+        self.access_log.add((verb, group, resource, raw_request.headers.get("Authorization", "")))
         try:
             return await self._serve(raw_request, kind, namespace, name, subresource)
         except StatusError as error:
