@@ -44,3 +44,21 @@ def test_golden(case: Path, update_golden: bool) -> None:
             }
         )
     check_golden(case.with_name(case.name.replace(".in.yaml", ".out.yaml")), documents, update_golden)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[p.name.removesuffix(".in.yaml") for p in CASES])
+def test_objects_are_valid_kubernetes_and_run_non_root(case: Path) -> None:
+    import kubernetes_validate
+
+    result = translate(build_snapshot([m.obj for m in load_manifests([case])]))
+    for ir in result.ir_by_gateway.values():
+        for obj in desired_objects(ir):
+            kubernetes_validate.validate(obj, "1.30", strict=True)
+            if obj["kind"] == "Deployment":
+                pod = obj["spec"]["template"]["spec"]
+                assert pod["securityContext"]["runAsNonRoot"] is True
+                # Listener ports below 1024 bind without any added capability.
+                assert {"name": "net.ipv4.ip_unprivileged_port_start", "value": "0"} in pod["securityContext"][
+                    "sysctls"
+                ]
+                assert pod["containers"][0]["securityContext"]["capabilities"] == {"drop": ["ALL"]}
