@@ -151,7 +151,7 @@ def parameters_doc() -> str:
         "points at one with `spec.parametersRef` (group `portico.dev`, kind `GatewayParameters`, and a",
         "`namespace`); a Gateway may point at one in its own namespace with `spec.infrastructure.parametersRef`,",
         "whose fields override the class's. Each provider reads only its own section. The API server checks",
-        "types and enums, and `kubectl` rejects unknown fields. The AWS providers check their section again and",
+        "types and enums, and `kubectl` rejects unknown fields. Every provider checks its section again and",
         "report a value they cannot use (or an unknown field that got through) in the Gateway's `Programmed`",
         "condition (`False`, reason `Pending`), with the field named.",
         "",

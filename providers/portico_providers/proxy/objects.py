@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Mapping
 from typing import Any
 
+from pydantic import ValidationError
+
+from portico.api.base import field_errors, join_errors
 from portico.ir import Certificate, GatewayIR, ObjectKey
 from portico.kube.resources import MANAGED_BY_LABEL
+from portico_providers.proxy.params import SECTION, ProxyParameters
 
 CONFIG_DIR = "/etc/portico"
 CONFIG_FILE = f"{CONFIG_DIR}/ir.json"
 SECRETS_DIR = f"{CONFIG_DIR}/tls"
 CONFIG_KEY = "ir.json"
 DEFAULT_IMAGE = "portico/portico:0.1.0"
-SERVICE_TYPES = ("LoadBalancer", "NodePort", "ClusterIP")
 
 MANAGED_BY = MANAGED_BY_LABEL  # the operator watches what carries it (portico.kube.resources)
 GATEWAY_NAME = "portico.dev/gateway-name"
@@ -46,14 +48,22 @@ def pod_labels(gateway: ObjectKey) -> dict[str, str]:
     return {COMPONENT: "proxy", GATEWAY_NAME: gateway.name[:63]}
 
 
-def proxy_settings(ir: GatewayIR) -> Mapping[str, Any]:
-    section = ir.infrastructure.parameters.get("proxy")
-    return section if isinstance(section, Mapping) else {}
+class InvalidProxyParameters(ValueError):
+    """`spec.proxy` of the Gateway's GatewayParameters cannot be used; the message names the field."""
+
+
+def proxy_settings(ir: GatewayIR) -> ProxyParameters:
+    """The Gateway's `spec.proxy` parameters, validated (a typo or a bad value is an error, never a default)."""
+    section = ir.infrastructure.parameters.get(SECTION) or {}
+    try:
+        return ProxyParameters.model_validate(section)
+    except ValidationError as error:
+        problems = join_errors(field_errors(error, f"GatewayParameters spec.{SECTION}"))
+        raise InvalidProxyParameters(problems) from None
 
 
 def service_type(ir: GatewayIR) -> str:
-    wanted = proxy_settings(ir).get("serviceType", "LoadBalancer")
-    return str(wanted) if wanted in SERVICE_TYPES else "LoadBalancer"
+    return proxy_settings(ir).service_type
 
 
 def _metadata(ir: GatewayIR, name: str) -> dict[str, Any]:
@@ -163,11 +173,10 @@ POD_SECURITY: dict[str, Any] = {
 
 def deployment(ir: GatewayIR, image: str = DEFAULT_IMAGE) -> dict[str, Any]:
     settings = proxy_settings(ir)
-    replicas = settings.get("replicas", 1)
     labels = pod_labels(ir.gateway)
     container: dict[str, Any] = {
         "name": "proxy",
-        "image": str(settings.get("image") or image),
+        "image": settings.image or image,
         "args": ["proxy", "--config", CONFIG_FILE, "--secrets-dir", SECRETS_DIR],
         "ports": [{"name": f"port-{port}", "containerPort": port, "protocol": "TCP"} for port in listener_ports(ir)],
         "volumeMounts": [{"name": "portico", "mountPath": CONFIG_DIR, "readOnly": True}],
@@ -177,14 +186,14 @@ def deployment(ir: GatewayIR, image: str = DEFAULT_IMAGE) -> dict[str, Any]:
             "capabilities": {"drop": ["ALL"]},
         },
     }
-    if isinstance(settings.get("resources"), Mapping):
-        container["resources"] = dict(settings["resources"])
+    if settings.resources is not None:
+        container["resources"] = settings.resources.model_dump(mode="json", by_alias=True)
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": _metadata(ir, object_name(ir.gateway.name)),
         "spec": {
-            "replicas": replicas if isinstance(replicas, int) and replicas >= 0 else 1,
+            "replicas": settings.replicas,
             "selector": {"matchLabels": labels},
             "template": {
                 "metadata": {"labels": {**ir.infrastructure.labels, **labels}},

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from portico.ir import GatewayIR, Infrastructure, Listener, ListenerProtocol, ObjectKey
 from portico_providers.proxy import objects as o
 from portico_providers.proxy.plan import Observed, addresses, node_addresses, object_id, plan, readiness
@@ -60,7 +62,19 @@ def test_deleting_removes_everything_owned_service_first() -> None:
 def test_service_type_comes_from_parameters_with_load_balancer_as_default() -> None:
     assert o.service(ir())["spec"]["type"] == "LoadBalancer"
     assert o.service(ir("NodePort"))["spec"]["type"] == "NodePort"
-    assert o.service(ir("Bogus"))["spec"]["type"] == "LoadBalancer"
+
+
+def test_bad_parameters_are_an_error_naming_the_field_never_a_silent_default() -> None:
+    with pytest.raises(o.InvalidProxyParameters, match=r"spec\.proxy\.serviceType.*'Bogus'"):
+        o.service(ir("Bogus"))
+    bad_replicas = GatewayIR.model_validate(
+        {**ir().model_dump(), "infrastructure": {"parameters": {"proxy": {"replicas": -1}}}}
+    )
+    with pytest.raises(o.InvalidProxyParameters, match=r"spec\.proxy\.replicas"):
+        o.deployment(bad_replicas)
+    typo = GatewayIR.model_validate({**ir().model_dump(), "infrastructure": {"parameters": {"proxy": {"replica": 2}}}})
+    with pytest.raises(o.InvalidProxyParameters, match=r"spec\.proxy\.replica"):
+        o.deployment(typo)
 
 
 def test_addresses_per_service_type() -> None:
