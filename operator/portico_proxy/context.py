@@ -31,11 +31,8 @@ class AccessLog:
 
     def __init__(self, sample: float, stream: TextIO | None = None) -> None:
         self.sample = sample
+        self.enabled = sample > 0  # read per request: a plain attribute
         self.stream = stream or sys.stdout
-
-    @property
-    def enabled(self) -> bool:
-        return self.sample > 0
 
     def wanted(self) -> bool:
         return self.sample >= 1 or random.random() < self.sample

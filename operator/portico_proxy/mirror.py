@@ -82,6 +82,9 @@ class MirrorRequest:
     def upstream_write_resumed(self) -> None:
         return
 
+    def upstream_idle(self) -> None:
+        return
+
 
 def start_mirrors(ctx: Context, specs: Sequence[MirrorSpec], request: OutgoingRequest) -> list[object]:
     mirrors: list[object] = []

@@ -11,13 +11,24 @@ import httptools
 from portico_proxy.context import Context
 from portico_proxy.exchange import Exchange
 from portico_proxy.filters import Headers
-from portico_proxy.messages import HOP_BY_HOP, RequestHead, connection_tokens, status_line
+from portico_proxy.messages import (
+    FORWARDED_NAMES,
+    HOP_BY_HOP,
+    RequestHead,
+    connection_tokens,
+    host_of,
+    is_grpc,
+    status_line,
+)
 from portico_proxy.server_h2 import H2Server
 from portico_proxy.tables import PortState
 from portico_proxy.upstream_h1 import set_nodelay
 
 H2_PREFACE_START = b"PRI "
 NO_BODY_STATUSES = (204, 304)
+FORWARDED_OR_TYPE = FORWARDED_NAMES | {b"content-type"}
+REQUEST_SPECIAL = HOP_BY_HOP | FORWARDED_OR_TYPE | {b"content-length"}
+HTTP_VERSIONS = {"1.1": b"1.1", "1.0": b"1.0"}
 
 
 class Reject(Exception):
@@ -28,6 +39,27 @@ class Reject(Exception):
         self.status = status
 
 
+def read_hop_fields(fields: Headers) -> tuple[int | None, bool, bool, frozenset[bytes]]:
+    """Content-Length, chunked, Expect: 100-continue, and the names listed in Connection."""
+    content_length: int | None = None
+    chunked = expect_continue = False
+    listed: frozenset[bytes] = frozenset()
+    for name, value in fields:
+        if name == b"content-length":
+            if content_length is not None or not value.isdigit():
+                raise Reject(400, "invalid or repeated Content-Length")
+            content_length = int(value)
+        elif name == b"transfer-encoding":
+            chunked = True
+        elif name == b"expect":
+            expect_continue = value.lower() == b"100-continue"
+        elif name == b"connection":
+            listed = listed | connection_tokens([(name, value)])
+    if chunked and content_length is not None:
+        raise Reject(400, "both Content-Length and Transfer-Encoding")
+    return content_length, chunked, expect_continue, listed
+
+
 class H1Server(asyncio.Protocol):
     def __init__(self, ctx: Context, state: PortState, tls: bool) -> None:
         self.ctx = ctx
@@ -35,7 +67,9 @@ class H1Server(asyncio.Protocol):
         self.scheme = b"https" if tls else b"http"
         self.transport: asyncio.Transport | None = None
         self.parser = httptools.HttpRequestParser(self)
-        self.client_ip = ""
+        self.client_ip = b""
+        self.last_authority = b""
+        self.last_host = b""
         self.first = True
         self.closed = False
         self.loop = asyncio.get_running_loop()
@@ -64,7 +98,7 @@ class H1Server(asyncio.Protocol):
         ctx.connections.add(self)
         ctx.metrics.active_connections += 1
         peer = transport.get_extra_info("peername")
-        self.client_ip = peer[0] if isinstance(peer, tuple) else ""
+        self.client_ip = peer[0].encode() if isinstance(peer, tuple) else b""
         if ctx.draining or len(ctx.connections) > ctx.limits.max_connections:
             self._write_simple(503, b"too many connections\n")
             transport.close()
@@ -155,46 +189,57 @@ class H1Server(asyncio.Protocol):
         self.deadline = None
         keep_alive = parser.should_keep_alive() and self.keep_alive
         headers: Headers = []
+        dropped: Headers = []  # hop-by-hop and framing fields: read here, never forwarded
+        noted: Headers = []  # forwarded, but the proxy looks at them too
         authority = b""
-        content_length: int | None = None
-        chunked = False
-        expect_continue = False
-        listed = connection_tokens(self.raw_headers)
-        for name, value in self.raw_headers:
-            if name in HOP_BY_HOP or name == b"content-length" or name in listed:
-                if name == b"host":
-                    if authority:
-                        raise Reject(400, "more than one Host header")
-                    authority = value
-                elif name == b"content-length":
-                    if content_length is not None or not value.isdigit():
-                        raise Reject(400, "invalid or repeated Content-Length")
-                    content_length = int(value)
-                elif name == b"transfer-encoding":
-                    chunked = True
-                elif name == b"expect":
-                    expect_continue = value.lower() == b"100-continue"
-                continue
-            headers.append((name, value))
-        if chunked and content_length is not None:
-            raise Reject(400, "both Content-Length and Transfer-Encoding")
-        version = parser.get_http_version().encode()
+        # One pass: most fields are copied as they are (the same tuple) after one set lookup.
+        for item in self.raw_headers:
+            name = item[0]
+            if name not in REQUEST_SPECIAL:
+                headers.append(item)
+            elif name == b"host":
+                if authority:
+                    raise Reject(400, "more than one Host header")
+                authority = item[1]
+            elif name in FORWARDED_OR_TYPE:
+                headers.append(item)
+                noted.append(item)
+            else:
+                dropped.append(item)
+        content_length, chunked, expect_continue, listed = read_hop_fields(dropped)
+        if listed:
+            # Fields named in Connection are hop-by-hop for this message.
+            headers = [item for item in headers if item[0] not in listed]
+            noted = [item for item in noted if item[0] not in listed]
+        grpc = forwarded = False
+        for name, value in noted:
+            if name == b"content-type":
+                grpc = is_grpc(value)
+            else:
+                forwarded = True
+        version = HTTP_VERSIONS.get(parser.get_http_version()) or parser.get_http_version().encode()
         if not authority and version == b"1.1":
             raise Reject(400, "missing Host header")
+        if authority != self.last_authority:
+            self.last_authority = authority
+            self.last_host = host_of(authority)
         has_body = chunked or bool(content_length)
         head = RequestHead(
             parser.get_method(),
             self.url,
             authority,
+            self.last_host,
             headers,
             self.scheme,
             self.client_ip,
             version,
             has_body,
             content_length if has_body and not chunked else None,
+            grpc,
+            forwarded,
         )
-        head.te_trailers = head.grpc
-        exchange = Exchange(self.ctx, self, head, self.state.table)
+        head.te_trailers = grpc
+        exchange = Exchange(self.ctx, self, head, self.state.table, self.loop)
         self.parsing = exchange
         if self.active is None:
             self._activate(exchange, keep_alive, not has_body)
@@ -230,38 +275,43 @@ class H1Server(asyncio.Protocol):
         transport = self.transport
         if transport is None or self.closed:
             return
-        parts = [status_line(status)]
-        framed = False
-        for name, value in headers:
-            if name in {b"content-length", b"transfer-encoding"}:
-                framed = framed or name == b"content-length"
-                if name == b"transfer-encoding":
-                    continue
-            parts += (name, b": ", value, b"\r\n")
+        # Names are lower case inside the proxy and values hold no CR or LF, so a field is found by
+        # its name at the start of a line.
+        block = b"\r\n".join(map(b": ".join, headers))
+        if b"transfer-encoding:" in block:
+            # The framing of this hop is the proxy's own; drop any the response carried.
+            block = b"\r\n".join([b": ".join(item) for item in headers if item[0] != b"transfer-encoding"])
+        framed = block.startswith(b"content-length:") or b"\r\ncontent-length:" in block
         self.chunked = False
+        extra = b""
         if not (framed or self.head_only or status in NO_BODY_STATUSES or status < 200):
             if end:
-                parts.append(b"content-length: 0\r\n")
+                extra = b"content-length: 0\r\n"
             elif self.active is not None and self.active.head.version == b"1.1":
                 self.chunked = True
-                parts.append(b"transfer-encoding: chunked\r\n")
+                extra = b"transfer-encoding: chunked\r\n"
             else:
                 self.active_keep_alive = False
         if not self.active_keep_alive:
-            parts.append(b"connection: close\r\n")
-        parts.append(b"\r\n")
+            extra += b"connection: close\r\n"
+        if block:
+            head = b"%s%s\r\n%s\r\n" % (status_line(status), block, extra)
+        else:
+            head = status_line(status) + extra + b"\r\n"
         if end:
-            transport.write(b"".join(parts))
+            transport.write(head)
             self._response_done()
         else:
-            # Held back so a small body leaves in the same write; flushed on the next loop turn anyway.
-            self.pending_head = b"".join(parts)
-            self.loop.call_soon(self._flush_head)
+            # Held back so the body (or its first part) leaves in the same write; the exchange calls
+            # flush() once the backend has no more bytes for now.
+            self.pending_head = head
 
-    def _flush_head(self) -> None:
-        if self.pending_head and self.transport is not None:
-            self.transport.write(self.pending_head)
-        self.pending_head = b""
+    def flush(self) -> None:
+        head = self.pending_head
+        if head:
+            self.pending_head = b""
+            if self.transport is not None and not self.closed:
+                self.transport.write(head)
 
     def send_data(self, data: bytes) -> None:
         transport = self.transport

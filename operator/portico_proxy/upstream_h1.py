@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 RESPONSE_HOP_BY_HOP = frozenset(
     {b"connection", b"keep-alive", b"proxy-connection", b"transfer-encoding", b"upgrade", b"trailer", b"te"}
 )
+FRAMING = frozenset({b"content-length", b"transfer-encoding"})
+RESPONSE_SPECIAL = RESPONSE_HOP_BY_HOP | FRAMING
 
 
 def set_nodelay(transport: asyncio.BaseTransport) -> None:
@@ -26,16 +28,22 @@ def set_nodelay(transport: asyncio.BaseTransport) -> None:
 
 
 def encode_request_head(request: OutgoingRequest, chunked: bool) -> bytes:
-    parts = [request.method, b" ", request.target, b" HTTP/1.1\r\nhost: ", request.authority, b"\r\n"]
-    for name, value in request.headers:
-        parts += (name, b": ", value, b"\r\n")
     if request.content_length is not None:
-        parts.append(b"content-length: %d\r\n\r\n" % request.content_length)
+        framing = b"content-length: %d\r\n\r\n" % request.content_length
     elif chunked:
-        parts.append(b"transfer-encoding: chunked\r\n\r\n")
+        framing = b"transfer-encoding: chunked\r\n\r\n"
     else:
-        parts.append(b"\r\n")
-    return b"".join(parts)
+        framing = b"\r\n"
+    # Fields joined in C: "name: value" per pair, CRLF between them.
+    fields = b"\r\n".join(map(b": ".join, request.headers))
+    return b"%s %s HTTP/1.1\r\nhost: %s\r\n%s%s%s" % (
+        request.method,
+        request.target,
+        request.authority,
+        fields,
+        b"\r\n" if fields else b"",
+        framing,
+    )
 
 
 class UpstreamH1(asyncio.Protocol):
@@ -87,6 +95,8 @@ class UpstreamH1(asyncio.Protocol):
         except httptools.HttpParserError as exc:
             self._fail(f"invalid response from backend: {exc}")
             return
+        if self.sink is not None:
+            self.sink.upstream_idle()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
@@ -112,33 +122,31 @@ class UpstreamH1(asyncio.Protocol):
         if self.sink is not None:
             self.sink.upstream_write_resumed()
 
-    # --- httptools callbacks
-    def on_message_begin(self) -> None:
-        self.headers = []
-
+    # --- httptools callbacks (the fields of a response are reset by send_request and after a 1xx)
     def on_header(self, name: bytes, value: bytes) -> None:
-        self.headers.append((name.lower(), value))
+        name = name.lower()
+        if name in RESPONSE_SPECIAL:
+            if name in FRAMING:
+                self.framed = True
+            if name != b"content-length":
+                return  # hop-by-hop
+        self.headers.append((name, value))
 
     def on_headers_complete(self) -> None:
         parser = self.parser
         status = parser.get_status_code()
         self.status = status
         if status < 200:
+            self.headers = []
+            self.framed = False
             return
         # should_keep_alive() is only reliable inside a callback.
         self.keep_alive = parser.should_keep_alive()
-        framed = False
-        headers = []
-        for name, value in self.headers:
-            if name in RESPONSE_HOP_BY_HOP:
-                if name == b"transfer-encoding":
-                    framed = True
-                continue
-            if name == b"content-length":
-                framed = True
-            headers.append((name, value))
-        self.framed = framed or status in (204, 304) or self.head_only
+        if status in (204, 304) or self.head_only:
+            self.framed = True
         self.responding = True
+        # The list goes to the sink; trailer fields, if any, land in a fresh one that is dropped.
+        headers, self.headers = self.headers, []
         if self.sink is not None:
             self.sink.upstream_response_head(status, headers)
         if self.head_only:
@@ -161,6 +169,9 @@ class UpstreamH1(asyncio.Protocol):
         assert self.transport is not None
         self.sink = sink
         self.responding = False
+        if self.headers:
+            self.headers = []
+        self.framed = False
         self.head_only = request.head_only
         self.chunked = request.has_body and request.content_length is None
         self.request_done = not request.has_body
