@@ -252,14 +252,16 @@ class Exchange:
             self.upstream = None
 
     # ---- UpstreamSink
-    def upstream_response_head(self, status: int, headers: Headers) -> None:
+    def upstream_response_head(self, status: int, headers: Headers, has_length: bool | None) -> None:
         if self.finished:
             return
         self.status = status
         self.response_started = True
-        for modifier in self.response_mods:
-            headers = modifier.apply(headers)  # type: ignore[attr-defined]
-        self.responder.send_head(status, headers, False)
+        if self.response_mods:
+            for modifier in self.response_mods:
+                headers = modifier.apply(headers)  # type: ignore[attr-defined]
+            has_length = None  # a modifier may have set or removed framing fields
+        self.responder.send_head(status, headers, False, has_length)
 
     def upstream_response_body(self, data: bytes) -> None:
         if not self.finished:
@@ -343,10 +345,18 @@ class Exchange:
             self.responder.resume_source()
         ctx = self.ctx
         elapsed = self.loop.time() - self.started_at
-        backend = self.backend.label if self.backend is not None else NO_ROUTE
-        ctx.metrics.record(self.route, backend, self.status, elapsed)
+        compiled = self.backend
+        metrics = ctx.metrics
+        if compiled is not None and compiled.metrics is metrics and compiled.stats is not None:
+            compiled.stats.record(self.status, elapsed)
+        else:
+            stats = metrics.stats(self.route, compiled.label if compiled is not None else NO_ROUTE)
+            stats.record(self.status, elapsed)
+            if compiled is not None:
+                compiled.metrics, compiled.stats = metrics, stats
         access_log = ctx.access_log
         if access_log.enabled and access_log.wanted():
+            backend = compiled.label if compiled is not None else NO_ROUTE
             head = self.head
             access_log.write(
                 {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import parse_qsl
 
 from portico.ir import (
@@ -31,6 +31,9 @@ from portico_proxy.filters import (
     Headers,
     MirrorSpec,
 )
+
+if TYPE_CHECKING:
+    from portico_proxy.metrics import Metrics, RouteBackendStats
 
 T = TypeVar("T", HeaderMatch, QueryParamMatch)
 
@@ -92,7 +95,19 @@ class FilterSet:
 class CompiledBackend:
     """A weighted backendRef: endpoints in round-robin order, its own filters, 500 when invalid."""
 
-    __slots__ = ("endpoints", "filters", "h2c", "id", "invalid", "label", "next_index", "rotations", "tls")
+    __slots__ = (
+        "endpoints",
+        "filters",
+        "h2c",
+        "id",
+        "invalid",
+        "label",
+        "metrics",
+        "next_index",
+        "rotations",
+        "stats",
+        "tls",
+    )
 
     def __init__(self, backend: Backend) -> None:
         self.id = backend.id
@@ -107,6 +122,9 @@ class CompiledBackend:
         self.tls = backend.protocol is BackendProtocol.HTTPS
         self.filters = FilterSet(backend.filters)
         self.next_index = 0
+        # The counters this backend's requests go to, found once per process (see Exchange._finish).
+        self.metrics: Metrics | None = None
+        self.stats: RouteBackendStats | None = None
 
     def endpoint_order(self) -> tuple[tuple[str, int], ...]:
         """Every endpoint once, starting at the next in round-robin order (retries walk the rest)."""

@@ -28,6 +28,7 @@ H2_PREFACE_START = b"PRI "
 NO_BODY_STATUSES = (204, 304)
 FORWARDED_OR_TYPE = FORWARDED_NAMES | {b"content-type"}
 REQUEST_SPECIAL = HOP_BY_HOP | FORWARDED_OR_TYPE | {b"content-length"}
+JOIN_FIELD = b": ".join  # (name, value) -> b"name: value", bound once
 HTTP_VERSIONS = {"1.1": b"1.1", "1.0": b"1.0"}
 
 
@@ -271,17 +272,19 @@ class H1Server(asyncio.Protocol):
             self._idle()
 
     # ---- Responder (for the active exchange)
-    def send_head(self, status: int, headers: Headers, end: bool) -> None:
+    def send_head(self, status: int, headers: Headers, end: bool, has_length: bool | None = None) -> None:
         transport = self.transport
         if transport is None or self.closed:
             return
-        # Names are lower case inside the proxy and values hold no CR or LF, so a field is found by
-        # its name at the start of a line.
-        block = b"\r\n".join(map(b": ".join, headers))
-        if b"transfer-encoding:" in block:
-            # The framing of this hop is the proxy's own; drop any the response carried.
-            block = b"\r\n".join([b": ".join(item) for item in headers if item[0] != b"transfer-encoding"])
-        framed = block.startswith(b"content-length:") or b"\r\ncontent-length:" in block
+        block = b"\r\n".join(map(JOIN_FIELD, headers))
+        if has_length is None:
+            # Names are lower case inside the proxy and values hold no CR or LF, so a field is found
+            # by its name at the start of a line.
+            if b"transfer-encoding:" in block:
+                # The framing of this hop is the proxy's own; drop any the response carried.
+                block = b"\r\n".join([JOIN_FIELD(item) for item in headers if item[0] != b"transfer-encoding"])
+            has_length = block.startswith(b"content-length:") or b"\r\ncontent-length:" in block
+        framed = has_length
         self.chunked = False
         extra = b""
         if not (framed or self.head_only or status in NO_BODY_STATUSES or status < 200):

@@ -44,7 +44,7 @@ class StreamResponder:
         self.source_paused = False
         self.client_paused = False
 
-    def send_head(self, status: int, headers: Headers, end: bool) -> None:
+    def send_head(self, status: int, headers: Headers, end: bool, has_length: bool | None = None) -> None:
         server = self.server
         if server.closed:
             return

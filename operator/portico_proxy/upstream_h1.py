@@ -17,8 +17,8 @@ if TYPE_CHECKING:
 RESPONSE_HOP_BY_HOP = frozenset(
     {b"connection", b"keep-alive", b"proxy-connection", b"transfer-encoding", b"upgrade", b"trailer", b"te"}
 )
-FRAMING = frozenset({b"content-length", b"transfer-encoding"})
-RESPONSE_SPECIAL = RESPONSE_HOP_BY_HOP | FRAMING
+JOIN_FIELD = b": ".join  # (name, value) -> b"name: value", bound once
+RESPONSE_SPECIAL = RESPONSE_HOP_BY_HOP | {b"content-length"}
 
 
 def set_nodelay(transport: asyncio.BaseTransport) -> None:
@@ -35,7 +35,7 @@ def encode_request_head(request: OutgoingRequest, chunked: bool) -> bytes:
     else:
         framing = b"\r\n"
     # Fields joined in C: "name: value" per pair, CRLF between them.
-    fields = b"\r\n".join(map(b": ".join, request.headers))
+    fields = b"\r\n".join(map(JOIN_FIELD, request.headers))
     return b"%s %s HTTP/1.1\r\nhost: %s\r\n%s%s%s" % (
         request.method,
         request.target,
@@ -51,6 +51,7 @@ class UpstreamH1(asyncio.Protocol):
         "chunked",
         "closed",
         "framed",
+        "has_length",
         "head_only",
         "headers",
         "keep_alive",
@@ -75,6 +76,7 @@ class UpstreamH1(asyncio.Protocol):
         self.status = 0
         self.keep_alive = False
         self.framed = True
+        self.has_length = False
         self.head_only = False
         self.chunked = False
         self.request_done = False
@@ -126,9 +128,11 @@ class UpstreamH1(asyncio.Protocol):
     def on_header(self, name: bytes, value: bytes) -> None:
         name = name.lower()
         if name in RESPONSE_SPECIAL:
-            if name in FRAMING:
-                self.framed = True
-            if name != b"content-length":
+            if name == b"content-length":
+                self.framed = self.has_length = True
+            else:
+                if name == b"transfer-encoding":
+                    self.framed = True
                 return  # hop-by-hop
         self.headers.append((name, value))
 
@@ -138,7 +142,7 @@ class UpstreamH1(asyncio.Protocol):
         self.status = status
         if status < 200:
             self.headers = []
-            self.framed = False
+            self.framed = self.has_length = False
             return
         # should_keep_alive() is only reliable inside a callback.
         self.keep_alive = parser.should_keep_alive()
@@ -148,7 +152,7 @@ class UpstreamH1(asyncio.Protocol):
         # The list goes to the sink; trailer fields, if any, land in a fresh one that is dropped.
         headers, self.headers = self.headers, []
         if self.sink is not None:
-            self.sink.upstream_response_head(status, headers)
+            self.sink.upstream_response_head(status, headers, self.has_length)
         if self.head_only:
             self._complete()
 
@@ -171,7 +175,7 @@ class UpstreamH1(asyncio.Protocol):
         self.responding = False
         if self.headers:
             self.headers = []
-        self.framed = False
+        self.framed = self.has_length = False
         self.head_only = request.head_only
         self.chunked = request.has_body and request.content_length is None
         self.request_done = not request.has_body
