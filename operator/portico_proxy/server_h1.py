@@ -257,9 +257,6 @@ class H1Server(asyncio.Protocol):
         if self.parsing is not None:
             self.parsing.request_body(body)
 
-    def on_message_complete(self) -> None:
-        self._message_complete()
-
     def _message_complete(self) -> None:
         parsing, self.parsing = self.parsing, None
         if parsing is None:
@@ -270,6 +267,8 @@ class H1Server(asyncio.Protocol):
             self.active_request_done = True
         elif self.active is None and not self.queue:
             self._idle()
+
+    on_message_complete = _message_complete  # the parser calls it directly: one frame less
 
     # ---- Responder (for the active exchange)
     def send_head(self, status: int, headers: Headers, end: bool, has_length: bool | None = None) -> None:
@@ -379,7 +378,10 @@ class H1Server(asyncio.Protocol):
                     transport.resume_reading()
             nxt.start()
         elif self.parsing is None:
-            self._idle()
+            if self.keep_alive:  # _idle, inlined for the common case
+                self.deadline = self.loop.time() + self.ctx.limits.idle_timeout_s
+            else:
+                transport.close()
 
     def _idle(self) -> None:
         if not self.keep_alive and self.transport is not None:

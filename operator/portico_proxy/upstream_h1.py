@@ -227,8 +227,9 @@ class UpstreamH1(asyncio.Protocol):
         if sink is not None:
             sink.upstream_response_end(None)
         if self.keep_alive and self.request_done and not self.closed:
-            # A connection paused by backpressure must read again, or its next request stalls.
-            self.resume_reading()
+            if self.reading_paused:
+                # A connection paused by backpressure must read again, or its next request stalls.
+                self.resume_reading()
             self.pool.release(self)
         else:
             self.close()
