@@ -64,6 +64,7 @@ def read_hop_fields(fields: Headers) -> tuple[int | None, bool, bool, frozenset[
 class H1Server(asyncio.Protocol):
     def __init__(self, ctx: Context, state: PortState, tls: bool) -> None:
         self.ctx = ctx
+        self.writes = ctx.writes  # every write and close of this connection goes through it, in order
         self.state = state
         self.scheme = b"https" if tls else b"http"
         self.transport: asyncio.Transport | None = None
@@ -102,7 +103,8 @@ class H1Server(asyncio.Protocol):
         self.client_ip = peer[0].encode() if isinstance(peer, tuple) else b""
         if ctx.draining or len(ctx.connections) > ctx.limits.max_connections:
             self._write_simple(503, b"too many connections\n")
-            transport.close()
+            self.closed = True
+            self.writes.close_now(self.transport)
             return
         set_nodelay(transport)
         self.deadline = self.loop.time() + ctx.limits.header_timeout_s
@@ -155,14 +157,14 @@ class H1Server(asyncio.Protocol):
         if self.reading_head:
             self._reject(408, "request head not received in time")
         else:
-            self.transport.close()
+            self.writes.close(self.transport)
 
     def drain(self) -> None:
         """Stop keep-alive: close now if idle, else after the response in flight."""
         self.keep_alive = False
         self.active_keep_alive = False
         if self.active is None and self.parsing is None and self.transport is not None:
-            self.transport.close()
+            self.writes.close(self.transport)
 
     # ---- httptools callbacks
     def on_message_begin(self) -> None:
@@ -245,7 +247,7 @@ class H1Server(asyncio.Protocol):
         if self.active is None:
             self._activate(exchange, keep_alive, not has_body)
             if expect_continue and self.transport is not None:
-                self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+                self.writes.write(self.transport, b"HTTP/1.1 100 Continue\r\n\r\n")
             exchange.start()
         else:
             self.queue.append((exchange, keep_alive))
@@ -301,7 +303,7 @@ class H1Server(asyncio.Protocol):
         else:
             head = status_line(status) + extra + b"\r\n"
         if end:
-            transport.write(head)
+            self.writes.write(transport, head)
             self._response_done()
         else:
             # Held back so the body (or its first part) leaves in the same write; the exchange calls
@@ -313,7 +315,7 @@ class H1Server(asyncio.Protocol):
         if head:
             self.pending_head = b""
             if self.transport is not None and not self.closed:
-                self.transport.write(head)
+                self.writes.write(self.transport, head)
 
     def send_data(self, data: bytes) -> None:
         transport = self.transport
@@ -322,11 +324,11 @@ class H1Server(asyncio.Protocol):
         head, self.pending_head = self.pending_head, b""
         # One write per call: uvloop's writelines would try a send per piece.
         if self.chunked:
-            transport.write(b"".join((head, b"%x\r\n" % len(data), data, b"\r\n")))
+            self.writes.write(transport, b"".join((head, b"%x\r\n" % len(data), data, b"\r\n")))
         elif head:
-            transport.write(head + data)
+            self.writes.write(transport, head + data)
         else:
-            transport.write(data)
+            self.writes.write(transport, data)
 
     def send_end(self, trailers: Headers | None) -> None:
         head, self.pending_head = self.pending_head, b""
@@ -334,12 +336,12 @@ class H1Server(asyncio.Protocol):
             lines = b"".join(n + b": " + v + b"\r\n" for n, v in trailers or ())
             head += b"0\r\n" + lines + b"\r\n"
         if head and self.transport is not None:
-            self.transport.write(head)
+            self.writes.write(self.transport, head)
         self._response_done()
 
     def abort(self) -> None:
         if self.transport is not None:
-            self.transport.close()
+            self.writes.close(self.transport)
 
     def pause_source(self) -> None:
         if not self.paused_by_exchange and self.transport is not None:
@@ -367,7 +369,7 @@ class H1Server(asyncio.Protocol):
             return
         if not self.active_keep_alive:
             self.closed = True
-            transport.close()
+            self.writes.close(transport)
             return
         if self.queue:
             nxt, keep_alive = self.queue.popleft()
@@ -381,11 +383,11 @@ class H1Server(asyncio.Protocol):
             if self.keep_alive:  # _idle, inlined for the common case
                 self.deadline = self.loop.time() + self.ctx.limits.idle_timeout_s
             else:
-                transport.close()
+                self.writes.close(transport)
 
     def _idle(self) -> None:
         if not self.keep_alive and self.transport is not None:
-            self.transport.close()
+            self.writes.close(self.transport)
             return
         self.deadline = self.loop.time() + self.ctx.limits.idle_timeout_s
 
@@ -395,12 +397,12 @@ class H1Server(asyncio.Protocol):
         if self.active is None:
             self._write_simple(status, reason.encode() + b"\n")
         self.closed = True
-        self.transport.close()
+        self.writes.close_now(self.transport)
 
     def _write_simple(self, status: int, body: bytes) -> None:
         assert self.transport is not None
         head = status_line(status) + b"content-type: text/plain\r\ncontent-length: %d\r\n" % len(body)
-        self.transport.write(head + b"connection: close\r\n\r\n" + body)
+        self.writes.write(self.transport, head + b"connection: close\r\n\r\n" + body)
 
     def _switch_to_h2(self, data: bytes) -> None:
         assert self.transport is not None

@@ -65,10 +65,12 @@ class UpstreamH1(asyncio.Protocol):
         "status",
         "transport",
         "write_paused",
+        "writes",
     )
 
     def __init__(self, pool: EndpointPool) -> None:
         self.pool = pool
+        self.writes = pool.writes
         self.transport: asyncio.Transport | None = None
         self.parser = httptools.HttpResponseParser(self)
         self.sink: UpstreamSink | None = None
@@ -179,7 +181,7 @@ class UpstreamH1(asyncio.Protocol):
         self.head_only = request.head_only
         self.chunked = request.has_body and request.content_length is None
         self.request_done = not request.has_body
-        self.transport.write(encode_request_head(request, self.chunked))
+        self.writes.write(self.transport, encode_request_head(request, self.chunked))
         if self.write_paused:
             sink.upstream_write_paused()
 
@@ -187,14 +189,14 @@ class UpstreamH1(asyncio.Protocol):
         if self.transport is None or self.closed or not data:
             return
         if self.chunked:
-            self.transport.write(b"".join((b"%x\r\n" % len(data), data, b"\r\n")))
+            self.writes.write(self.transport, b"".join((b"%x\r\n" % len(data), data, b"\r\n")))
         else:
-            self.transport.write(data)
+            self.writes.write(self.transport, data)
 
     def end_body(self) -> None:
         self.request_done = True
         if self.chunked and self.transport is not None and not self.closed:
-            self.transport.write(b"0\r\n\r\n")
+            self.writes.write(self.transport, b"0\r\n\r\n")
 
     def pause_reading(self) -> None:
         if not self.reading_paused and self.transport is not None:
@@ -213,7 +215,7 @@ class UpstreamH1(asyncio.Protocol):
     def close(self) -> None:
         self.closed = True
         if self.transport is not None:
-            self.transport.close()
+            self.writes.close(self.transport)
 
     # --- internals
     def _complete(self) -> None:
