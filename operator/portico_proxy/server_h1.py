@@ -40,6 +40,9 @@ class Reject(Exception):
         self.status = status
 
 
+NO_HOP_FIELDS: tuple[int | None, bool, bool, frozenset[bytes]] = (None, False, False, frozenset())
+
+
 def read_hop_fields(fields: Headers) -> tuple[int | None, bool, bool, frozenset[bytes]]:
     """Content-Length, chunked, Expect: 100-continue, and the names listed in Connection."""
     content_length: int | None = None
@@ -209,7 +212,7 @@ class H1Server(asyncio.Protocol):
                 noted.append(item)
             else:
                 dropped.append(item)
-        content_length, chunked, expect_continue, listed = read_hop_fields(dropped)
+        content_length, chunked, expect_continue, listed = read_hop_fields(dropped) if dropped else NO_HOP_FIELDS
         if listed:
             # Fields named in Connection are hop-by-hop for this message.
             headers = [item for item in headers if item[0] not in listed]
