@@ -5,11 +5,17 @@ ready connections to serve, every peer is woken once per message and, on a busy 
 from the proxy in the middle of its turn. Sending the turn's writes back to back lets each peer find
 several messages per wake-up. Order per transport is kept: a close queued after writes happens after
 them.
+
+A batch is also sent as soon as it holds MAX_BATCH writes: a long turn would otherwise keep its
+first answers until its last request is handled. With 2 workers on 2 shared cores, 8 gave a lower
+p99 and more throughput than no bound, 4 or 16 (benchmarks/proxy).
 """
 
 from __future__ import annotations
 
 import asyncio
+
+MAX_BATCH = 8
 
 
 class WriteBatch:
@@ -27,6 +33,8 @@ class WriteBatch:
                 loop = self.loop = asyncio.get_running_loop()
             loop.call_soon(self.flush)
         pending.append((transport, data))
+        if len(pending) >= MAX_BATCH:
+            self.flush()
 
     def close(self, transport: asyncio.Transport) -> None:
         """Close once the writes queued before have been handed to the transport."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from portico_proxy.batch import WriteBatch
+from portico_proxy.batch import MAX_BATCH, WriteBatch
 
 
 class _Transport(asyncio.Transport):
@@ -53,3 +53,17 @@ async def test_close_with_nothing_queued_is_immediate_and_close_now_flushes_firs
     assert journal == ["a:close", "b:answer", "b:close"]
     await asyncio.sleep(0)  # the flush scheduled by the first write finds nothing left
     assert journal == ["a:close", "b:answer", "b:close"]
+
+
+async def test_a_full_batch_leaves_without_waiting_for_the_turn() -> None:
+    journal: list[str] = []
+    a = _Transport("a", journal)
+    batch = WriteBatch()
+    for index in range(MAX_BATCH - 1):
+        batch.write(a, b"%d" % index)
+    assert journal == []
+    batch.write(a, b"last")
+    assert journal == [f"a:{index}" for index in range(MAX_BATCH - 1)] + ["a:last"]
+    batch.write(a, b"next")
+    await asyncio.sleep(0)
+    assert journal[-1] == "a:next" and batch.pending == []
