@@ -6,9 +6,9 @@ from the proxy in the middle of its turn. Sending the turn's writes back to back
 several messages per wake-up. Order per transport is kept: a close queued after writes happens after
 them.
 
-A batch is also sent as soon as it holds MAX_BATCH writes: a long turn would otherwise keep its
-first answers until its last request is handled. With 2 workers on 2 shared cores, 8 gave a lower
-p99 and more throughput than no bound, 4 or 16 (benchmarks/proxy).
+A batch is also sent as soon as it holds MAX_BATCH writes, so a long turn (many connections ready
+at once) does not keep its first answers until its last request is handled. Peers still find up to
+MAX_BATCH messages per wake-up; in the proxy benchmark 8 and no bound measured the same.
 """
 
 from __future__ import annotations
