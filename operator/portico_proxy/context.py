@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass
 from typing import TextIO
 
+from portico_proxy.batch import WriteBatch
 from portico_proxy.metrics import Metrics
 from portico_proxy.pool import Pools
 
@@ -31,11 +32,8 @@ class AccessLog:
 
     def __init__(self, sample: float, stream: TextIO | None = None) -> None:
         self.sample = sample
+        self.enabled = sample > 0  # read per request: a plain attribute
         self.stream = stream or sys.stdout
-
-    @property
-    def enabled(self) -> bool:
-        return self.sample > 0
 
     def wanted(self) -> bool:
         return self.sample >= 1 or random.random() < self.sample
@@ -49,7 +47,8 @@ class AccessLog:
 class Context:
     def __init__(self, limits: Limits | None = None, access_log: AccessLog | None = None) -> None:
         self.limits = limits or Limits()
-        self.pools = Pools()
+        self.writes = WriteBatch()
+        self.pools = Pools(self.writes)
         self.metrics = Metrics(self.pools.stats)
         self.access_log = access_log or AccessLog(0.0)
         self.connections: set[object] = set()

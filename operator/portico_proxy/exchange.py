@@ -15,7 +15,7 @@ from portico_proxy.messages import (
     local_response,
 )
 from portico_proxy.mirror import start_mirrors
-from portico_proxy.rules import CompiledBackend, CompiledRule, HeaderMap
+from portico_proxy.rules import CompiledBackend, CompiledRule, FilterSet, HeaderMap
 from portico_proxy.sink import OutgoingRequest, Responder, Upstream
 from portico_proxy.tables import PortTable
 from portico_proxy.upstream_h2 import h2_pool
@@ -30,10 +30,12 @@ class Exchange:
         "body_buffer",
         "buffered",
         "ctx",
+        "endpoint_index",
         "endpoints",
         "finished",
         "head",
         "listener_port",
+        "loop",
         "mirrors",
         "outgoing",
         "request_complete",
@@ -51,8 +53,11 @@ class Exchange:
         "upstream",
     )
 
-    def __init__(self, ctx: Context, responder: Responder, head: RequestHead, table: PortTable) -> None:
+    def __init__(
+        self, ctx: Context, responder: Responder, head: RequestHead, table: PortTable, loop: asyncio.AbstractEventLoop
+    ) -> None:
         self.ctx = ctx
+        self.loop = loop
         self.responder = responder
         self.head = head
         self.table = table
@@ -69,7 +74,8 @@ class Exchange:
         self.source_paused = False
         self.status = 0
         self.response_mods: tuple[object, ...] = ()
-        self.endpoints: list[tuple[str, int]] = []
+        self.endpoints: tuple[tuple[str, int], ...] = ()
+        self.endpoint_index = 0
         self.mirrors: list[object] = []
         self.request_timer: asyncio.TimerHandle | None = None
         self.backend_timer: asyncio.TimerHandle | None = None
@@ -80,7 +86,7 @@ class Exchange:
     # ---- routing
     def start(self) -> None:
         head = self.head
-        self.started_at = asyncio.get_running_loop().time()
+        self.started_at = self.loop.time()
         listener = self.table.select(head.host)
         if listener is None:
             self._no_route()
@@ -124,6 +130,26 @@ class Exchange:
     def _forward(self, rule: CompiledRule, backend: CompiledBackend) -> None:
         head = self.head
         rf, bf = rule.filters, backend.filters
+        if rf.passthrough and bf.passthrough:
+            # No filter touches the request: only the X-Forwarded-* fields are added.
+            self.outgoing = OutgoingRequest(
+                head.method,
+                head.target,
+                head.authority,
+                add_forwarded(head, head.headers, not head.forwarded),
+                head.has_body,
+                head.content_length,
+                head.te_trailers,
+            )
+        else:
+            self._forward_filtered(rf, bf)
+        if rule.request_s is not None:
+            self.request_timer = self.loop.call_later(rule.request_s, self._timed_out, "request timeout")
+        self.endpoints = backend.endpoint_order()
+        self._next_endpoint(None)
+
+    def _forward_filtered(self, rf: FilterSet, bf: FilterSet) -> None:
+        head = self.head
         headers = head.headers
         if rf.request_mods:
             headers = apply_all(rf.request_mods, headers)
@@ -135,28 +161,25 @@ class Exchange:
         if path_mod is not None:
             new_path = path_mod.apply(head.path)
             target = new_path + b"?" + head.query if head.query else new_path
-        headers = add_forwarded(head, headers)
+        headers = add_forwarded(head, headers, False)
         self.outgoing = OutgoingRequest(
             head.method, target, authority, headers, head.has_body, head.content_length, head.te_trailers
         )
         self.response_mods = rf.response_mods + bf.response_mods
         if rf.mirrors or bf.mirrors:
             self.mirrors = start_mirrors(self.ctx, rf.mirrors + bf.mirrors, self.outgoing)
-        if rule.request_s is not None:
-            loop = asyncio.get_running_loop()
-            self.request_timer = loop.call_later(rule.request_s, self._timed_out, "request timeout")
-        self.endpoints = backend.endpoint_order()
-        self._next_endpoint(None)
 
     def _next_endpoint(self, last_error: str | None) -> None:
         if self.finished:
             return
-        if not self.endpoints:
+        index = self.endpoint_index
+        if index >= len(self.endpoints):
             self._local(502, GRPC_UNAVAILABLE, f"no backend endpoint reachable ({last_error})")
             return
+        self.endpoint_index = index + 1
         backend = self.backend
         assert backend is not None
-        host, port = self.endpoints.pop(0)
+        host, port = self.endpoints[index]
         pools = self.ctx.pools
         if backend.h2c:
             h2_pool(pools, host, port).acquire(self._upstream_ready)
@@ -177,8 +200,7 @@ class Exchange:
         upstream.send_request(self, self.outgoing)
         rule = self.rule
         if rule is not None and rule.backend_request_s is not None:
-            loop = asyncio.get_running_loop()
-            self.backend_timer = loop.call_later(rule.backend_request_s, self._timed_out, "backend timeout")
+            self.backend_timer = self.loop.call_later(rule.backend_request_s, self._timed_out, "backend timeout")
         buffered = self.body_buffer
         self.body_buffer = None
         if buffered:
@@ -230,14 +252,16 @@ class Exchange:
             self.upstream = None
 
     # ---- UpstreamSink
-    def upstream_response_head(self, status: int, headers: Headers) -> None:
+    def upstream_response_head(self, status: int, headers: Headers, has_length: bool | None) -> None:
         if self.finished:
             return
         self.status = status
         self.response_started = True
-        for modifier in self.response_mods:
-            headers = modifier.apply(headers)  # type: ignore[attr-defined]
-        self.responder.send_head(status, headers, False)
+        if self.response_mods:
+            for modifier in self.response_mods:
+                headers = modifier.apply(headers)  # type: ignore[attr-defined]
+            has_length = None  # a modifier may have set or removed framing fields
+        self.responder.send_head(status, headers, False, has_length)
 
     def upstream_response_body(self, data: bytes) -> None:
         if not self.finished:
@@ -259,6 +283,10 @@ class Exchange:
             self.responder.abort()
         else:
             self._local(502, GRPC_UNAVAILABLE, f"backend failed: {message}")
+
+    def upstream_idle(self) -> None:
+        if not self.finished:
+            self.responder.flush()
 
     def upstream_write_paused(self) -> None:
         if not self.source_paused:
@@ -316,15 +344,23 @@ class Exchange:
             self.source_paused = False
             self.responder.resume_source()
         ctx = self.ctx
-        elapsed = asyncio.get_running_loop().time() - self.started_at
-        backend = self.backend.label if self.backend is not None else NO_ROUTE
-        ctx.metrics.record(self.route, backend, self.status, elapsed)
+        elapsed = self.loop.time() - self.started_at
+        compiled = self.backend
+        metrics = ctx.metrics
+        if compiled is not None and compiled.metrics is metrics and compiled.stats is not None:
+            compiled.stats.record(self.status, elapsed)
+        else:
+            stats = metrics.stats(self.route, compiled.label if compiled is not None else NO_ROUTE)
+            stats.record(self.status, elapsed)
+            if compiled is not None:
+                compiled.metrics, compiled.stats = metrics, stats
         access_log = ctx.access_log
         if access_log.enabled and access_log.wanted():
+            backend = compiled.label if compiled is not None else NO_ROUTE
             head = self.head
             access_log.write(
                 {
-                    "client": head.client_ip,
+                    "client": head.client_ip.decode("latin-1"),
                     "method": head.method.decode("latin-1"),
                     "host": head.authority.decode("latin-1"),
                     "path": head.path.decode("latin-1"),

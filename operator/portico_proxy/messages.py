@@ -28,13 +28,22 @@ GRPC_INTERNAL = 13
 GRPC_UNAVAILABLE = 14
 
 
+# Request header names the HTTP/1.1 and HTTP/2 servers look at while copying the others as they are.
+FORWARDED_NAMES = frozenset({b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host"})
+
+
 class RequestHead:
-    """Method, target, lower-case headers without hop-by-hop ones, and where it came from."""
+    """Method, target, lower-case headers without hop-by-hop ones, and where it came from.
+
+    The server that parsed the request passes what it learned while reading the headers: the
+    lower-case host, whether it is gRPC, and whether the client sent X-Forwarded-* headers.
+    """
 
     __slots__ = (
         "authority",
         "client_ip",
         "content_length",
+        "forwarded",
         "grpc",
         "has_body",
         "headers",
@@ -43,6 +52,7 @@ class RequestHead:
         "path",
         "query",
         "scheme",
+        "target",
         "te_trailers",
         "version",
     )
@@ -52,34 +62,39 @@ class RequestHead:
         method: bytes,
         target: bytes,
         authority: bytes,
+        host: bytes,
         headers: Headers,
         scheme: bytes,
-        client_ip: str,
+        client_ip: bytes,
         version: bytes,
         has_body: bool,
         content_length: int | None,
+        grpc: bool,
+        forwarded: bool,
     ) -> None:
         self.method = method
-        path, _, query = target.partition(b"?")
+        path, separator, query = target.partition(b"?")
         self.path = path or b"/"
         self.query = query
+        # The target as sent when it is already normal: a path, and a query only when there is one.
+        self.target = (
+            target if path and (query or not separator) else (self.path + b"?" + query if query else self.path)
+        )
         self.authority = authority
-        self.host = host_of(authority)
+        self.host = host
         self.headers = headers
         self.scheme = scheme
         self.client_ip = client_ip
         self.version = version
         self.has_body = has_body
         self.content_length = content_length
-        self.grpc = False
+        self.grpc = grpc
         self.te_trailers = False
-        for name, value in headers:
-            if name == b"content-type" and value.startswith(b"application/grpc"):
-                self.grpc = True
+        self.forwarded = forwarded
 
-    @property
-    def target(self) -> bytes:
-        return self.path + b"?" + self.query if self.query else self.path
+
+def is_grpc(content_type: bytes) -> bool:
+    return content_type.startswith(b"application/grpc")
 
 
 def host_of(authority: bytes) -> bytes:
@@ -105,18 +120,29 @@ def strip_hop_by_hop(headers: Headers) -> Headers:
     return [(n, v) for n, v in headers if n not in drop]
 
 
-def add_forwarded(head: RequestHead, headers: Headers) -> Headers:
-    """X-Forwarded-For (appended), X-Forwarded-Proto and X-Forwarded-Host (set)."""
-    forwarded_for = head.client_ip.encode()
-    out: Headers = []
-    for name, value in headers:
-        if name == b"x-forwarded-for":
-            forwarded_for = value + b", " + forwarded_for
-        elif name not in (b"x-forwarded-proto", b"x-forwarded-host"):
-            out.append((name, value))
-    out.append((b"x-forwarded-for", forwarded_for))
-    out.append((b"x-forwarded-proto", head.scheme))
-    out.append((b"x-forwarded-host", head.authority))
+def add_forwarded(head: RequestHead, headers: Headers, known_clean: bool) -> Headers:
+    """X-Forwarded-For (appended), X-Forwarded-Proto and X-Forwarded-Host (set).
+
+    `known_clean`: the caller knows `headers` hold no X-Forwarded-* field (the client sent none and
+    no filter added one), so the three fields are appended without a scan.
+    """
+    forwarded_for = head.client_ip
+    out: Headers
+    if known_clean:
+        out = headers.copy()
+    else:
+        out = []
+        for item in headers:
+            name = item[0]
+            if name == b"x-forwarded-for":
+                forwarded_for = item[1] + b", " + forwarded_for
+            elif name not in FORWARDED_NAMES:
+                out.append(item)
+    out += (
+        (b"x-forwarded-for", forwarded_for),
+        (b"x-forwarded-proto", head.scheme),
+        (b"x-forwarded-host", head.authority),
+    )
     return out
 
 

@@ -64,7 +64,7 @@ class MirrorRequest:
             self.upstream.end_body()
 
     # UpstreamSink: the mirror's answer is ignored.
-    def upstream_response_head(self, status: int, headers: Headers) -> None:
+    def upstream_response_head(self, status: int, headers: Headers, has_length: bool | None) -> None:
         return
 
     def upstream_response_body(self, data: bytes) -> None:
@@ -80,6 +80,9 @@ class MirrorRequest:
         return
 
     def upstream_write_resumed(self) -> None:
+        return
+
+    def upstream_idle(self) -> None:
         return
 
 

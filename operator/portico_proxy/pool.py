@@ -7,6 +7,7 @@ import contextlib
 import ssl
 from collections.abc import Callable
 
+from portico_proxy.batch import WriteBatch
 from portico_proxy.sink import Upstream
 from portico_proxy.upstream_h1 import UpstreamH1
 
@@ -29,8 +30,9 @@ class PoolStats:
 class EndpointPool:
     """Idle HTTP/1.1 connections to one endpoint, most recently used first."""
 
-    def __init__(self, host: str, port: int, tls: ssl.SSLContext | None, stats: PoolStats) -> None:
+    def __init__(self, host: str, port: int, tls: ssl.SSLContext | None, stats: PoolStats, writes: WriteBatch) -> None:
         self.host = host
+        self.writes = writes
         self.port = port
         self.tls = tls
         self.stats = stats
@@ -87,7 +89,8 @@ def _deliver(task: asyncio.Task[UpstreamH1], ready: Ready) -> None:
 class Pools:
     """Every endpoint pool of the process; survives reloads so warm connections stay warm."""
 
-    def __init__(self) -> None:
+    def __init__(self, writes: WriteBatch) -> None:
+        self.writes = writes
         self.stats = PoolStats()
         self._h1: dict[tuple[str, int, bool], EndpointPool] = {}
         self._h2: dict[tuple[str, int], object] = {}
@@ -97,7 +100,9 @@ class Pools:
         key = (host, port, tls)
         pool = self._h1.get(key)
         if pool is None:
-            pool = self._h1[key] = EndpointPool(host, port, self._backend_tls() if tls else None, self.stats)
+            pool = self._h1[key] = EndpointPool(
+                host, port, self._backend_tls() if tls else None, self.stats, self.writes
+            )
         return pool
 
     def h2(self, host: str, port: int, factory: Callable[[], object]) -> object:

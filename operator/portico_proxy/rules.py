@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import parse_qsl
 
 from portico.ir import (
@@ -32,8 +32,12 @@ from portico_proxy.filters import (
     MirrorSpec,
 )
 
+if TYPE_CHECKING:
+    from portico_proxy.metrics import Metrics, RouteBackendStats
+
 T = TypeVar("T", HeaderMatch, QueryParamMatch)
 
+PRECOMPUTED_ORDERS = 64
 PATH_ANY, PATH_EXACT, PATH_PREFIX, PATH_REGEX = 0, 1, 2, 3
 SLASH = 47
 
@@ -41,7 +45,15 @@ SLASH = 47
 class FilterSet:
     """The filters of a rule or of one backendRef, split by the phase they act in."""
 
-    __slots__ = ("mirrors", "redirect", "request_mods", "response_mods", "rewrite_host", "rewrite_path")
+    __slots__ = (
+        "mirrors",
+        "passthrough",
+        "redirect",
+        "request_mods",
+        "response_mods",
+        "rewrite_host",
+        "rewrite_path",
+    )
 
     def __init__(self, filters: Sequence[Filter]) -> None:
         self.request_mods: tuple[CompiledHeaderModifier, ...] = ()
@@ -63,6 +75,10 @@ class FilterSet:
             elif isinstance(item, RequestMirrorFilter):
                 mirror = MirrorSpec(CompiledBackend(item.backend), item.numerator, item.denominator)
                 self.mirrors += (mirror,)
+        # Nothing that changes the forwarded request or its response (redirects answer before that).
+        self.passthrough = not (
+            self.request_mods or self.response_mods or self.rewrite_host or self.rewrite_path or self.mirrors
+        )
 
     @property
     def empty(self) -> bool:
@@ -79,24 +95,45 @@ class FilterSet:
 class CompiledBackend:
     """A weighted backendRef: endpoints in round-robin order, its own filters, 500 when invalid."""
 
-    __slots__ = ("endpoints", "filters", "h2c", "id", "invalid", "label", "next_index", "tls")
+    __slots__ = (
+        "endpoints",
+        "filters",
+        "h2c",
+        "id",
+        "invalid",
+        "label",
+        "metrics",
+        "next_index",
+        "rotations",
+        "stats",
+        "tls",
+    )
 
     def __init__(self, backend: Backend) -> None:
         self.id = backend.id
         self.label = f"{backend.namespace}/{backend.name}"
         self.invalid = backend.invalid_reason is not None
         self.endpoints = tuple((e.address, e.port) for e in backend.endpoints)
+        endpoints = self.endpoints
+        # Each round-robin order made once; a very large backend makes its order per request instead.
+        count = len(endpoints) if len(endpoints) <= PRECOMPUTED_ORDERS else 0
+        self.rotations = tuple(endpoints[start:] + endpoints[:start] for start in range(count))
         self.h2c = backend.protocol is BackendProtocol.H2C
         self.tls = backend.protocol is BackendProtocol.HTTPS
         self.filters = FilterSet(backend.filters)
         self.next_index = 0
+        # The counters this backend's requests go to, found once per process (see Exchange._finish).
+        self.metrics: Metrics | None = None
+        self.stats: RouteBackendStats | None = None
 
-    def endpoint_order(self) -> list[tuple[str, int]]:
+    def endpoint_order(self) -> tuple[tuple[str, int], ...]:
         """Every endpoint once, starting at the next in round-robin order (retries walk the rest)."""
-        count = len(self.endpoints)
-        start = self.next_index % count
+        endpoints = self.endpoints
+        start = self.next_index % len(endpoints)
         self.next_index = start + 1
-        return list(self.endpoints[start:] + self.endpoints[:start])
+        if self.rotations:
+            return self.rotations[start]
+        return endpoints[start:] + endpoints[:start]
 
 
 def _compile_value(kind: MatchType, value: str) -> tuple[bytes, re.Pattern[bytes] | None]:

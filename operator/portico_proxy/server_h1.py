@@ -11,13 +11,25 @@ import httptools
 from portico_proxy.context import Context
 from portico_proxy.exchange import Exchange
 from portico_proxy.filters import Headers
-from portico_proxy.messages import HOP_BY_HOP, RequestHead, connection_tokens, status_line
+from portico_proxy.messages import (
+    FORWARDED_NAMES,
+    HOP_BY_HOP,
+    RequestHead,
+    connection_tokens,
+    host_of,
+    is_grpc,
+    status_line,
+)
 from portico_proxy.server_h2 import H2Server
 from portico_proxy.tables import PortState
 from portico_proxy.upstream_h1 import set_nodelay
 
 H2_PREFACE_START = b"PRI "
 NO_BODY_STATUSES = (204, 304)
+FORWARDED_OR_TYPE = FORWARDED_NAMES | {b"content-type"}
+REQUEST_SPECIAL = HOP_BY_HOP | FORWARDED_OR_TYPE | {b"content-length"}
+JOIN_FIELD = b": ".join  # (name, value) -> b"name: value", bound once
+HTTP_VERSIONS = {"1.1": b"1.1", "1.0": b"1.0"}
 
 
 class Reject(Exception):
@@ -28,14 +40,41 @@ class Reject(Exception):
         self.status = status
 
 
+NO_HOP_FIELDS: tuple[int | None, bool, bool, frozenset[bytes]] = (None, False, False, frozenset())
+
+
+def read_hop_fields(fields: Headers) -> tuple[int | None, bool, bool, frozenset[bytes]]:
+    """Content-Length, chunked, Expect: 100-continue, and the names listed in Connection."""
+    content_length: int | None = None
+    chunked = expect_continue = False
+    listed: frozenset[bytes] = frozenset()
+    for name, value in fields:
+        if name == b"content-length":
+            if content_length is not None or not value.isdigit():
+                raise Reject(400, "invalid or repeated Content-Length")
+            content_length = int(value)
+        elif name == b"transfer-encoding":
+            chunked = True
+        elif name == b"expect":
+            expect_continue = value.lower() == b"100-continue"
+        elif name == b"connection":
+            listed = listed | connection_tokens([(name, value)])
+    if chunked and content_length is not None:
+        raise Reject(400, "both Content-Length and Transfer-Encoding")
+    return content_length, chunked, expect_continue, listed
+
+
 class H1Server(asyncio.Protocol):
     def __init__(self, ctx: Context, state: PortState, tls: bool) -> None:
         self.ctx = ctx
+        self.writes = ctx.writes  # every write and close of this connection goes through it, in order
         self.state = state
         self.scheme = b"https" if tls else b"http"
         self.transport: asyncio.Transport | None = None
         self.parser = httptools.HttpRequestParser(self)
-        self.client_ip = ""
+        self.client_ip = b""
+        self.last_authority = b""
+        self.last_host = b""
         self.first = True
         self.closed = False
         self.loop = asyncio.get_running_loop()
@@ -64,10 +103,11 @@ class H1Server(asyncio.Protocol):
         ctx.connections.add(self)
         ctx.metrics.active_connections += 1
         peer = transport.get_extra_info("peername")
-        self.client_ip = peer[0] if isinstance(peer, tuple) else ""
+        self.client_ip = peer[0].encode() if isinstance(peer, tuple) else b""
         if ctx.draining or len(ctx.connections) > ctx.limits.max_connections:
             self._write_simple(503, b"too many connections\n")
-            transport.close()
+            self.closed = True
+            self.writes.close_now(self.transport)
             return
         set_nodelay(transport)
         self.deadline = self.loop.time() + ctx.limits.header_timeout_s
@@ -120,14 +160,14 @@ class H1Server(asyncio.Protocol):
         if self.reading_head:
             self._reject(408, "request head not received in time")
         else:
-            self.transport.close()
+            self.writes.close(self.transport)
 
     def drain(self) -> None:
         """Stop keep-alive: close now if idle, else after the response in flight."""
         self.keep_alive = False
         self.active_keep_alive = False
         if self.active is None and self.parsing is None and self.transport is not None:
-            self.transport.close()
+            self.writes.close(self.transport)
 
     # ---- httptools callbacks
     def on_message_begin(self) -> None:
@@ -155,51 +195,62 @@ class H1Server(asyncio.Protocol):
         self.deadline = None
         keep_alive = parser.should_keep_alive() and self.keep_alive
         headers: Headers = []
+        dropped: Headers = []  # hop-by-hop and framing fields: read here, never forwarded
+        noted: Headers = []  # forwarded, but the proxy looks at them too
         authority = b""
-        content_length: int | None = None
-        chunked = False
-        expect_continue = False
-        listed = connection_tokens(self.raw_headers)
-        for name, value in self.raw_headers:
-            if name in HOP_BY_HOP or name == b"content-length" or name in listed:
-                if name == b"host":
-                    if authority:
-                        raise Reject(400, "more than one Host header")
-                    authority = value
-                elif name == b"content-length":
-                    if content_length is not None or not value.isdigit():
-                        raise Reject(400, "invalid or repeated Content-Length")
-                    content_length = int(value)
-                elif name == b"transfer-encoding":
-                    chunked = True
-                elif name == b"expect":
-                    expect_continue = value.lower() == b"100-continue"
-                continue
-            headers.append((name, value))
-        if chunked and content_length is not None:
-            raise Reject(400, "both Content-Length and Transfer-Encoding")
-        version = parser.get_http_version().encode()
+        # One pass: most fields are copied as they are (the same tuple) after one set lookup.
+        for item in self.raw_headers:
+            name = item[0]
+            if name not in REQUEST_SPECIAL:
+                headers.append(item)
+            elif name == b"host":
+                if authority:
+                    raise Reject(400, "more than one Host header")
+                authority = item[1]
+            elif name in FORWARDED_OR_TYPE:
+                headers.append(item)
+                noted.append(item)
+            else:
+                dropped.append(item)
+        content_length, chunked, expect_continue, listed = read_hop_fields(dropped) if dropped else NO_HOP_FIELDS
+        if listed:
+            # Fields named in Connection are hop-by-hop for this message.
+            headers = [item for item in headers if item[0] not in listed]
+            noted = [item for item in noted if item[0] not in listed]
+        grpc = forwarded = False
+        for name, value in noted:
+            if name == b"content-type":
+                grpc = is_grpc(value)
+            else:
+                forwarded = True
+        version = HTTP_VERSIONS.get(parser.get_http_version()) or parser.get_http_version().encode()
         if not authority and version == b"1.1":
             raise Reject(400, "missing Host header")
+        if authority != self.last_authority:
+            self.last_authority = authority
+            self.last_host = host_of(authority)
         has_body = chunked or bool(content_length)
         head = RequestHead(
             parser.get_method(),
             self.url,
             authority,
+            self.last_host,
             headers,
             self.scheme,
             self.client_ip,
             version,
             has_body,
             content_length if has_body and not chunked else None,
+            grpc,
+            forwarded,
         )
-        head.te_trailers = head.grpc
-        exchange = Exchange(self.ctx, self, head, self.state.table)
+        head.te_trailers = grpc
+        exchange = Exchange(self.ctx, self, head, self.state.table, self.loop)
         self.parsing = exchange
         if self.active is None:
             self._activate(exchange, keep_alive, not has_body)
             if expect_continue and self.transport is not None:
-                self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+                self.writes.write(self.transport, b"HTTP/1.1 100 Continue\r\n\r\n")
             exchange.start()
         else:
             self.queue.append((exchange, keep_alive))
@@ -210,9 +261,6 @@ class H1Server(asyncio.Protocol):
     def on_body(self, body: bytes) -> None:
         if self.parsing is not None:
             self.parsing.request_body(body)
-
-    def on_message_complete(self) -> None:
-        self._message_complete()
 
     def _message_complete(self) -> None:
         parsing, self.parsing = self.parsing, None
@@ -225,43 +273,52 @@ class H1Server(asyncio.Protocol):
         elif self.active is None and not self.queue:
             self._idle()
 
+    on_message_complete = _message_complete  # the parser calls it directly: one frame less
+
     # ---- Responder (for the active exchange)
-    def send_head(self, status: int, headers: Headers, end: bool) -> None:
+    def send_head(self, status: int, headers: Headers, end: bool, has_length: bool | None = None) -> None:
         transport = self.transport
         if transport is None or self.closed:
             return
-        parts = [status_line(status)]
-        framed = False
-        for name, value in headers:
-            if name in {b"content-length", b"transfer-encoding"}:
-                framed = framed or name == b"content-length"
-                if name == b"transfer-encoding":
-                    continue
-            parts += (name, b": ", value, b"\r\n")
+        block = b"\r\n".join(map(JOIN_FIELD, headers))
+        if has_length is None:
+            # Names are lower case inside the proxy and values hold no CR or LF, so a field is found
+            # by its name at the start of a line.
+            if b"transfer-encoding:" in block:
+                # The framing of this hop is the proxy's own; drop any the response carried.
+                block = b"\r\n".join([JOIN_FIELD(item) for item in headers if item[0] != b"transfer-encoding"])
+            has_length = block.startswith(b"content-length:") or b"\r\ncontent-length:" in block
+        framed = has_length
         self.chunked = False
+        extra = b""
         if not (framed or self.head_only or status in NO_BODY_STATUSES or status < 200):
             if end:
-                parts.append(b"content-length: 0\r\n")
+                extra = b"content-length: 0\r\n"
             elif self.active is not None and self.active.head.version == b"1.1":
                 self.chunked = True
-                parts.append(b"transfer-encoding: chunked\r\n")
+                extra = b"transfer-encoding: chunked\r\n"
             else:
                 self.active_keep_alive = False
         if not self.active_keep_alive:
-            parts.append(b"connection: close\r\n")
-        parts.append(b"\r\n")
+            extra += b"connection: close\r\n"
+        if block:
+            head = b"%s%s\r\n%s\r\n" % (status_line(status), block, extra)
+        else:
+            head = status_line(status) + extra + b"\r\n"
         if end:
-            transport.write(b"".join(parts))
+            self.writes.write(transport, head)
             self._response_done()
         else:
-            # Held back so a small body leaves in the same write; flushed on the next loop turn anyway.
-            self.pending_head = b"".join(parts)
-            self.loop.call_soon(self._flush_head)
+            # Held back so the body (or its first part) leaves in the same write; the exchange calls
+            # flush() once the backend has no more bytes for now.
+            self.pending_head = head
 
-    def _flush_head(self) -> None:
-        if self.pending_head and self.transport is not None:
-            self.transport.write(self.pending_head)
-        self.pending_head = b""
+    def flush(self) -> None:
+        head = self.pending_head
+        if head:
+            self.pending_head = b""
+            if self.transport is not None and not self.closed:
+                self.writes.write(self.transport, head)
 
     def send_data(self, data: bytes) -> None:
         transport = self.transport
@@ -270,11 +327,11 @@ class H1Server(asyncio.Protocol):
         head, self.pending_head = self.pending_head, b""
         # One write per call: uvloop's writelines would try a send per piece.
         if self.chunked:
-            transport.write(b"".join((head, b"%x\r\n" % len(data), data, b"\r\n")))
+            self.writes.write(transport, b"".join((head, b"%x\r\n" % len(data), data, b"\r\n")))
         elif head:
-            transport.write(head + data)
+            self.writes.write(transport, head + data)
         else:
-            transport.write(data)
+            self.writes.write(transport, data)
 
     def send_end(self, trailers: Headers | None) -> None:
         head, self.pending_head = self.pending_head, b""
@@ -282,12 +339,12 @@ class H1Server(asyncio.Protocol):
             lines = b"".join(n + b": " + v + b"\r\n" for n, v in trailers or ())
             head += b"0\r\n" + lines + b"\r\n"
         if head and self.transport is not None:
-            self.transport.write(head)
+            self.writes.write(self.transport, head)
         self._response_done()
 
     def abort(self) -> None:
         if self.transport is not None:
-            self.transport.close()
+            self.writes.close(self.transport)
 
     def pause_source(self) -> None:
         if not self.paused_by_exchange and self.transport is not None:
@@ -315,7 +372,7 @@ class H1Server(asyncio.Protocol):
             return
         if not self.active_keep_alive:
             self.closed = True
-            transport.close()
+            self.writes.close(transport)
             return
         if self.queue:
             nxt, keep_alive = self.queue.popleft()
@@ -326,11 +383,14 @@ class H1Server(asyncio.Protocol):
                     transport.resume_reading()
             nxt.start()
         elif self.parsing is None:
-            self._idle()
+            if self.keep_alive:  # _idle, inlined for the common case
+                self.deadline = self.loop.time() + self.ctx.limits.idle_timeout_s
+            else:
+                self.writes.close(transport)
 
     def _idle(self) -> None:
         if not self.keep_alive and self.transport is not None:
-            self.transport.close()
+            self.writes.close(self.transport)
             return
         self.deadline = self.loop.time() + self.ctx.limits.idle_timeout_s
 
@@ -340,12 +400,12 @@ class H1Server(asyncio.Protocol):
         if self.active is None:
             self._write_simple(status, reason.encode() + b"\n")
         self.closed = True
-        self.transport.close()
+        self.writes.close_now(self.transport)
 
     def _write_simple(self, status: int, body: bytes) -> None:
         assert self.transport is not None
         head = status_line(status) + b"content-type: text/plain\r\ncontent-length: %d\r\n" % len(body)
-        self.transport.write(head + b"connection: close\r\n\r\n" + body)
+        self.writes.write(self.transport, head + b"connection: close\r\n\r\n" + body)
 
     def _switch_to_h2(self, data: bytes) -> None:
         assert self.transport is not None

@@ -24,7 +24,7 @@ from portico_proxy.context import Context
 from portico_proxy.exchange import Exchange
 from portico_proxy.filters import Headers
 from portico_proxy.h2common import CONNECTION_WINDOW, WINDOW, Outbox, h2_safe, split_pseudo
-from portico_proxy.messages import HOP_BY_HOP, RequestHead
+from portico_proxy.messages import FORWARDED_NAMES, HOP_BY_HOP, RequestHead, host_of, is_grpc
 from portico_proxy.tables import PortState
 
 PAUSE_ABOVE = 1 << 20
@@ -44,7 +44,7 @@ class StreamResponder:
         self.source_paused = False
         self.client_paused = False
 
-    def send_head(self, status: int, headers: Headers, end: bool) -> None:
+    def send_head(self, status: int, headers: Headers, end: bool, has_length: bool | None = None) -> None:
         server = self.server
         if server.closed:
             return
@@ -94,6 +94,9 @@ class StreamResponder:
             server.h2.reset_stream(self.stream_id, ErrorCodes.INTERNAL_ERROR)
         server.flush()
 
+    def flush(self) -> None:
+        return  # every frame is handed to the connection as soon as it is made
+
     def pause_source(self) -> None:
         self.source_paused = True
 
@@ -106,7 +109,7 @@ class StreamResponder:
 
 
 class H2Server(asyncio.Protocol):
-    def __init__(self, ctx: Context, state: PortState, scheme: bytes, client_ip: str) -> None:
+    def __init__(self, ctx: Context, state: PortState, scheme: bytes, client_ip: bytes) -> None:
         self.ctx = ctx
         self.state = state
         self.scheme = scheme
@@ -204,7 +207,7 @@ class H2Server(asyncio.Protocol):
         pseudo, raw = split_pseudo(event.headers or [])
         headers: Headers = []
         content_length: int | None = None
-        te_trailers = False
+        te_trailers = grpc = forwarded = False
         authority = pseudo.get(b":authority", b"")
         for name, value in raw:
             if name in HOP_BY_HOP or name == b"content-length":
@@ -215,23 +218,30 @@ class H2Server(asyncio.Protocol):
                 elif name == b"host" and not authority:
                     authority = value
                 continue
+            if name == b"content-type":
+                grpc = is_grpc(value)
+            elif name in FORWARDED_NAMES:
+                forwarded = True
             headers.append((name, value))
         has_body = event.stream_ended is None
         head = RequestHead(
             pseudo.get(b":method", b"GET"),
             pseudo.get(b":path", b"/"),
             authority,
+            host_of(authority),
             headers,
             self.scheme,
             self.client_ip,
             b"2",
             has_body,
             content_length if has_body else None,
+            grpc,
+            forwarded,
         )
         head.te_trailers = te_trailers
         stream = StreamResponder(self, event.stream_id)
         self.streams[event.stream_id] = stream
         state = self.state
-        exchange = Exchange(self.ctx, stream, head, state.table)
+        exchange = Exchange(self.ctx, stream, head, state.table, self.loop)
         stream.exchange = exchange
         exchange.start()

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 RESPONSE_HOP_BY_HOP = frozenset(
     {b"connection", b"keep-alive", b"proxy-connection", b"transfer-encoding", b"upgrade", b"trailer", b"te"}
 )
+JOIN_FIELD = b": ".join  # (name, value) -> b"name: value", bound once
+RESPONSE_SPECIAL = RESPONSE_HOP_BY_HOP | {b"content-length"}
 
 
 def set_nodelay(transport: asyncio.BaseTransport) -> None:
@@ -26,16 +28,22 @@ def set_nodelay(transport: asyncio.BaseTransport) -> None:
 
 
 def encode_request_head(request: OutgoingRequest, chunked: bool) -> bytes:
-    parts = [request.method, b" ", request.target, b" HTTP/1.1\r\nhost: ", request.authority, b"\r\n"]
-    for name, value in request.headers:
-        parts += (name, b": ", value, b"\r\n")
     if request.content_length is not None:
-        parts.append(b"content-length: %d\r\n\r\n" % request.content_length)
+        framing = b"content-length: %d\r\n\r\n" % request.content_length
     elif chunked:
-        parts.append(b"transfer-encoding: chunked\r\n\r\n")
+        framing = b"transfer-encoding: chunked\r\n\r\n"
     else:
-        parts.append(b"\r\n")
-    return b"".join(parts)
+        framing = b"\r\n"
+    # Fields joined in C: "name: value" per pair, CRLF between them.
+    fields = b"\r\n".join(map(JOIN_FIELD, request.headers))
+    return b"%s %s HTTP/1.1\r\nhost: %s\r\n%s%s%s" % (
+        request.method,
+        request.target,
+        request.authority,
+        fields,
+        b"\r\n" if fields else b"",
+        framing,
+    )
 
 
 class UpstreamH1(asyncio.Protocol):
@@ -43,6 +51,7 @@ class UpstreamH1(asyncio.Protocol):
         "chunked",
         "closed",
         "framed",
+        "has_length",
         "head_only",
         "headers",
         "keep_alive",
@@ -56,10 +65,12 @@ class UpstreamH1(asyncio.Protocol):
         "status",
         "transport",
         "write_paused",
+        "writes",
     )
 
     def __init__(self, pool: EndpointPool) -> None:
         self.pool = pool
+        self.writes = pool.writes
         self.transport: asyncio.Transport | None = None
         self.parser = httptools.HttpResponseParser(self)
         self.sink: UpstreamSink | None = None
@@ -67,6 +78,7 @@ class UpstreamH1(asyncio.Protocol):
         self.status = 0
         self.keep_alive = False
         self.framed = True
+        self.has_length = False
         self.head_only = False
         self.chunked = False
         self.request_done = False
@@ -87,6 +99,8 @@ class UpstreamH1(asyncio.Protocol):
         except httptools.HttpParserError as exc:
             self._fail(f"invalid response from backend: {exc}")
             return
+        if self.sink is not None:
+            self.sink.upstream_idle()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
@@ -112,35 +126,35 @@ class UpstreamH1(asyncio.Protocol):
         if self.sink is not None:
             self.sink.upstream_write_resumed()
 
-    # --- httptools callbacks
-    def on_message_begin(self) -> None:
-        self.headers = []
-
+    # --- httptools callbacks (the fields of a response are reset by send_request and after a 1xx)
     def on_header(self, name: bytes, value: bytes) -> None:
-        self.headers.append((name.lower(), value))
+        name = name.lower()
+        if name in RESPONSE_SPECIAL:
+            if name == b"content-length":
+                self.framed = self.has_length = True
+            else:
+                if name == b"transfer-encoding":
+                    self.framed = True
+                return  # hop-by-hop
+        self.headers.append((name, value))
 
     def on_headers_complete(self) -> None:
         parser = self.parser
         status = parser.get_status_code()
         self.status = status
         if status < 200:
+            self.headers = []
+            self.framed = self.has_length = False
             return
         # should_keep_alive() is only reliable inside a callback.
         self.keep_alive = parser.should_keep_alive()
-        framed = False
-        headers = []
-        for name, value in self.headers:
-            if name in RESPONSE_HOP_BY_HOP:
-                if name == b"transfer-encoding":
-                    framed = True
-                continue
-            if name == b"content-length":
-                framed = True
-            headers.append((name, value))
-        self.framed = framed or status in (204, 304) or self.head_only
+        if status in (204, 304) or self.head_only:
+            self.framed = True
         self.responding = True
+        # The list goes to the sink; trailer fields, if any, land in a fresh one that is dropped.
+        headers, self.headers = self.headers, []
         if self.sink is not None:
-            self.sink.upstream_response_head(status, headers)
+            self.sink.upstream_response_head(status, headers, self.has_length)
         if self.head_only:
             self._complete()
 
@@ -161,10 +175,13 @@ class UpstreamH1(asyncio.Protocol):
         assert self.transport is not None
         self.sink = sink
         self.responding = False
+        if self.headers:
+            self.headers = []
+        self.framed = self.has_length = False
         self.head_only = request.head_only
         self.chunked = request.has_body and request.content_length is None
         self.request_done = not request.has_body
-        self.transport.write(encode_request_head(request, self.chunked))
+        self.writes.write(self.transport, encode_request_head(request, self.chunked))
         if self.write_paused:
             sink.upstream_write_paused()
 
@@ -172,14 +189,14 @@ class UpstreamH1(asyncio.Protocol):
         if self.transport is None or self.closed or not data:
             return
         if self.chunked:
-            self.transport.write(b"".join((b"%x\r\n" % len(data), data, b"\r\n")))
+            self.writes.write(self.transport, b"".join((b"%x\r\n" % len(data), data, b"\r\n")))
         else:
-            self.transport.write(data)
+            self.writes.write(self.transport, data)
 
     def end_body(self) -> None:
         self.request_done = True
         if self.chunked and self.transport is not None and not self.closed:
-            self.transport.write(b"0\r\n\r\n")
+            self.writes.write(self.transport, b"0\r\n\r\n")
 
     def pause_reading(self) -> None:
         if not self.reading_paused and self.transport is not None:
@@ -198,7 +215,7 @@ class UpstreamH1(asyncio.Protocol):
     def close(self) -> None:
         self.closed = True
         if self.transport is not None:
-            self.transport.close()
+            self.writes.close(self.transport)
 
     # --- internals
     def _complete(self) -> None:
@@ -212,8 +229,9 @@ class UpstreamH1(asyncio.Protocol):
         if sink is not None:
             sink.upstream_response_end(None)
         if self.keep_alive and self.request_done and not self.closed:
-            # A connection paused by backpressure must read again, or its next request stalls.
-            self.resume_reading()
+            if self.reading_paused:
+                # A connection paused by backpressure must read again, or its next request stalls.
+                self.resume_reading()
             self.pool.release(self)
         else:
             self.close()

@@ -173,7 +173,8 @@ class UpstreamH2(asyncio.Protocol):
         sink = stream.sink
         if isinstance(event, ResponseReceived):
             pseudo, headers = split_pseudo(event.headers)
-            sink.upstream_response_head(int(pseudo.get(b":status", b"502")), headers)
+            sink.upstream_response_head(int(pseudo.get(b":status", b"502")), headers, None)
+            sink.upstream_idle()
         elif isinstance(event, DataReceived):
             if stream.paused:
                 stream.unacked += event.flow_controlled_length

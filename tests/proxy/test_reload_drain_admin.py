@@ -103,3 +103,23 @@ async def test_admin_endpoints(proxy, echo) -> None:  # type: ignore[no-untyped-
     assert 'portico_proxy_upstream_connections_total{outcome="reused"} 2.0' in metrics
     assert "portico_proxy_active_connections" in metrics
     assert config["gateways"][0]["listeners"][0]["port"] == port
+
+
+async def test_metrics_add_up_per_route_and_survive_a_reload(proxy, echo) -> None:  # type: ignore[no-untyped-def]
+    a, b = await echo("a"), await echo("b")
+    port, admin = free_port(), free_port()
+    config = [gateway(listener(port, rule("r", prefix("/"), (backend("a", a.port), backend("b", b.port)))))]
+    runtime = await proxy(config, admin_port=admin)
+    async with httpx.AsyncClient() as client:
+        for _ in range(4):
+            await client.get(f"http://127.0.0.1:{port}/")
+        await runtime.update(config)  # new compiled tables, same route and backends
+        for _ in range(2):
+            await client.get(f"http://127.0.0.1:{port}/")
+        await client.get(f"http://127.0.0.1:{port}/status/503")
+        metrics = (await client.get(f"http://127.0.0.1:{admin}/metrics")).text
+    assert 'portico_proxy_requests_total{backend="default/a",code="200",route="default/r"} 3.0' in metrics
+    assert 'portico_proxy_requests_total{backend="default/b",code="200",route="default/r"} 3.0' in metrics
+    assert 'portico_proxy_requests_total{backend="default/a",code="503",route="default/r"} 1.0' in metrics
+    # One histogram per route, summing both backends.
+    assert 'portico_proxy_request_duration_seconds_count{route="default/r"} 7.0' in metrics
