@@ -6,6 +6,7 @@ import argparse
 from collections.abc import Sequence
 
 from portico.api import build_snapshot
+from portico.cli.common import add_paths_argument
 from portico.ir import GatewayIR
 from portico.manifests import load_manifests
 from portico.translate import translate
@@ -15,15 +16,7 @@ CONTROLLER = "portico.dev/proxy"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "-f",
-        "--filename",
-        dest="paths",
-        action="append",
-        required=True,
-        metavar="PATH",
-        help="a YAML/JSON manifest file or a directory (recursive); repeatable; reloaded on change",
-    )
+    add_paths_argument(parser, "reloaded on change")
     add_common_arguments(parser)
 
 

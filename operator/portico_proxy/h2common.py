@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections import deque
 
 from h2.connection import H2Connection
@@ -12,6 +14,23 @@ from portico_proxy.filters import Headers
 WINDOW = 1 << 20
 CONNECTION_WINDOW = 1 << 24
 H2_FORBIDDEN = frozenset({b"connection", b"keep-alive", b"proxy-connection", b"transfer-encoding", b"upgrade", b"host"})
+
+
+class H2Peer(asyncio.Protocol):
+    """One HTTP/2 connection, either side: sends what h2 queued, returns flow-control credit."""
+
+    h2: H2Connection
+    transport: asyncio.Transport | None
+    closed: bool
+
+    def flush(self) -> None:
+        data = self.h2.data_to_send()
+        if data and self.transport is not None and not self.closed:
+            self.transport.write(data)
+
+    def acknowledge(self, stream_id: int, size: int) -> None:
+        with contextlib.suppress(ProtocolError):
+            self.h2.acknowledge_received_data(size, stream_id)
 
 
 class Outbox:

@@ -23,7 +23,7 @@ from h2.settings import SettingCodes
 from portico_proxy.context import Context
 from portico_proxy.exchange import Exchange
 from portico_proxy.filters import Headers
-from portico_proxy.h2common import CONNECTION_WINDOW, WINDOW, Outbox, h2_safe, split_pseudo
+from portico_proxy.h2common import CONNECTION_WINDOW, WINDOW, H2Peer, Outbox, h2_safe, split_pseudo
 from portico_proxy.messages import FORWARDED_NAMES, HOP_BY_HOP, RequestHead, host_of, is_grpc
 from portico_proxy.tables import PortState
 
@@ -108,7 +108,7 @@ class StreamResponder:
             self.server.flush()
 
 
-class H2Server(asyncio.Protocol):
+class H2Server(H2Peer):
     def __init__(self, ctx: Context, state: PortState, scheme: bytes, client_ip: bytes) -> None:
         self.ctx = ctx
         self.state = state
@@ -139,15 +139,6 @@ class H2Server(asyncio.Protocol):
         for stream in streams.values():
             if stream.exchange is not None:
                 stream.exchange.client_lost()
-
-    def flush(self) -> None:
-        data = self.h2.data_to_send()
-        if data and self.transport is not None and not self.closed:
-            self.transport.write(data)
-
-    def acknowledge(self, stream_id: int, size: int) -> None:
-        with contextlib.suppress(ProtocolError):
-            self.h2.acknowledge_received_data(size, stream_id)
 
     def expire(self, now: float) -> None:
         if not self.streams and self.transport is not None:

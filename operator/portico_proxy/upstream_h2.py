@@ -22,7 +22,7 @@ from h2.exceptions import ProtocolError
 from h2.settings import SettingCodes
 
 from portico_proxy.filters import Headers
-from portico_proxy.h2common import CONNECTION_WINDOW, WINDOW, Outbox, h2_safe, split_pseudo
+from portico_proxy.h2common import CONNECTION_WINDOW, WINDOW, H2Peer, Outbox, h2_safe, split_pseudo
 from portico_proxy.sink import OutgoingRequest, UpstreamSink
 from portico_proxy.upstream_h1 import set_nodelay
 
@@ -114,7 +114,7 @@ class H2Stream:
         conn.streams.pop(self.stream_id, None)
 
 
-class UpstreamH2(asyncio.Protocol):
+class UpstreamH2(H2Peer):
     def __init__(self, pool: H2Pool) -> None:
         self.pool = pool
         self.h2 = H2Connection(H2Configuration(client_side=True, header_encoding=None))
@@ -133,15 +133,6 @@ class UpstreamH2(asyncio.Protocol):
 
     def usable(self) -> bool:
         return not self.closed and len(self.streams) < self.max_streams
-
-    def flush(self) -> None:
-        data = self.h2.data_to_send()
-        if data and self.transport is not None and not self.closed:
-            self.transport.write(data)
-
-    def acknowledge(self, stream_id: int, size: int) -> None:
-        with contextlib.suppress(ProtocolError):
-            self.h2.acknowledge_received_data(size, stream_id)
 
     def data_received(self, data: bytes) -> None:
         try:

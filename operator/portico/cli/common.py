@@ -17,7 +17,7 @@ from portico.provider import Capabilities, ProviderUnavailable, load_provider, p
 from portico.translate import TranslateResult, translate
 
 
-def add_input_arguments(parser: argparse.ArgumentParser, formats: Sequence[str] = ("yaml", "json")) -> None:
+def add_paths_argument(parser: argparse.ArgumentParser, note: str = "") -> None:
     parser.add_argument(
         "-f",
         "--filename",
@@ -25,8 +25,12 @@ def add_input_arguments(parser: argparse.ArgumentParser, formats: Sequence[str] 
         action="append",
         required=True,
         metavar="PATH",
-        help="a YAML/JSON file or a directory (recursive); repeatable",
+        help="a YAML/JSON file or a directory (recursive); repeatable" + (f"; {note}" if note else ""),
     )
+
+
+def add_input_arguments(parser: argparse.ArgumentParser, formats: Sequence[str] = ("yaml", "json")) -> None:
+    add_paths_argument(parser)
     parser.add_argument("-o", "--output", choices=list(formats), default=formats[0], help="output format")
 
 
