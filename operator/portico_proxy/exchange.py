@@ -16,7 +16,7 @@ from portico_proxy.messages import (
 )
 from portico_proxy.mirror import start_mirrors
 from portico_proxy.rules import CompiledBackend, CompiledRule, FilterSet, HeaderMap
-from portico_proxy.sink import OutgoingRequest, Responder, Upstream
+from portico_proxy.sink import BlockResponder, OutgoingRequest, Responder, Upstream
 from portico_proxy.tables import PortTable
 from portico_proxy.upstream_h2 import h2_pool
 
@@ -27,6 +27,7 @@ class Exchange:
     __slots__ = (
         "backend",
         "backend_timer",
+        "block_responder",
         "body_buffer",
         "buffered",
         "ctx",
@@ -54,11 +55,19 @@ class Exchange:
     )
 
     def __init__(
-        self, ctx: Context, responder: Responder, head: RequestHead, table: PortTable, loop: asyncio.AbstractEventLoop
+        self,
+        ctx: Context,
+        responder: Responder,
+        head: RequestHead,
+        table: PortTable,
+        loop: asyncio.AbstractEventLoop,
+        block_responder: BlockResponder | None = None,
     ) -> None:
         self.ctx = ctx
         self.loop = loop
         self.responder = responder
+        # The same object as `responder` when it can write the backend's field block as it came.
+        self.block_responder = block_responder
         self.head = head
         self.table = table
         self.rule: CompiledRule | None = None
@@ -140,6 +149,7 @@ class Exchange:
                 head.has_body,
                 head.content_length,
                 head.te_trailers,
+                self.block_responder is not None,
             )
         else:
             self._forward_filtered(rf, bf)
@@ -262,6 +272,13 @@ class Exchange:
                 headers = modifier.apply(headers)  # type: ignore[attr-defined]
             has_length = None  # a modifier may have set or removed framing fields
         self.responder.send_head(status, headers, False, has_length)
+
+    def upstream_response_block(self, status: int, block: bytes, has_length: bool) -> None:
+        if self.finished or self.block_responder is None:
+            return
+        self.status = status
+        self.response_started = True
+        self.block_responder.send_head_block(status, block, has_length)
 
     def upstream_response_body(self, data: bytes) -> None:
         if not self.finished:

@@ -67,6 +67,9 @@ class MirrorRequest:
     def upstream_response_head(self, status: int, headers: Headers, has_length: bool | None) -> None:
         return
 
+    def upstream_response_block(self, status: int, block: bytes, has_length: bool) -> None:
+        return
+
     def upstream_response_body(self, data: bytes) -> None:
         return
 

@@ -245,7 +245,7 @@ class H1Server(asyncio.Protocol):
             forwarded,
         )
         head.te_trailers = grpc
-        exchange = Exchange(self.ctx, self, head, self.state.table, self.loop)
+        exchange = Exchange(self.ctx, self, head, self.state.table, self.loop, self)
         self.parsing = exchange
         if self.active is None:
             self._activate(exchange, keep_alive, not has_body)
@@ -277,8 +277,7 @@ class H1Server(asyncio.Protocol):
 
     # ---- Responder (for the active exchange)
     def send_head(self, status: int, headers: Headers, end: bool, has_length: bool | None = None) -> None:
-        transport = self.transport
-        if transport is None or self.closed:
+        if self.transport is None or self.closed:
             return
         block = b"\r\n".join(map(JOIN_FIELD, headers))
         if has_length is None:
@@ -288,7 +287,15 @@ class H1Server(asyncio.Protocol):
                 # The framing of this hop is the proxy's own; drop any the response carried.
                 block = b"\r\n".join([JOIN_FIELD(item) for item in headers if item[0] != b"transfer-encoding"])
             has_length = block.startswith(b"content-length:") or b"\r\ncontent-length:" in block
-        framed = has_length
+        self._send_head(status, block, end, has_length)
+
+    def send_head_block(self, status: int, block: bytes, has_length: bool) -> None:
+        if self.transport is not None and not self.closed:
+            self._send_head(status, block, False, has_length)
+
+    def _send_head(self, status: int, block: bytes, end: bool, framed: bool) -> None:
+        transport = self.transport
+        assert transport is not None
         self.chunked = False
         extra = b""
         if not (framed or self.head_only or status in NO_BODY_STATUSES or status < 200):

@@ -22,10 +22,20 @@ class Responder(Protocol):
     def resume_source(self) -> None: ...
 
 
+class BlockResponder(Protocol):
+    """A responder that takes a response head as an HTTP/1.1 field block, as the backend sent it."""
+
+    def send_head_block(self, status: int, block: bytes, has_length: bool) -> None:
+        """`block`: CRLF-separated "name: value" lines, hop-by-hop fields already removed."""
+
+
 class UpstreamSink(Protocol):
     """What an upstream connection (or stream) reports to: an exchange or a mirror."""
 
     def upstream_response_head(self, status: int, headers: Headers, has_length: bool | None) -> None: ...
+    def upstream_response_block(self, status: int, block: bytes, has_length: bool) -> None:
+        """The head as a raw field block: only for a request sent with `raw_response`."""
+
     def upstream_response_body(self, data: bytes) -> None: ...
     def upstream_response_end(self, trailers: Headers | None) -> None: ...
     def upstream_error(self, sent: bool, message: str) -> None: ...
@@ -51,7 +61,17 @@ class Upstream(Protocol):
 class OutgoingRequest:
     """The request as it leaves for the backend, after filters."""
 
-    __slots__ = ("authority", "content_length", "has_body", "head_only", "headers", "method", "target", "te_trailers")
+    __slots__ = (
+        "authority",
+        "content_length",
+        "has_body",
+        "head_only",
+        "headers",
+        "method",
+        "raw_response",
+        "target",
+        "te_trailers",
+    )
 
     def __init__(
         self,
@@ -62,6 +82,7 @@ class OutgoingRequest:
         has_body: bool,
         content_length: int | None,
         te_trailers: bool,
+        raw_response: bool = False,
     ) -> None:
         self.method = method
         self.target = target
@@ -71,3 +92,6 @@ class OutgoingRequest:
         self.content_length = content_length
         self.te_trailers = te_trailers
         self.head_only = method == b"HEAD"
+        # The response head may reach the sink as the backend's field block (upstream_response_block):
+        # set only when nothing needs the fields one by one (an HTTP/1.1 client, no response filter).
+        self.raw_response = raw_response

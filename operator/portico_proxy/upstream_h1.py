@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 from typing import TYPE_CHECKING, cast
 
@@ -19,6 +20,48 @@ RESPONSE_HOP_BY_HOP = frozenset(
 )
 JOIN_FIELD = b": ".join  # (name, value) -> b"name: value", bound once
 RESPONSE_SPECIAL = RESPONSE_HOP_BY_HOP | {b"content-length"}
+# A hop-by-hop field line in a raw head block (each line led by CRLF). The parser has already
+# refused bare LF, folded lines and space before the colon, so a name is found at a line start.
+HOP_BY_HOP_LINE = re.compile(
+    rb"\r\n(?:" + b"|".join(sorted(RESPONSE_HOP_BY_HOP, key=len, reverse=True)) + rb"):[^\r]*", re.IGNORECASE
+)
+
+
+STRIPPED_LIMIT = 256  # blocks remembered, each at most STRIPPED_MAX_BYTES long
+STRIPPED_MAX_BYTES = 2048
+# Backends repeat their field blocks (a static server's differ only when its Date changes, once a
+# second): looking a block up costs a hash, about a tenth of stripping it.
+_stripped: dict[bytes, tuple[bytes, bool, bool]] = {}
+
+
+def strip_hop_by_hop(fields: bytes) -> tuple[bytes, bool, bool]:
+    """A response's field block, each line led by CRLF, as parsed (strictly) by httptools -> the
+    block without hop-by-hop fields and without its leading CRLF, whether it holds Content-Length,
+    and whether it frames the body (Content-Length or Transfer-Encoding)."""
+    found = _stripped.get(fields)
+    if found is not None:
+        return found
+    lower = fields.lower()
+    has_length = b"\r\ncontent-length:" in lower
+    framed = has_length or b"\r\ntransfer-encoding:" in lower
+    found = (HOP_BY_HOP_LINE.sub(b"", fields)[2:], has_length, framed)
+    if len(fields) <= STRIPPED_MAX_BYTES:
+        if len(_stripped) >= STRIPPED_LIMIT:
+            _stripped.clear()
+        _stripped[fields] = found
+    return found
+
+
+class RawHeadCallbacks:
+    """What the raw-head parser calls: an UpstreamH1's callbacks, without on_header (so httptools
+    makes no Python call per field)."""
+
+    __slots__ = ("on_body", "on_headers_complete", "on_message_complete")
+
+    def __init__(self, upstream: UpstreamH1) -> None:
+        self.on_headers_complete = upstream.on_raw_head
+        self.on_body = upstream.on_body
+        self.on_message_complete = upstream.on_message_complete
 
 
 def set_nodelay(transport: asyncio.BaseTransport) -> None:
@@ -50,13 +93,17 @@ class UpstreamH1(asyncio.Protocol):
     __slots__ = (
         "chunked",
         "closed",
+        "field_parser",
         "framed",
         "has_length",
+        "head_data",
         "head_only",
         "headers",
         "keep_alive",
         "parser",
         "pool",
+        "raw",
+        "raw_parser",
         "reading_paused",
         "request_done",
         "responding",
@@ -72,7 +119,13 @@ class UpstreamH1(asyncio.Protocol):
         self.pool = pool
         self.writes = pool.writes
         self.transport: asyncio.Transport | None = None
-        self.parser = httptools.HttpResponseParser(self)
+        # Two parsers, one per way of reading a head; a request picks one before it is sent, when the
+        # previous response is complete (the parser holds no state between messages then).
+        self.field_parser = httptools.HttpResponseParser(self)
+        self.raw_parser = httptools.HttpResponseParser(RawHeadCallbacks(self))
+        self.parser = self.field_parser
+        self.raw = False
+        self.head_data = b""  # with the raw parser: what the backend sent since the head began
         self.sink: UpstreamSink | None = None
         self.headers: Headers = []
         self.status = 0
@@ -94,6 +147,8 @@ class UpstreamH1(asyncio.Protocol):
         set_nodelay(transport)
 
     def data_received(self, data: bytes) -> None:
+        if self.raw:
+            self.head_data += data
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserError as exc:
@@ -158,6 +213,27 @@ class UpstreamH1(asyncio.Protocol):
         if self.head_only:
             self._complete()
 
+    def on_raw_head(self) -> None:
+        """on_headers_complete of the raw parser: the head is the start of `head_data`."""
+        data = self.head_data
+        end = data.find(b"\r\n\r\n")
+        parser = self.raw_parser
+        status = parser.get_status_code()
+        self.status = status
+        if status < 200:
+            self.head_data = data[end + 4 :]
+            return
+        self.raw = False
+        self.head_data = b""
+        self.keep_alive = parser.should_keep_alive()
+        block, has_length, framed = strip_hop_by_hop(data[data.find(b"\r\n") : end])
+        self.framed = framed or status in (204, 304) or self.head_only
+        self.responding = True
+        if self.sink is not None:
+            self.sink.upstream_response_block(status, block, has_length)
+        if self.head_only:
+            self._complete()
+
     def on_body(self, body: bytes) -> None:
         if self.sink is not None and not self.head_only:
             self.sink.upstream_response_body(body)
@@ -179,6 +255,9 @@ class UpstreamH1(asyncio.Protocol):
             self.headers = []
         self.framed = self.has_length = False
         self.head_only = request.head_only
+        self.raw = request.raw_response
+        self.head_data = b""
+        self.parser = self.raw_parser if self.raw else self.field_parser
         self.chunked = request.has_body and request.content_length is None
         self.request_done = not request.has_body
         self.writes.write(self.transport, encode_request_head(request, self.chunked))
@@ -224,7 +303,10 @@ class UpstreamH1(asyncio.Protocol):
         self.responding = False
         if self.head_only:
             # A response to HEAD announces a body that never comes: the next one needs a fresh parser.
-            self.parser = httptools.HttpResponseParser(self)
+            if self.parser is self.raw_parser:
+                self.raw_parser = self.parser = httptools.HttpResponseParser(RawHeadCallbacks(self))
+            else:
+                self.field_parser = self.parser = httptools.HttpResponseParser(self)
             self.head_only = False
         if sink is not None:
             sink.upstream_response_end(None)
