@@ -22,9 +22,7 @@ JOIN_FIELD = b": ".join  # (name, value) -> b"name: value", bound once
 RESPONSE_SPECIAL = RESPONSE_HOP_BY_HOP | {b"content-length"}
 # A hop-by-hop field line in a raw head block (each line led by CRLF). The parser has already
 # refused bare LF, folded lines and space before the colon, so a name is found at a line start.
-HOP_BY_HOP_LINE = re.compile(
-    rb"\r\n(?:" + b"|".join(sorted(RESPONSE_HOP_BY_HOP, key=len, reverse=True)) + rb"):[^\r]*", re.IGNORECASE
-)
+HOP_BY_HOP_LINE = re.compile(rb"\r\n(?:" + b"|".join(RESPONSE_HOP_BY_HOP) + rb"):[^\r]*", re.IGNORECASE)
 
 
 STRIPPED_LIMIT = 256  # blocks remembered, each at most STRIPPED_MAX_BYTES long
