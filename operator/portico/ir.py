@@ -9,8 +9,9 @@ can answer 500 for their share. Round-trips through JSON and YAML unchanged.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from enum import StrEnum
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Any, Final, Literal, Protocol, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
@@ -75,6 +76,29 @@ class GRPCMethodMatch(_Frozen):
     type: MatchType
     service: str = ""
     method: str = ""
+
+
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+NamedT = TypeVar("NamedT", bound=_Named)
+
+
+def first_by_name(items: Sequence[NamedT], *, fold: bool) -> list[NamedT]:
+    """The spec's rule for a match that lists one name twice: only the first entry counts.
+
+    Header names compare case-insensitively (`fold`), query parameter names exactly.
+    """
+    seen: set[str] = set()
+    out: list[NamedT] = []
+    for item in items:
+        key = item.name.lower() if fold else item.name
+        if key not in seen:
+            seen.add(key)
+            out.append(item)
+    return out
 
 
 class Match(_Frozen):

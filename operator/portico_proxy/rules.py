@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
 from portico.ir import (
@@ -22,6 +22,7 @@ from portico.ir import (
     RouteKind,
     Rule,
     URLRewriteFilter,
+    first_by_name,
 )
 from portico_proxy.balance import WeightedPicker
 from portico_proxy.filters import (
@@ -35,7 +36,6 @@ from portico_proxy.filters import (
 if TYPE_CHECKING:
     from portico_proxy.metrics import Metrics, RouteBackendStats
 
-T = TypeVar("T", HeaderMatch, QueryParamMatch)
 
 PRECOMPUTED_ORDERS = 64
 PATH_ANY, PATH_EXACT, PATH_PREFIX, PATH_REGEX = 0, 1, 2, 3
@@ -204,8 +204,8 @@ class CompiledRule:
             else:
                 self.path_kind, self.path_regex = PATH_REGEX, re.compile(value)
         self.method = match.method.encode() if match.method else None
-        self.headers = tuple(self._header(h) for h in _first_by_name(match.headers, lower=True))
-        self.query = tuple(self._query(q) for q in _first_by_name(match.query_params, lower=False))
+        self.headers = tuple(self._header(h) for h in first_by_name(match.headers, fold=True))
+        self.query = tuple(self._query(q) for q in first_by_name(match.query_params, fold=False))
         self.grpc_service: tuple[bytes, re.Pattern[bytes] | None] | None = None
         self.grpc_method: tuple[bytes, re.Pattern[bytes] | None] | None = None
         if match.grpc is not None:
@@ -273,15 +273,3 @@ class CompiledRule:
             if got != value if regex is None else regex.fullmatch(got) is None:
                 return False
         return True
-
-
-def _first_by_name(items: Sequence[T], lower: bool) -> list[T]:
-    """The spec: when a match lists one name twice, only the first entry counts."""
-    seen: set[str] = set()
-    out: list[T] = []
-    for item in items:
-        key = item.name.lower() if lower else item.name
-        if key not in seen:
-            seen.add(key)
-            out.append(item)
-    return out

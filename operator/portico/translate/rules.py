@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TypeVar
 
 from portico.api import Snapshot
-from portico.api.routes import GRPCRouteRule, HTTPHeaderMatch, HTTPQueryParamMatch, HTTPRouteRule, Route
+from portico.api.routes import GRPCRouteRule, HTTPRouteRule, Route
 from portico.ir import (
     Backend,
     Filter,
@@ -21,6 +20,7 @@ from portico.ir import (
     RouteKind,
     Rule,
     Timeouts,
+    first_by_name,
 )
 from portico.translate.backends import RefProblem, resolve_backend
 from portico.translate.features import parse_duration_ms
@@ -61,21 +61,6 @@ class BuiltRule:
         ]
 
 
-_Named = TypeVar("_Named", HTTPHeaderMatch, HTTPQueryParamMatch)
-
-
-def _first_by_name(items: tuple[_Named, ...], *, fold: bool) -> list[_Named]:
-    """Duplicate names: the first entry wins (header names compare case-insensitively)."""
-    seen: set[str] = set()
-    out: list[_Named] = []
-    for item in items:
-        key = item.name.lower() if fold else item.name
-        if key not in seen:
-            seen.add(key)
-            out.append(item)
-    return out
-
-
 def _check_regex(value: str, where: str) -> str | None:
     try:
         re.compile(value)
@@ -91,12 +76,12 @@ def _http_matches(rule: HTTPRouteRule, index: int) -> tuple[tuple[Match, ...], s
         if m.path.type == "RegularExpression" and (problem := _check_regex(m.path.value, f"{where}.path")):
             return (), problem
         headers = []
-        for h in _first_by_name(m.headers, fold=True):
+        for h in first_by_name(m.headers, fold=True):
             if h.type == "RegularExpression" and (problem := _check_regex(h.value, f"{where}.headers")):
                 return (), problem
             headers.append(HeaderMatch(type=MatchType(h.type), name=h.name.lower(), value=h.value))
         query = []
-        for q in _first_by_name(m.query_params, fold=False):
+        for q in first_by_name(m.query_params, fold=False):
             if q.type == "RegularExpression" and (problem := _check_regex(q.value, f"{where}.queryParams")):
                 return (), problem
             query.append(QueryParamMatch(type=MatchType(q.type), name=q.name, value=q.value))
@@ -127,7 +112,7 @@ def _grpc_matches(rule: GRPCRouteRule, index: int) -> tuple[tuple[Match, ...], s
                 type=MatchType(m.method.type), service=m.method.service or "", method=m.method.method or ""
             )
         headers = []
-        for h in _first_by_name(m.headers, fold=True):
+        for h in first_by_name(m.headers, fold=True):
             if h.type == "RegularExpression" and (problem := _check_regex(h.value, f"{where}.headers")):
                 return (), problem
             headers.append(HeaderMatch(type=MatchType(h.type), name=h.name.lower(), value=h.value))
