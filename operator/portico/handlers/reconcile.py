@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import aiohttp
 from tenacity import RetryCallState, wait_exponential
 
 from portico.api import build_snapshot
@@ -22,8 +23,8 @@ from portico.handlers.bus import Outcome
 from portico.handlers.events import Events
 from portico.handlers.metrics import Metrics
 from portico.handlers.providers import Providers
-from portico.handlers.store import ObjKey, Store, gateway_secrets
-from portico.handlers.writer import StatusWriter
+from portico.handlers.store import ObjKey, Store, gateway_secrets, key_of
+from portico.handlers.writer import RELEASE, StatusWriter
 from portico.ir import GatewayIR, ObjectKey
 from portico.kube import ApiError, KubeClient
 from portico.kube.resources import GATEWAY
@@ -122,6 +123,7 @@ class Reconciler:
         gateway = self.store.get("Gateway", namespace, name)
         if gateway is None:
             self._failures.pop(("Gateway", namespace, name), None)
+            self._clear_route_parents((namespace, name))
             return Outcome(finished=True)
         meta = gateway.get("metadata") or {}
         ours = FINALIZER in (meta.get("finalizers") or ())
@@ -134,9 +136,15 @@ class Reconciler:
         if provider_name is None:
             if ours and gw_class is not None:
                 # The class now names another controller: clean up what we made, then let go.
-                return await self._finalize(gateway)
+                outcome = await self._finalize(gateway)
+                if outcome.finished:
+                    self.writer.submit(("Gateway", namespace, name), {}, RELEASE)
+                    self._clear_route_parents((namespace, name))
+                return outcome
             if gw_class is None and ours:
                 self._write_translated(gateway, None, "")
+            elif not ours:
+                self._clear_route_parents((namespace, name))
             return Outcome(finished=True)
         return await self._program(gateway, gw_class, controller, provider_name)
 
@@ -155,13 +163,21 @@ class Reconciler:
         snapshot = build_snapshot(self._snapshot_objects(gateway, gw_class))
         result = translate(snapshot, capabilities or {}, now, unavailable)
         source = f"{key[0]}/{key[1]}"
-        for (kind, ns, n), status in result.statuses.items():
-            if kind in ("HTTPRoute", "GRPCRoute"):
-                self.writer.submit((kind, ns, n), gs.parents_for_gateway(status, key, ns), source)
+        # Every route that names this Gateway (in spec or in status) gets this Gateway's part, an
+        # empty one when it is no longer attached: the writer then drops our stale entries.
+        for route in self.store.routes_for(key):
+            route_key = key_of(route)
+            status = result.statuses.get(route_key) or {}
+            self.writer.submit(route_key, gs.parents_for_gateway(status, key, route_key[1]), source)
         gw_status = result.statuses.get(("Gateway", *key))
         if gw_status is not None and result.ir_by_gateway.get(key) is None:
             self.writer.submit(("Gateway", *key), gw_status, "gateway")
         return result.ir_by_gateway.get(key), gw_status, now
+
+    def _clear_route_parents(self, gateway: tuple[str, str]) -> None:
+        """Portico no longer manages `gateway`: its routes keep none of our entries for it."""
+        for route in self.store.routes_for(gateway):
+            self.writer.submit(key_of(route), {"parents": []}, f"{gateway[0]}/{gateway[1]}")
 
     async def _program(
         self, gateway: dict[str, Any], gw_class: dict[str, Any] | None, controller: str, provider_name: str
@@ -179,6 +195,13 @@ class Reconciler:
         provider = self.providers.get(provider_name)
         try:
             await self._ensure_finalizer(gateway, provider_name)
+        except (ApiError, aiohttp.ClientError, OSError, TimeoutError) as error:
+            # Portico's own API call failed, not the provider: retry, and say nothing in status.
+            delay = self._delay(self._failures.get(key, 0) + 1)
+            self._failures[key] = self._failures.get(key, 0) + 1
+            self._log(key, provider_name, "api-error", started, retry_in=f"{delay:.1f}s", error=str(error))
+            return Outcome(requeue_after=delay)
+        try:
             result = await self._apply(provider, provider_name, ir)
         except Exception as error:  # provider errors are data: a status, an event, a retry
             failures = self._failures.get(key, 0) + 1
