@@ -167,7 +167,8 @@ class Operator:
             await self._lead()
         else:
             self._tasks.append(asyncio.create_task(self._campaign(self.elector), name="portico-leader-election"))
-        log.info("started: %d objects known, leading: %s", len(self.store.objects), self._started)
+        role = "active" if self._started else f"standby until it holds the lease {self.config.lease_name}"
+        log.info("started: %d objects known, %s", len(self.store.objects), role)
 
     async def _campaign(self, elector: LeaderElector) -> None:
         await lead(elector, self._lead)
@@ -227,7 +228,7 @@ class Operator:
             for key in affected:
                 self.bus.publish(key)
 
-    async def step_down(self, flush_seconds: float = 2.0) -> None:
+    async def step_down(self, flush_seconds: float = 1.0) -> None:
         """Stop reconciling, write what is pending (briefly), and hand the Lease over."""
         await self.bus.close()
         if self._started:
