@@ -42,6 +42,11 @@ class OperatorProcess:
         if self.process is not None and self.process.returncode is None:
             self.process.send_signal(sig)
 
+    async def exited(self, timeout: float = 20.0) -> int:
+        """The exit status, once the process has ended by itself (e.g. after a signal it handles)."""
+        assert self.process is not None
+        return await asyncio.wait_for(self.process.wait(), timeout)
+
     async def stop(self, timeout: float = 20.0) -> int | None:
         """SIGTERM, then SIGKILL if it has not exited within `timeout`."""
         if self.process is None:

@@ -28,7 +28,7 @@ from portico.handlers.writer import RELEASE, StatusWriter
 from portico.ir import GatewayIR, ObjectKey
 from portico.kube import ApiError, KubeClient
 from portico.kube.resources import GATEWAY
-from portico.provider import ApplyResult, Provider, ProviderUnavailable, provider_name_for
+from portico.provider import ApplyResult, Provider, ProviderUnavailable, Undeliverable, provider_name_for
 from portico.translate import translate
 
 log = logging.getLogger("portico.reconcile")
@@ -142,13 +142,13 @@ class Reconciler:
                     self._clear_route_parents((namespace, name))
                 return outcome
             if gw_class is None and ours:
-                self._write_translated(gateway, None, "")
+                await self._write_translated(gateway, None, "")
             elif not ours:
                 self._clear_route_parents((namespace, name))
             return Outcome(finished=True)
         return await self._program(gateway, gw_class, controller, provider_name)
 
-    def _write_translated(
+    async def _write_translated(
         self,
         gateway: dict[str, Any],
         gw_class: dict[str, Any] | None,
@@ -160,8 +160,13 @@ class Reconciler:
         meta = gateway["metadata"]
         key = (str(meta.get("namespace") or "default"), str(meta["name"]))
         now = utc_now()
-        snapshot = build_snapshot(self._snapshot_objects(gateway, gw_class))
-        result = translate(snapshot, capabilities or {}, now, unavailable)
+        objects = self._snapshot_objects(gateway, gw_class)
+        # Parsing and translating a large Gateway takes seconds of CPU: in a thread, so the event
+        # loop keeps feeding the store and other Gateways' workers meanwhile. The store replaces
+        # objects instead of changing them, so the thread reads a consistent snapshot.
+        result = await asyncio.to_thread(
+            lambda: translate(build_snapshot(objects), capabilities or {}, now, unavailable)
+        )
         source = f"{key[0]}/{key[1]}"
         # Every route that names this Gateway (in spec or in status) gets this Gateway's part, an
         # empty one when it is no longer attached: the writer then drops our stale entries.
@@ -187,7 +192,7 @@ class Reconciler:
         started = time.monotonic()
         unavailable = self._unavailable(controller)
         capabilities = self.providers.capabilities(controller)
-        ir, status, now = self._write_translated(gateway, gw_class, controller, capabilities, unavailable)
+        ir, status, now = await self._write_translated(gateway, gw_class, controller, capabilities, unavailable)
         if ir is None or status is None or unavailable:
             self._log(key, provider_name, "not-accepted", started)
             return Outcome()
@@ -203,6 +208,13 @@ class Reconciler:
             return Outcome(requeue_after=delay)
         try:
             result = await self._apply(provider, provider_name, ir)
+        except Undeliverable as error:  # retrying cannot help: say why, wait for the next change
+            self._failures.pop(key, None)
+            self.writer.submit(key, gs.invalid_status(status, str(error), generation, now), "gateway")
+            if gs.programmed_of((self.store.get(*key) or {}).get("status")) != "False":
+                await self.events.post(gateway, "Warning", "ProgrammingFailed", str(error))
+            self._log(key, provider_name, "undeliverable", started, error=str(error))
+            return Outcome()
         except Exception as error:  # provider errors are data: a status, an event, a retry
             failures = self._failures.get(key, 0) + 1
             self._failures[key] = failures
@@ -235,7 +247,7 @@ class Reconciler:
             gateway = ir.gateway if ir is not None else None
             assert gateway is not None
             observed = await asyncio.to_thread(provider.observe, gateway)
-            plan = provider.plan(ir, observed)
+            plan = await asyncio.to_thread(provider.plan, ir, observed)  # serialising a large IR is CPU work
             result = await asyncio.to_thread(provider.apply, plan)
         self.metrics.cloud_calls.labels(provider_name, "observe").inc()
         self.metrics.cloud_calls.labels(provider_name, "apply").inc()

@@ -246,6 +246,10 @@ class Operator:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
         await self.client.close()
+        if self._stop is not None:
+            # kopf may have stopped on its own (it handles SIGTERM): end its wait on our stop flag too,
+            # or its shutdown waits 5 s for that task.
+            self._stop.set()
 
     def registry(self) -> kopf.OperatorRegistry:
         return build_registry(self)

@@ -54,7 +54,9 @@ class ProxyPlan:
 def contains(actual: Any, wanted: Any) -> bool:
     """Whether `actual` has everything `wanted` has (the server may add defaults around it)."""
     if isinstance(wanted, Mapping):
-        return isinstance(actual, Mapping) and all(k in actual and contains(actual[k], v) for k, v in wanted.items())
+        return isinstance(actual, Mapping) and all(
+            actual.get(k) is None if v is None else (k in actual and contains(actual[k], v)) for k, v in wanted.items()
+        )
     if isinstance(wanted, list | tuple):
         return (
             isinstance(actual, list | tuple)
@@ -68,6 +70,9 @@ def _patch_body(desired: Mapping[str, Any]) -> dict[str, Any]:
     meta = desired.get("metadata") or {}
     body = {k: v for k, v in desired.items() if k not in ("apiVersion", "kind", "metadata")}
     body["metadata"] = {k: v for k, v in meta.items() if k in ("labels", "annotations", "ownerReferences")}
+    if desired.get("kind") == "ConfigMap":  # the IR moves between data and binaryData as it grows
+        for content in ("data", "binaryData"):
+            body.setdefault(content, None)
     return body
 
 
