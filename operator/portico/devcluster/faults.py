@@ -28,14 +28,15 @@ class FaultRule:
     """Answer `code` to a matching request with probability `rate`, at most `times` times.
 
     `verbs` and `resources` (plural, with `/status` for the subresource) narrow the requests;
-    empty means every one. `token` narrows to one client's `Authorization` header value."""
+    empty means every one. `authorization` narrows to one client: the exact `Authorization` header
+    it sends ("" for a client without credentials, like `portico run --server`)."""
 
     code: int
     rate: float = 1.0
     verbs: frozenset[str] = frozenset()
     resources: frozenset[str] = frozenset()
     times: int | None = None
-    token: str | None = None
+    authorization: str | None = None
     injected: int = 0
 
     def __post_init__(self) -> None:
@@ -54,7 +55,7 @@ class FaultRule:
             return False
         if self.resources and resource not in self.resources:
             return False
-        return self.token is None or authorization == f"Bearer {self.token}"
+        return self.authorization is None or authorization == self.authorization
 
 
 @dataclass
