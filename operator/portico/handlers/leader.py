@@ -73,7 +73,7 @@ class LeaderElector:
             spec["leaseTransitions"] = int(spec.get("leaseTransitions") or 0) + (1 if previous else 0)
         return spec
 
-    def _expired(self, spec: dict[str, Any]) -> bool:
+    def expired(self, spec: dict[str, Any]) -> bool:
         """True when the holder's record has not changed for its lease duration, by our clock."""
         record = (spec.get("holderIdentity"), spec.get("renewTime"), spec.get("leaseDurationSeconds"))
         now = self._clock()
@@ -96,7 +96,7 @@ class LeaderElector:
             return True
         spec = dict(lease.get("spec") or {})
         holder = spec.get("holderIdentity")
-        if holder and holder != self.config.identity and not self._expired(spec):
+        if holder and holder != self.config.identity and not self.expired(spec):
             return False
         patch = {"metadata": {"resourceVersion": lease["metadata"]["resourceVersion"]}, "spec": self._spec(spec)}
         await self._client.patch(LEASE, self.config.namespace, self.config.name, patch)
