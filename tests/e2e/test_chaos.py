@@ -27,7 +27,6 @@ from tests.e2e.process import OperatorProcess
 
 Start = Callable[..., Awaitable[OperatorProcess]]
 GATEWAYS, ROUTES = 10, 5
-CHURN_SECONDS = 15.0
 OPERATOR = ""  # `portico run --server` sends no Authorization header: faults hit it, not the test
 WRITES = frozenset({"create", "patch", "update", "delete"})
 DUMPED = ("Namespace", "GatewayClass", "Gateway", "HTTPRoute", "Service", "EndpointSlice")
@@ -64,12 +63,10 @@ def route(gateway_index: int, index: int, variant: int, parent: str | None = Non
     }
 
 
-async def churn(cluster: Cluster, rng: random.Random, seconds: float) -> int:
-    """Random creates, updates, re-points and deletes until `seconds` have passed; returns how many."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + seconds
+async def churn(cluster: Cluster, rng: random.Random, stop: asyncio.Event) -> int:
+    """Random creates, updates, re-points and deletes until `stop` is set; returns how many."""
     done = 0
-    while loop.time() < deadline:
+    while not stop.is_set():
         g, r, variant = rng.randrange(GATEWAYS), rng.randrange(ROUTES), rng.randrange(100)
         action = rng.choice(["edit", "edit", "edit", "repoint", "delete-route", "gateway", "delete-gateway"])
         name = f"r-{g}-{r}"
@@ -183,6 +180,45 @@ def config_irs(cluster: Cluster) -> dict[str, Any]:
     return out
 
 
+async def chaos(cluster: Cluster, operator_processes: Start) -> tuple[int, dict[int, int], list[FaultRule]]:
+    """About 15 s of churn under faults while operators run, die and restart (each restart waits
+    until the new process has listed everything); returns the changes made and the faults injected."""
+    running = await operator_processes("--standalone")
+    await running.wait_log("started:", timeout=60)
+
+    faults = cluster.emulator.faults
+    faults.reseed(1818)
+    rules = [
+        # The first few of each for certain (however slow the machine), then at the chaos rates.
+        *(faults.add(FaultRule(code, times=2, verbs=WRITES, authorization=OPERATOR)) for code in (500, 429, 409)),
+        faults.add(FaultRule(500, rate=0.05, authorization=OPERATOR)),
+        faults.add(FaultRule(429, rate=0.05, authorization=OPERATOR)),
+        faults.add(FaultRule(409, rate=0.03, verbs=WRITES, authorization=OPERATOR)),
+    ]
+    stop = asyncio.Event()
+    churning = asyncio.create_task(churn(cluster, random.Random(18), stop))
+    # About 15 s of churn while an operator runs (restarts wait until the new process has listed).
+    await asyncio.sleep(3)
+    faults.cut_watches()
+    await asyncio.sleep(2)
+    running.signal(signal.SIGKILL)  # no clean-up at all
+    running = await operator_processes("--standalone")
+    await running.wait_log("started:", timeout=60)
+    await asyncio.sleep(3)
+    faults.expire(int(cluster.emulator.store.resource_version))
+    faults.cut_watches()
+    await asyncio.sleep(2)
+    await running.stop()  # SIGTERM
+    running = await operator_processes("--standalone")
+    await running.wait_log("started:", timeout=60)
+    await asyncio.sleep(5)
+    stop.set()
+    changes = await churning
+    injected = dict(faults.injected)
+    faults.clear()
+    return changes, injected, rules
+
+
 async def test_churn_with_faults_and_restarts_ends_where_offline_translation_says(
     cluster: Cluster, operator_processes: Start, tmp_path: Path
 ) -> None:
@@ -191,32 +227,7 @@ async def test_churn_with_faults_and_restarts_ends_where_offline_translation_say
         await cluster.create(gateway(g, 0))
         for r in range(ROUTES):
             await cluster.create(route(g, r, 0))
-    running = await operator_processes("--standalone")
-
-    faults = cluster.emulator.faults
-    faults.reseed(1818)
-    faults.add(FaultRule(500, rate=0.05, authorization=OPERATOR))
-    faults.add(FaultRule(429, rate=0.05, authorization=OPERATOR))
-    faults.add(FaultRule(409, rate=0.03, verbs=WRITES, authorization=OPERATOR))
-    churning = asyncio.create_task(churn(cluster, random.Random(18), CHURN_SECONDS))
-
-    async def after(seconds: float) -> None:
-        await asyncio.wait([churning], timeout=seconds)
-
-    await after(3)
-    faults.cut_watches()
-    await after(2)
-    running.signal(signal.SIGKILL)  # no clean-up at all
-    running = await operator_processes("--standalone")
-    await after(3)
-    faults.expire(int(cluster.emulator.store.resource_version))
-    faults.cut_watches()
-    await after(2)
-    await running.stop()  # SIGTERM
-    running = await operator_processes("--standalone")
-    changes = await churning
-    injected = dict(faults.injected)
-    faults.clear()
+    changes, injected, rules = await chaos(cluster, operator_processes)
 
     dump_path = tmp_path / "final.yaml"
     differences: list[str | None] = []
@@ -249,4 +260,6 @@ async def test_churn_with_faults_and_restarts_ends_where_offline_translation_say
     for obj in cluster.emulator.objects.values():
         if (obj["metadata"].get("labels") or {}).get(MANAGED_BY_LABEL) == MANAGED_BY:
             assert obj["metadata"]["name"].removeprefix("portico-") in gateways, obj["metadata"]["name"]
-    assert changes > 100 and injected.get(500) and injected.get(429) and injected.get(409), (changes, injected)
+    requests = sum(cluster.emulator.reads.values()) + sum(cluster.emulator.writes.values())
+    diagnosis = (changes, injected, [r.injected for r in rules], requests)
+    assert changes > 100 and injected.get(500) and injected.get(429) and injected.get(409), diagnosis
