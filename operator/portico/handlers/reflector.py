@@ -83,6 +83,10 @@ class Reflector:
             except (aiohttp.ClientError, OSError, TimeoutError, ValueError) as error:
                 failures += 1
                 await self._back_off(failures, error)
+            except Exception as error:  # a reflector must outlive anything one response does to it
+                log.exception("watch of %s failed unexpectedly", self.resource.plural)
+                failures += 1
+                await self._back_off(failures, error)
 
     async def _watch(self, since: str) -> None:
         stream = self._client.watch(self.resource, since, self._timing.watch_timeout_seconds, self._selector)

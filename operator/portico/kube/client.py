@@ -200,10 +200,14 @@ class KubeClient:
         async with self._open().get(resource.path().lstrip("/"), params=params, timeout=timeout) as response:
             if response.status >= 400:
                 raise _api_error(response.status, response.reason or "", await response.text())
-            async for line in response.content:
-                if line.strip():
-                    event = json.loads(line)
-                    if isinstance(event, dict):
+            # One event per line, of any length (a route can be larger than aiohttp's line limit).
+            pending = bytearray()
+            async for chunk in response.content.iter_any():
+                pending += chunk
+                while (end := pending.find(b"\n")) >= 0:
+                    line = bytes(pending[:end])
+                    del pending[: end + 1]
+                    if line.strip() and isinstance(event := json.loads(line), dict):
                         yield event
 
     async def create(self, resource: ResourceType, obj: Mapping[str, Any]) -> dict[str, Any]:
