@@ -17,13 +17,10 @@ from tests.kube_requests import SESSION_LOG, ApiRequest
 
 GW = "gateway.networking.k8s.io"
 _GRPC = "GRPCRoute statuses take the same path as HTTPRoute ones; the e2e tests have no GRPCRoute"
-_PROXY_CHANGE = "a proxy's Service and Deployment change with listener ports or proxy settings; e2e changes routes"
 _COPIES = "opt-in copies of cross-namespace TLS Secrets (providers.proxy.copyCertificatesAcrossNamespaces)"
 NEEDED_BEYOND_E2E: dict[ApiRequest, str] = {
     ApiRequest("get", GW, "grpcroutes"): _GRPC,
     ApiRequest("patch", GW, "grpcroutes/status"): _GRPC,
-    ApiRequest("patch", "", "services"): _PROXY_CHANGE,
-    ApiRequest("patch", "apps", "deployments"): _PROXY_CHANGE,
     ApiRequest("list", "", "nodes"): "NodePort Services get the nodes' addresses; the e2e Gateways use LoadBalancer",
     ApiRequest("create", "", "secrets"): _COPIES,
     ApiRequest("patch", "", "secrets"): _COPIES,
