@@ -7,6 +7,7 @@ import json
 import signal
 from collections.abc import Awaitable, Callable
 
+from portico.devcluster.faults import FaultRule
 from tests.e2e.conftest import Cluster
 from tests.e2e.process import OperatorProcess
 from tests.e2e.test_operator_e2e import programmed
@@ -83,3 +84,13 @@ async def test_a_standby_takes_over_after_a_kill_and_at_once_after_a_clean_stop(
 async def _held_by_another(cluster: Cluster, previous: str) -> bool:
     current = await holder(cluster)
     return bool(current) and current != previous
+
+
+async def test_a_leader_that_cannot_renew_stops_leading_and_exits(cluster: Cluster, operator_processes: Start) -> None:
+    leader = await operator_processes("--lease-duration", "3", "--renew-deadline", "2", "--retry-period", "0.5")
+    await leader.wait_log("leading:")
+    refused = cluster.emulator.faults.add(FaultRule(500, resources=frozenset({"leases"}), authorization=""))
+    # Unable to renew for the renew deadline, it stops leading and exits 1 (the Deployment restarts it).
+    assert await leader.exited(timeout=15) == 1
+    assert refused.injected >= 2
+    assert "lost the lease" in leader.output()
