@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from portico.api.base import GATEWAY_GROUP, FieldError, join_errors, parse_as
+from portico.api.base import GATEWAY_GROUP, FieldError, drop_nulls, join_errors, parse_as
 from portico.api.core import (
     EndpointSlice,
     GatewayParameters,
@@ -184,7 +184,8 @@ def build_snapshot(objects: Iterable[Mapping[str, Any]]) -> Snapshot:
             continue
         kind = str(original.get("kind", ""))
         group = _group_of(str(original.get("apiVersion", "")))
-        obj = with_default_namespace(original, (group, kind) in CLUSTER_SCOPED)
+        # The API server prunes nulls before any controller reads the object; defaults come from the models.
+        obj = with_default_namespace(drop_nulls(dict(original)), (group, kind) in CLUSTER_SCOPED)
         if group == GATEWAY_GROUP:
             errors = builder.add_gateway_api(kind, obj)
             if errors is not None:

@@ -159,6 +159,7 @@ def _build_ir(
             annotations=dict(infra.annotations) if infra else {},
             parameters=gateway.parameters,
         ),
+        client_certificate=gateway.client_certificate,
     )
 
 
