@@ -140,3 +140,13 @@ def test_a_rejected_gateway_still_lists_every_listener() -> None:
     )
     assert route_condition(case, "HTTPRoute", "web", "web", "Accepted") == ("False", "NotAllowedByListeners")
     assert ("web", "bad-address") not in result_for(case).ir_by_gateway
+
+
+def test_an_unreadable_gateway_still_lists_its_listeners() -> None:
+    case = "gateway/rejected-listeners"
+    assert gateway_condition(case, "web", "unreadable", "Accepted") == ("False", "Invalid")
+    listeners = result_for(case).statuses[("Gateway", "web", "unreadable")]["listeners"]
+    assert [entry["name"] for entry in listeners] == ["http", "Bad_Name"]
+    assert [k["kind"] for k in listeners[0]["supportedKinds"]] == ["HTTPRoute"]
+    assert listener_condition(case, "web", "unreadable", "http", "Programmed") == ("False", "Invalid")
+    assert listener_condition(case, "web", "unreadable", "Bad_Name", "Accepted") == ("False", "UnsupportedValue")

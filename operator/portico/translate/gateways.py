@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from portico.api import Snapshot
-from portico.api.base import HOSTNAME_PATTERN
-from portico.api.gateway import Gateway, GatewayClass
-from portico.api.snapshot import PARAMETERS_KIND, PORTICO_GROUP
+from portico.api.base import HOSTNAME_PATTERN, ObjectMeta
+from portico.api.gateway import Gateway, GatewayClass, GatewaySpecShell, parse_listeners
+from portico.api.snapshot import PARAMETERS_KIND, PORTICO_GROUP, Unreadable
 from portico.ir import Certificate
 from portico.provider import Capabilities, provider_name_for
 from portico.translate import conditions as c
@@ -185,6 +185,24 @@ def _resolve_client_certificate(state: GatewayState, snapshot: Snapshot) -> None
         )
     else:
         state.client_certificate = result.certificate
+
+
+def unreadable_gateway_listeners(bad: Unreadable, cls: ClassState, snapshot: Snapshot) -> list[ListenerState]:
+    """The listeners of a Gateway whose spec cannot be read, each evaluated on its own, none programmed."""
+    spec = bad.raw.get("spec")
+    raw = spec.get("listeners") if isinstance(spec, dict) else None
+    if not isinstance(raw, list):
+        return []
+    # Only what evaluate_listeners reads: the namespace (for certificate refs) and the parsed listeners.
+    shell = Gateway.model_construct(
+        metadata=ObjectMeta(name=bad.name, namespace=bad.namespace),
+        spec=GatewaySpecShell.model_construct(gateway_class_name=cls.resource.metadata.name, listeners=raw),
+        listeners=parse_listeners(raw),
+    )
+    states = evaluate_listeners(shell, snapshot, cls.capabilities or DEFAULT_CAPABILITIES)
+    for state in states:
+        state.gateway_problem = f"Gateway is not accepted: {bad.message}"
+    return states
 
 
 def gateway_conditions(state: GatewayState) -> list[c.Condition]:
