@@ -6,7 +6,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 GATEWAY_GROUP = "gateway.networking.k8s.io"
@@ -42,6 +51,16 @@ def no_line_breaks(value: str) -> str:
 HeaderValue = Annotated[str, StringConstraints(min_length=1, max_length=4096), AfterValidator(no_line_breaks)]
 
 
+def _without_null_values(value: Any) -> Any:
+    if isinstance(value, dict) and None in value.values():
+        return {key: item for key, item in value.items() if item is not None}
+    return value
+
+
+# A string map (labels, annotations, Secret data): a null value is pruned like a null field.
+StringMap = Annotated[dict[str, str], BeforeValidator(_without_null_values)]
+
+
 def drop_nulls(value: Any) -> Any:
     """The object as the API server stores it: a field set to null is pruned, i.e. absent.
 
@@ -55,9 +74,18 @@ def drop_nulls(value: Any) -> Any:
 
 
 class Model(BaseModel):
-    """camelCase on the wire, snake_case in Python, frozen, unknown fields ignored."""
+    """camelCase on the wire, snake_case in Python, frozen, unknown fields ignored; null is absent."""
 
     model_config = ConfigDict(frozen=True, alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_is_absent(cls, data: Any) -> Any:
+        # The API server prunes null fields before defaulting, so a controller never sees them: drop them
+        # here, at every level, and let the field defaults (the CRD defaults) apply. Cheap when none is null.
+        if isinstance(data, dict) and None in data.values():
+            return {key: value for key, value in data.items() if value is not None}
+        return data
 
 
 class ObjectMeta(Model):
@@ -67,8 +95,8 @@ class ObjectMeta(Model):
     generation: int = 0
     resource_version: str = ""
     creation_timestamp: str = ""
-    labels: dict[str, str] = Field(default_factory=dict)
-    annotations: dict[str, str] = Field(default_factory=dict)
+    labels: StringMap = Field(default_factory=dict)
+    annotations: StringMap = Field(default_factory=dict)
     deletion_timestamp: str | None = None
 
 

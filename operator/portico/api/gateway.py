@@ -17,6 +17,7 @@ from portico.api.base import (
     PortNumber,
     Resource,
     SectionName,
+    StringMap,
     parse_as,
 )
 
@@ -47,7 +48,7 @@ class LabelSelectorRequirement(Model):
 
 
 class LabelSelector(Model):
-    match_labels: dict[str, str] = Field(default_factory=dict)
+    match_labels: StringMap = Field(default_factory=dict)
     match_expressions: tuple[LabelSelectorRequirement, ...] = ()
 
     def matches(self, labels: dict[str, str]) -> bool:
@@ -101,7 +102,7 @@ class GatewaySpecTLS(Model):
 class GatewayTLSConfig(Model):
     mode: Literal["Terminate", "Passthrough"] = "Terminate"
     certificate_refs: tuple[SecretObjectReference, ...] = Field((), max_length=64)
-    options: dict[str, str] = Field(default_factory=dict)
+    options: StringMap = Field(default_factory=dict)
 
 
 class Listener(Model):
@@ -125,8 +126,8 @@ class LocalParametersReference(Model):
 
 
 class GatewayInfrastructure(Model):
-    labels: dict[str, str] = Field(default_factory=dict, max_length=8)
-    annotations: dict[str, str] = Field(default_factory=dict, max_length=16)
+    labels: StringMap = Field(default_factory=dict, max_length=8)
+    annotations: StringMap = Field(default_factory=dict, max_length=16)
     parameters_ref: LocalParametersReference | None = None
 
 

@@ -79,7 +79,7 @@ def _meta_of(obj: Mapping[str, Any]) -> tuple[str, str, int]:
     namespace = meta.get("namespace") or "default"
     raw_generation = meta.get("generation")
     generation = raw_generation if isinstance(raw_generation, int) else 0
-    return str(namespace), str(meta.get("name", "")), generation
+    return str(namespace), str(meta.get("name") or ""), generation
 
 
 def with_default_namespace(obj: Mapping[str, Any], cluster_scoped: bool) -> dict[str, Any]:
@@ -156,7 +156,7 @@ class _Builder:
             if isinstance(ns, Namespace):
                 self.namespaces[ns.metadata.name] = ns
         elif (group, kind) == (PORTICO_GROUP, PARAMETERS_KIND):
-            params = parse_as(GatewayParameters, obj)
+            params = parse_as(GatewayParameters, drop_nulls(obj))  # its spec is free-form: prune nulls here
             if isinstance(params, GatewayParameters):
                 self.parameters[params.key] = params
 
@@ -184,13 +184,15 @@ def build_snapshot(objects: Iterable[Mapping[str, Any]]) -> Snapshot:
             continue
         kind = str(original.get("kind", ""))
         group = _group_of(str(original.get("apiVersion", "")))
-        # The API server prunes nulls before any controller reads the object; defaults come from the models.
-        obj = with_default_namespace(drop_nulls(dict(original)), (group, kind) in CLUSTER_SCOPED)
+        obj = with_default_namespace(original, (group, kind) in CLUSTER_SCOPED)
         if group == GATEWAY_GROUP:
             errors = builder.add_gateway_api(kind, obj)
             if errors is not None:
-                namespace, name, generation = _meta_of(obj)
-                builder.unreadable.append(Unreadable(kind, namespace, name, generation, obj, tuple(errors)))
+                # Models drop null fields themselves (portico.api.base.Model); the raw copy kept for the
+                # status of an unreadable object is pruned here, as the API server would have done.
+                raw = drop_nulls(obj)
+                namespace, name, generation = _meta_of(raw)
+                builder.unreadable.append(Unreadable(kind, namespace, name, generation, raw, tuple(errors)))
         else:
             builder.add_other(group, kind, obj)
     return builder.snapshot()

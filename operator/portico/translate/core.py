@@ -318,7 +318,7 @@ def _unreadable_statuses(
         elif bad.kind in ("HTTPRoute", "GRPCRoute"):
             parents = []
             for ref in spec.get("parentRefs") or []:
-                if not isinstance(ref, dict) or ref.get("kind", "Gateway") != "Gateway":
+                if not isinstance(ref, dict) or ref.get("kind") not in (None, "Gateway"):
                     continue
                 gw = gateways.get((str(ref.get("namespace") or bad.namespace), str(ref.get("name"))))
                 if gw is None:
