@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import Field
 
-from portico.api.base import Group, Kind, Model, Resource, StringMap
+from portico.api.base import Group, Kind, Model, Resource
 
 
 class ServicePort(Model):
@@ -71,8 +71,8 @@ class EndpointSlice(Resource):
 
 class Secret(Resource):
     type: str = "Opaque"
-    data: StringMap = Field(default_factory=dict)
-    string_data: StringMap = Field(default_factory=dict)
+    data: dict[str, str] = Field(default_factory=dict)
+    string_data: dict[str, str] = Field(default_factory=dict)
 
     def value(self, key: str) -> bytes | None:
         """Decoded value of `key` (stringData wins, as the API server would merge it)."""

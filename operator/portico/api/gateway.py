@@ -17,7 +17,6 @@ from portico.api.base import (
     PortNumber,
     Resource,
     SectionName,
-    StringMap,
     parse_as,
 )
 
@@ -48,7 +47,7 @@ class LabelSelectorRequirement(Model):
 
 
 class LabelSelector(Model):
-    match_labels: StringMap = Field(default_factory=dict)
+    match_labels: dict[str, str] = Field(default_factory=dict)
     match_expressions: tuple[LabelSelectorRequirement, ...] = ()
 
     def matches(self, labels: dict[str, str]) -> bool:
@@ -102,7 +101,7 @@ class GatewaySpecTLS(Model):
 class GatewayTLSConfig(Model):
     mode: Literal["Terminate", "Passthrough"] = "Terminate"
     certificate_refs: tuple[SecretObjectReference, ...] = Field((), max_length=64)
-    options: StringMap = Field(default_factory=dict)
+    options: dict[str, str] = Field(default_factory=dict)
 
 
 class Listener(Model):
@@ -126,8 +125,8 @@ class LocalParametersReference(Model):
 
 
 class GatewayInfrastructure(Model):
-    labels: StringMap = Field(default_factory=dict, max_length=8)
-    annotations: StringMap = Field(default_factory=dict, max_length=16)
+    labels: dict[str, str] = Field(default_factory=dict, max_length=8)
+    annotations: dict[str, str] = Field(default_factory=dict, max_length=16)
     parameters_ref: LocalParametersReference | None = None
 
 

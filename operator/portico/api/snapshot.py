@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from portico.api.base import GATEWAY_GROUP, FieldError, drop_nulls, join_errors, parse_as
+from portico.api.base import GATEWAY_GROUP, FieldError, join_errors, parse_as, without_nulls
 from portico.api.core import (
     EndpointSlice,
     GatewayParameters,
@@ -156,7 +156,7 @@ class _Builder:
             if isinstance(ns, Namespace):
                 self.namespaces[ns.metadata.name] = ns
         elif (group, kind) == (PORTICO_GROUP, PARAMETERS_KIND):
-            params = parse_as(GatewayParameters, drop_nulls(obj))  # its spec is free-form: prune nulls here
+            params = parse_as(GatewayParameters, obj)
             if isinstance(params, GatewayParameters):
                 self.parameters[params.key] = params
 
@@ -184,15 +184,13 @@ def build_snapshot(objects: Iterable[Mapping[str, Any]]) -> Snapshot:
             continue
         kind = str(original.get("kind", ""))
         group = _group_of(str(original.get("apiVersion", "")))
-        obj = with_default_namespace(original, (group, kind) in CLUSTER_SCOPED)
+        # The API server prunes nulls before any controller reads an object; so does Portico.
+        obj = with_default_namespace(without_nulls(original), (group, kind) in CLUSTER_SCOPED)
         if group == GATEWAY_GROUP:
             errors = builder.add_gateway_api(kind, obj)
             if errors is not None:
-                # Models drop null fields themselves (portico.api.base.Model); the raw copy kept for the
-                # status of an unreadable object is pruned here, as the API server would have done.
-                raw = drop_nulls(obj)
-                namespace, name, generation = _meta_of(raw)
-                builder.unreadable.append(Unreadable(kind, namespace, name, generation, raw, tuple(errors)))
+                namespace, name, generation = _meta_of(obj)
+                builder.unreadable.append(Unreadable(kind, namespace, name, generation, obj, tuple(errors)))
         else:
             builder.add_other(group, kind, obj)
     return builder.snapshot()
