@@ -5,6 +5,8 @@ Expiry is deliberately not checked: an expired certificate is valid input, and c
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
@@ -19,6 +21,7 @@ def _spki(key: rsa.RSAPublicKey | ec.EllipticCurvePublicKey | ed25519.Ed25519Pub
     return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
+@lru_cache(maxsize=256)  # every reconcile sees the same Secrets; loading an RSA key is the slow part
 def keypair_problem(cert_pem: bytes, key_pem: bytes) -> str | None:
     """Why tls.key is not the private key of the first certificate in tls.crt, or None."""
     try:
