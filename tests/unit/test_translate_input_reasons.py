@@ -150,3 +150,17 @@ def test_an_unreadable_gateway_still_lists_its_listeners() -> None:
     assert [k["kind"] for k in listeners[0]["supportedKinds"]] == ["HTTPRoute"]
     assert listener_condition(case, "web", "unreadable", "http", "Programmed") == ("False", "Invalid")
     assert listener_condition(case, "web", "unreadable", "Bad_Name", "Accepted") == ("False", "UnsupportedValue")
+
+
+def test_an_unreadable_gateway_with_a_non_string_class_name_does_not_crash() -> None:
+    from portico.api import build_snapshot
+    from portico.translate import translate
+
+    objects = [
+        {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "GatewayClass", "metadata": {"name": "portico"},
+         "spec": {"controllerName": "portico.dev/proxy"}},
+        {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway", "metadata": {"name": "gw"},
+         "spec": {"gatewayClassName": ["portico"], "listeners": [{"name": "http", "port": 80, "protocol": "HTTP"}]}},
+    ]  # fmt: skip
+    result = translate(build_snapshot(objects))
+    assert ("Gateway", "default", "gw") not in result.statuses

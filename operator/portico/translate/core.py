@@ -305,7 +305,11 @@ def _unreadable_statuses(
         if bad.kind == "GatewayClass" and str(spec.get("controllerName", "")).startswith(CONTROLLER_PREFIX):
             cond = c.false("Accepted", "InvalidParameters", bad.message)
             statuses[("GatewayClass", "", bad.name)] = {"conditions": c.render_all([cond], bad.generation, stamp)}
-        elif bad.kind == "Gateway" and spec.get("gatewayClassName") in classes:
+        elif (
+            bad.kind == "Gateway"
+            and isinstance(spec.get("gatewayClassName"), str)
+            and spec["gatewayClassName"] in classes
+        ):
             conds = [
                 c.false("Accepted", "Invalid", bad.message),
                 c.false("Programmed", "Invalid", bad.message),
