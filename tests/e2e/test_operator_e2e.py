@@ -146,7 +146,10 @@ async def test_a_restarted_operator_adopts_instead_of_duplicating(cluster: Clust
     await cluster.apply("base.yaml")
     await cluster.wait_for("Gateway web Programmed", lambda: programmed(cluster))
     await operator.operator.writer.flushed()  # type: ignore[union-attr]
+    stopped = operator.operator
+    assert stopped is not None and stopped.metrics.registry.get_sample_value("portico_leader") == 1
     await operator.stop()
+    assert stopped.metrics.registry.get_sample_value("portico_leader") == 0
     creates = {plural: len(cluster.writes(plural)) for plural in ("configmaps", "deployments", "services")}
     statuses = sum(len(cluster.writes(p, "status")) for p in ("gateways", "httproutes", "gatewayclasses"))
 

@@ -181,6 +181,7 @@ class Operator:
         """Become the active replica: write statuses and reconcile everything the store knows."""
         self.writer.start()
         self._started = True
+        self.metrics.leader.set(1)
         for key in self.store.work_keys():
             self.bus.publish(key)
         log.info("leading: %d keys queued", self.bus.pending)
@@ -236,6 +237,7 @@ class Operator:
                 await asyncio.wait_for(self.writer.flushed(), flush_seconds)
         await self.writer.close()
         self._started = False
+        self.metrics.leader.set(0)
         if self.elector is not None:
             await self.elector.release()
 
