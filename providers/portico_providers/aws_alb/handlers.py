@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from portico_providers.aws_common.limits import priority_waves
-from portico_providers.aws_common.model import Desired, Observed, Step
 from portico_providers.aws_common.retry import call
 from portico_providers.aws_common.tags import tag_list
+from portico_providers.kit.diff import Step
+from portico_providers.kit.limits import priority_waves
+from portico_providers.kit.ownership import Marks
+from portico_providers.kit.resources import Desired, Observed
 
 MAX_PRIORITY = 50000  # ALB rule priorities run 1-50000
 
@@ -93,7 +95,7 @@ class LoadBalancerHandler(Elbv2Handler):
         super().__init__(elbv2)
         self.dns_names: dict[str, str] = {}  # ARN -> DNS name of the balancers created here
 
-    def create(self, desired: Desired, spec: dict[str, Any], tags: dict[str, str]) -> str:
+    def create(self, desired: Desired, spec: dict[str, Any], marks: Marks) -> str:
         result = call(
             self.elbv2.create_load_balancer,
             Name=spec["name"],
@@ -102,7 +104,7 @@ class LoadBalancerHandler(Elbv2Handler):
             IpAddressType=spec["ip_address_type"],
             Subnets=spec["subnets"],
             SecurityGroups=spec["security_groups"],
-            Tags=tag_list(tags),
+            Tags=tag_list(marks.tags),
         )
         balancer = result["LoadBalancers"][0]
         arn: str = balancer["LoadBalancerArn"]
@@ -128,7 +130,7 @@ def _targets(items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 class TargetGroupHandler(Elbv2Handler):
-    def create(self, desired: Desired, spec: dict[str, Any], tags: dict[str, str]) -> str:
+    def create(self, desired: Desired, spec: dict[str, Any], marks: Marks) -> str:
         matcher = {"GrpcCode": spec["matcher"]} if spec["protocol_version"] == "GRPC" else {"HttpCode": spec["matcher"]}
         result = call(
             self.elbv2.create_target_group,
@@ -140,7 +142,7 @@ class TargetGroupHandler(Elbv2Handler):
             TargetType=spec["target_type"],
             HealthCheckPath=spec["health_check_path"],
             Matcher=matcher,
-            Tags=tag_list(tags),
+            Tags=tag_list(marks.tags),
         )
         arn: str = result["TargetGroups"][0]["TargetGroupArn"]
         if spec["targets"]:
@@ -175,13 +177,13 @@ class TargetGroupHandler(Elbv2Handler):
 
 
 class ListenerHandler(Elbv2Handler):
-    def create(self, desired: Desired, spec: dict[str, Any], tags: dict[str, str]) -> str:
+    def create(self, desired: Desired, spec: dict[str, Any], marks: Marks) -> str:
         args: dict[str, Any] = {
             "LoadBalancerArn": spec["load_balancer"],
             "Port": spec["port"],
             "Protocol": spec["protocol"],
             "DefaultActions": [aws_action(spec["default_action"])],
-            "Tags": tag_list(tags),
+            "Tags": tag_list(marks.tags),
         }
         if spec["protocol"] == "HTTPS":
             args["SslPolicy"] = spec["ssl_policy"]
@@ -233,14 +235,14 @@ class ListenerHandler(Elbv2Handler):
 
 
 class RuleHandler(Elbv2Handler):
-    def create(self, desired: Desired, spec: dict[str, Any], tags: dict[str, str]) -> str:
+    def create(self, desired: Desired, spec: dict[str, Any], marks: Marks) -> str:
         result = call(
             self.elbv2.create_rule,
             ListenerArn=spec["listener"],
             Priority=spec["priority"],
             Conditions=[aws_condition(c) for c in spec["conditions"]],
             Actions=[aws_action(spec["action"])],
-            Tags=tag_list(tags),
+            Tags=tag_list(marks.tags),
         )
         arn: str = result["Rules"][0]["RuleArn"]
         return arn

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 from portico.provider import ProviderContext, ProviderSpec
 
 if TYPE_CHECKING:
-    from portico.provider import Provider
+    from portico.provider import AnyProvider
 
 
-def _create(context: ProviderContext) -> Provider:
+def _create(context: ProviderContext) -> AnyProvider:
     from portico_providers.aws_lattice.provider import create
 
     return create(context)

@@ -4,11 +4,11 @@ No SDK: it talks to Kubernetes through the operator's client."""
 
 from __future__ import annotations
 
-from portico.provider import Provider, ProviderContext, ProviderSpec
+from portico.provider import AnyProvider, ProviderContext, ProviderSpec
 from portico_providers.proxy.objects import DEFAULT_IMAGE
 
 
-def make_provider(context: ProviderContext) -> Provider:
+def make_provider(context: ProviderContext) -> AnyProvider:
     options = context.options
     if options.get("mode") == "local":
         from portico_providers.proxy.local import LocalProxyProvider
