@@ -191,7 +191,7 @@ def available_providers() -> list[str]:
     return sorted(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))
 
 
-def load_provider_spec(name: str) -> ProviderSpec:
+def load_provider_spec(name: str, check_requirements: bool = True) -> ProviderSpec:
     """Import only the named provider's entry point and check what it needs."""
     matches = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == name]
     if not matches:
@@ -200,7 +200,7 @@ def load_provider_spec(name: str) -> ProviderSpec:
     spec = matches[0].load()
     if not isinstance(spec, ProviderSpec):
         raise ProviderUnavailable(f"entry point {name!r} does not name a ProviderSpec")
-    missing = [module for module in spec.requires if importlib.util.find_spec(module) is None]
+    missing = [m for m in spec.requires if importlib.util.find_spec(m) is None] if check_requirements else []
     if missing:
         hint = f"; install portico-gateway[{spec.extra}]" if spec.extra else ""
         raise ProviderUnavailable(f"provider {name!r} needs {', '.join(missing)}{hint}")

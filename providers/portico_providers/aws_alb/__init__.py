@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from portico.provider import ProviderContext, ProviderSpec
+from portico_providers.aws_alb.params import SECTION, AlbParameters
 
 if TYPE_CHECKING:
     from portico.provider import AnyProvider
@@ -19,4 +20,6 @@ def _create(context: ProviderContext) -> AnyProvider:
     return create(context)
 
 
-SPEC = ProviderSpec(name="aws-alb", factory=_create, requires=("boto3",), extra="aws")
+SPEC = ProviderSpec(
+    name="aws-alb", factory=_create, requires=("boto3",), extra="aws", section=SECTION, parameters=AlbParameters
+)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from portico.provider import ProviderContext, ProviderSpec
+from portico_providers.aws_lattice.params import SECTION, LatticeParameters
 
 if TYPE_CHECKING:
     from portico.provider import AnyProvider
@@ -21,4 +22,6 @@ def _create(context: ProviderContext) -> AnyProvider:
     return create(context)
 
 
-SPEC = ProviderSpec(name="aws-lattice", factory=_create, requires=("boto3",), extra="aws")
+SPEC = ProviderSpec(
+    name="aws-lattice", factory=_create, requires=("boto3",), extra="aws", section=SECTION, parameters=LatticeParameters
+)

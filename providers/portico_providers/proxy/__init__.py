@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from portico.provider import AnyProvider, ProviderContext, ProviderSpec
 from portico_providers.proxy.objects import DEFAULT_IMAGE
+from portico_providers.proxy.params import SECTION, ProxyParameters
 
 
 def make_provider(context: ProviderContext) -> AnyProvider:
@@ -19,4 +20,4 @@ def make_provider(context: ProviderContext) -> AnyProvider:
     return ProxyProvider(options.get("kube"), str(options.get("image") or DEFAULT_IMAGE))
 
 
-SPEC = ProviderSpec(name="proxy", factory=make_provider)
+SPEC = ProviderSpec(name="proxy", factory=make_provider, section=SECTION, parameters=ProxyParameters)
