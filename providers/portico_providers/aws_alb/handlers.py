@@ -12,6 +12,7 @@ from typing import Any
 from portico_providers.aws_common.retry import call
 from portico_providers.aws_common.tags import tag_list
 from portico_providers.kit.diff import Step
+from portico_providers.kit.execute import UpdateThenRetag
 from portico_providers.kit.limits import priority_waves
 from portico_providers.kit.ownership import Marks
 from portico_providers.kit.resources import Desired, Observed
@@ -66,28 +67,15 @@ def aws_condition(condition: dict[str, Any]) -> dict[str, Any]:
     return {"Field": field, key: {"Values": condition["values"]}}
 
 
-def _retag(elbv2: Any, arn: str, observed: Observed, wanted: dict[str, str]) -> None:
-    """Bring the user tags in line (ownership tags are never removed)."""
-    stale = sorted(set(observed.spec.model_dump()["tags"]) - set(wanted))
-    if stale:
-        call(elbv2.remove_tags, ResourceArns=[arn], TagKeys=stale)
-    if wanted:
-        call(elbv2.add_tags, ResourceArns=[arn], Tags=tag_list(wanted))
-
-
-class Elbv2Handler:
+class Elbv2Handler(UpdateThenRetag):
     def __init__(self, elbv2: Any) -> None:
         self.elbv2 = elbv2
 
-    def update(self, steps: Sequence[Step], specs: Sequence[dict[str, Any]]) -> None:
-        for step, spec in zip(steps, specs, strict=True):
-            assert step.observed is not None
-            self.update_one(step, spec)
-            if "tags" in step.fields:
-                _retag(self.elbv2, step.observed.arn, step.observed, spec["tags"])
-
-    def update_one(self, step: Step, spec: dict[str, Any]) -> None:
-        """Fields other than tags; the default has nothing else that can change in place."""
+    def retag(self, observed: Observed, stale: list[str], wanted: dict[str, str]) -> None:
+        if stale:
+            call(self.elbv2.remove_tags, ResourceArns=[observed.arn], TagKeys=stale)
+        if wanted:
+            call(self.elbv2.add_tags, ResourceArns=[observed.arn], Tags=tag_list(wanted))
 
 
 class LoadBalancerHandler(Elbv2Handler):

@@ -8,7 +8,7 @@ from typing import Any
 from portico_providers.aws_common.retry import call
 from portico_providers.aws_lattice.api import action_to_api, match_to_api
 from portico_providers.kit.diff import Step
-from portico_providers.kit.execute import StepFailed
+from portico_providers.kit.execute import StepFailed, UpdateThenRetag
 from portico_providers.kit.limits import priority_waves
 from portico_providers.kit.ownership import Marks
 from portico_providers.kit.resources import Desired, Observed
@@ -17,24 +17,15 @@ MAX_PRIORITY = 2000  # Lattice rule priorities run 1-2000
 BATCH = 10  # BatchUpdateRule takes at most 10 rules
 
 
-class LatticeHandler:
+class LatticeHandler(UpdateThenRetag):
     def __init__(self, lattice: Any) -> None:
         self.lattice = lattice
 
-    def update(self, steps: Sequence[Step], specs: Sequence[dict[str, Any]]) -> None:
-        for step, spec in zip(steps, specs, strict=True):
-            assert step.observed is not None
-            self.update_one(step, spec)
-            if "tags" in step.fields:
-                arn = step.observed.arn
-                stale = sorted(set(step.observed.spec.model_dump()["tags"]) - set(spec["tags"]))
-                if stale:
-                    call(self.lattice.untag_resource, resourceArn=arn, tagKeys=stale)
-                if spec["tags"]:
-                    call(self.lattice.tag_resource, resourceArn=arn, tags=spec["tags"])
-
-    def update_one(self, step: Step, spec: dict[str, Any]) -> None:
-        """Fields other than tags; the default has nothing else that can change in place."""
+    def retag(self, observed: Observed, stale: list[str], wanted: dict[str, str]) -> None:
+        if stale:
+            call(self.lattice.untag_resource, resourceArn=observed.arn, tagKeys=stale)
+        if wanted:
+            call(self.lattice.tag_resource, resourceArn=observed.arn, tags=wanted)
 
 
 class ServiceNetworkHandler(LatticeHandler):

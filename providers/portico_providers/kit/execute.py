@@ -9,6 +9,7 @@ not a cloud error: it propagates, and the operator logs it with its traceback.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -47,6 +48,29 @@ class KindHandler(Protocol):
     def update(self, steps: Sequence[Step], specs: Sequence[dict[str, Any]]) -> None: ...
 
     def delete(self, observed: Observed) -> None: ...
+
+
+class UpdateThenRetag(ABC):
+    """A KindHandler's update for clouds with taggable resources: the other fields first
+    (`update_one`), then the user tags brought in line (`retag`); ownership marks are never
+    removed, because only keys the observed user tags had and the desired ones lack are stale."""
+
+    def update(self, steps: Sequence[Step], specs: Sequence[dict[str, Any]]) -> None:
+        for step, spec in zip(steps, specs, strict=True):
+            assert step.observed is not None
+            self.update_one(step, spec)
+            if "tags" in step.fields:
+                wanted = dict(spec.get("tags") or {})
+                had = step.observed.spec.model_dump().get("tags") or {}
+                self.retag(step.observed, sorted(set(had) - set(wanted)), wanted)
+
+    def update_one(self, step: Step, spec: dict[str, Any]) -> None:
+        """Fields other than tags; the default has nothing else that can change in place."""
+        return
+
+    @abstractmethod
+    def retag(self, observed: Observed, stale: list[str], wanted: dict[str, str]) -> None:
+        """Remove the `stale` user tag keys, then set `wanted` (both may be empty)."""
 
 
 class StepFailed(Exception):
