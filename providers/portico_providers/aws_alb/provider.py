@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from portico.ir import GatewayIR, ObjectKey
-from portico.provider import Address, Capabilities, ProviderContext
+from portico.provider import Address, Capabilities, Provider, ProviderContext
 from portico_providers.aws_alb.build import LB_ID, build
 from portico_providers.aws_alb.handlers import ListenerHandler, LoadBalancerHandler, RuleHandler, TargetGroupHandler
 from portico_providers.aws_alb.lookups import Inventory, Lookups, placeholder_lookups, resolve_lookups
@@ -85,5 +85,6 @@ class AlbProvider(AwsProvider):
         return (("Hostname", created),) if created else plan.addresses
 
 
-def create(context: ProviderContext) -> AlbProvider:
+def create(context: ProviderContext) -> Provider[ObservedState, CloudPlan]:
+    """Typed as the contract, so mypy checks AlbProvider against Provider[ObservedState, CloudPlan]."""
     return AlbProvider(context)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from portico.ir import GatewayIR, ObjectKey
-from portico.provider import Address, Capabilities, ProviderContext
+from portico.provider import Address, Capabilities, Provider, ProviderContext
 from portico_providers.aws_common.acm import KIND as CERTIFICATE
 from portico_providers.aws_common.acm import CertificateHandler
 from portico_providers.aws_common.params import parse_section
@@ -117,5 +117,6 @@ class LatticeProvider(AwsProvider):
         return tuple(("Hostname", name) for name in names)
 
 
-def create(context: ProviderContext) -> LatticeProvider:
+def create(context: ProviderContext) -> Provider[ObservedState, CloudPlan]:
+    """Typed as the contract, so mypy checks LatticeProvider against Provider[ObservedState, CloudPlan]."""
     return LatticeProvider(context)
