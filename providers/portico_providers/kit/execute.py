@@ -162,8 +162,9 @@ def execute(plan: CloudPlan, handlers: Mapping[str, KindHandler], classifier: Er
                 handler.update(batch, [_spec(s, run.ids) for s in batch])
                 count = len(batch)
             elif step.action == "create":
+                assert step.desired is not None
                 spec = _spec(step, run.ids)
-                run.ids[step.id] = handler.create(step.desired, spec, marks_for(plan, step, spec))  # type: ignore[arg-type]
+                run.ids[step.id] = handler.create(step.desired, spec, marks_for(plan, step, spec))
                 run.created.append(step.id)
             else:
                 _check_ours(plan, step)
