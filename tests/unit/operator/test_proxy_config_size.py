@@ -14,7 +14,7 @@ import pytest
 from portico.ir import GatewayIR
 from portico.provider import Undeliverable
 from portico_providers.proxy import objects as o
-from portico_providers.proxy.plan import Observed, object_id, plan
+from portico_providers.proxy.plan import KubeObject, Observed, object_id, patch_body, plan
 from portico_proxy.cli_proxy import load_config
 from tests.unit.operator.test_proxy_plan import GW, ir
 
@@ -57,7 +57,10 @@ def test_growing_past_the_inline_limit_moves_the_ir_to_binary_data_in_one_patch(
     small = {object_id(obj): obj for obj in o.desired_objects(ir())}
     large = ir().model_copy(update={"uid": "u" * (o.INLINE_LIMIT + 1)})
     steps = [s for s in plan(large, Observed(small), GW, o.DEFAULT_IMAGE).steps if s.kind == "ConfigMap"]
-    assert len(steps) == 1 and steps[0].action == "patch"
-    assert steps[0].body is not None and steps[0].body["data"] is None and steps[0].body["binaryData"]
+    assert len(steps) == 1 and steps[0].action == "update" and steps[0].desired is not None
+    spec = steps[0].desired.spec
+    assert isinstance(spec, KubeObject)
+    body = patch_body(spec.body)  # what the provider sends: data removed, binaryData set
+    assert body["data"] is None and body["binaryData"]
     grown = {**small, ("ConfigMap", "portico-web"): o.config_map(large)}
     assert not [s for s in plan(large, Observed(grown), GW, o.DEFAULT_IMAGE).steps if s.kind == "ConfigMap"]
