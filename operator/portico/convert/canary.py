@@ -61,6 +61,11 @@ def canary_rules(
         elif value:
             before.append(_with_header(main_rule, {"name": header, "value": value}, [canary_backend]))
             note("canary-by-header-value", Outcome.EXACT, f"{header}: {value} -> canary; other values fall through")
+            note(
+                "canary-by-header",
+                Outcome.EXACT,
+                f"{header}: only the value {value!r} is special (always/never are not)",
+            )
         elif pattern:
             search = f".*(?:{pattern}).*"
             if problem := regex_problem(search):
@@ -69,6 +74,11 @@ def canary_rules(
                 match = {"type": "RegularExpression", "name": header, "value": search}
                 before.append(_with_header(main_rule, match, [canary_backend]))
                 note("canary-by-header-pattern", Outcome.EXACT, f"{header} matching {pattern!r} -> canary")
+                note(
+                    "canary-by-header",
+                    Outcome.EXACT,
+                    f"{header}: only the pattern decides (always/never are not special)",
+                )
         else:
             before.append(_with_header(main_rule, {"name": header, "value": "always"}, [canary_backend]))
             before.append(_with_header(main_rule, {"name": header, "value": "never"}, main_backends))

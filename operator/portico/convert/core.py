@@ -57,7 +57,7 @@ def _backend_tls(state: State, ing: Ingress, service: str, protocol: str) -> Non
     secret = ing.nginx("proxy-ssl-secret")
     ca = secret.rpartition("/")[2] if secret else None
     state.policies[(ing.namespace, service)] = backend_tls_policy(ing.namespace, service, name, ca)
-    verify = ing.flag("proxy-ssl-verify")
+    verify = (ing.nginx("proxy-ssl-verify") or "off").lower() in ("on", "true")
     state.note(
         ing,
         "backend-protocol",

@@ -80,6 +80,8 @@ def default_backends(state: State, ingresses: list[Ingress]) -> None:
         hosts = sorted({r.host for r in ing.rules}) if ing.rules else [""]
         for name in hosts:
             host = state.hosts.setdefault(name, Host(name))
+            if ing.key not in host.ingresses:
+                host.ingresses.append(ing.key)
             claimed = any(state.routes.claims.get((name, "/", t)) for t in ("Prefix", "ImplementationSpecific"))
             if claimed:
                 state.note(ing, "spec.defaultBackend", Outcome.IGNORED, f"host {name or '*'} has a / path already")
