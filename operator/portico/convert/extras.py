@@ -82,6 +82,16 @@ def default_backends(state: State, ingresses: list[Ingress]) -> None:
             host = state.hosts.setdefault(name, Host(name))
             if ing.key not in host.ingresses:
                 host.ingresses.append(ing.key)
+            # The first (oldest) Ingress naming a host creates its nginx server, and with it the root fallback.
+            if host.ingresses and host.ingresses[0] != ing.key:
+                state.note(
+                    ing,
+                    "spec.defaultBackend",
+                    Outcome.IGNORED,
+                    f"host {name or '*'} belongs to the older "
+                    f"Ingress {host.ingresses[0]}, whose default backend ingress-nginx uses there",
+                )
+                continue
             claimed = any(state.routes.claims.get((name, "/", t)) for t in ("Prefix", "ImplementationSpecific"))
             if claimed:
                 state.note(ing, "spec.defaultBackend", Outcome.IGNORED, f"host {name or '*'} has a / path already")
