@@ -18,7 +18,10 @@ from portico.convert.routes import Claim, resolve_backend, sections_for
 from portico.convert.selection import select
 from portico.convert.state import Options, State
 
-_GRPC_SERVICE = re.compile(r"^/(?P<service>[A-Za-z0-9_.]+)/?(?P<method>[A-Za-z0-9_]*)$")
+# gRPC paths are /<package.Service>/<Method>, with the Gateway API's name rules for both parts.
+_GRPC_SERVICE = re.compile(
+    r"^/(?P<service>[A-Za-z_][A-Za-z_0-9]*(?:\.[A-Za-z_][A-Za-z_0-9]*)*)/?(?P<method>(?:[A-Za-z_][A-Za-z_0-9]*)?)$"
+)
 _CONFIG_HANDLED = frozenset({"ssl-redirect", "force-ssl-redirect", "http-redirect-code", "allow-snippet-annotations"})
 
 

@@ -64,8 +64,10 @@ def collect_hosts(ingresses: Sequence[Ingress]) -> dict[str, Host]:
                     if any(covers(h, rule.host) for h in tls.hosts):
                         host.tls = (ing.namespace, tls.secret_name)
                         break
+    taken: set[str] = set()  # nginx serves a name from the first server that declares it
     for host in hosts.values():
-        host.aliases = tuple(a for a in dict.fromkeys(host.aliases) if a != host.name and a not in hosts)
+        host.aliases = tuple(a for a in dict.fromkeys(host.aliases) if a not in hosts and a not in taken)
+        taken.update(host.aliases)
     return hosts
 
 
