@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import pytest
 
+from portico.devcluster import ClusterEmulator
 from tests.proxy.echo_backend import EchoBackend
 
 
@@ -19,3 +21,8 @@ async def echo() -> AsyncIterator[Callable[[str], Awaitable[EchoBackend]]]:
     yield make
     for backend in started:
         await backend.stop()
+
+
+@pytest.fixture
+def kmock_options(kmock_options: dict[str, Any]) -> dict[str, Any]:
+    return {**kmock_options, "cls": ClusterEmulator}
