@@ -7,6 +7,7 @@ from typing import Any
 
 from portico.convert import annotations as ann
 from portico.convert.canary import canary_rules
+from portico.convert.filters import code_note, fit_redirect
 from portico.convert.hosts import HTTP_LISTENER, Host
 from portico.convert.model import Ingress
 from portico.convert.objects import GATEWAY_API, meta, object_name, slug
@@ -122,13 +123,17 @@ def https_redirects(state: State, mains: list[Ingress]) -> None:
             draft = state.routes.route("HTTPRoute", ing, host, [HTTP_LISTENER], "https-redirect")
             if draft.rules:
                 continue
-            draft.rules = redirect_rules(
-                [r for r in main.rules if r.get("matches")] or [{"matches": [{}]}], state.redirect_code
-            )
+            code = fit_redirect(state.redirect_code, state.options.features)
+            draft.rules = redirect_rules(main.rules, code)
             subject = (
                 "force-ssl-redirect" if ing.flag("force-ssl-redirect", state.force_redirect_default) else "ssl-redirect"
             )
-            state.note(ing, subject, Outcome.EXACT, f"host {host.name}: HTTP answers {state.redirect_code} to https")
+            state.note(
+                ing,
+                subject,
+                Outcome.EXACT if code == state.redirect_code else Outcome.DIFFERENCE,
+                f"host {host.name}: HTTP answers {code} to https{code_note(state.redirect_code, code)}",
+            )
             if not ing.flag("preserve-trailing-slash"):
                 state.note(
                     ing,
@@ -157,7 +162,8 @@ def www_redirects(state: State, mains: list[Ingress]) -> None:
             source = Host(other, tls=state.hosts[rule.host].tls if other in _tls_names(ing) else None)
             draft = state.routes.route("HTTPRoute", ing, source, [HTTP_LISTENER], "www-redirect")
             draft.hostnames = [other]
-            redirect = {"hostname": rule.host, "statusCode": 308}
+            code = fit_redirect(308, state.options.features)
+            redirect = {"hostname": rule.host, "statusCode": code}
             draft.rules = [
                 {
                     "matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
@@ -167,8 +173,8 @@ def www_redirects(state: State, mains: list[Ingress]) -> None:
             state.note(
                 ing,
                 "from-to-www-redirect",
-                Outcome.EXACT if source.tls is None else Outcome.DIFFERENCE,
-                f"{other} answers 308 to {rule.host}"
+                Outcome.EXACT if source.tls is None and code == 308 else Outcome.DIFFERENCE,
+                f"{other} answers {code} to {rule.host}{code_note(308, code)}"
                 + (
                     ""
                     if source.tls is None

@@ -28,6 +28,22 @@ _REDIRECT_CODES = {
 _GATEWAY_REDIRECT_CODES = (301, 302, 303, 307, 308)
 
 
+def fit_redirect(code: int, features: frozenset[str]) -> int:
+    """The redirect code the target can send: 303/307/308 are Extended features; without them the
+    nearest core code (301 for permanent, 302 for temporary)."""
+    if code in (303, 307, 308) and f"HTTPRoute{code}RedirectStatusCode" not in features:
+        return 301 if code == 308 else 302
+    return code
+
+
+def code_note(code: int, sent: int) -> str:
+    return (
+        ""
+        if code == sent
+        else f" ({code} on ingress-nginx; the target sends {sent}, which lets clients turn POST into GET)"
+    )
+
+
 @dataclass
 class IngressFilters:
     """What an Ingress's annotations add to each of its rules."""
@@ -76,13 +92,17 @@ def _seconds(value: str) -> int | None:
     return int(value) if value.isdigit() and int(value) > 0 else None
 
 
-def _timeouts(ing: Ingress, out: IngressFilters) -> None:
+def _timeouts(ing: Ingress, out: IngressFilters, features: frozenset[str]) -> None:
     read, send = ing.nginx("proxy-read-timeout"), ing.nginx("proxy-send-timeout")
     values = {name: _seconds(v) for name, v in (("proxy-read-timeout", read), ("proxy-send-timeout", send)) if v}
     for name, seconds in values.items():
         if seconds is None:
             out.note(ing, name, Outcome.NOT_CONVERTIBLE, "not a whole number of seconds; ingress-nginx ignores it too")
     given = [s for s in values.values() if s is not None]
+    if given and "HTTPRouteBackendTimeout" not in features:
+        for name in values:
+            out.note(ing, name, Outcome.TARGET, "the target provider has no backend timeout (HTTPRouteBackendTimeout)")
+        return
     if given:
         out.timeouts["backendRequest"] = f"{max(given)}s"
         for name, seconds in values.items():
@@ -197,7 +217,7 @@ def _custom_headers(ing: Ingress, inputs: Inputs, out: IngressFilters) -> None:
         out.note(ing, "custom-headers", Outcome.EXACT, f"ResponseHeaderModifier set from ConfigMap {name}")
 
 
-def _redirect(ing: Ingress, out: IngressFilters) -> None:
+def _redirect(ing: Ingress, out: IngressFilters, features: frozenset[str]) -> None:
     # ingress-nginx reads temporal-redirect first: when both are set, it wins.
     for name in ("temporal-redirect", "permanent-redirect"):
         url = ing.nginx(name)
@@ -219,7 +239,8 @@ def _redirect(ing: Ingress, out: IngressFilters) -> None:
         if out.redirect is not None:
             out.note(ing, name, Outcome.IGNORED, "temporal-redirect is also set and ingress-nginx uses it instead")
             continue
-        redirect: dict[str, Any] = {"scheme": parts.scheme, "hostname": parts.hostname, "statusCode": code}
+        sent = fit_redirect(code, features)
+        redirect: dict[str, Any] = {"scheme": parts.scheme, "hostname": parts.hostname, "statusCode": sent}
         if parts.port:
             redirect["port"] = parts.port
         redirect["path"] = {"type": "ReplaceFullPath", "replaceFullPath": parts.path or "/"}
@@ -232,7 +253,12 @@ def _redirect(ing: Ingress, out: IngressFilters) -> None:
             f"RequestRedirect {code} to {url}: the request's query string is kept (nginx `return` drops it){lost}",
         )
         if code_text:
-            out.note(ing, code_name, Outcome.EXACT, f"statusCode {code}")
+            out.note(
+                ing,
+                code_name,
+                Outcome.EXACT if sent == code else Outcome.DIFFERENCE,
+                f"statusCode {sent}{code_note(code, sent)}",
+            )
 
 
 def ingress_filters(ing: Ingress, inputs: Inputs, features: frozenset[str], snippets_allowed: bool) -> IngressFilters:
@@ -246,6 +272,6 @@ def ingress_filters(ing: Ingress, inputs: Inputs, features: frozenset[str], snip
     _custom_headers(ing, inputs, out)
     _snippet(ing, out, snippets_allowed)
     _cors(ing, out, features)
-    _timeouts(ing, out)
-    _redirect(ing, out)
+    _timeouts(ing, out, features)
+    _redirect(ing, out, features)
     return out

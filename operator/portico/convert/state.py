@@ -9,6 +9,7 @@ from portico.convert.hosts import Host
 from portico.convert.model import Ingress, Inputs
 from portico.convert.report import Finding, Outcome
 from portico.convert.routes import Routes
+from portico.translate import DEFAULT_CAPABILITIES
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,7 @@ class Options:
     gateway_namespace: str = "default"
     # What the target can express (from the provider's capabilities): the converter leaves out,
     # and reports, what it cannot, instead of emitting rules the target would reject.
-    features: frozenset[str] = frozenset()
+    features: frozenset[str] = DEFAULT_CAPABILITIES.features
     listener_protocols: frozenset[str] = frozenset({"HTTP", "HTTPS"})
 
 
