@@ -19,14 +19,15 @@ async def _backends(echo: Echo, *names: str) -> dict[str, int]:
 
 async def test_paths_and_rewrites(echo: Echo, tmp_path: Path) -> None:
     result = convert_file("paths.yaml")
-    backends = await _backends(echo, "rewritten", "api", "legacy", "root", "foo", "img", "static", "exact")
+    backends = await _backends(echo, "rewritten", "home", "api", "legacy", "root", "foo", "img", "static", "exact")
     async with serve(result.objects, backends, tmp_path) as proxy:
         # examples/rewrite: `/something(/|$)(.*)` with `/$2`: /something -> /, /something/new -> /new.
         assert await proxy.reaches("rewrite.bar.com", "/something") == ("rewritten", "/")
         assert await proxy.reaches("rewrite.bar.com", "/something/") == ("rewritten", "/")
         assert await proxy.reaches("rewrite.bar.com", "/something/new") == ("rewritten", "/new")
-        # `^/something(/|$)` does not match /somethingelse: no location, ingress-nginx's default backend 404s.
-        assert (await proxy.get("rewrite.bar.com", "/somethingelse")).status_code == 404
+        # `^/something(/|$)` does not match /somethingelse: the host's `/` (regex `^/` there, tried last as the
+        # shortest path) takes it, unrewritten.
+        assert await proxy.reaches("rewrite.bar.com", "/somethingelse") == ("home", "/somethingelse")
         # `/api/(.*)` with `/internal/$1`: /api/users -> /internal/users.
         assert await proxy.reaches("api.bar.com", "/api/users?id=1") == ("api", "/internal/users?id=1")
         # rewrite-target `/`: nginx `rewrite` replaces the whole URI; the query string is appended.

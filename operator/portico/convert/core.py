@@ -90,7 +90,7 @@ def _http_rule(
         subject = "rewrite-target" if ing.nginx("rewrite-target") else path.where
         state.note(ing, subject, Outcome.NOT_CONVERTIBLE, f"{path.where} left out: {result.reason}")
         return None
-    rule: dict[str, Any] = {"matches": list(result.matches)}
+    rule: dict[str, Any] = {"matches": list(result.matches), "_nginx_path": path.path}
     if filter_list := filters.as_filters(result.rewrite):
         rule["filters"] = filter_list
     if filters.redirect is None:
@@ -231,6 +231,7 @@ def convert(objects: Iterable[Mapping[str, Any]], options: Options | None = None
     extras.https_redirects(state, mains)
     extras.www_redirects(state, mains)
     extras.host_notes(state)
+    extras.precedence_notes(state)
     for ing in selected:
         extras.leftover_annotations(state, ing, ing.is_canary)
     routes = state.routes.objects(options.gateway, options.gateway_namespace)

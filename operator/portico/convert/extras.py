@@ -3,6 +3,7 @@ and www redirects, TLS passthrough, and the report lines for annotations nothing
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from portico.convert import annotations as ann
@@ -297,3 +298,40 @@ def leftover_annotations(state: State, ing: Ingress, canary: bool) -> None:
             state.note(
                 ing, name, Outcome.EXACT, _CONVERTED_NOTE.get(name, f"{ing.nginx(name)!r}: same behaviour as set")
             )
+
+
+def _probes(prefix: str) -> list[str]:
+    return [prefix, prefix.rstrip("/") + "/x"]
+
+
+def precedence_notes(state: State) -> None:
+    """ingress-nginx tries the longest path first (regex mode) or the longest prefix; the Gateway API
+    tries every RegularExpression match before every PathPrefix one. Report where that reorders."""
+    by_host: dict[tuple[str, ...], list[tuple[str, dict[str, Any]]]] = {}
+    for draft in state.routes.drafts.values():
+        for rule in draft.rules:
+            if "_nginx_path" in rule:
+                by_host.setdefault(tuple(draft.hostnames), []).append((draft.source, rule))
+    for rules in by_host.values():
+        for source, rule in rules:
+            match = rule["matches"][0].get("path", {})
+            if match.get("type") != "RegularExpression":
+                continue
+            pattern = re.compile(match["value"])
+            for _, other in rules:
+                other_match = other["matches"][0].get("path", {})
+                longer = len(other["_nginx_path"]) > len(rule["_nginx_path"])
+                if (
+                    other_match.get("type") == "PathPrefix"
+                    and longer
+                    and any(pattern.fullmatch(p) for p in _probes(other_match["value"]))
+                ):
+                    state.note(
+                        source,
+                        f"path {rule['_nginx_path']}",
+                        Outcome.DIFFERENCE,
+                        f"its regex is tried "
+                        f"before PathPrefix {other_match['value']} (ingress-nginx tries the longer "
+                        f"{other['_nginx_path']} first): requests under {other_match['value']} reach "
+                        "this rule's backend now",
+                    )

@@ -118,6 +118,8 @@ def convert_path(
     if regex_host:
         if rewrite_target:
             return _capture_rewrite(path, rewrite_target)
+        if path == "/":  # `~* "^/"` matches every path: PathPrefix / is the same, and sorts last like it
+            return PathResult(matches=(_match("PathPrefix", "/"),))
         if problem := regex_problem(path):
             return NotConvertible(f"path {path!r} {problem} (the host is in regex mode)")
         return PathResult(matches=(_match("RegularExpression", nginx_regex(path)),), regex=True)
