@@ -22,6 +22,7 @@ from portico.convert.state import Options, State
 _GRPC_SERVICE = re.compile(
     r"^/(?P<service>[A-Za-z_][A-Za-z_0-9]*(?:\.[A-Za-z_][A-Za-z_0-9]*)*)/?(?P<method>(?:[A-Za-z_][A-Za-z_0-9]*)?)$"
 )
+MAX_LISTENERS = 64  # Gateway spec.listeners maxItems
 _CONFIG_HANDLED = frozenset({"ssl-redirect", "force-ssl-redirect", "http-redirect-code", "allow-snippet-annotations"})
 
 
@@ -111,7 +112,10 @@ def _http_rule(
 
 
 def _host_paths(state: State, host: str) -> list[IngressPath]:
-    return [p for ing in state.inputs.ingresses for r in ing.rules if r.host == host for p in r.paths]
+    serving = set(state.hosts[host].ingresses)
+    return [
+        p for ing in state.inputs.ingresses if ing.key in serving for r in ing.rules if r.host == host for p in r.paths
+    ]
 
 
 def _add_rule(state: State, ing: Ingress, draft_rules: list[dict[str, Any]], rule: dict[str, Any]) -> None:
@@ -176,9 +180,10 @@ def _convert_main(state: State, ing: Ingress) -> None:
         if (target := ing.nginx("app-root")) is not None and draft.rules:
             redirect_to = {"path": {"type": "ReplaceFullPath", "replaceFullPath": target}, "statusCode": 302}
             root = {"path": {"type": "Exact", "value": "/"}}
-            draft.rules.insert(
-                0, {"matches": [root], "filters": [{"type": "RequestRedirect", "requestRedirect": redirect_to}]}
-            )
+            if not any(r.get("matches") == [root] for r in draft.rules):
+                draft.rules.insert(
+                    0, {"matches": [root], "filters": [{"type": "RequestRedirect", "requestRedirect": redirect_to}]}
+                )
         if redirect and not host.https_listeners:
             state.note(
                 ing,
@@ -241,6 +246,14 @@ def convert(objects: Iterable[Mapping[str, Any]], options: Options | None = None
     gw, grants = gateway(
         options.gateway, options.gateway_namespace, options.gateway_class, hosts, "TLS" in options.listener_protocols
     )
+    if (count := len(gw["spec"]["listeners"])) > MAX_LISTENERS:
+        state.note(
+            "",
+            "Gateway",
+            Outcome.NOT_CONVERTIBLE,
+            f"{count} listeners, the Gateway API allows "
+            f"{MAX_LISTENERS}: convert the hosts in groups, each with its own --gateway",
+        )
     policies = [p for _, p in sorted(state.policies.items())]
     out = [gateway_class(options.gateway_class, options.controller), gw, *grants, *routes, *tls_routes, *policies]
     sources = {r["metadata"]["annotations"]["portico.dev/converted-from"] for r in [*routes, *tls_routes]}

@@ -13,7 +13,8 @@ def slug(host: str) -> str:
     """A DNS-label-friendly form of a hostname; "" (every host) is `all-hosts`."""
     if not host:
         return "all-hosts"
-    return host.replace("*", "wildcard").replace(".", "-")
+    # `-` doubles first so that a-b.com and a.b.com never share a listener or route name.
+    return host.replace("-", "--").replace("*", "wildcard").replace(".", "-")
 
 
 def object_name(*parts: str) -> str:
