@@ -92,6 +92,9 @@ def _http_rule(
         state.note(ing, subject, Outcome.NOT_CONVERTIBLE, f"{path.where} left out: {result.reason}")
         return None
     rule: dict[str, Any] = {"matches": list(result.matches), "_nginx_path": path.path}
+    if not host.regex and path.path_type == "Prefix" and path.path != "/" and not path.path.endswith("/"):
+        # nginx serves it as `location /p/` plus `location = /p`: the exact half outranks plain prefixes.
+        rule["_nginx_path"], rule["_exact_too"] = path.path + "/", path.path
     if filter_list := filters.as_filters(result.rewrite):
         rule["filters"] = filter_list
     if filters.redirect is None:
@@ -232,11 +235,11 @@ def convert(objects: Iterable[Mapping[str, Any]], options: Options | None = None
     for canary in canaries:
         extras.merge_canary(state, canary)
     extras.default_backends(state, mains)
+    extras.fix_precedence(state)
     tls_routes = extras.passthrough(state, mains)
     extras.https_redirects(state, mains)
     extras.www_redirects(state, mains)
     extras.host_notes(state)
-    extras.precedence_notes(state)
     for ing in selected:
         extras.leftover_annotations(state, ing, ing.is_canary)
     routes = state.routes.objects(options.gateway, options.gateway_namespace)

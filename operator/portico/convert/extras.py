@@ -304,14 +304,29 @@ def _probes(prefix: str) -> list[str]:
     return [prefix, prefix.rstrip("/") + "/x"]
 
 
-def precedence_notes(state: State) -> None:
-    """ingress-nginx tries the longest path first (regex mode) or the longest prefix; the Gateway API
-    tries every RegularExpression match before every PathPrefix one. Report where that reorders."""
+def fix_precedence(state: State) -> None:
+    """ingress-nginx tries exact locations, then the longest path (regex mode) or the longest prefix; the
+    Gateway API tries Exact, then every RegularExpression before every PathPrefix. Give a Prefix path its
+    exact half where a regex would take it, and report the reorderings that remain."""
     by_host: dict[tuple[str, ...], list[tuple[str, dict[str, Any]]]] = {}
     for draft in state.routes.drafts.values():
         for rule in draft.rules:
             if "_nginx_path" in rule:
                 by_host.setdefault(tuple(draft.hostnames), []).append((draft.source, rule))
+    for rules in by_host.values():
+        patterns = [
+            re.compile(m["path"]["value"])
+            for _, r in rules
+            for m in r["matches"]
+            if m.get("path", {}).get("type") == "RegularExpression"
+        ]
+        for _, rule in rules:
+            exact = rule.get("_exact_too")
+            if exact and any(p.fullmatch(exact) for p in patterns):
+                rule["matches"] = [
+                    *({**m, "path": {"type": "Exact", "value": exact}} for m in rule["matches"]),
+                    *rule["matches"],
+                ]
     for rules in by_host.values():
         for source, rule in rules:
             match = rule["matches"][0].get("path", {})
@@ -319,7 +334,7 @@ def precedence_notes(state: State) -> None:
                 continue
             pattern = re.compile(match["value"])
             for _, other in rules:
-                other_match = other["matches"][0].get("path", {})
+                other_match = other["matches"][-1].get("path", {})  # the exact half, if any, comes first
                 longer = len(other["_nginx_path"]) > len(rule["_nginx_path"])
                 if (
                     other_match.get("type") == "PathPrefix"
