@@ -146,8 +146,6 @@ def _convert_main(state: State, ing: Ingress) -> None:
     for rule in ing.rules:
         host = state.hosts[rule.host]
         redirect = state.redirects(ing, host)
-        if ing.flag("ssl-passthrough"):
-            continue
         draft = state.routes.route(kind, ing, host, sections_for(host, redirect))
         for path in rule.paths:
             claim_key = (rule.host, path.path, path.path_type)
