@@ -1,4 +1,4 @@
-"""Differential property: for literal paths on a host without regex mode, the request reaches the same
+"""Differential properties: for literal paths, on a host with or without regex mode, the request reaches the same
 backend through the converted routes (Portico's translation and the proxy's own rule matching) as through
 ingress-nginx's nginx locations, or the report names the reordering.
 
@@ -106,3 +106,54 @@ def test_literal_paths_reach_the_same_backend(declared: list[tuple[str, str]], r
     for uri in dict.fromkeys(u for u in probes if u.startswith("/")):
         expected, got = nginx_choice(paths, uri), portico_choice(converted.objects, uri)
         assert expected == got or reordered, f"{uri}: ingress-nginx {expected}, Portico {got}"
+
+
+def nginx_regex_choice(paths: list[tuple[str, str, str]], uri: str) -> tuple[str, str]:
+    """Regex mode (use-regex on the Ingress): every location is `~* "^<path>"`, longest path first, equal
+    lengths by path in reverse order (ingress-nginx sorts by path, then stably by length)."""
+    unique: dict[tuple[str, str], str] = {}
+    for path, kind, backend in paths:
+        unique.setdefault((path, kind), backend)
+    locations = sorted(unique.items(), key=lambda item: item[0][0], reverse=True)
+    locations.sort(key=lambda item: len(item[0][0]), reverse=True)
+    for (path, _), backend in locations:
+        if uri.lower().startswith(path.lower()):
+            return ("backend", backend)
+    return ("none", "")
+
+
+CASED_PATHS = st.builds(lambda path, upper: path.upper() if upper else path, PATHS, st.booleans())
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(PATHS, TYPES), min_size=1, max_size=6), st.lists(CASED_PATHS, min_size=1, max_size=4))
+def test_regex_mode_paths_reach_the_same_backend(declared: list[tuple[str, str]], requests: list[str]) -> None:
+    paths = [(path, kind, f"svc-{i}") for i, (path, kind) in enumerate(declared)]
+    ingress = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
+        "metadata": {
+            "name": "site",
+            "namespace": "default",
+            "annotations": {"nginx.ingress.kubernetes.io/use-regex": "true"},
+        },
+        "spec": {
+            "ingressClassName": "nginx",
+            "rules": [
+                {
+                    "host": HOST,
+                    "http": {
+                        "paths": [
+                            {"path": p, "pathType": t, "backend": {"service": {"name": b, "port": {"number": 80}}}}
+                            for p, t, b in paths
+                        ]
+                    },
+                }
+            ],
+        },
+    }
+    converted = convert([ingress])
+    probes = requests + [p for p, _, _ in paths] + [p.upper() + "x" for p, _, _ in paths]
+    for uri in dict.fromkeys(u for u in probes if u.startswith("/")):
+        expected, got = nginx_regex_choice(paths, uri), portico_choice(converted.objects, uri)
+        assert expected == got, f"{uri}: ingress-nginx {expected}, Portico {got}"
