@@ -32,7 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="read Ingresses, IngressClasses, Services, Secrets and ConfigMaps from the cluster (read only; "
         "kubeconfig or in-cluster credentials)",
     )
-    parser.add_argument("--context", help="kubeconfig context for --from-cluster")
+    parser.add_argument("--context", metavar="NAME", help="kubeconfig context for --from-cluster")
     parser.add_argument(
         "--ingress-class",
         dest="ingress_classes",
@@ -40,13 +40,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="an IngressClass name ingress-nginx serves; repeatable (default: nginx)",
     )
-    parser.add_argument("--gateway-class", default="portico", help="the GatewayClass to create and use")
-    parser.add_argument("--gateway", default="ingress-nginx", help="the name of the Gateway to create")
-    parser.add_argument("--gateway-namespace", default="default", help="the namespace of the Gateway")
+    parser.add_argument(
+        "--gateway-class", default="portico", metavar="NAME", help="the GatewayClass to create (default: portico)"
+    )
+    parser.add_argument(
+        "--gateway", default="ingress-nginx", metavar="NAME", help="the Gateway to create (default: ingress-nginx)"
+    )
+    parser.add_argument(
+        "--gateway-namespace", default="default", metavar="NS", help="the Gateway's namespace (default: default)"
+    )
     parser.add_argument(
         "--provider",
         default="proxy",
-        help="the target provider (aws-alb, aws-lattice, azure-appgw, gcp-alb, proxy); its limits are checked",
+        metavar="NAME",
+        help="the target provider (aws-alb, aws-lattice, azure-appgw, gcp-alb, proxy; default: proxy); "
+        "what it cannot express is reported",
     )
     parser.add_argument("-o", "--output", choices=["yaml", "json"], default="yaml", help="output format")
     parser.add_argument("--report", default="-", metavar="FILE", help="where the report goes ('-': stderr)")
