@@ -151,7 +151,7 @@ NOT_CONVERTED: dict[str, str] = {
     "proxy-ssl-verify-depth": "BackendTLSPolicy has no verify depth",
     "satisfy": _AUTH,
     "server-snippet": _SNIPPET,
-    "server-tokens": "Portico never sends a version in Server headers",
+    "server-tokens": "Portico's proxy does not announce itself in a Server header",
     "service-upstream": "Portico always balances over the endpoints, never the ClusterIP",
     "session-cookie-change-on-failure": _AFFINITY,
     "session-cookie-conditional-samesite-none": _AFFINITY,
