@@ -21,7 +21,7 @@ def test_yaml_objects_on_stdout_and_the_report_on_stderr(capsys: pytest.CaptureF
     out, err = capsys.readouterr()
     kinds = [doc["kind"] for doc in yaml.safe_load_all(out)]
     assert kinds == ["GatewayClass", "Gateway", "HTTPRoute"]  # the input's Services are not echoed
-    assert "Ingress echo/canary:" in err and "canary-by-cookie: converted:" in err
+    assert "Ingress echo/canary:" in err and "canary-by-header: converted:" in err
     assert err.splitlines()[-1].startswith("Summary: ")
 
 

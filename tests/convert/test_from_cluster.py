@@ -66,7 +66,7 @@ async def test_from_cluster_reads_with_list_calls_only(kmock: ClusterEmulator, t
     assert process.returncode == 0, err.decode()
     routes = [d for d in yaml.safe_load_all(out) if d["kind"] == "HTTPRoute"]
     assert [r["metadata"]["name"] for r in routes] == ["production-echo-example-com"]
-    assert "canary-by-cookie: converted" in err.decode()
+    assert "canary-by-header: converted" in err.decode()
     verbs = {(verb, resource) for verb, _, resource, auth in kmock.access_log if auth == f"Bearer {CONVERT_TOKEN}"}
     assert verbs == {
         ("list", "ingresses"),

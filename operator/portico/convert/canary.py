@@ -91,8 +91,9 @@ def canary_rules(
             before.append(_with_header(main_rule, _cookie(cookie, "never"), main_backends))
             note(
                 "canary-by-cookie",
-                Outcome.EXACT,
-                f"cookie {cookie}=always -> canary, =never -> main (a regex on Cookie)",
+                Outcome.DIFFERENCE,
+                f"cookie {cookie}=always -> canary, =never -> main, as a regex on the Cookie header; HTTP/2 "
+                "clients may send each cookie in a header of its own, and only the first Cookie header is matched",
             )
     weighted = copy.deepcopy(main_rule)
     weight, total = _int(canary.nginx("canary-weight"), 0), _int(canary.nginx("canary-weight-total"), 100)
