@@ -90,3 +90,21 @@ def test_nothing_to_convert_exits_1(capsys: pytest.CaptureFixture[str], tmp_path
     assert out == "" or out.strip() == ""
     assert "ingressClassName 'traefik' is not served by ingress-nginx (nginx): skipped" in err
     assert main(["convert", "-f", str(other), "--ingress-class", "traefik"]) == 0
+
+
+def test_default_certificate_serves_tls_entries_without_a_secret(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["convert", "-f", str(CORPUS / "tls-redirects.in.yaml"), "--default-certificate", "ingress-nginx/fallback"]
+    assert main(args) == 0
+    out, err = capsys.readouterr()
+    documents = list(yaml.safe_load_all(out))
+    gateway = next(d for d in documents if d["kind"] == "Gateway")
+    listener = next(item for item in gateway["spec"]["listeners"] if item.get("hostname") == "default-cert.example.com")
+    assert listener["tls"]["certificateRefs"] == [{"kind": "Secret", "name": "fallback", "namespace": "ingress-nginx"}]
+    grants = [d for d in documents if d["kind"] == "ReferenceGrant" and d["metadata"]["namespace"] == "ingress-nginx"]
+    assert [to["name"] for g in grants for to in g["spec"]["to"]] == ["fallback"]
+    assert "ssl-redirect: converted: host default-cert.example.com: HTTP answers 301 to https" in err
+
+
+def test_default_certificate_must_be_namespace_and_name(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["convert", "-f", str(CORPUS / "canary.in.yaml"), "--default-certificate", "fallback"]) == 2
+    assert capsys.readouterr().err == "portico convert: --default-certificate: expected NS/NAME, got 'fallback'\n"

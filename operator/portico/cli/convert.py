@@ -56,6 +56,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the target provider (aws-alb, aws-lattice, azure-appgw, gcp-alb, proxy; default: proxy); "
         "what it cannot express is reported",
     )
+    parser.add_argument(
+        "--default-certificate",
+        metavar="NS/NAME",
+        help="the TLS Secret ingress-nginx used as --default-ssl-certificate, for spec.tls entries without one",
+    )
     parser.add_argument("-o", "--output", choices=["yaml", "json"], default="yaml", help="output format")
     parser.add_argument("--report", default="-", metavar="FILE", help="where the report goes ('-': stderr)")
 
@@ -94,6 +99,16 @@ def run(args: argparse.Namespace) -> int:
     if isinstance(capabilities, str):
         print(capabilities, file=sys.stderr)
         return 2
+    default_certificate = None
+    if args.default_certificate is not None:
+        namespace, _, name = args.default_certificate.partition("/")
+        if not namespace or not name or "/" in name:
+            print(
+                f"portico convert: --default-certificate: expected NS/NAME, got {args.default_certificate!r}",
+                file=sys.stderr,
+            )
+            return 2
+        default_certificate = (namespace, name)
     objects = _objects(args)
     if objects is None:
         return 2
@@ -106,6 +121,7 @@ def run(args: argparse.Namespace) -> int:
         gateway_namespace=args.gateway_namespace,
         features=capabilities.features,
         listener_protocols=capabilities.listener_protocols,
+        default_certificate=default_certificate,
     )
     result = convert(objects, options)
     findings = list(result.findings)

@@ -44,6 +44,21 @@ def _controller_config(state: State) -> None:
         state.note("", f"ConfigMap {key}", Outcome.NOT_CONVERTIBLE, "a global nginx setting with no Gateway API field")
 
 
+def _default_certificate(state: State) -> None:
+    """Hosts listed in spec.tls without a secretName get ingress-nginx's default certificate, if named."""
+    default = state.options.default_certificate
+    for host in state.hosts.values():
+        if default is not None and host.tls is not None and not host.tls[1]:
+            host.tls = default
+            state.note(
+                host.ingresses[0],
+                f"host {host.name}",
+                Outcome.EXACT,
+                f"spec.tls names no Secret: the "
+                f"default certificate {default[0]}/{default[1]}, as ingress-nginx's --default-ssl-certificate",
+            )
+
+
 def _grpc_rule(path: IngressPath, host: Host) -> dict[str, Any] | NotConvertible:
     if path.path == "/" and path.path_type != "Exact":
         return {}
@@ -191,7 +206,8 @@ def _convert_main(state: State, ing: Ingress) -> None:
                 "ssl-redirect",
                 Outcome.NOT_CONVERTIBLE,
                 f"host {rule.host or '*'} has no certificate on the "
-                "Gateway (no tls secretName): served on HTTP without the redirect; add a Secret to spec.tls",
+                "Gateway (no tls secretName): served on HTTP without the redirect; add a Secret to spec.tls or "
+                "pass --default-certificate",
             )
     if (target := ing.nginx("app-root")) is not None:
         state.note(
@@ -223,6 +239,7 @@ def convert(objects: Iterable[Mapping[str, Any]], options: Options | None = None
     mains = [i for i in selected if not i.is_canary]
     canaries = [i for i in selected if i.is_canary]
     state = State(inputs, options, collect_hosts(mains))
+    _default_certificate(state)
     state.findings.extend(selection_findings)
     _controller_config(state)
     for ing in selected:

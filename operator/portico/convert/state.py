@@ -23,6 +23,8 @@ class Options:
     # and reports, what it cannot, instead of emitting rules the target would reject.
     features: frozenset[str] = DEFAULT_CAPABILITIES.features
     listener_protocols: frozenset[str] = frozenset({"HTTP", "HTTPS"})
+    # ingress-nginx's --default-ssl-certificate (namespace, name): used where spec.tls names no Secret.
+    default_certificate: tuple[str, str] | None = None
 
 
 @dataclass
