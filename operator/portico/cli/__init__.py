@@ -21,8 +21,18 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+def installed_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("portico-gateway")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="portico", description="Kubernetes Gateway API on any cloud.")
+    parser.add_argument("--version", action="version", version=f"portico {installed_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     wanted = next((a for a in argv if not a.startswith("-")), None)
     for name, (module, help_text) in COMMANDS.items():

@@ -12,6 +12,8 @@ from typing import Any
 import yaml
 
 from portico.api import Snapshot, build_snapshot
+from portico.cli.inputs import check_manifests, ignored_notes
+from portico.cli.progress import progress
 from portico.manifests import Manifest, ManifestError, load_manifests
 from portico.provider import Capabilities, ProviderUnavailable, load_provider, provider_name_for
 from portico.translate import TranslateResult, translate
@@ -37,10 +39,15 @@ def add_input_arguments(parser: argparse.ArgumentParser, formats: Sequence[str] 
 def read_inputs(paths: Sequence[str]) -> list[Manifest] | None:
     """The manifests, or None after printing `file:line: message` to stderr."""
     try:
-        return load_manifests(paths)
+        with progress("reading manifests"):
+            manifests = load_manifests(paths)
+        check_manifests(manifests)
     except ManifestError as error:
         print(str(error), file=sys.stderr)
         return None
+    if not manifests:
+        print(f"no Kubernetes objects in {', '.join(paths)}", file=sys.stderr)
+    return manifests
 
 
 def provider_capabilities(snapshot: Snapshot) -> tuple[dict[str, Capabilities], dict[str, str]]:
@@ -74,7 +81,11 @@ def load_and_translate(paths: Sequence[str]) -> tuple[list[Manifest], TranslateR
     manifests = read_inputs(paths)
     if manifests is None:
         return None
-    return manifests, translate_files(manifests)[1]
+    with progress("translating"):
+        snapshot, result = translate_files(manifests)
+    for note in ignored_notes(manifests, snapshot, result.statuses):
+        print(note, file=sys.stderr)
+    return manifests, result
 
 
 def emit(document: Any, output: str) -> None:
