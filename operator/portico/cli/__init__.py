@@ -4,6 +4,7 @@ exposing `add_arguments(parser)` and `run(args) -> int`, imported only when it i
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import sys
 from collections.abc import Sequence
@@ -19,6 +20,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("portico.cli.demo", "the quickstart on this machine: embedded API server, operator and proxy"),
     "run": ("portico.cli.run", "run the operator against a cluster (in-cluster, kubeconfig or --server)"),
 }
+
+
+OFFLINE = ("status", "translate", "plan")
 
 
 def installed_version() -> str:
@@ -46,6 +50,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     args = build_parser(args_list).parse_args(args_list)
     module = importlib.import_module(COMMANDS[args.command][0])
+    if args.command in OFFLINE:
+        # One-shot commands allocate millions of small acyclic objects; the cycle collector's
+        # repeated scans of them cost more than the work itself (35k routes: 7.4 s -> 4.6 s of CPU).
+        gc.disable()
     try:
         result: int = module.run(args)
     except BrokenPipeError:  # `portico status ... | head` is not an error

@@ -5,15 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
-
-import yaml
 
 from portico.api import Snapshot, build_snapshot
 from portico.cli.inputs import check_manifests, ignored_notes
 from portico.cli.progress import progress
+from portico.cli.yamlout import dump_document
 from portico.manifests import Manifest, ManifestError, load_manifests
 from portico.provider import Capabilities, ProviderUnavailable, load_provider, provider_name_for
 from portico.translate import TranslateResult, translate
@@ -88,9 +87,9 @@ def load_and_translate(paths: Sequence[str]) -> tuple[list[Manifest], TranslateR
     return manifests, result
 
 
-def emit(document: Any, output: str) -> None:
+def emit(document: Mapping[str, Any], output: str) -> None:
     if output == "json":
         json.dump(document, sys.stdout, indent=2, sort_keys=False)
         sys.stdout.write("\n")
     else:
-        yaml.safe_dump(document, sys.stdout, sort_keys=False)
+        dump_document(document, sys.stdout)
