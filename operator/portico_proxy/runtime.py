@@ -91,7 +91,10 @@ class ProxyRuntime:
             endpoints = {ep for g in gateways for lst in g.listeners for r in lst.rules for ep in _endpoints(r)}
             self.ctx.pools.retain(endpoints)
             self.ready = True
-            log.info("configuration applied: %d gateways, ports %s", len(gateways), sorted(tables))
+            if tables:
+                log.info("configuration applied: %d gateways, ports %s", len(gateways), sorted(tables))
+            else:
+                log.warning("configuration applied: no listener to serve; every port is closed")
 
     async def _apply(self, tables: dict[int, PortTable], selectors: dict[int, CertificateSelector]) -> None:
         for port in [p for p in self.ports if p not in tables or tables[p].tls != (self.ports[p].tls is not None)]:
