@@ -40,6 +40,7 @@ class ProxyRuntime:
 
     `port_fallback`: when a listener port cannot be bound (privileged or in use), bind an ephemeral
     port instead and report it in `bound_ports()` (local demo mode); the CLI turns this off.
+    `port_map`: listener port -> the local port to bind for it (`portico demo --port`).
     """
 
     def __init__(
@@ -52,12 +53,14 @@ class ProxyRuntime:
         access_log: AccessLog | None = None,
         reuse_port: bool = False,
         port_fallback: bool = True,
+        port_map: dict[int, int] | None = None,
     ) -> None:
         self.address = address
         self.admin_port = admin_port
         self.secrets_dir = secrets_dir
         self.reuse_port = reuse_port
         self.port_fallback = port_fallback
+        self.port_map = dict(port_map or {})
         self.ctx = Context(limits, access_log)
         self.gateways: tuple[GatewayIR, ...] = ()
         self.ports: dict[int, _Port] = {}
@@ -127,7 +130,7 @@ class ProxyRuntime:
             )
 
         try:
-            return await bind(state.port)
+            return await bind(self.port_map.get(state.port, state.port))
         except OSError as exc:
             if not self.port_fallback or exc.errno not in FALLBACK_ERRNOS:
                 raise
