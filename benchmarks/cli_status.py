@@ -40,8 +40,8 @@ def write_file(path: Path, routes: int, rules: int) -> int:
     return path.stat().st_size
 
 
-def run_command(*args: str) -> tuple[float, float, int]:
-    """Wall seconds, peak RSS in MiB and the exit status of one `portico` run."""
+def run_command(*args: str) -> tuple[float, float, float, int]:
+    """Wall seconds, CPU seconds, peak RSS in MiB and the exit status of one `portico` run."""
     started = time.perf_counter()
     with open(os.devnull, "wb") as sink:
         process = subprocess.Popen([PORTICO, *args], stdout=sink, stderr=subprocess.PIPE)
@@ -51,14 +51,16 @@ def run_command(*args: str) -> tuple[float, float, int]:
     elapsed = time.perf_counter() - started
     if status:
         sys.stderr.write(stderr.decode(errors="replace"))
-    return elapsed, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
+    cpu = usage.ru_utime + usage.ru_stime
+    return elapsed, cpu, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
 
 
 def parse_seconds(text: str, loader: type[yaml.SafeLoader]) -> float:
-    started = time.perf_counter()
+    """CPU seconds (wall time on a shared machine measures the neighbours)."""
+    started = time.process_time()
     for _ in yaml.load_all(text, Loader=loader):
         pass
-    return time.perf_counter() - started
+    return time.process_time() - started
 
 
 def main() -> None:
@@ -76,12 +78,12 @@ def main() -> None:
         status = run_command("status", "-f", str(path), "-o", "yaml")
         translated = run_command("translate", "-f", str(path))
     print(f"input: {args.routes} HTTPRoutes x {args.rules} rules, {size / 1e6:.1f} MB of YAML")
-    print(f"baseline C-loader parse only       : {c_loader:7.2f} s")
-    print(f"baseline pure-Python parse (scaled): {pure:7.2f} s")
-    for name, (seconds, mib, code) in (("status", status), ("translate", translated)):
-        verdict = "met" if seconds < TARGET_S and mib < TARGET_MIB else "NOT met"
+    print(f"baseline C-loader parse only       : {c_loader:7.2f} s CPU")
+    print(f"baseline pure-Python parse (scaled): {pure:7.2f} s CPU")
+    for name, (wall, cpu, mib, code) in (("status", status), ("translate", translated)):
+        verdict = "met" if wall < TARGET_S and mib < TARGET_MIB else "NOT met"
         print(
-            f"portico {name:<9}: {seconds:7.2f} s, peak RSS {mib:5.0f} MiB, exit {code}"
+            f"portico {name:<9}: {wall:7.2f} s wall, {cpu:6.2f} s CPU, peak RSS {mib:5.0f} MiB, exit {code}"
             f"  (target < {TARGET_S:.0f} s and < {TARGET_MIB:.0f} MiB: {verdict})"
         )
 
