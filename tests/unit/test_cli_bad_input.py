@@ -41,6 +41,12 @@ LONG = "a" * 254
         ),
         (f"apiVersion: {GW}\nkind: gateway\nmetadata: {{name: a}}\n", 1, "kinds are case-sensitive: 'Gateway'"),
         (SERVICE + "---\n" + SERVICE, 5, "duplicate Service default/echo, first defined at {file}:1"),
+        (
+            f"apiVersion: {GW}\nkind: Gateway\nmetadata: {{name: gw}}\nspec:\n  gatewayClassName: p\n  listeners:\n"
+            "  - {name: http, port: 80, protocol: HTTP}\n  - {name: http, port: 81, protocol: HTTP}\n",
+            1,
+            "spec.listeners[1].name: duplicate value 'http' (spec.listeners[0] has it; listeners are keyed by name)",
+        ),
     ],
 )
 def test_bad_yaml_objects_exit_2_with_file_and_line(tmp_path: Path, content: str, line: int, message: str) -> None:

@@ -62,11 +62,28 @@ def _check_kind_and_version(manifest: Manifest) -> str | None:
     return None
 
 
+def _duplicate_listener(manifest: Manifest) -> str | None:
+    """Gateway listeners are a list keyed by name: the API server refuses a repeated name."""
+    spec = manifest.obj.get("spec")
+    listeners = spec.get("listeners") if isinstance(spec, dict) else None
+    if manifest.obj["kind"] != "Gateway" or not isinstance(listeners, list):
+        return None
+    first: dict[object, int] = {}
+    for index, listener in enumerate(listeners):
+        name = listener.get("name") if isinstance(listener, dict) else None
+        if isinstance(name, str) and first.setdefault(name, index) != index:
+            return (
+                f"spec.listeners[{index}].name: duplicate value {name!r} (spec.listeners[{first[name]}] has it; "
+                "listeners are keyed by name)"
+            )
+    return None
+
+
 def check_manifests(manifests: Sequence[Manifest]) -> None:
     """Raise ManifestError for the first object the API server would refuse, or a duplicate."""
     seen: dict[tuple[str, str, str, str], Manifest] = {}
     for manifest in manifests:
-        problem = _check_kind_and_version(manifest)
+        problem = _check_kind_and_version(manifest) or _duplicate_listener(manifest)
         if problem is not None:
             raise ManifestError(f"{manifest.where}: {problem}")
         key = identity(manifest)
