@@ -82,6 +82,9 @@ def evaluate_class(
         return invalid("namespace is required: GatewayParameters is namespaced")
     params = snapshot.parameters.get((ref.namespace, ref.name))
     if params is None:
+        bad = snapshot.unreadable_parameters(ref.namespace, ref.name)
+        if bad is not None:
+            return invalid(f"GatewayParameters {ref.namespace}/{ref.name} is invalid: {bad.message}")
         return invalid(f"GatewayParameters {ref.namespace}/{ref.name} not found")
     return ClassState(gc, caps, c.true("Accepted", message="GatewayClass is accepted"), dict(params.spec))
 
@@ -115,18 +118,23 @@ def evaluate_gateway(gw: Gateway, cls: ClassState, snapshot: Snapshot) -> Gatewa
     if infra is not None and infra.parameters_ref is not None:
         ref = infra.parameters_ref
         found = snapshot.parameters.get((gw.metadata.namespace, ref.name))
+        bad = snapshot.unreadable_parameters(gw.metadata.namespace, ref.name)
         if ref.group != PORTICO_GROUP or ref.kind != PARAMETERS_KIND or found is None:
+            why = "is not supported" if found is not None else f"is invalid: {bad.message}" if bad else "not found"
             return GatewayState(
                 gw,
                 cls,
                 c.false(
                     "Accepted",
                     "InvalidParameters",
-                    f"spec.infrastructure.parametersRef: {ref.group}/{ref.kind} {ref.name} "
-                    f"{'not found' if found is None else 'is not supported'}",
+                    f"spec.infrastructure.parametersRef: {ref.group}/{ref.kind} {ref.name} {why}",
                 ),
             )
         parameters = deep_merge(parameters, found.spec)
+    problems = caps.check_parameters(parameters) if caps.check_parameters is not None else ()
+    if problems:
+        message = "GatewayParameters: " + "; ".join(problems)
+        return GatewayState(gw, cls, c.false("Accepted", "InvalidParameters", message))
     for index, address in enumerate(gw.spec.addresses):
         where = f"spec.addresses[{index}]"
         if "GatewayStaticAddresses" not in caps.features:
