@@ -30,6 +30,10 @@ class ManifestError(Exception):
     """Unreadable input, with `file:line: message` as its text."""
 
 
+class SyntaxProblem(ManifestError):
+    """The text is not YAML (as opposed to YAML that is not a valid object)."""
+
+
 @dataclass(frozen=True)
 class Manifest:
     source: str
@@ -149,13 +153,11 @@ def _read_json(text: str, source: str) -> list[Manifest]:
     return list(_expand(data, source, 1))
 
 
-def read_text(text: str, source: str) -> list[Manifest]:
-    if source.endswith(".json"):
-        return _read_json(text, source)
+def _read_yaml(text: str, source: str, loader_class: type[yaml.SafeLoader]) -> list[Manifest]:
     out: list[Manifest] = []
     line = 1
     try:
-        loader = SafeLoader(text)
+        loader = loader_class(text)
         try:
             while loader.check_node():
                 node = loader.get_node()
@@ -169,12 +171,25 @@ def read_text(text: str, source: str) -> list[Manifest]:
         mark = error.problem_mark or error.context_mark
         last_line = text.count("\n") + (0 if text.endswith("\n") else 1)
         where = min(mark.line + 1, max(last_line, 1)) if mark is not None else line
-        raise ManifestError(f"{source}:{where}: {error.problem or error}") from error
+        raise SyntaxProblem(f"{source}:{where}: {error.problem or error}") from error
     except yaml.YAMLError as error:
-        raise ManifestError(f"{source}:{line}: {error}") from error
+        raise SyntaxProblem(f"{source}:{line}: {error}") from error
     except RecursionError:
         raise ManifestError(f"{source}:{line}: nested too deeply to be a Kubernetes object") from None
     return out
+
+
+def read_text(text: str, source: str) -> list[Manifest]:
+    if source.endswith(".json"):
+        return _read_json(text, source)
+    try:
+        return _read_yaml(text, source, SafeLoader)
+    except SyntaxProblem:
+        if SafeLoader is yaml.SafeLoader:
+            raise
+    # libyaml follows YAML 1.1 in places where PyYAML's own scanner accepts more (`{a:, b:}`);
+    # what read before still reads, and errors are the pure loader's.
+    return _read_yaml(text, source, yaml.SafeLoader)
 
 
 def _read_bytes(path: Path, stdin: BinaryIO | None) -> bytes:

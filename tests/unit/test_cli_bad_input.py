@@ -32,7 +32,7 @@ LONG = "a" * 254
         ),
         (f"apiVersion: {GW}\nkind: HTTPRoute\nmetadata: {{name: a, namespace: {'n' * 64}}}\n", 1, "at most 63"),
         ("[" * 600 + "]" * 600 + "\n", 1, "expected a Kubernetes object (a mapping), got list"),
-        ("a: " + "[" * 100_000 + "]" * 100_000 + "\n", 1, "nesting depth"),
+        ("a: " + "[" * 100_000 + "]" * 100_000 + "\n", 1, "nest"),
         (SERVICE + "---\nkind: [unclosed\n", 5, ""),
         (
             f"apiVersion: {GW[:-3]}/v9\nkind: Gateway\nmetadata: {{name: a}}\n",
