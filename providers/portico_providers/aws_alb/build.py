@@ -31,7 +31,7 @@ from portico_providers.aws_common.acm import certificate_id, desired_certificate
 from portico_providers.aws_common.model import Desired, ref
 from portico_providers.aws_common.naming import aws_name
 from portico_providers.aws_common.provider import Built
-from portico_providers.aws_common.tags import Owner
+from portico_providers.aws_common.tags import Owner, bounded_id
 
 LB_ID = "load-balancer"
 GRPC_MATCHER = "0-99"
@@ -39,7 +39,7 @@ HTTP_MATCHER = "200-399"
 
 
 def target_group_id(backend: Backend, version: str) -> str:
-    return f"tg:{backend.namespace}/{backend.name}:{backend.port}:{version}"
+    return bounded_id(f"tg:{backend.namespace}/{backend.name}:{backend.port}:{version}")
 
 
 def _version(backend: Backend, kind: RouteKind) -> str:
@@ -177,7 +177,7 @@ def build(ir: GatewayIR, params: AlbParameters, lookups: Lookups, owner: Owner) 
                 built.desired.append(
                     Desired(
                         RULE,
-                        f"rule:{port}:{rule.id}",
+                        bounded_id(f"rule:{port}:{rule.id}"),
                         RuleSpec(
                             listener=ref(listener_id),
                             priority=priority,
