@@ -11,8 +11,7 @@ from typing import Any
 
 import pytest
 
-from portico.ir import ObjectKey
-from portico_providers.aws_common.tags import TAG_VALUE_MAX, Owner, bounded_id
+from portico_providers.aws_common.tags import TAG_VALUE_MAX, bounded_id
 from tests.unit.cli_process import ROOT, portico
 
 LONG = "s" * 253
@@ -57,7 +56,3 @@ def test_bounded_ids_are_short_distinct_and_stable() -> None:
     assert len(bounded_id(a)) == TAG_VALUE_MAX and bounded_id(a) == bounded_id(a)
     assert bounded_id(a) != bounded_id(b)
     assert bounded_id("short") == "short"
-    owner = Owner("prod", ObjectKey(namespace="n" * 63, name=LONG))
-    tags = owner.tags("rule:1")
-    assert all(len(value) <= TAG_VALUE_MAX for value in tags.values())
-    assert owner.owns(tags)

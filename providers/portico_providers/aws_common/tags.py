@@ -1,7 +1,8 @@
 """Ownership tags: how Portico recognises what it owns in an AWS account.
 
-A resource is Portico's only when it carries all three tags with this cluster's id and this
-Gateway's namespace/name. Anything else is never modified or deleted.
+AWS tag keys may contain `/`, so the kit's tag scheme is used with `portico.dev/*` keys. A
+resource is Portico's only when it carries all three with this cluster's id and this Gateway's
+namespace/name (the kit's one ownership rule). Anything else is never modified or deleted.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from portico.ir import ObjectKey
+from portico_providers.kit.ownership import TagKeys, TagOwnership
 
 CLUSTER_TAG = "portico.dev/cluster"
 GATEWAY_TAG = "portico.dev/gateway"
@@ -19,29 +20,12 @@ RESOURCE_TAG = "portico.dev/resource"
 FINGERPRINT_TAG = "portico.dev/sha256"
 TAG_VALUE_MAX = 256  # AWS: a tag value is at most 256 Unicode characters
 DIGEST_CHARS = 16
+AWS_KEYS = TagKeys(cluster=CLUSTER_TAG, gateway=GATEWAY_TAG, resource=RESOURCE_TAG)
 
 
 @dataclass(frozen=True)
-class Owner:
-    cluster_id: str
-    gateway: ObjectKey
-
-    @property
-    def gateway_tag(self) -> str:
-        return bounded_id(str(self.gateway))
-
-    def tags(self, resource_id: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-        """User tags first so they can never override the ownership tags."""
-        tags = dict(extra or {})
-        tags.update({CLUSTER_TAG: self.cluster_id, GATEWAY_TAG: self.gateway_tag, RESOURCE_TAG: resource_id})
-        return tags
-
-    def owns(self, tags: Mapping[str, str]) -> bool:
-        return (
-            tags.get(CLUSTER_TAG) == self.cluster_id
-            and tags.get(GATEWAY_TAG) == self.gateway_tag
-            and bool(tags.get(RESOURCE_TAG))
-        )
+class Owner(TagOwnership):
+    keys: TagKeys = AWS_KEYS
 
 
 def bounded_id(value: str, limit: int = TAG_VALUE_MAX) -> str:
