@@ -36,12 +36,13 @@ def connection_from_kubeconfig() -> Connection | None:
 
     configuration = client.Configuration()
     try:
-        config.load_kube_config(client_configuration=configuration, persist_config=False)
+        config.load_kube_config(client_configuration=configuration, persist_config=False)  # type: ignore[no-untyped-call]
     except config.ConfigException as error:
         if "Invalid kube-config file. No configuration found" in str(error):
             return None
         raise ValueError(str(error)) from error
-    authorization = (configuration.api_key or {}).get("authorization") or ""
+    # "BearerToken" in recent client versions, "authorization" in older ones; with its "Bearer " prefix.
+    authorization = configuration.get_api_key_with_prefix("BearerToken", alias="authorization") or ""
     return Connection(
         server=configuration.host,
         token=authorization.removeprefix("Bearer ") or None,
