@@ -14,9 +14,13 @@ from enum import StrEnum
 from typing import Annotated, Any, Final, Literal, Protocol, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-IR_VERSION: Final = "portico.dev/ir/v1"
+from portico.ir_rules_table import expand_rules, share_rules
+
+IR_VERSION: Final = "portico.dev/ir/v2"
+# v1 documents repeat each rule inline on every listener; still read during a rolling upgrade.
+IR_VERSION_V1: Final = "portico.dev/ir/v1"
 
 
 class _Frozen(BaseModel):
@@ -268,7 +272,9 @@ class Infrastructure(_Frozen):
 
 
 class GatewayIR(_Frozen):
-    version: Literal["portico.dev/ir/v1"] = IR_VERSION
+    """In memory every listener holds its own Rule objects; see to_dict for the shared rule table."""
+
+    version: Literal["portico.dev/ir/v2"] = IR_VERSION
     gateway: ObjectKey
     uid: str = ""
     generation: int = 0
@@ -319,8 +325,21 @@ class GatewayIR(_Frozen):
             }
         )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _read_document(cls, data: Any) -> Any:
+        # A v2 document has the rule table; model_dump() of the in-memory IR keeps rules inline.
+        if isinstance(data, dict) and data.get("version") == IR_VERSION and "rules" in data:
+            return expand_rules(data, Rule.model_validate)
+        if isinstance(data, dict) and data.get("version") == IR_VERSION_V1:
+            return {**data, "version": IR_VERSION}
+        return data
+
     def to_dict(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", exclude_defaults=False)
+        """The v2 document: one copy of each rule in `rules`, listeners list indexes into it."""
+        document = self.model_dump(mode="json", exclude={"listeners": {"__all__": {"rules"}}})
+        document["rules"] = share_rules(self.listeners, document["listeners"])
+        return document
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
@@ -344,11 +363,19 @@ class GatewayIR(_Frozen):
 class IRBundle(_Frozen):
     """Several Gateways' IR in one document (the proxy's config file)."""
 
-    version: Literal["portico.dev/ir/v1"] = IR_VERSION
+    version: Literal["portico.dev/ir/v2"] = IR_VERSION
     gateways: tuple[GatewayIR, ...] = ()
 
+    @model_validator(mode="before")
+    @classmethod
+    def _read_document(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("version") == IR_VERSION_V1:
+            return {**data, "version": IR_VERSION}
+        return data
+
     def to_json(self) -> str:
-        return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        document = {"version": self.version, "gateways": [gateway.to_dict() for gateway in self.gateways]}
+        return json.dumps(document, sort_keys=True, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str | bytes) -> IRBundle:
