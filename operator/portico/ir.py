@@ -14,9 +14,9 @@ from enum import StrEnum
 from typing import Annotated, Any, Final, Literal, Protocol, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from portico.ir_rules_table import expand_rules, share_rules
+from portico.ir_rules_table import share_rules
 
 IR_VERSION: Final = "portico.dev/ir/v2"
 # v1 documents repeat each rule inline on every listener; still read during a rolling upgrade.
@@ -325,16 +325,6 @@ class GatewayIR(_Frozen):
             }
         )
 
-    @model_validator(mode="before")
-    @classmethod
-    def _read_document(cls, data: Any) -> Any:
-        # A v2 document has the rule table; model_dump() of the in-memory IR keeps rules inline.
-        if isinstance(data, dict) and data.get("version") == IR_VERSION and "rules" in data:
-            return expand_rules(data, Rule.model_validate)
-        if isinstance(data, dict) and data.get("version") == IR_VERSION_V1:
-            return {**data, "version": IR_VERSION}
-        return data
-
     def to_dict(self) -> dict[str, Any]:
         """The v2 document: one copy of each rule in `rules`, listeners list indexes into it."""
         document = self.model_dump(mode="json", exclude={"listeners": {"__all__": {"rules"}}})
@@ -347,17 +337,22 @@ class GatewayIR(_Frozen):
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.to_dict(), sort_keys=False)
 
+    # Documents are read by portico.ir_document (imported here, not at the top: it builds on these models).
     @classmethod
     def from_dict(cls, data: Any) -> GatewayIR:
-        return cls.model_validate(data)
+        from portico.ir_document import gateway_from_python
+
+        return gateway_from_python(data)
 
     @classmethod
     def from_json(cls, text: str | bytes) -> GatewayIR:
-        return cls.model_validate_json(text)
+        from portico.ir_document import gateway_from_json
+
+        return gateway_from_json(text)
 
     @classmethod
     def from_yaml(cls, text: str) -> GatewayIR:
-        return cls.model_validate(yaml.safe_load(text))
+        return cls.from_dict(yaml.safe_load(text))
 
 
 class IRBundle(_Frozen):
@@ -366,20 +361,15 @@ class IRBundle(_Frozen):
     version: Literal["portico.dev/ir/v2"] = IR_VERSION
     gateways: tuple[GatewayIR, ...] = ()
 
-    @model_validator(mode="before")
-    @classmethod
-    def _read_document(cls, data: Any) -> Any:
-        if isinstance(data, dict) and data.get("version") == IR_VERSION_V1:
-            return {**data, "version": IR_VERSION}
-        return data
-
     def to_json(self) -> str:
         document = {"version": self.version, "gateways": [gateway.to_dict() for gateway in self.gateways]}
         return json.dumps(document, sort_keys=True, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str | bytes) -> IRBundle:
-        return cls.model_validate_json(text)
+        from portico.ir_document import bundle_from_json
+
+        return bundle_from_json(text)
 
 
 RequestMirrorFilter.model_rebuild()

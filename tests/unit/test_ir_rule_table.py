@@ -119,14 +119,29 @@ def test_a_v1_document_is_still_read() -> None:
     ("change", "expected"),
     [
         (lambda d: d["listeners"][0].update(rules=[999]), "listeners[0].rules: 999 is not an index into rules"),
-        (lambda d: d["listeners"][0].update(rules=["0"]), "listeners[0].rules: '0' is not an index into rules"),
-        (lambda d: d["rules"][0].pop("id_suffix"), "rules[0]: expected exactly one of id_suffix or id"),
-        (lambda d: d.update(rules={}), "rules: expected a list of rule objects"),
-        (lambda d: d["rules"][0].update(rule_index="x"), "rule_index"),
+        (
+            lambda d: d["listeners"][0].update(rules=["0"]),
+            "ir/v2`.listeners.0.rules.0\n  Input should be a valid integer",
+        ),
+        (
+            lambda d: d["rules"][0].pop("id_suffix"),
+            "rules[0]: expected exactly one of id_suffix or id",
+        ),
+        (
+            lambda d: d["rules"][0].update(id="x"),
+            "rules[0]: expected exactly one of id_suffix or id",
+        ),
+        (lambda d: d.update(rules={}), "ir/v2`.rules\n  Input should be a valid array"),
+        (
+            lambda d: d["rules"][0].update(rule_index="x"),
+            "ir/v2`.rules.0.rule_index\n  Input should be a valid integer",
+        ),
+        (lambda d: d.update(version="portico.dev/ir/v9"), "does not match any of the expected tags"),
     ],
 )
-def test_a_broken_rule_table_is_refused_with_the_field(change: Any, expected: str) -> None:
+def test_a_broken_document_is_refused_naming_the_field(change: Any, expected: str) -> None:
     document = gateway_ir(1).to_dict()
     change(document)
-    with pytest.raises(ValidationError, match=expected.replace("[", r"\[").replace("]", r"\]")):
+    with pytest.raises(ValidationError) as refused:
         GatewayIR.from_json(json.dumps(document))
+    assert expected in str(refused.value)
