@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import Field, StrictInt, TypeAdapter, model_validator
 
-from portico.ir import IR_VERSION, GatewayIR, IRBundle, Listener, Rule, _Frozen
+from portico.ir import IR_VERSION, IR_VERSION_V1, GatewayIR, IRBundle, Listener, Rule, _Frozen
 
 
 class RuleBody(Rule):
@@ -83,8 +83,8 @@ def gateway_from_json(text: str | bytes) -> GatewayIR:
 
 
 def gateway_from_python(data: Any) -> GatewayIR:
-    if isinstance(data, dict) and "version" not in data:  # hand-written IR (tests, examples): the current one
-        data = {**data, "version": IR_VERSION}
+    if isinstance(data, dict) and "version" not in data:  # hand-written IR (tests, examples): rules inline
+        data = {**data, "version": IR_VERSION_V1}
     return to_ir(_GATEWAY.validate_python(data))
 
 
