@@ -50,11 +50,9 @@ class Autoscale(_Section):
 
 
 class AppGwParameters(_Section):
-    """The subnet and resource group are required; the rest has AGIC-like defaults."""
+    """`location` and `subnetId` are required; the rest has AGIC-like defaults. The subscription and
+    resource group are the operator's (`portico run --azure-subscription-id/--azure-resource-group`)."""
 
-    # Where the Application Gateway (and the public IP Portico creates) live.
-    subscription_id: str | None = None
-    resource_group: str | None = None
     location: str | None = None
     # The dedicated Application Gateway subnet (a resource id).
     subnet_id: ArmId = None

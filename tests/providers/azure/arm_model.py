@@ -61,8 +61,12 @@ def _check(value: Any, kind: Any, where: str, errors: list[str]) -> None:
             _check(element, item, f"{where}[{index}]", errors)
         return
     if origin is dict:
-        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-            errors.append(f"{where}: expected an object of strings")
+        if not isinstance(value, dict):
+            errors.append(f"{where}: expected an object")
+            return
+        _, item = typing.get_args(kind)
+        for key, element in value.items():
+            _check(element, item, f"{where}[{key}]", errors)
         return
     if kind is bool:
         if not isinstance(value, bool):

@@ -1,0 +1,24 @@
+"""`azure-appgw`: a Gateway becomes an Azure Application Gateway v2 (see docs/providers/azure.md).
+
+Importing this package does not import the Azure SDK; the provider module is loaded by the factory.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from portico.provider import ProviderContext, ProviderSpec
+
+if TYPE_CHECKING:
+    from portico.provider import Provider
+
+
+def _create(context: ProviderContext) -> Provider:
+    from portico_providers.azure_appgw.provider import create
+
+    return create(context)
+
+
+SPEC = ProviderSpec(
+    name="azure-appgw", factory=_create, requires=("azure.mgmt.network", "azure.identity"), extra="azure"
+)
