@@ -83,6 +83,9 @@ def _certificate(tmp: Path) -> tuple[Path, Path, Path]:
 def _handler(state: ArmState) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # One write per answer, sent at once: no Nagle / delayed-ACK stalls between header and body.
+        disable_nagle_algorithm = True
+        wbufsize = -1
 
         def log_message(self, *_: Any) -> None:
             return
@@ -99,6 +102,7 @@ def _handler(state: ArmState) -> type[BaseHTTPRequestHandler]:
                 fault = next((f for f in state.faults if f.method == self.command and f.path_part in url.path), None)
                 if fault is not None:
                     state.faults.remove(fault)
+                    state.faults_served.append(fault)
             if fault is not None and not fault.lost:
                 code = "TooManyRequests" if fault.status == 429 else "InternalServerError"
                 extra = {"Retry-After": str(fault.retry_after)} if fault.status == 429 else {}

@@ -88,6 +88,8 @@ class ArmState:
         self.resources: dict[str, dict[str, Any]] = {}
         self.operations: dict[str, Operation] = {}
         self.faults: list[Fault] = []
+        self.faults_served: list[Fault] = []
+        self.failed_operations = 0
         self.actions: list[str] = []  # ARM operations (RBAC actions) in call order
         self.writes = 0
         self.fail_operations = 0  # the next N operations end Failed
@@ -171,6 +173,7 @@ class ArmState:
         op = Operation(f"op-{next(self._ids)}", rid.lower(), kind, self.polls_per_operation)
         if self.fail_operations:
             self.fail_operations -= 1
+            self.failed_operations += 1
             op.fail = True
         self.operations[op.id] = op
         return op
