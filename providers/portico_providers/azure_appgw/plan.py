@@ -24,6 +24,7 @@ class Observed:
     gateway: dict[str, Any] | None = None
     public_ip: dict[str, Any] | None = None
     foreign: tuple[str, ...] = ()  # resources with Portico's name but without its tags
+    problem: str = ""  # why nothing could be read (the operator is not configured for Azure)
 
 
 def state_of(resource: dict[str, Any] | None) -> str:

@@ -42,6 +42,10 @@ FEATURES = frozenset(
 MAX_CONFLICT_RETRIES = 3
 OFFLINE_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 OFFLINE_GROUP = "resource-group"
+UNCONFIGURED = (
+    "the operator has no Azure subscription or resource group: run it with --azure-subscription-id and "
+    "--azure-resource-group (chart values azure.subscriptionId and azure.resourceGroup)"
+)
 
 
 class AppGwProvider:
@@ -57,6 +61,8 @@ class AppGwProvider:
 
     # Reads.
     def observe(self, gateway: ObjectKey) -> Observed:
+        if not self.arm.subscription or not self.arm.resource_group:
+            return Observed(problem=UNCONFIGURED)
         cluster = self.context.cluster_id
         found: dict[str, dict[str, Any] | None] = {}
         foreign: list[str] = []
@@ -75,7 +81,9 @@ class AppGwProvider:
             if seen is None:
                 return AppGwPlan(NAME, ObjectKey(namespace="", name=""), problems=("deleting needs observe first",))
             gateway = ObjectKey(namespace="", name=str((seen.gateway or seen.public_ip or {}).get("name", "")))
-            return AppGwPlan(NAME, gateway, observed=seen, steps=tuple(plan_delete(seen)), deleting=True)
+            refused = (seen.problem,) if seen.problem else ()
+            steps = tuple(plan_delete(seen))
+            return AppGwPlan(NAME, gateway, observed=seen, steps=steps, problems=refused, deleting=True)
         problems = list(ir.validate_ir())
         params = _parameters(ir)
         if isinstance(params, list):
@@ -86,17 +94,19 @@ class AppGwProvider:
         if isinstance(desired, list) or problems:
             found = problems + (desired if isinstance(desired, list) else [])
             return AppGwPlan(NAME, ir.gateway, ir=ir, problems=tuple(found), offline=seen is None)
+        if seen is not None and seen.problem:
+            return AppGwPlan(NAME, ir.gateway, ir=ir, desired=desired, problems=(seen.problem,))
         if seen is not None and seen.foreign:
             problems += [f"{name} exists without Portico's ownership tags; it is left alone" for name in seen.foreign]
             return AppGwPlan(NAME, ir.gateway, ir=ir, desired=desired, problems=tuple(problems))
-        steps = plan_changes(desired, seen or Observed())
+        changes = plan_changes(desired, seen or Observed())
         return AppGwPlan(
             NAME,
             ir.gateway,
             ir=ir,
             desired=desired,
             observed=seen,
-            steps=tuple(steps),
+            steps=tuple(changes),
             notes=tuple(desired.notes),
             offline=seen is None,
         )

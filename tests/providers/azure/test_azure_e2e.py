@@ -11,8 +11,11 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from portico.ir import GatewayIR
 from tests.providers.azure.arm_server import ArmFake
+from tests.providers.azure.conftest import GROUP
 from tests.providers.azure.scenario import (
+    GOLDEN,
     converge,
     example_ir,
     gateway,
@@ -141,3 +144,21 @@ def test_resources_without_portico_tags_are_never_touched(arm: ArmFake) -> None:
     assert not deleted.programmed and "PublicIPAddressCannotBeDeleted" in deleted.message, deleted.message
     assert arm.state.get(gid) is not None and gateway(arm)["tags"] == {}
     assert arm.state.writes == writes
+
+
+def test_private_waf_gateway_with_key_vault_certificate_and_an_existing_ip(arm: ArmFake) -> None:
+    """WAF_v2 with a WAF policy, a private frontend, a Key Vault certificate through a user-assigned identity."""
+    ir = GatewayIR.from_yaml((GOLDEN / "private-waf-keyvault.in.yaml").read_text())
+    subnet = arm.state.add_subnet(GROUP, "vnet-aks", "appgw")
+    azure = {**ir.infrastructure.parameters["azure"], "subnetId": subnet, "location": arm.state.location}
+    ir = ir.model_copy(update={"infrastructure": ir.infrastructure.model_copy(update={"parameters": {"azure": azure}})})
+    p = provider(arm)
+    result, mutations = converge(p, arm, ir)
+    assert mutations == 1 and result.addresses == (("IPAddress", "10.1.0.10"),)
+    props = gateway(arm)["properties"]
+    assert props["sku"]["name"] == "WAF_v2" and props["firewallPolicy"]["id"].endswith("/shop-waf")
+    assert [c["properties"].get("keyVaultSecretId") for c in props["sslCertificates"]] == [
+        "https://shop-kv.vault.azure.net/secrets/wildcard-shop"
+    ]
+    assert arm.state.owned_by_type("publicIPAddresses") == []
+    assert p.reconcile(ir).mutations == 0
