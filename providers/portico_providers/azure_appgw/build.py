@@ -8,7 +8,6 @@ PFX (their fingerprint is in the name, so an unchanged certificate is never uplo
 
 from __future__ import annotations
 
-import copy
 import hashlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +17,8 @@ from portico_providers.azure_appgw import limits
 from portico_providers.azure_appgw.certificates import certificate_name
 from portico_providers.azure_appgw.layout import Entry, Site, covers, layout, settings_key
 from portico_providers.azure_appgw.naming import (
+    GATEWAY_RESOURCE,
+    PUBLIC_IP_RESOURCE,
     azure_name,
     gateway_name,
     owner_tags,
@@ -224,7 +225,7 @@ def build(
     location, subnet = str(params.location), str(params.subnet_id)
     name = gateway_name(cluster_id, ir.gateway)
     gid = resource_id(subscription, group, APPGW, name)
-    tags = {**params.tags, **owner_tags(cluster_id, ir.gateway)}
+    tags = {**params.tags, **owner_tags(cluster_id, ir.gateway, GATEWAY_RESOURCE)}
     desired = DesiredGateway(id=gid, name=name, resource_group=group, body={}, private_ip=params.private_ip)
     if params.public_ip:
         if params.public_ip_id:
@@ -233,7 +234,7 @@ def build(
             desired.public_ip_id = resource_id(subscription, group, PIP, public_ip_name(cluster_id, ir.gateway))
             desired.public_ip = {
                 "location": location,
-                "tags": copy.deepcopy(tags),
+                "tags": {**params.tags, **owner_tags(cluster_id, ir.gateway, PUBLIC_IP_RESOURCE)},
                 "sku": {"name": "Standard", "tier": "Regional"},
                 "properties": {"publicIPAllocationMethod": "Static", "publicIPAddressVersion": "IPv4"},
                 **({"zones": list(params.zones)} if params.zones else {}),

@@ -93,8 +93,7 @@ def _sites(listeners: Sequence[Listener], notes: list[str]) -> list[Site]:
     for port, members in by_port.items():
         hosts: set[str | None] = set()
         for listener in members:
-            if listener.hostname is not None:
-                hosts.add(listener.hostname)
+            hosts.add(listener.hostname)  # every Gateway listener is served, routes or not
             for rule in listener.rules:
                 hosts.update(rule.hostnames or ([listener.hostname] if listener.hostname else [None]))
         for host in hosts:

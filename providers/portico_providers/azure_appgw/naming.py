@@ -17,6 +17,9 @@ UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 # ARM tag names may not contain '/', so Portico's ownership tags use '.' where AWS uses '/'.
 CLUSTER_TAG = "portico.dev.cluster"
 GATEWAY_TAG = "portico.dev.gateway"
+RESOURCE_TAG = "portico.dev.resource"
+GATEWAY_RESOURCE = "application-gateway"
+PUBLIC_IP_RESOURCE = "public-ip"
 NETWORK = "providers/Microsoft.Network"
 
 
@@ -40,10 +43,10 @@ def resource_id(subscription: str, group: str, kind: str, name: str) -> str:
     return f"/subscriptions/{subscription}/resourceGroups/{group}/{NETWORK}/{kind}/{name}"
 
 
-def owner_tags(cluster_id: str, gateway: ObjectKey) -> dict[str, str]:
-    return {CLUSTER_TAG: cluster_id, GATEWAY_TAG: f"{gateway.namespace}/{gateway.name}"}
+def owner_tags(cluster_id: str, gateway: ObjectKey, resource: str) -> dict[str, str]:
+    return {CLUSTER_TAG: cluster_id, GATEWAY_TAG: f"{gateway.namespace}/{gateway.name}", RESOURCE_TAG: resource}
 
 
-def owned(tags: dict[str, str] | None, cluster_id: str, gateway: ObjectKey) -> bool:
+def owned(tags: dict[str, str] | None, cluster_id: str, gateway: ObjectKey, resource: str) -> bool:
     found = tags or {}
-    return all(found.get(k) == v for k, v in owner_tags(cluster_id, gateway).items())
+    return all(found.get(k) == v for k, v in owner_tags(cluster_id, gateway, resource).items())

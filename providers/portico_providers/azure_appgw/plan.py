@@ -23,6 +23,7 @@ class Observed:
 
     gateway: dict[str, Any] | None = None
     public_ip: dict[str, Any] | None = None
+    key: ObjectKey = field(default_factory=lambda: ObjectKey(namespace="", name=""))  # the Gateway they belong to
     foreign: tuple[str, ...] = ()  # resources with Portico's name but without its tags
     problem: str = ""  # why nothing could be read (the operator is not configured for Azure)
 

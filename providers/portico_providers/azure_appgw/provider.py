@@ -18,7 +18,13 @@ from portico_providers.azure_appgw.build import build
 from portico_providers.azure_appgw.certificates import to_pfx
 from portico_providers.azure_appgw.compare import merged_body
 from portico_providers.azure_appgw.layout import check_rules
-from portico_providers.azure_appgw.naming import gateway_name, owned, public_ip_name
+from portico_providers.azure_appgw.naming import (
+    GATEWAY_RESOURCE,
+    PUBLIC_IP_RESOURCE,
+    gateway_name,
+    owned,
+    public_ip_name,
+)
 from portico_providers.azure_appgw.params import SECTION, AppGwParameters
 from portico_providers.azure_appgw.plan import BUSY, AppGwPlan, Observed, plan_changes, plan_delete, state_of
 
@@ -39,7 +45,7 @@ FEATURES = frozenset(
         "HTTPRouteNamedRouteRule",
     }
 )
-MAX_CONFLICT_RETRIES = 3
+MAX_ROUNDS = 4  # writes per apply while Azure finishes at once (public IP, gateway, a 412 re-read)
 OFFLINE_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 OFFLINE_GROUP = "resource-group"
 UNCONFIGURED = (
@@ -62,17 +68,21 @@ class AppGwProvider:
     # Reads.
     def observe(self, gateway: ObjectKey) -> Observed:
         if not self.arm.subscription or not self.arm.resource_group:
-            return Observed(problem=UNCONFIGURED)
+            return Observed(key=gateway, problem=UNCONFIGURED)
         cluster = self.context.cluster_id
         found: dict[str, dict[str, Any] | None] = {}
         foreign: list[str] = []
-        for kind, name in ((APPGW, gateway_name(cluster, gateway)), (PIP, public_ip_name(cluster, gateway))):
+        names = (
+            (APPGW, gateway_name(cluster, gateway), GATEWAY_RESOURCE),
+            (PIP, public_ip_name(cluster, gateway), PUBLIC_IP_RESOURCE),
+        )
+        for kind, name, resource_id in names:
             resource = self.arm.get(kind, name)
-            if resource is not None and not owned(resource.get("tags"), cluster, gateway):
+            if resource is not None and not owned(resource.get("tags"), cluster, gateway, resource_id):
                 foreign.append(f"{kind}/{name}")
                 resource = None
             found[kind] = resource
-        return Observed(found[APPGW], found[PIP], tuple(foreign))
+        return Observed(found[APPGW], found[PIP], gateway, tuple(foreign))
 
     # Pure.
     def plan(self, ir: GatewayIR | None, observed: Any) -> AppGwPlan:
@@ -80,7 +90,7 @@ class AppGwProvider:
         if ir is None:
             if seen is None:
                 return AppGwPlan(NAME, ObjectKey(namespace="", name=""), problems=("deleting needs observe first",))
-            gateway = ObjectKey(namespace="", name=str((seen.gateway or seen.public_ip or {}).get("name", "")))
+            gateway = seen.key
             refused = (seen.problem,) if seen.problem else ()
             steps = tuple(plan_delete(seen))
             return AppGwPlan(NAME, gateway, observed=seen, steps=steps, problems=refused, deleting=True)
@@ -159,9 +169,11 @@ class AppGwProvider:
         return ApplyResult(programmed=False, message=f"Pending: {what} is {state}{detail}")
 
     def _converge(self, plan: AppGwPlan) -> ApplyResult:
+        """Write what differs, one resource at a time; carry on while Azure finishes at once, and
+        report pending as soon as an operation is running (the next reconcile picks it up)."""
         assert plan.desired is not None and plan.observed is not None and plan.ir is not None
         desired, seen, key = plan.desired, plan.observed, str(plan.gateway)
-        for _ in range(MAX_CONFLICT_RETRIES):
+        for _ in range(MAX_ROUNDS):
             if state_of(seen.public_ip) in BUSY:
                 return self._pending(key + "#ip", "the public IP address", seen.public_ip)
             if state_of(seen.gateway) in BUSY:
@@ -171,22 +183,15 @@ class AppGwProvider:
                 name = desired.public_ip_id.rsplit("/", 1)[1]
                 written = self.arm.put(PIP, name, desired.public_ip, {})
                 self._remember(key + "#ip", written.operation_url)
-                return ApplyResult(programmed=False, message="Pending: creating the public IP address")
-            if steps & {(APPGW, "create"), (APPGW, "update")}:
-                conflict = self._put_gateway(plan, seen)
-                if conflict is None:
-                    return self._pending(
-                        key, "the Application Gateway", {"properties": {"provisioningState": "Updating"}}
-                    )
-                seen = self.observe(plan.ir.gateway)  # someone else changed it: start from their version
-                continue
-            if (PIP, "delete") in steps and seen.public_ip is not None:
+            elif steps & {(APPGW, "create"), (APPGW, "update")}:
+                # None: Azure took the PUT; else a 412/409: someone else changed it, start from their version.
+                self._put_gateway(plan, seen)
+            elif (PIP, "delete") in steps and seen.public_ip is not None:
                 written = self.arm.delete(PIP, str(seen.public_ip["name"]))
                 self._remember(key + "#ip", written.operation_url)
-                return ApplyResult(
-                    programmed=False, message="Pending: deleting the public IP address Portico no longer uses"
-                )
-            return self._programmed(desired, seen)
+            else:
+                return self._programmed(desired, seen)
+            seen = self.observe(plan.ir.gateway)
         return ApplyResult(
             programmed=False, message="the Application Gateway kept changing under Portico; retrying later"
         )
@@ -244,21 +249,24 @@ class AppGwProvider:
         return ((found or {}).get("properties") or {}).get("ipAddress")
 
     def _delete(self, plan: AppGwPlan) -> ApplyResult:
+        """The gateway first (Azure refuses to delete an IP it uses), then the public IP."""
         seen = plan.observed or Observed()
         key = str(plan.gateway)
-        if seen.gateway is not None:
-            if state_of(seen.gateway) == "Deleting" or state_of(seen.gateway) == "Updating":
-                return self._pending(key, "deleting the Application Gateway", seen.gateway)
-            written = self.arm.delete(APPGW, str(seen.gateway["name"]))
-            self._remember(key, written.operation_url)
-            return ApplyResult(programmed=False, message="Pending: deleting the Application Gateway")
-        if seen.public_ip is not None:
-            if state_of(seen.public_ip) in BUSY:
-                return self._pending(key + "#ip", "deleting the public IP address", seen.public_ip)
-            written = self.arm.delete(PIP, str(seen.public_ip["name"]))
-            self._remember(key + "#ip", written.operation_url)
-            return ApplyResult(programmed=False, message="Pending: deleting the public IP address")
-        return ApplyResult(programmed=True, message="nothing of this Gateway is left in Azure")
+        for _ in range(MAX_ROUNDS):
+            if seen.gateway is not None:
+                if state_of(seen.gateway) in BUSY:
+                    return self._pending(key, "deleting the Application Gateway", seen.gateway)
+                written = self.arm.delete(APPGW, str(seen.gateway["name"]))
+                self._remember(key, written.operation_url)
+            elif seen.public_ip is not None:
+                if state_of(seen.public_ip) in BUSY:
+                    return self._pending(key + "#ip", "deleting the public IP address", seen.public_ip)
+                written = self.arm.delete(PIP, str(seen.public_ip["name"]))
+                self._remember(key + "#ip", written.operation_url)
+            else:
+                return ApplyResult(programmed=True, message="nothing of this Gateway is left in Azure")
+            seen = self.observe(plan.gateway)
+        return ApplyResult(programmed=False, message="deleting is taking several steps; retrying later")
 
 
 def _parameters(ir: GatewayIR) -> AppGwParameters | list[str]:

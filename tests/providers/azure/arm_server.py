@@ -99,12 +99,14 @@ def _handler(state: ArmState) -> type[BaseHTTPRequestHandler]:
                 self._send(error(401, "AuthenticationFailed", "no valid bearer token"))
                 return
             with state.lock:
+                if self.command in ("PUT", "DELETE"):
+                    state.mutating_requests += 1
                 fault = next((f for f in state.faults if f.method == self.command and f.path_part in url.path), None)
                 if fault is not None:
                     state.faults.remove(fault)
                     state.faults_served.append(fault)
             if fault is not None and not fault.lost:
-                code = "TooManyRequests" if fault.status == 429 else "InternalServerError"
+                code = fault.code or ("TooManyRequests" if fault.status == 429 else "InternalServerError")
                 extra = {"Retry-After": str(fault.retry_after)} if fault.status == 429 else {}
                 self._send(error(fault.status, code, "injected fault", extra))
                 return

@@ -64,6 +64,7 @@ class Fault:
     status: int = 500
     retry_after: int = 1
     lost: bool = False
+    code: str = ""  # the ARM error code (default: by status)
 
 
 @dataclass
@@ -94,6 +95,8 @@ class ArmState:
         self.writes = 0
         self.fail_operations = 0  # the next N operations end Failed
         self.polls_per_operation = 1
+        self.instant = False  # operations finish as soon as they start (a fast cloud)
+        self.mutating_requests = 0  # every PUT and DELETE that reached the fake, refused or not
         self.lock = threading.RLock()
         self._ids = itertools.count(1)
         self._addresses = itertools.count(10)
@@ -176,6 +179,8 @@ class ArmState:
             self.failed_operations += 1
             op.fail = True
         self.operations[op.id] = op
+        if self.instant:
+            op.polls_left = 0
         return op
 
     def _operation_url(self, op: Operation, results: bool = False) -> str:
@@ -214,9 +219,12 @@ class ArmState:
         self.writes += 1
         op = self._start(rid, "put")
         self.resources[rid.lower()] = stored
-        return Answer(
+        answer = Answer(
             201 if existing is None else 200, copy.deepcopy(stored), {"Azure-AsyncOperation": self._operation_url(op)}
         )
+        if self.instant:
+            self._advance(op)
+        return answer
 
     def _base(self, rid: str, kind: str, body: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, Any]:
         stored = copy.deepcopy(body)
@@ -314,7 +322,11 @@ class ArmState:
         self.writes += 1
         existing["properties"]["provisioningState"] = "Deleting"
         existing["etag"] = self._etag()
-        return self._deleting(self._start(rid, "delete"))
+        op = self._start(rid, "delete")
+        answer = self._deleting(op)
+        if self.instant:
+            self._advance(op)
+        return answer
 
     def _deleting(self, op: Operation) -> Answer:
         urls = {"Location": self._operation_url(op, results=True), "Azure-AsyncOperation": self._operation_url(op)}
