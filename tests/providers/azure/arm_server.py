@@ -101,7 +101,7 @@ def _handler(state: ArmState) -> type[BaseHTTPRequestHandler]:
             with state.lock:
                 if self.command in ("PUT", "DELETE"):
                     state.mutating_requests += 1
-                fault = next((f for f in state.faults if f.method == self.command and f.path_part in url.path), None)
+                fault = next((f for f in state.faults if f.matches(self.command, url.path)), None)
                 if fault is not None:
                     state.faults.remove(fault)
                     state.faults_served.append(fault)

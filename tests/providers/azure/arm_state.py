@@ -66,6 +66,11 @@ class Fault:
     lost: bool = False
     code: str = ""  # the ARM error code (default: by status)
 
+    def matches(self, method: str, path: str) -> bool:
+        """`WRITE` stands for any mutating request (PUT or DELETE)."""
+        wanted = ("PUT", "DELETE") if self.method == "WRITE" else (self.method,)
+        return method in wanted and self.path_part in path
+
 
 @dataclass
 class Operation:

@@ -73,7 +73,7 @@ def test_fifty_faulty_reconciles_converge_without_leaks_or_lost_edits(arm: ArmFa
 
     for _ in range(12):
         if rng.random() < 0.5:
-            arm.state.faults.append(Fault("DELETE", "/", rng.choice([429, 500])))
+            arm.state.faults.append(Fault("WRITE", "/", rng.choice([429, 500])))
         done = p.delete(ir.gateway)
         if done.programmed:
             break
