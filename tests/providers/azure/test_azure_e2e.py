@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from unittest import mock
 
 import pytest
+from azure.mgmt.network import models
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
@@ -162,3 +163,27 @@ def test_private_waf_gateway_with_key_vault_certificate_and_an_existing_ip(arm: 
     ]
     assert arm.state.owned_by_type("publicIPAddresses") == []
     assert p.reconcile(ir).mutations == 0
+
+
+def test_an_existing_public_ip_is_used_and_never_changed(arm: ArmFake) -> None:
+    client = arm.client()
+    existing = models.PublicIPAddress(
+        {"location": "westeurope", "sku": {"name": "Standard"}, "properties": {"publicIPAllocationMethod": "Static"}}
+    )
+    pip = client.public_ip_addresses.begin_create_or_update("rg-shared", "shop-ip", existing, polling=False).result()
+    arm.state.settle()
+    before = arm.state.get(pip.id)
+    ir = example_ir(arm)
+    azure = {**ir.infrastructure.parameters["azure"], "publicIpId": pip.id}
+    ir = ir.model_copy(update={"infrastructure": ir.infrastructure.model_copy(update={"parameters": {"azure": azure}})})
+    p = provider(arm)
+    result, mutations = converge(p, arm, ir)
+    assert mutations == 1  # only the gateway
+    assert result.addresses == (("IPAddress", before["properties"]["ipAddress"]),)
+    assert arm.state.get(pip.id) == before
+    assert [r["name"] for r in arm.state.owned_by_type("publicIPAddresses")] == ["shop-ip"]
+    for _ in range(4):
+        if p.delete(ir.gateway).programmed:
+            break
+        arm.state.settle()
+    assert arm.state.owned_by_type("applicationGateways") == [] and arm.state.get(pip.id) == before
