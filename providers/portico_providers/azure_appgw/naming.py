@@ -45,8 +45,3 @@ def resource_id(subscription: str, group: str, kind: str, name: str) -> str:
 
 def owner_tags(cluster_id: str, gateway: ObjectKey, resource: str) -> dict[str, str]:
     return {CLUSTER_TAG: cluster_id, GATEWAY_TAG: f"{gateway.namespace}/{gateway.name}", RESOURCE_TAG: resource}
-
-
-def owned(tags: dict[str, str] | None, cluster_id: str, gateway: ObjectKey, resource: str) -> bool:
-    found = tags or {}
-    return all(found.get(k) == v for k, v in owner_tags(cluster_id, gateway, resource).items())

@@ -13,6 +13,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from portico.ir import GatewayIR
+from portico.provider import ApplyState
 from tests.providers.azure.arm_server import ArmFake
 from tests.providers.azure.conftest import GROUP
 from tests.providers.azure.scenario import (
@@ -37,7 +38,7 @@ def test_create_change_rotate_delete(arm: ArmFake) -> None:
     p = provider(arm)
     ir = example_ir(arm)
     first = p.reconcile(ir)
-    assert not first.programmed and first.message.startswith("Pending"), first.message
+    assert first.state is ApplyState.PENDING, first.message
     assert first.mutations == 1  # the public IP; the gateway must wait until it is provisioned
     arm.state.settle()
     result, mutations = converge(p, arm, ir)
@@ -96,10 +97,10 @@ def test_create_change_rotate_delete(arm: ArmFake) -> None:
     # Delete: the gateway first, then its public IP; finished only when nothing is left.
     for _ in range(6):
         done = p.delete(ir.gateway)
-        if done.programmed:
+        if done.finished:
             break
         arm.state.settle()
-    assert done.programmed, done.message
+    assert done.finished, (done.remaining, done.message)
     assert arm.state.owned_by_type("applicationGateways") == []
     assert arm.state.owned_by_type("publicIPAddresses") == []
 
@@ -119,8 +120,11 @@ def test_a_concurrent_edit_is_kept_not_overwritten(arm: ArmFake) -> None:
         ),
     )
     changed = with_endpoints(ir, "api", ["10.244.9.9"])
-    result = p.apply(p.plan(changed, seen))  # the plan was made on the old etag: 412, re-read, PUT again
-    assert result.message.startswith("Pending"), result.message
+    result = p.apply(p.plan(changed, seen))  # planned on the old etag: Azure answers 412, nothing is overwritten
+    assert result.state is ApplyState.PENDING and "PreconditionFailed" in result.message, result.message
+    assert gateway(arm)["tags"]["owner"] == "ops"
+    again = p.reconcile(changed)  # the next reconcile re-reads and PUTs on top of their version
+    assert again.state is ApplyState.PENDING and again.mutations == 1, again.message
     arm.state.settle()
     body = gateway(arm)
     assert body["tags"]["owner"] == "ops"
@@ -139,10 +143,10 @@ def test_resources_without_portico_tags_are_never_touched(arm: ArmFake) -> None:
     arm.state.edit(gid, lambda b: b["tags"].clear())
     writes = arm.state.writes
     result = p.reconcile(with_endpoints(ir, "web", ["10.244.7.7"]))
-    assert not result.programmed and "without Portico's ownership tags" in result.message
+    assert not result.programmed and "without this Gateway's ownership tags" in result.message
     deleted = p.delete(ir.gateway)
     # The untagged gateway stays; its public IP (still Portico's) is in use by it, so Azure refuses that too.
-    assert not deleted.programmed and "PublicIPAddressCannotBeDeleted" in deleted.message, deleted.message
+    assert not deleted.finished and "PublicIPAddressCannotBeDeleted" in deleted.message, deleted.message
     assert arm.state.get(gid) is not None and gateway(arm)["tags"] == {}
     assert arm.state.writes == writes
 
@@ -183,7 +187,7 @@ def test_an_existing_public_ip_is_used_and_never_changed(arm: ArmFake) -> None:
     assert arm.state.get(pip.id) == before
     assert [r["name"] for r in arm.state.owned_by_type("publicIPAddresses")] == ["shop-ip"]
     for _ in range(4):
-        if p.delete(ir.gateway).programmed:
+        if p.delete(ir.gateway).finished:
             break
         arm.state.settle()
     assert arm.state.owned_by_type("applicationGateways") == [] and arm.state.get(pip.id) == before

@@ -24,10 +24,10 @@ def test_portico_plan_prints_the_application_gateway_offline(capsys: pytest.Capt
     plan = entry["plan"]
     assert plan["mode"] == "offline dry run" and "problems" not in plan
     assert [(s["action"], s["kind"]) for s in plan["steps"]] == [
-        ("create", "publicIPAddresses"),
-        ("create", "applicationGateways"),
+        ("create", "public-ip"),
+        ("create", "application-gateway"),
     ]
-    props = plan["applicationGateway"]["properties"]
+    props = plan["steps"][1]["spec"]["body"]["properties"]
     routes = {r["name"].split("-")[2]: r["properties"]["priority"] for r in props["requestRoutingRules"]}
     assert routes["www.shop.example.com"] < routes["star.shop.example.com"]  # exact host before the wildcard
     (www,) = [m for m in props["urlPathMaps"] if "443-www" in m["name"]]

@@ -50,5 +50,5 @@ def test_plan_from_what_azure_holds(arm: ArmFake, name: str, update_golden: bool
     assert not plan.problems, plan.problems
     document = plan.to_document()
     if name == "update":
-        assert [(s["action"], s["kind"]) for s in document["steps"]] == [("update", "applicationGateways")]
+        assert [(s["action"], s["kind"]) for s in document["steps"]] == [("update", "application-gateway")]
     check_golden(Path(GOLDEN) / "plans" / f"examples.{name}.out.yaml", document, update_golden)
