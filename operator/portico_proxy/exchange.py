@@ -21,6 +21,8 @@ from portico_proxy.tables import PortTable
 from portico_proxy.upstream_h2 import h2_pool
 
 NO_ROUTE = "-"
+# RFC 9110 9.2.2; only those without a body are retried (the body is not kept once sent).
+IDEMPOTENT = frozenset({b"GET", b"HEAD", b"OPTIONS", b"TRACE", b"PUT", b"DELETE"})
 
 
 class Exchange:
@@ -44,6 +46,7 @@ class Exchange:
         "responder",
         "response_mods",
         "response_started",
+        "retried",
         "route",
         "rule",
         "scheme",
@@ -79,6 +82,7 @@ class Exchange:
         self.buffered = 0
         self.request_complete = not head.has_body
         self.response_started = False
+        self.retried = False
         self.finished = False
         self.source_paused = False
         self.status = 0
@@ -210,6 +214,8 @@ class Exchange:
         upstream.send_request(self, self.outgoing)
         rule = self.rule
         if rule is not None and rule.backend_request_s is not None:
+            if self.backend_timer is not None:
+                self.backend_timer.cancel()  # a retry starts the backend's time again
             self.backend_timer = self.loop.call_later(rule.backend_request_s, self._timed_out, "backend timeout")
         buffered = self.body_buffer
         self.body_buffer = None
@@ -295,11 +301,25 @@ class Exchange:
         if self.finished:
             return
         self.upstream = None
+        if not sent and self._retry():
+            return
         if self.response_started:
             self._finish()
             self.responder.abort()
         else:
             self._local(502, GRPC_UNAVAILABLE, f"backend failed: {message}")
+
+    def _retry(self) -> bool:
+        """Once, on a new connection to the same endpoint, for an idempotent request without body."""
+        head, backend = self.head, self.backend
+        if self.retried or self.response_started or head.has_body or head.method not in IDEMPOTENT:
+            return False
+        if backend is None or backend.h2c or not self.endpoint_index:
+            return False
+        self.retried = True
+        host, port = self.endpoints[self.endpoint_index - 1]
+        self.ctx.pools.h1(host, port, backend.tls).connect(self._upstream_ready)
+        return True
 
     def upstream_idle(self) -> None:
         if not self.finished:

@@ -43,11 +43,16 @@ class EndpointPool:
         idle = self.idle
         while idle:
             conn = idle.pop()
+            conn.pooled = False
             if not conn.closed:
                 conn.reused = True
                 self.stats.reused += 1
                 ready(conn, None)
                 return
+        self.connect(ready)
+
+    def connect(self, ready: Ready) -> None:
+        """A new connection, never an idle one (a retry after a stale pooled one)."""
         self.stats.opened += 1
         task = asyncio.get_running_loop().create_task(self._connect())
         task.add_done_callback(lambda t: _deliver(t, ready))
@@ -59,14 +64,20 @@ class EndpointPool:
         return protocol
 
     def release(self, conn: UpstreamH1) -> None:
+        """Take back a connection whose request is complete; idempotent (a pooled one stays once)."""
+        if conn.pooled or conn.in_flight or conn.closed:
+            return
         if self.closed or len(self.idle) >= MAX_IDLE_PER_ENDPOINT:
             conn.close()
         else:
+            conn.pooled = True
             self.idle.append(conn)
 
     def forget(self, conn: UpstreamH1) -> None:
-        with contextlib.suppress(ValueError):
-            self.idle.remove(conn)
+        if conn.pooled:
+            conn.pooled = False
+            with contextlib.suppress(ValueError):
+                self.idle.remove(conn)
 
     def close(self) -> None:
         self.closed = True
