@@ -62,6 +62,8 @@ class StreamResponder:
         server.flush()
         if end:
             server.streams.pop(self.stream_id, None)
+        elif server.write_paused or server.h2.local_flow_control_window(self.stream_id) <= 0:
+            self.pause_client()  # nothing could leave: read no more than the backend already sent
 
     def send_data(self, data: bytes) -> None:
         server = self.server

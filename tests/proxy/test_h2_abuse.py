@@ -19,6 +19,9 @@ from tests.proxy.h2raw import ENHANCE_YOUR_CALM, REFUSED_STREAM, RawH2, answered
 from tests.proxy.proxy_process import ProxyProcess, proxy_process
 
 RSS_GROWTH_MIB = 64  # above the RSS measured after warm-up
+# 500 stalled streams each hold at most one backend read and 64 KiB (measured 42-52 MiB on a loaded
+# 2-core machine; 444 MiB before the per-stream bound).
+ZERO_WINDOW_GROWTH_MIB = 96
 
 
 @pytest.fixture
@@ -139,6 +142,6 @@ async def test_zero_window_streams_keep_memory_bounded(served) -> None:  # type:
     frames = await clients[0].frames(timeout=0.5)
     for client in clients:
         client.close()
-    assert grown < RSS_GROWTH_MIB
+    assert grown < ZERO_WINDOW_GROWTH_MIB
     assert len(answered(frames)) == 100  # the heads went out; the bodies wait for window
     assert not any(isinstance(f, DataFrame) and f.data for f in frames)
