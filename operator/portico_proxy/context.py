@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import random
+import resource
 import sys
 import time
 from dataclasses import dataclass
 from typing import TextIO
 
 from portico_proxy.batch import WriteBatch
+from portico_proxy.fdlimit import max_connections_for, upstream_cap
 from portico_proxy.metrics import Metrics
 from portico_proxy.pool import Pools
 
@@ -23,8 +25,14 @@ class Limits:
     max_header_count: int = 100
     header_timeout_s: float = 10.0
     idle_timeout_s: float = 60.0
-    max_connections: int = 10000
+    # Client plus backend connections; None: derived from the file descriptor limit (fdlimit).
+    max_connections: int | None = None
     max_buffered_body: int = 262144
+    # Defaults for what a route leaves unset (0 turns one off): connecting to a backend, waiting for
+    # its response head once the request is sent, and a request body that stops arriving.
+    connect_timeout_s: float = 5.0
+    response_header_timeout_s: float = 60.0
+    body_idle_timeout_s: float = 60.0
 
 
 class AccessLog:
@@ -46,10 +54,19 @@ class AccessLog:
 
 class Context:
     def __init__(self, limits: Limits | None = None, access_log: AccessLog | None = None) -> None:
-        self.limits = limits or Limits()
+        self.limits = limits = limits or Limits()
+        self.max_connections = limits.max_connections or max_connections_for(
+            resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        )
         self.writes = WriteBatch()
-        self.pools = Pools(self.writes)
+        self.connections: set[object] = set()
+        connect_timeout = limits.connect_timeout_s or None
+        self.pools = Pools(self.writes, self.connections, upstream_cap(self.max_connections), connect_timeout)
         self.metrics = Metrics(self.pools.stats)
         self.access_log = access_log or AccessLog(0.0)
-        self.connections: set[object] = set()
         self.draining = False
+
+    def over_capacity(self) -> bool:
+        """Client connections (the new one included) and backend sockets past max_connections."""
+        stats = self.pools.stats
+        return len(self.connections) + stats.sockets + stats.connecting > self.max_connections

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from portico_proxy.context import Context
-from portico_proxy.filters import Headers, apply_all
+from portico_proxy.exchange_support import NO_ROUTE, filtered_request, may_retry, record
+from portico_proxy.filters import Headers
 from portico_proxy.messages import (
     GRPC_DEADLINE_EXCEEDED,
     GRPC_UNAVAILABLE,
@@ -20,10 +21,6 @@ from portico_proxy.sink import BlockResponder, OutgoingRequest, Responder, Upstr
 from portico_proxy.tables import PortTable
 from portico_proxy.upstream_h2 import h2_pool
 
-NO_ROUTE = "-"
-# RFC 9110 9.2.2; only those without a body are retried (the body is not kept once sent).
-IDEMPOTENT = frozenset({b"GET", b"HEAD", b"OPTIONS", b"TRACE", b"PUT", b"DELETE"})
-
 
 class Exchange:
     __slots__ = (
@@ -31,12 +28,15 @@ class Exchange:
         "backend_timer",
         "block_responder",
         "body_buffer",
+        "body_timer",
         "buffered",
         "ctx",
         "endpoint_index",
         "endpoints",
         "finished",
         "head",
+        "head_timer",
+        "last_body_at",
         "listener_port",
         "loop",
         "mirrors",
@@ -92,6 +92,9 @@ class Exchange:
         self.mirrors: list[object] = []
         self.request_timer: asyncio.TimerHandle | None = None
         self.backend_timer: asyncio.TimerHandle | None = None
+        self.head_timer: asyncio.TimerHandle | None = None  # the default response-header timeout
+        self.body_timer: asyncio.TimerHandle | None = None  # the default request-body idle timeout
+        self.last_body_at = 0.0
         self.listener_port = 0
         self.scheme = head.scheme
         self.started_at = 0.0
@@ -159,26 +162,15 @@ class Exchange:
             self._forward_filtered(rf, bf)
         if rule.request_s is not None:
             self.request_timer = self.loop.call_later(rule.request_s, self._timed_out, "request timeout")
+        idle = self.ctx.limits.body_idle_timeout_s
+        if idle and not self.request_complete:
+            self.last_body_at = self.loop.time()
+            self.body_timer = self.loop.call_later(idle, self._body_idle)
         self.endpoints = backend.endpoint_order()
         self._next_endpoint(None)
 
     def _forward_filtered(self, rf: FilterSet, bf: FilterSet) -> None:
-        head = self.head
-        headers = head.headers
-        if rf.request_mods:
-            headers = apply_all(rf.request_mods, headers)
-        if bf.request_mods:
-            headers = apply_all(bf.request_mods, headers)
-        authority = bf.rewrite_host or rf.rewrite_host or head.authority
-        path_mod = bf.rewrite_path or rf.rewrite_path
-        target = head.target
-        if path_mod is not None:
-            new_path = path_mod.apply(head.path)
-            target = new_path + b"?" + head.query if head.query else new_path
-        headers = add_forwarded(head, headers, False)
-        self.outgoing = OutgoingRequest(
-            head.method, target, authority, headers, head.has_body, head.content_length, head.te_trailers
-        )
+        self.outgoing = filtered_request(self.head, rf, bf)
         self.response_mods = rf.response_mods + bf.response_mods
         if rf.mirrors or bf.mirrors:
             self.mirrors = start_mirrors(self.ctx, rf.mirrors + bf.mirrors, self.outgoing)
@@ -213,10 +205,15 @@ class Exchange:
         assert self.outgoing is not None
         upstream.send_request(self, self.outgoing)
         rule = self.rule
+        for timer in (self.backend_timer, self.head_timer):
+            if timer is not None:
+                timer.cancel()  # a retry starts the backend's time again
         if rule is not None and rule.backend_request_s is not None:
-            if self.backend_timer is not None:
-                self.backend_timer.cancel()  # a retry starts the backend's time again
             self.backend_timer = self.loop.call_later(rule.backend_request_s, self._timed_out, "backend timeout")
+        elif rule is not None and rule.request_s is None and self.ctx.limits.response_header_timeout_s:
+            # The route sets no timeout: a backend that never answers must not hold the client forever.
+            wait = self.ctx.limits.response_header_timeout_s
+            self.head_timer = self.loop.call_later(wait, self._timed_out, "backend response header timeout")
         buffered = self.body_buffer
         self.body_buffer = None
         if buffered:
@@ -230,6 +227,8 @@ class Exchange:
 
     # ---- request body from the client
     def request_body(self, data: bytes) -> None:
+        if self.body_timer is not None:
+            self.last_body_at = self.loop.time()
         upstream = self.upstream
         if upstream is not None:
             upstream.send_body(data)
@@ -244,6 +243,9 @@ class Exchange:
 
     def request_end(self) -> None:
         self.request_complete = True
+        if self.body_timer is not None:
+            self.body_timer.cancel()
+            self.body_timer = None
         if self.upstream is not None and self.head.has_body:
             self.upstream.end_body()
         for mirror in self.mirrors:
@@ -271,6 +273,8 @@ class Exchange:
     def upstream_response_head(self, status: int, headers: Headers, has_length: bool | None) -> None:
         if self.finished:
             return
+        if self.head_timer is not None:
+            self.head_timer.cancel()
         self.status = status
         self.response_started = True
         if self.response_mods:
@@ -282,6 +286,8 @@ class Exchange:
     def upstream_response_block(self, status: int, block: bytes, has_length: bool) -> None:
         if self.finished or self.block_responder is None:
             return
+        if self.head_timer is not None:
+            self.head_timer.cancel()
         self.status = status
         self.response_started = True
         self.block_responder.send_head_block(status, block, has_length)
@@ -311,10 +317,8 @@ class Exchange:
 
     def _retry(self) -> bool:
         """Once, on a new connection to the same endpoint, for an idempotent request without body."""
-        head, backend = self.head, self.backend
-        if self.retried or self.response_started or head.has_body or head.method not in IDEMPOTENT:
-            return False
-        if backend is None or backend.h2c or not self.endpoint_index:
+        backend = self.backend
+        if self.retried or self.response_started or backend is None or not may_retry(self.head, backend.h2c):
             return False
         self.retried = True
         host, port = self.endpoints[self.endpoint_index - 1]
@@ -342,8 +346,7 @@ class Exchange:
     def _redirect(self, status: int, location: bytes) -> None:
         self.status = status
         self._finish()
-        headers = [(b"location", location), (b"content-length", b"0")]
-        self.responder.send_head(status, headers, True)
+        self.responder.send_head(status, [(b"location", location), (b"content-length", b"0")], True)
 
     def _local(self, status: int, grpc_status: int, message: str) -> None:
         status, headers, body = local_response(status, self.head.grpc, grpc_status, message)
@@ -356,55 +359,42 @@ class Exchange:
         else:
             self.responder.send_head(status, headers, True)
 
-    def _timed_out(self, what: str) -> None:
+    def _body_idle(self) -> None:
+        """No request body byte for body_idle_timeout_s (time the proxy holds the client back does
+        not count): 408, and the backend connection is dropped."""
+        self.body_timer = None
+        if not self.finished and not self.request_complete:
+            now = self.loop.time()
+            if self.source_paused:
+                self.last_body_at = now
+            remaining = self.last_body_at + self.ctx.limits.body_idle_timeout_s - now
+            if remaining > 0:
+                self.body_timer = self.loop.call_later(remaining, self._body_idle)
+            else:
+                self._timed_out("request body not received in time", 408)
+
+    def _timed_out(self, what: str, status: int = 504) -> None:
         if self.finished:
             return
-        upstream = self.upstream
-        self.upstream = None
+        upstream, self.upstream = self.upstream, None
         if upstream is not None:
             upstream.abort()
         if self.response_started:
-            self.status = 504
+            self.status = status
             self._finish()
             self.responder.abort()
-        else:
-            self._local(504, GRPC_DEADLINE_EXCEEDED, what)
+            return
+        self._local(status, GRPC_DEADLINE_EXCEEDED, what)
+        if status == 408:
+            self.responder.abort()  # the rest of the body would be read as the next request
 
     def _finish(self) -> None:
         self.finished = True
         self.body_buffer = None
-        if self.request_timer is not None:
-            self.request_timer.cancel()
-        if self.backend_timer is not None:
-            self.backend_timer.cancel()
+        for timer in (self.request_timer, self.backend_timer, self.head_timer, self.body_timer):
+            if timer is not None:
+                timer.cancel()
         if self.source_paused:
             self.source_paused = False
             self.responder.resume_source()
-        ctx = self.ctx
-        elapsed = self.loop.time() - self.started_at
-        compiled = self.backend
-        metrics = ctx.metrics
-        if compiled is not None and compiled.metrics is metrics and compiled.stats is not None:
-            compiled.stats.record(self.status, elapsed)
-        else:
-            stats = metrics.stats(self.route, compiled.label if compiled is not None else NO_ROUTE)
-            stats.record(self.status, elapsed)
-            if compiled is not None:
-                compiled.metrics, compiled.stats = metrics, stats
-        access_log = ctx.access_log
-        if access_log.enabled and access_log.wanted():
-            backend = compiled.label if compiled is not None else NO_ROUTE
-            head = self.head
-            access_log.write(
-                {
-                    "client": head.client_ip.decode("latin-1"),
-                    "method": head.method.decode("latin-1"),
-                    "host": head.authority.decode("latin-1"),
-                    "path": head.path.decode("latin-1"),
-                    "status": self.status,
-                    "route": self.route,
-                    "backend": backend,
-                    "duration_ms": round(elapsed * 1000, 3),
-                    "protocol": head.version.decode(),
-                }
-            )
+        record(self.ctx, self.head, self.route, self.backend, self.status, self.loop.time() - self.started_at)

@@ -104,7 +104,7 @@ class H1Server(asyncio.Protocol):
         ctx.metrics.active_connections += 1
         peer = transport.get_extra_info("peername")
         self.client_ip = peer[0].encode() if isinstance(peer, tuple) else b""
-        if ctx.draining or len(ctx.connections) > ctx.limits.max_connections:
+        if ctx.draining or ctx.over_capacity():
             self._write_simple(503, b"too many connections\n")
             self.closed = True
             self.writes.close_now(self.transport)

@@ -158,6 +158,7 @@ class UpstreamH1(asyncio.Protocol):
     # --- asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)
+        self.pool.stats.sockets += 1
         set_nodelay(transport)
 
     def data_received(self, data: bytes) -> None:
@@ -190,6 +191,7 @@ class UpstreamH1(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
         self.in_flight = self.reusable = False
+        self.pool.stats.sockets -= 1
         self.pool.forget(self)
         sink = self.sink
         if sink is None:
