@@ -33,6 +33,7 @@ class Limits:
     connect_timeout_s: float = 5.0
     response_header_timeout_s: float = 60.0
     body_idle_timeout_s: float = 60.0
+    merge_slashes: bool = True  # request paths: `//` becomes `/` (normalize.py)
 
 
 class AccessLog:

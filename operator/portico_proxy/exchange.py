@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from portico_proxy.context import Context
-from portico_proxy.exchange_support import NO_ROUTE, filtered_request, may_retry, record
+from portico_proxy.exchange_support import NO_ROUTE, NO_ROUTE_MESSAGE, filtered_request, may_retry, record
 from portico_proxy.filters import Headers
 from portico_proxy.messages import (
     GRPC_DEADLINE_EXCEEDED,
@@ -16,7 +16,7 @@ from portico_proxy.messages import (
     local_response,
 )
 from portico_proxy.mirror import start_mirrors
-from portico_proxy.rules import CompiledBackend, CompiledRule, FilterSet, HeaderMap
+from portico_proxy.rules import CompiledBackend, CompiledRule, HeaderMap
 from portico_proxy.sink import BlockResponder, OutgoingRequest, Responder, Upstream
 from portico_proxy.tables import PortTable
 from portico_proxy.upstream_h2 import h2_pool
@@ -105,17 +105,17 @@ class Exchange:
         self.started_at = self.loop.time()
         listener = self.table.select(head.host)
         if listener is None:
-            self._no_route()
+            self._local(404, GRPC_UNIMPLEMENTED, NO_ROUTE_MESSAGE)
             return
         self.listener_port = listener.port
         method, path, query, grpc = head.method, head.path, head.query, head.grpc
         headers = HeaderMap(head.headers)
         for entry in listener.candidates(head.host):
-            rule = entry.find(method, path, query, headers, grpc)
+            rule = entry.find(method, head.route_path, query, headers, grpc)
             if rule is not None:
                 break
         else:
-            self._no_route()
+            self._local(404, GRPC_UNIMPLEMENTED, NO_ROUTE_MESSAGE)
             return
         self.rule = rule
         self.route = rule.route_label
@@ -159,21 +159,18 @@ class Exchange:
                 self.block_responder is not None,
             )
         else:
-            self._forward_filtered(rf, bf)
+            self.outgoing = filtered_request(head, rf, bf)
+            self.response_mods = rf.response_mods + bf.response_mods
+            if rf.mirrors or bf.mirrors:
+                self.mirrors = start_mirrors(self.ctx, rf.mirrors + bf.mirrors, self.outgoing)
         if rule.request_s is not None:
-            self.request_timer = self.loop.call_later(rule.request_s, self._timed_out, "request timeout")
+            self.request_timer = self.loop.call_later(rule.request_s, self.fail, "request timeout")
         idle = self.ctx.limits.body_idle_timeout_s
         if idle and not self.request_complete:
             self.last_body_at = self.loop.time()
             self.body_timer = self.loop.call_later(idle, self._body_idle)
         self.endpoints = backend.endpoint_order()
         self._next_endpoint(None)
-
-    def _forward_filtered(self, rf: FilterSet, bf: FilterSet) -> None:
-        self.outgoing = filtered_request(self.head, rf, bf)
-        self.response_mods = rf.response_mods + bf.response_mods
-        if rf.mirrors or bf.mirrors:
-            self.mirrors = start_mirrors(self.ctx, rf.mirrors + bf.mirrors, self.outgoing)
 
     def _next_endpoint(self, last_error: str | None) -> None:
         if self.finished:
@@ -209,11 +206,11 @@ class Exchange:
             if timer is not None:
                 timer.cancel()  # a retry starts the backend's time again
         if rule is not None and rule.backend_request_s is not None:
-            self.backend_timer = self.loop.call_later(rule.backend_request_s, self._timed_out, "backend timeout")
+            self.backend_timer = self.loop.call_later(rule.backend_request_s, self.fail, "backend timeout")
         elif rule is not None and rule.request_s is None and self.ctx.limits.response_header_timeout_s:
             # The route sets no timeout: a backend that never answers must not hold the client forever.
             wait = self.ctx.limits.response_header_timeout_s
-            self.head_timer = self.loop.call_later(wait, self._timed_out, "backend response header timeout")
+            self.head_timer = self.loop.call_later(wait, self.fail, "backend response header timeout")
         buffered = self.body_buffer
         self.body_buffer = None
         if buffered:
@@ -340,9 +337,6 @@ class Exchange:
             self.responder.resume_source()
 
     # ---- local answers
-    def _no_route(self) -> None:
-        self._local(404, GRPC_UNIMPLEMENTED, "no route matches this request")
-
     def _redirect(self, status: int, location: bytes) -> None:
         self.status = status
         self._finish()
@@ -371,9 +365,11 @@ class Exchange:
             if remaining > 0:
                 self.body_timer = self.loop.call_later(remaining, self._body_idle)
             else:
-                self._timed_out("request body not received in time", 408)
+                self.fail("request body not received in time", 408)
 
-    def _timed_out(self, what: str, status: int = 504) -> None:
+    def fail(self, what: str, status: int = 504) -> None:
+        """A timeout, or a request found malformed after it was forwarded: drop the backend, answer
+        (or abort the response if it began)."""
         if self.finished:
             return
         upstream, self.upstream = self.upstream, None

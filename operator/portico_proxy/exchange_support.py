@@ -10,6 +10,7 @@ from portico_proxy.rules import CompiledBackend, FilterSet
 from portico_proxy.sink import OutgoingRequest
 
 NO_ROUTE = "-"
+NO_ROUTE_MESSAGE = "no route matches this request"
 # RFC 9110 9.2.2; only requests without a body are retried (a body is not kept once sent).
 IDEMPOTENT = frozenset({b"GET", b"HEAD", b"OPTIONS", b"TRACE", b"PUT", b"DELETE"})
 

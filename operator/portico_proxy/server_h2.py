@@ -27,7 +27,16 @@ from portico_proxy.exchange import Exchange
 from portico_proxy.filters import Headers
 from portico_proxy.h2common import CONNECTION_WINDOW, WINDOW, H2Peer, Outbox, h2_safe, split_pseudo
 from portico_proxy.h2guard import MAX_CONCURRENT_STREAMS, MAX_HEADER_LIST_SIZE, AbuseMeter, ServerConnection
-from portico_proxy.messages import FORWARDED_NAMES, HOP_BY_HOP, RequestHead, host_of, is_grpc
+from portico_proxy.messages import (
+    FORWARDED_NAMES,
+    GRPC_INTERNAL,
+    HOP_BY_HOP,
+    RequestHead,
+    host_of,
+    is_grpc,
+    local_response,
+)
+from portico_proxy.normalize import BadRequest, Malformed, h2_target
 from portico_proxy.tables import PortState
 
 # Response bytes held per stream (window closed, or the client's socket full) before the backend
@@ -241,6 +250,16 @@ class H2Server(H2Peer):
         else:
             self._request(event)
 
+    def _answer_locally(self, stream_id: int, status: int, grpc: bool, reason: str) -> None:
+        """A request refused before any exchange: the proxy's own answer, then the stream ends."""
+        stream = StreamResponder(self, stream_id)
+        self.streams[stream_id] = stream
+        status, headers, body = local_response(status, grpc, GRPC_INTERNAL, reason)
+        stream.send_head(status, headers, not body)
+        if body:
+            stream.send_data(body)
+            stream.send_end(None)
+
     def _refuse(self, stream_id: int, code: ErrorCodes) -> None:
         with contextlib.suppress(ProtocolError):
             self.h2.reset_stream(stream_id, code)
@@ -302,10 +321,21 @@ class H2Server(H2Peer):
             elif name in FORWARDED_NAMES:
                 forwarded = True
             headers.append((name, value))
+        method = pseudo.get(b":method", b"GET")
+        try:
+            if len(raw) > self.ctx.limits.max_header_count:
+                raise BadRequest(431, "request headers too many")
+            target, authority = h2_target(method, pseudo.get(b":path", b"/"), authority, self.ctx.limits.merge_slashes)
+        except Malformed:
+            self._refuse(event.stream_id, ErrorCodes.PROTOCOL_ERROR)
+            return
+        except BadRequest as exc:
+            self._answer_locally(event.stream_id, exc.status, grpc, str(exc))
+            return
         has_body = event.stream_ended is None
         head = RequestHead(
-            pseudo.get(b":method", b"GET"),
-            pseudo.get(b":path", b"/"),
+            method,
+            target,
             authority,
             host_of(authority),
             headers,

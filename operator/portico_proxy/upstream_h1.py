@@ -73,7 +73,8 @@ def set_nodelay(transport: asyncio.BaseTransport) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
-def encode_request_head(request: OutgoingRequest, chunked: bool) -> bytes:
+def encode_request_head(request: OutgoingRequest, chunked: bool, endpoint: bytes = b"") -> bytes:
+    """`endpoint` (host:port) is the Host of a request that came without one (HTTP/1.0)."""
     if request.content_length is not None:
         framing = b"content-length: %d\r\n\r\n" % request.content_length
     elif chunked:
@@ -85,7 +86,7 @@ def encode_request_head(request: OutgoingRequest, chunked: bool) -> bytes:
     return b"%s %s HTTP/1.1\r\nhost: %s\r\n%s%s%s" % (
         request.method,
         request.target,
-        request.authority,
+        request.authority or endpoint,
         fields,
         b"\r\n" if fields else b"",
         framing,
@@ -307,7 +308,8 @@ class UpstreamH1(asyncio.Protocol):
         self.parser = self.raw_parser if self.raw else self.field_parser
         self.chunked = request.has_body and request.content_length is None
         self.request_done = not request.has_body
-        self.writes.write(self.transport, encode_request_head(request, self.chunked))
+        endpoint = b"" if request.authority else b"%s:%d" % (self.pool.host.encode(), self.pool.port)
+        self.writes.write(self.transport, encode_request_head(request, self.chunked, endpoint))
         if self.write_paused:
             sink.upstream_write_paused()
 

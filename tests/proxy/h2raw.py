@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from hpack import Encoder
+from hpack import Decoder, Encoder
 from hyperframe.frame import (
     ContinuationFrame,
     Frame,
@@ -36,16 +36,22 @@ class RawH2:
         writer.write(PREFACE + SettingsFrame(0, settings or {}).serialize())
         return client
 
-    def request_block(self, path: bytes, method: bytes = b"GET") -> bytes:
-        return self.encoder.encode(
-            [(b":method", method), (b":scheme", b"http"), (b":path", path), (b":authority", b"a.example")]
-        )
+    def request_block(
+        self,
+        path: bytes,
+        method: bytes = b"GET",
+        authority: bytes = b"a.example",
+        extra: tuple[tuple[bytes, bytes], ...] = (),
+    ) -> bytes:
+        pseudo = [(b":method", method), (b":scheme", b"http"), (b":path", path), (b":authority", authority)]
+        return self.encoder.encode(pseudo + list(extra))
 
-    def headers(self, path: bytes, end_headers: bool = True) -> tuple[int, bytes]:
+    def headers(self, path: bytes, end_headers: bool = True, **block: object) -> tuple[int, bytes]:
         """A request on a new stream: (stream id, the frame's bytes)."""
         stream_id, self.next_id = self.next_id, self.next_id + 2
         flags = ["END_STREAM"] + (["END_HEADERS"] if end_headers else [])
-        return stream_id, HeadersFrame(stream_id, self.request_block(path), flags=flags).serialize()
+        data = self.request_block(path, **block)  # type: ignore[arg-type]
+        return stream_id, HeadersFrame(stream_id, data, flags=flags).serialize()
 
     @staticmethod
     def continuation(stream_id: int, block: bytes) -> bytes:
@@ -94,3 +100,15 @@ def resets(frames: list[Frame], code: int) -> set[int]:
 
 def answered(frames: list[Frame]) -> set[int]:
     return {f.stream_id for f in frames if isinstance(f, HeadersFrame)}
+
+
+def statuses(frames: list[Frame]) -> dict[int, int]:
+    """Stream id -> :status of its response (frames in the order the server sent them)."""
+    decoder = Decoder()
+    found: dict[int, int] = {}
+    for frame in frames:
+        if isinstance(frame, HeadersFrame):
+            fields = dict(decoder.decode(frame.data, raw=True))
+            if b":status" in fields:
+                found.setdefault(frame.stream_id, int(fields[b":status"]))
+    return found
