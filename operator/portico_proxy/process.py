@@ -45,6 +45,12 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
         parser.add_argument(
             flag, type=_seconds, default=default, metavar="SECONDS", help=f"{what} (default {default:g}; 0: none)"
         )
+    parser.add_argument(
+        "--merge-slashes",
+        action=argparse.BooleanOptionalAction,
+        default=defaults.merge_slashes,
+        help="treat // in request paths as / before matching and forwarding (default on)",
+    )
 
 
 def _seconds(text: str) -> float:
@@ -59,6 +65,7 @@ def limits_from(args: argparse.Namespace) -> Limits:
         connect_timeout_s=args.connect_timeout,
         response_header_timeout_s=args.response_header_timeout,
         body_idle_timeout_s=args.body_idle_timeout,
+        merge_slashes=args.merge_slashes,
     )
 
 
