@@ -10,6 +10,7 @@ from portico.cli.common import add_paths_argument
 from portico.ir import GatewayIR
 from portico.manifests import load_manifests
 from portico.translate import translate
+from portico_proxy.linear_regex import PROXY_CAPABILITIES
 from portico_proxy.process import add_common_arguments, run_proxy
 
 CONTROLLER = "portico.dev/proxy"
@@ -23,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def gateways_from_manifests(paths: Sequence[str]) -> list[GatewayIR]:
     """Every Gateway whose class names Portico's proxy controller, translated to IR."""
     snapshot = build_snapshot([m.obj for m in load_manifests(paths)])
-    result = translate(snapshot)
+    result = translate(snapshot, {CONTROLLER: PROXY_CAPABILITIES})
     return [ir for _, ir in sorted(result.ir_by_gateway.items()) if ir.controller_name == CONTROLLER]
 
 
