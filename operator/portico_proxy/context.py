@@ -8,7 +8,7 @@ import resource
 import sys
 import time
 from dataclasses import dataclass
-from typing import TextIO
+from typing import Protocol, TextIO
 
 from portico_proxy.batch import WriteBatch
 from portico_proxy.fdlimit import max_connections_for, upstream_cap
@@ -34,6 +34,10 @@ class Limits:
     response_header_timeout_s: float = 60.0
     body_idle_timeout_s: float = 60.0
     merge_slashes: bool = True  # request paths: `//` becomes `/` (normalize.py)
+
+
+class Expirable(Protocol):
+    def fail(self, what: str, status: int = 504) -> None: ...
 
 
 class AccessLog:
@@ -66,6 +70,22 @@ class Context:
         self.metrics = Metrics(self.pools.stats)
         self.access_log = access_log or AccessLog(0.0)
         self.draining = False
+        self.awaiting_head: dict[Expirable, float] = {}
+        self.head_timeout_s = limits.response_header_timeout_s  # read per request: a plain attribute
+
+    def expire_heads(self, now: float) -> None:
+        """Fail every exchange in `awaiting_head` (exchange -> deadline, set by the exchange: one dict
+        entry per request instead of a loop timer) whose response head is overdue. Deadlines grow
+        in insertion order, so the scan stops at the first one still running."""
+        waiting = self.awaiting_head
+        overdue = []
+        for exchange, deadline in waiting.items():
+            if deadline > now:
+                break
+            overdue.append(exchange)
+        for exchange in overdue:
+            waiting.pop(exchange, None)
+            exchange.fail("backend response header timeout")
 
     def over_capacity(self) -> bool:
         """Client connections (the new one included) and backend sockets past max_connections."""

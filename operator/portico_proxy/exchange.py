@@ -35,7 +35,7 @@ class Exchange:
         "endpoints",
         "finished",
         "head",
-        "head_timer",
+        "head_watched",
         "last_body_at",
         "listener_port",
         "loop",
@@ -92,7 +92,7 @@ class Exchange:
         self.mirrors: list[object] = []
         self.request_timer: asyncio.TimerHandle | None = None
         self.backend_timer: asyncio.TimerHandle | None = None
-        self.head_timer: asyncio.TimerHandle | None = None  # the default response-header timeout
+        self.head_watched = False  # in ctx.awaiting_head: the default response-header timeout
         self.body_timer: asyncio.TimerHandle | None = None  # the default request-body idle timeout
         self.last_body_at = 0.0
         self.listener_port = 0
@@ -165,8 +165,7 @@ class Exchange:
                 self.mirrors = start_mirrors(self.ctx, rf.mirrors + bf.mirrors, self.outgoing)
         if rule.request_s is not None:
             self.request_timer = self.loop.call_later(rule.request_s, self.fail, "request timeout")
-        idle = self.ctx.limits.body_idle_timeout_s
-        if idle and not self.request_complete:
+        if not self.request_complete and (idle := self.ctx.limits.body_idle_timeout_s):
             self.last_body_at = self.loop.time()
             self.body_timer = self.loop.call_later(idle, self._body_idle)
         self.endpoints = backend.endpoint_order()
@@ -202,15 +201,15 @@ class Exchange:
         assert self.outgoing is not None
         upstream.send_request(self, self.outgoing)
         rule = self.rule
-        for timer in (self.backend_timer, self.head_timer):
-            if timer is not None:
-                timer.cancel()  # a retry starts the backend's time again
+        if self.backend_timer is not None:
+            self.backend_timer.cancel()  # a retry starts the backend's time again
         if rule is not None and rule.backend_request_s is not None:
             self.backend_timer = self.loop.call_later(rule.backend_request_s, self.fail, "backend timeout")
-        elif rule is not None and rule.request_s is None and self.ctx.limits.response_header_timeout_s:
+        elif rule is not None and rule.request_s is None and not self.head_watched and self.ctx.head_timeout_s:
             # The route sets no timeout: a backend that never answers must not hold the client forever.
-            wait = self.ctx.limits.response_header_timeout_s
-            self.head_timer = self.loop.call_later(wait, self.fail, "backend response header timeout")
+            # Counted from the request's start (no clock read; a retry keeps its place and deadline).
+            self.head_watched = True
+            self.ctx.awaiting_head[self] = self.started_at + self.ctx.head_timeout_s
         buffered = self.body_buffer
         self.body_buffer = None
         if buffered:
@@ -270,23 +269,24 @@ class Exchange:
     def upstream_response_head(self, status: int, headers: Headers, has_length: bool | None) -> None:
         if self.finished:
             return
-        if self.head_timer is not None:
-            self.head_timer.cancel()
-        self.status = status
-        self.response_started = True
+        self._head_arrived(status)
         if self.response_mods:
             for modifier in self.response_mods:
                 headers = modifier.apply(headers)  # type: ignore[attr-defined]
             has_length = None  # a modifier may have set or removed framing fields
         self.responder.send_head(status, headers, False, has_length)
 
+    def _head_arrived(self, status: int) -> None:
+        self.status = status
+        self.response_started = True
+        if self.head_watched:
+            self.head_watched = False
+            self.ctx.awaiting_head.pop(self, None)
+
     def upstream_response_block(self, status: int, block: bytes, has_length: bool) -> None:
         if self.finished or self.block_responder is None:
             return
-        if self.head_timer is not None:
-            self.head_timer.cancel()
-        self.status = status
-        self.response_started = True
+        self._head_arrived(status)
         self.block_responder.send_head_block(status, block, has_length)
 
     def upstream_response_body(self, data: bytes) -> None:
@@ -387,9 +387,11 @@ class Exchange:
     def _finish(self) -> None:
         self.finished = True
         self.body_buffer = None
-        for timer in (self.request_timer, self.backend_timer, self.head_timer, self.body_timer):
+        for timer in (self.request_timer, self.backend_timer, self.body_timer):
             if timer is not None:
                 timer.cancel()
+        if self.head_watched:  # finished: the flag is not read again
+            self.ctx.awaiting_head.pop(self, None)
         if self.source_paused:
             self.source_paused = False
             self.responder.resume_source()

@@ -83,6 +83,8 @@ def h1_target(method: bytes, url: bytes, version: bytes, authority: bytes, merge
         if url == b"*":
             raise BadRequest(400, "asterisk-form target (OPTIONS *) is not forwarded")
         authority, url = split_absolute(url)
+    elif SPECIAL.search(url) is None:
+        return url, authority  # the common case, without one more call
     return normalize_target(url, merge), authority
 
 

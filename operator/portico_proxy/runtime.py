@@ -173,7 +173,9 @@ class ProxyRuntime:
         while True:
             await asyncio.sleep(REAP_INTERVAL_S)
             now = loop.time()
-            await self._relisten()
+            self.ctx.expire_heads(now)
+            async with self._lock:  # not while an update binds or closes ports
+                await self._relisten()
             for conn in list(self.ctx.connections):
                 deadline = getattr(conn, "deadline", None)
                 if deadline is not None and now > deadline:

@@ -301,7 +301,7 @@ class UpstreamH1(asyncio.Protocol):
 
     # --- Upstream interface
     def send_request(self, sink: UpstreamSink, request: OutgoingRequest) -> None:
-        assert self.transport is not None and not self.in_flight and not self.pooled
+        assert self.transport is not None
         self.in_flight = True
         self.received = self.head_finished = False
         self.sink = sink
