@@ -151,3 +151,25 @@ async def test_fd_exhaustion_is_refused_not_a_crash(echo, tmp_path: Path) -> Non
             else:
                 raise AssertionError("the proxy did not serve the reloaded route after the clients left")
         assert proc.process.returncode is None
+
+
+async def test_a_listener_closed_by_the_loop_is_bound_again(proxy, echo) -> None:  # type: ignore[no-untyped-def]
+    """uvloop closes a listening socket after an accept error libuv could not absorb (EMFILE without
+    its reserve descriptor); the reaper binds it again."""
+    a = await echo("a")
+    port = free_port()
+    runtime = await proxy([gateway(listener(port, rule("r", prefix("/"), (backend("a", a.port),))))])
+    runtime.ports[port].server.close()  # what the loop does on such an error
+    await runtime.ports[port].server.wait_closed()
+    with pytest.raises(OSError):
+        await asyncio.open_connection("127.0.0.1", port)
+    async with httpx.AsyncClient(timeout=5) as client:
+        for _ in range(100):  # the reaper runs once a second
+            try:
+                if (await client.get(f"http://127.0.0.1:{port}/back")).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the listener was not bound again")
