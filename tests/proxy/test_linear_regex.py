@@ -10,10 +10,10 @@ import httpx
 import pytest
 
 from portico.api import build_snapshot
+from portico.cli.serve import CONTROLLER, gateways_from_manifests
 from portico.ir import Match, MatchType, PathMatch
 from portico.manifests import load_manifests
 from portico.translate import translate
-from portico_proxy.cli_serve import CONTROLLER, gateways_from_manifests
 from portico_proxy.linear_regex import PROXY_CAPABILITIES, RegexRejected, compile_linear
 from tests.proxy.builders import backend, free_port, gateway, listener, prefix, rule
 from tests.proxy.proxy_process import proxy_process
