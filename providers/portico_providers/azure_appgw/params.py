@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
-from pydantic.alias_generators import to_camel
+from pydantic import AfterValidator, Field, model_validator
+
+from portico_providers.kit.parameters import SectionModel
 
 SECTION = "azure"
 DEFAULT_SSL_POLICY = "AppGwSslPolicy20220101"
@@ -37,44 +38,50 @@ def _check_arm_id(value: str | None) -> str | None:
 ArmId = Annotated[str | None, AfterValidator(_check_arm_id)]
 
 
-class _Section(BaseModel):
-    """camelCase keys as in the CRD; unknown keys are errors (typos surface)."""
+class Autoscale(SectionModel):
+    """Application Gateway v2 autoscaling bounds (Azure's published v2 limit: 0-125 instances)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True)
-
-
-class Autoscale(_Section):
-    # Application Gateway v2 autoscaling: 0-125 instances (Azure's published v2 limit).
     min_capacity: int = Field(default=0, ge=0, le=125)
+    """Fewest instances Azure keeps running."""
     max_capacity: int = Field(default=10, ge=2, le=125)
+    """Most instances Azure scales out to."""
 
 
-class AppGwParameters(_Section):
-    """`location` and `subnetId` are required; the rest has AGIC-like defaults. The subscription and
+class AppGwParameters(SectionModel):
+    """Settings of the azure-appgw provider: how each Gateway's Application Gateway v2 is set up.
+    `location` and `subnetId` are required; the rest has AGIC-like defaults. The subscription and
     resource group are the operator's (`portico run --azure-subscription-id/--azure-resource-group`)."""
 
     location: str | None = None
-    # The dedicated Application Gateway subnet (a resource id).
+    """Azure region of the Application Gateway and its public IP, e.g. westeurope."""
     subnet_id: ArmId = None
+    """The dedicated Application Gateway subnet (a resource id)."""
     sku: Literal["Standard_v2", "WAF_v2"] = "Standard_v2"
+    """Application Gateway SKU tier."""
     autoscale: Autoscale = Autoscale()
+    """Autoscaling bounds."""
     zones: tuple[Literal["1", "2", "3"], ...] = ()
-    # Frontends: a public IP (created and tagged by Portico unless `publicIpId` names an existing
-    # one) and/or a static private IP of the subnet.
+    """Availability zones of the gateway."""
     public_ip: bool = True
+    """Give the gateway a public frontend: a Standard static public IP created and tagged by Portico,
+    unless publicIpId names an existing one."""
     public_ip_id: ArmId = None
+    """An existing public IP (resource id) to use as the frontend; Portico never changes or deletes it."""
     private_ip: str | None = None
-    # An Application Gateway WAF policy (resource id); only with sku WAF_v2.
+    """A static private frontend IP of the subnet."""
     firewall_policy_id: ArmId = None
+    """An Application Gateway WAF policy (resource id); only with sku WAF_v2."""
     ssl_policy: str = DEFAULT_SSL_POLICY
-    # Gateway listener name -> Key Vault secret id (https://<vault>.vault.azure.net/secrets/<name>),
-    # used instead of uploading that listener's Secrets (needs a user-assigned identity on the gateway).
+    """Predefined TLS policy of the HTTPS listeners."""
     key_vault_secret_ids: dict[str, str] = Field(default_factory=dict)
+    """Gateway listener name -> Key Vault secret id (https://<vault>.vault.azure.net/secrets/<name>), used
+    instead of uploading that listener's Secrets (needs identityId)."""
     identity_id: ArmId = None
-    # A custom health probe path for every backend; none: Application Gateway's default probe.
+    """A user-assigned identity (resource id) the gateway reads Key Vault with."""
     health_check_path: str | None = Field(default=None, pattern=r"^/")
-    # Added to the Application Gateway and the public IP.
+    """A custom health probe path for every backend; unset: Application Gateway's default probe."""
     tags: Annotated[dict[str, str], AfterValidator(_check_tags)] = Field(default_factory=dict)
+    """Tags added to the Application Gateway and the public IP."""
 
     @model_validator(mode="after")
     def _consistent(self) -> AppGwParameters:

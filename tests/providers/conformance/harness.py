@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from portico.ir import Backend, GatewayIR, HeaderMatch, Match, MatchType, ObjectKey, PathMatch, Rule
 from portico.provider import AnyProvider
-from tests.providers.irs import GATEWAY, backend, gateway, listener, rule
+from tests.irs import GATEWAY, backend, gateway, listener, rule
 
 
 class Harness(Protocol):
