@@ -1,9 +1,9 @@
 """The whole `spec` of a GatewayParameters object: one optional section per installed provider.
 
 Each provider's `ProviderSpec` names its section and its parameters model; this module composes
-them (a new cloud edits nothing here), so that one check can prove the CRD
-(crds/portico.dev_gatewayparameters.yaml) and the Python side agree, field by field, and
-scripts/generate.py derives the chart's schema and docs/parameters.md from the same list.
+them (a new cloud edits nothing here), and scripts/generate.py derives the GatewayParameters CRD
+(crds/portico.dev_gatewayparameters.yaml, via `parameters_crd`), the chart's values schema and
+docs/parameters.md from the result.
 It lives here, not in `portico.api`, because `portico.api` may not import providers.
 """
 
@@ -11,14 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, create_model
-from pydantic.alias_generators import to_camel
+from pydantic import BaseModel, create_model
 
 from portico.provider import ProviderSpec, available_providers, load_provider_spec
-
-
-class _Spec(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True)
+from portico_providers.kit.parameters import SectionModel
 
 
 def provider_specs() -> list[ProviderSpec]:
@@ -31,12 +27,18 @@ def provider_specs() -> list[ProviderSpec]:
     return specs
 
 
-def _model() -> type[BaseModel]:
+def spec_model(specs: list[ProviderSpec]) -> type[BaseModel]:
+    """GatewayParameters.spec for these providers: each one's `section` typed by its `parameters`."""
     fields: dict[str, Any] = {}
-    for spec in provider_specs():
+    for spec in specs:
         if spec.section and spec.parameters is not None:
             fields[spec.section] = (spec.parameters | None, None)
-    return create_model("GatewayParametersSpec", __base__=_Spec, **fields)
+    return create_model(
+        "GatewayParametersSpec",
+        __base__=SectionModel,
+        __doc__="One optional section per provider; a provider ignores the other sections.",
+        **fields,
+    )
 
 
-GatewayParametersSpec = _model()
+GatewayParametersSpec = spec_model(provider_specs())

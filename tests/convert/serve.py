@@ -22,7 +22,7 @@ import yaml
 from portico.convert import Options, Result, convert
 from portico.manifests import load_manifests
 from portico.translate import DEFAULT_CAPABILITIES
-from tests.proxy.builders import free_port
+from tests.irs import free_port
 
 INPUTS = Path(__file__).parent / "behaviour"
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import yaml
 
-from tests.proxy.builders import free_port
+from tests.irs import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 PORTICO = str(Path(sys.executable).with_name("portico"))

@@ -64,7 +64,7 @@ def crd_schemas() -> dict[tuple[str, str], dict[str, Any]]:
 
 def closed_schema(openapi: Mapping[str, Any]) -> dict[str, Any]:
     """A CRD schema as JSON Schema with unknown fields rejected (the API server would prune them)."""
-    generate = _load_script("generate")
+    generate = load_script("generate")
     schema: dict[str, Any] = generate.to_json_schema(openapi)
     # Every object has these whether or not its CRD lists them.
     implicit = {"apiVersion": {"type": "string"}, "kind": {"type": "string"}, "metadata": {"type": "object"}}
@@ -72,7 +72,7 @@ def closed_schema(openapi: Mapping[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def _load_script(name: str) -> Any:
+def load_script(name: str) -> Any:
     spec = importlib.util.spec_from_file_location(f"portico_scripts_{name}", ROOT / "scripts" / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

@@ -58,3 +58,50 @@ def differences(crd: Schema, model: Schema, path: str, defs: Mapping[str, Schema
                 yield f"{path}[{key}]: only one side has it"
             else:
                 yield from differences(crd[key], model[key], f"{path}[{key}]", defs)
+
+
+# Kubernetes' rules for a CRD's openAPIV3Schema (apiextensions v1 validation and "structural
+# schema" in the CRD docs): what the API server refuses or what breaks pruning and defaulting.
+_FORBIDDEN = ("$ref", "$schema", "id", "definitions", "dependencies", "patternProperties", "additionalItems")
+_JUNCTORS = ("allOf", "anyOf", "oneOf", "not")
+_NOT_IN_JUNCTORS = ("type", "description", "default", "additionalProperties", "nullable", "properties", "items")
+_INT_OR_STRING = [{"type": "integer"}, {"type": "string"}]
+
+
+def _junctor_branches(node: Schema) -> list[Schema]:
+    branches: list[Schema] = []
+    for junctor in _JUNCTORS:
+        value = node.get(junctor)
+        if isinstance(value, Mapping):
+            branches.append(value)
+        elif isinstance(value, list):
+            branches.extend(value)
+    return branches
+
+
+def structural_violations(node: Schema, path: str = "openAPIV3Schema") -> Iterator[str]:
+    """Every way `node` is not a valid structural schema, each naming where."""
+    special = node.get("x-kubernetes-int-or-string") or node.get("x-kubernetes-preserve-unknown-fields")
+    if not node.get("type") and not special:
+        yield f"{path}: no type"
+    for key in _FORBIDDEN:
+        if key in node:
+            yield f"{path}: {key} is not allowed"
+    if node.get("uniqueItems") is True:
+        yield f"{path}: uniqueItems true is not allowed (use x-kubernetes-list-type: set)"
+    if "properties" in node and "additionalProperties" in node:
+        yield f"{path}: properties and additionalProperties together"
+    if node.get("additionalProperties") is False:
+        yield f"{path}: additionalProperties false is not allowed"
+    if node.get("x-kubernetes-int-or-string") and node.get("anyOf", _INT_OR_STRING) != _INT_OR_STRING:
+        yield f"{path}: int-or-string with anyOf other than integer, string"
+    elif not node.get("x-kubernetes-int-or-string"):
+        for index, branch in enumerate(_junctor_branches(node)):
+            for key in _NOT_IN_JUNCTORS:
+                if key in branch:
+                    yield f"{path}[junctor {index}]: {key} inside allOf/anyOf/oneOf/not"
+    for name, child in (node.get("properties") or {}).items():
+        yield from structural_violations(child, f"{path}.{name}")
+    for key in ("items", "additionalProperties"):
+        if isinstance(node.get(key), Mapping):
+            yield from structural_violations(node[key], f"{path}[{key}]")

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from tests.install.chart import CHART, KUBE_VERSIONS, ROOT
+from tests.install.schemas import structural_violations
 
 TOP_LEVEL = sorted((ROOT / "crds").glob("*.yaml"))
 
@@ -37,9 +38,43 @@ def test_crd_is_valid_and_structural(path: Path) -> None:
         kubernetes_validate.validate(crd, version, strict=True)
     assert crd["metadata"]["name"] == f"{crd['spec']['names']['plural']}.{crd['spec']['group']}"
     for served in crd["spec"]["versions"]:
-        for where, node in _nodes(served["schema"]["openAPIV3Schema"], "openAPIV3Schema"):
-            # Structural schemas: every node has a type, except int-or-string which has anyOf.
-            assert "type" in node or node.get("x-kubernetes-int-or-string"), f"{path.name} {where}: no type"
+        found = list(structural_violations(served["schema"]["openAPIV3Schema"]))
+        assert not found, f"{path.name}: " + "\n".join(found)
+
+
+@pytest.mark.parametrize(
+    ("schema", "violation"),
+    [
+        ({"type": "object", "properties": {"a": {"description": "x"}}}, "openAPIV3Schema.a: no type"),
+        ({"type": "object", "properties": {"a": {"$ref": "#/$defs/A"}}}, "openAPIV3Schema.a: $ref is not allowed"),
+        (
+            {"type": "object", "properties": {"a": {"type": "string"}}, "additionalProperties": {"type": "string"}},
+            "openAPIV3Schema: properties and additionalProperties together",
+        ),
+        (
+            {"type": "object", "additionalProperties": False},
+            "openAPIV3Schema: additionalProperties false is not allowed",
+        ),
+        (
+            {"type": "array", "items": {"type": "string"}, "uniqueItems": True},
+            "openAPIV3Schema: uniqueItems true is not allowed (use x-kubernetes-list-type: set)",
+        ),
+        (
+            {"type": "string", "anyOf": [{"type": "string", "description": "x"}]},
+            "openAPIV3Schema[junctor 0]: type inside allOf/anyOf/oneOf/not",
+        ),
+        (
+            {"x-kubernetes-int-or-string": True, "anyOf": [{"type": "integer"}, {"type": "boolean"}]},
+            "openAPIV3Schema: int-or-string with anyOf other than integer, string",
+        ),
+        (
+            {"type": "object", "additionalProperties": {"anyOf": [{"type": "integer"}, {"type": "string"}]}},
+            "openAPIV3Schema[additionalProperties]: no type",
+        ),
+    ],
+)
+def test_structural_check_notices(schema: dict[str, Any], violation: str) -> None:
+    assert violation in list(structural_violations(schema))
 
 
 def test_every_parameters_field_is_described() -> None:

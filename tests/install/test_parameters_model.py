@@ -1,4 +1,4 @@
-"""The GatewayParameters CRD and the providers' pydantic models describe the same fields."""
+"""The GatewayParameters CRD (generated from the providers' models) and the models describe the same fields."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 
 from portico.ir import IRBundle
-from tests.proxy.builders import backend, free_port, gateway, listener, prefix, rule
+from tests.irs import free_port, gateway, listener, local_backend, prefix, rule
 
 MANIFESTS = """\
 apiVersion: gateway.networking.k8s.io/v1
@@ -104,7 +104,9 @@ async def test_proxy_reads_ir_bundle_and_reloads_on_sighup(echo, tmp_path: Path)
     config = tmp_path / "ir.json"
 
     def write(path: str) -> None:
-        ir = gateway(listener(port, rule("r", prefix(path), (backend("a", a.port),))))
+        ir = gateway(
+            listener(port=port, rules=(rule("r", match=prefix(path), backends=(local_backend("a", a.port),)),))
+        )
         config.write_text(IRBundle(gateways=(ir,)).to_json())
 
     write("/one")

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from portico.ir import HeaderMatch, Match, MatchType, PathMatch
 from portico_proxy.dispatch import build_entries
 from portico_proxy.rules import CompiledRule, HeaderMap
-from tests.proxy.builders import rule
+from tests.irs import rule
 
 VALUES = ["a", "b", "c"]
 
@@ -23,7 +23,7 @@ def rules(draw: st.DrawFn) -> list[CompiledRule]:
             HeaderMatch(type=MatchType.EXACT, name=name, value=draw(st.sampled_from(VALUES)))
             for name in draw(st.lists(st.sampled_from(["h1", "h2"]), max_size=2, unique=True))
         )
-        compiled.append(CompiledRule(rule(f"r{index}", Match(path=path, headers=headers))))
+        compiled.append(CompiledRule(rule(f"r{index}", match=Match(path=path, headers=headers))))
     return compiled
 
 

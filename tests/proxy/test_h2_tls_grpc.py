@@ -14,14 +14,16 @@ import httpx
 import pytest
 
 from portico.ir import Certificate, GRPCMethodMatch, ListenerProtocol, Match, MatchType, ObjectKey, RouteKind
-from tests.proxy.builders import backend, free_port, gateway, listener, prefix, rule
+from tests.irs import free_port, gateway, listener, local_backend, prefix, rule
 from tests.proxy.certs import common_name, self_signed
 
 
 async def test_h2c_prior_knowledge_and_http1_on_one_port(proxy, echo) -> None:  # type: ignore[no-untyped-def]
     a = await echo("a")
     port = free_port()
-    await proxy([gateway(listener(port, rule("r", prefix("/"), (backend("a", a.port),))))])
+    await proxy(
+        [gateway(listener(port=port, rules=(rule("r", match=prefix("/"), backends=(local_backend("a", a.port),)),)))]
+    )
     async with httpx.AsyncClient(http1=False, http2=True, base_url=f"http://127.0.0.1:{port}") as h2:
         responses = await asyncio.gather(*(h2.post(f"/p{i}", content=b"z" * 100000) for i in range(8)))
         big = await h2.get("/bytes/2000000")
@@ -45,8 +47,8 @@ async def test_tls_sni_chooses_certificate_and_alpn(proxy, echo, tmp_path: Path)
     exact, wild = self_signed("a.example.com"), self_signed("*.example.com")
     port = free_port()
     https = listener(
-        port,
-        rule("r", prefix("/"), (backend("a", a.port),)),
+        port=port,
+        rules=(rule("r", match=prefix("/"), backends=(local_backend("a", a.port),)),),
         protocol=ListenerProtocol.HTTPS,
         name="https",
         certificates=(_cert("wild", wild, ("*.example.com",)), _cert("exact", exact, ("a.example.com",))),
@@ -140,23 +142,23 @@ async def test_grpc_route_unary_streaming_trailers_and_errors(proxy, grpc_backen
     from portico.ir import HeaderModifier, HeaderValue, RequestHeaderModifierFilter
 
     port = free_port()
-    h2c = backend("grpc", grpc_backend, protocol="h2c")
+    h2c = local_backend("grpc", grpc_backend, protocol="h2c")
     add = RequestHeaderModifierFilter(modifier=HeaderModifier(set=(HeaderValue(name="x-added", value="yes"),)))
 
     def method(service: str, name: str = "") -> Match:
         return Match(grpc=GRPCMethodMatch(type=MatchType.EXACT, service=service, method=name))
 
     rules = (
-        rule("unary", method("test.Echo", "Unary"), (h2c,), route_kind=RouteKind.GRPC, filters=(add,)),
-        rule("stream", method("test.Echo", "Stream"), (h2c,), route_kind=RouteKind.GRPC),
+        rule("unary", match=method("test.Echo", "Unary"), backends=(h2c,), kind=RouteKind.GRPC, filters=(add,)),
+        rule("stream", match=method("test.Echo", "Stream"), backends=(h2c,), kind=RouteKind.GRPC),
         rule(
             "broken",
-            method("test.Broken"),
-            (backend("x", invalid_reason="BackendNotFound"),),
-            route_kind=RouteKind.GRPC,
+            match=method("test.Broken"),
+            backends=(local_backend("x", invalid_reason="BackendNotFound"),),
+            kind=RouteKind.GRPC,
         ),
     )
-    await proxy([gateway(listener(port, *rules))])
+    await proxy([gateway(listener(port=port, rules=tuple(rules)))])
     results = await asyncio.to_thread(_grpc_calls, port)
     assert results["unary"] == b"echo:hi:yes"
     assert results["trailers"]["x-trailer"] == "t1"

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from portico_proxy.context import Context, Limits
 from portico_proxy.server_h1 import H1Server
 from portico_proxy.tables import PortState, compile_gateways
-from tests.proxy.builders import backend, free_port, gateway, listener, prefix, rule
+from tests.irs import free_port, gateway, listener, local_backend, prefix, rule
 
 
 async def exchange_raw(port: int, payload: bytes) -> bytes:
@@ -26,7 +26,10 @@ async def exchange_raw(port: int, payload: bytes) -> bytes:
 async def start(proxy: Any, echo: Any, limits: Limits | None = None) -> int:
     a = await echo("a")
     port = free_port()
-    await proxy([gateway(listener(port, rule("r", prefix("/"), (backend("a", a.port),))))], limits=limits)
+    await proxy(
+        [gateway(listener(port=port, rules=(rule("r", match=prefix("/"), backends=(local_backend("a", a.port),)),)))],
+        limits=limits,
+    )
     return port
 
 
@@ -107,6 +110,9 @@ class _Transport(asyncio.Transport):
     def close(self) -> None:
         self.closed = True
 
+    def can_write_eof(self) -> bool:
+        return False
+
     def is_closing(self) -> bool:
         return self.closed
 
@@ -144,7 +150,9 @@ REQUEST_PIECES = st.sampled_from(
 @given(chunks=st.lists(st.one_of(st.binary(max_size=64), REQUEST_PIECES), max_size=12))
 def test_fuzzed_input_never_crashes_the_parser_boundary(chunks: list[bytes]) -> None:
     async def drive() -> None:
-        tables = compile_gateways([gateway(listener(8080, rule("r", prefix("/"), (backend("none"),))))])
+        tables = compile_gateways(
+            [gateway(listener(port=8080, rules=(rule("r", match=prefix("/"), backends=(local_backend("none"),)),)))]
+        )
         server = H1Server(Context(), PortState(8080, tables[8080]), tls=False)
         transport = _Transport()
         transport.protocol = server

@@ -26,14 +26,19 @@ from portico.ir import (
     ResponseHeaderModifierFilter,
 )
 from portico_proxy.runtime import ConfigRejected
-from tests.proxy.builders import backend, free_port, gateway, listener, prefix, rule
+from tests.irs import free_port, gateway, listener, local_backend, prefix, rule
 from tests.proxy.certs import common_name, self_signed
 
 
 def _modifier_gateway(port: int, backend_port: int, value: str) -> GatewayIR:
     modifier = HeaderModifier(set=(HeaderValue(name="x-note", value=value),))
     filters = (RequestHeaderModifierFilter(modifier=modifier), ResponseHeaderModifierFilter(modifier=modifier))
-    return gateway(listener(port, rule("r", prefix("/"), (backend("a", backend_port),), filters=filters)))
+    return gateway(
+        listener(
+            port=port,
+            rules=(rule("r", match=prefix("/"), backends=(local_backend("a", backend_port),), filters=filters),),
+        )
+    )
 
 
 @pytest.mark.parametrize(
@@ -51,7 +56,7 @@ async def test_a_header_value_with_cr_or_lf_never_reaches_the_wire(proxy, echo, 
         path=PathModifier(type=PathModifierType.REPLACE_FULL_PATH, value="/x" + bad.removeprefix("ok"))
     )
     with pytest.raises(ConfigRejected, match="path modifier"):
-        await runtime.update([gateway(listener(port, rule("r", prefix("/"), filters=(redirect,))))])
+        await runtime.update([gateway(listener(port=port, rules=(rule("r", match=prefix("/"), filters=(redirect,)),)))])
     async with httpx.AsyncClient() as client:
         response = await client.get(f"http://127.0.0.1:{port}/")
     assert response.status_code == 200
@@ -107,7 +112,7 @@ async def test_client_certificate_is_presented_to_a_backend_that_requires_one(  
     client_cert, client_key = self_signed("portico-client.example")
     backend_port = await mtls_backend(client_cert)
     with_cert, without_cert = free_port(), free_port()
-    upstream = backend("secure", backend_port, protocol=BackendProtocol.HTTPS)
+    upstream = local_backend("secure", backend_port, protocol=BackendProtocol.HTTPS)
     identity = Certificate(
         secret=ObjectKey(namespace="default", name="client"),
         cert_pem=client_cert,
@@ -118,9 +123,13 @@ async def test_client_certificate_is_presented_to_a_backend_that_requires_one(  
         folder.mkdir(parents=True)
         (folder / "tls.crt").write_text(client_cert)
         (folder / "tls.key").write_text(client_key)
-    presenting = gateway(listener(with_cert, rule("r", prefix("/"), (upstream,))), name="presenting")
+    presenting = gateway(
+        listener(port=with_cert, rules=(rule("r", match=prefix("/"), backends=(upstream,)),)), name="presenting"
+    )
     presenting = presenting.model_copy(update={"client_certificate": identity})
-    anonymous = gateway(listener(without_cert, rule("r", prefix("/"), (upstream,))), name="anonymous")
+    anonymous = gateway(
+        listener(port=without_cert, rules=(rule("r", match=prefix("/"), backends=(upstream,)),)), name="anonymous"
+    )
     await proxy([presenting, anonymous], secrets_dir=str(tmp_path) if redacted else None)
     async with httpx.AsyncClient() as client:
         for _ in range(3):  # pooled connections keep presenting it

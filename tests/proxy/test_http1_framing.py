@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from portico.ir import HeaderModifier, HeaderValue, RequestHeaderModifierFilter
-from tests.proxy.builders import backend, free_port, gateway, listener, prefix, rule
+from tests.irs import free_port, gateway, listener, local_backend, prefix, rule
 
 # Answers one request on a backend connection: gets the writer and the request's index on the connection.
 Script = Callable[[asyncio.StreamWriter, int], Awaitable[None]]
@@ -52,7 +52,16 @@ class ScriptedBackend:
 
 async def start_proxy(proxy: Any, backend_port: int, **rule_extra: Any) -> int:
     port = free_port()
-    await proxy([gateway(listener(port, rule("r", prefix("/"), (backend("a", backend_port),), **rule_extra)))])
+    await proxy(
+        [
+            gateway(
+                listener(
+                    port=port,
+                    rules=(rule("r", match=prefix("/"), backends=(local_backend("a", backend_port),), **rule_extra),),
+                )
+            )
+        ]
+    )
     return port
 
 

@@ -10,7 +10,7 @@ import httpx
 from portico.ir import HeaderModifier, HeaderValue, ResponseHeaderModifierFilter
 from portico_proxy import upstream_h1
 from portico_proxy.upstream_h1 import STRIPPED_LIMIT, STRIPPED_MAX_BYTES, strip_hop_by_hop
-from tests.proxy.builders import backend, free_port, gateway, listener, prefix, rule
+from tests.irs import free_port, gateway, listener, local_backend, prefix, rule
 from tests.proxy.test_http1_framing import ScriptedBackend
 
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "trailer", "te"}
@@ -73,9 +73,21 @@ async def test_raw_and_field_heads_frame_alike_on_one_backend_connection(proxy) 
     upstream = await ScriptedBackend(script).start()
     port = free_port()
     via = ResponseHeaderModifierFilter(modifier=HeaderModifier(add=(HeaderValue(name="X-Via", value="filter"),)))
-    filtered = rule("f", prefix("/filtered"), (backend("a", upstream.port),), filters=(via,))
-    plain = rule("p", prefix("/"), (backend("a", upstream.port),))
-    await proxy([gateway(listener(port, filtered, plain))])
+    filtered = rule("f", match=prefix("/filtered"), backends=(local_backend("a", upstream.port),), filters=(via,))
+    plain = rule("p", match=prefix("/"), backends=(local_backend("a", upstream.port),))
+    await proxy(
+        [
+            gateway(
+                listener(
+                    port=port,
+                    rules=(
+                        filtered,
+                        plain,
+                    ),
+                )
+            )
+        ]
+    )
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
         pairs = []
         for method in ("GET", "GET", "HEAD", "GET"):
@@ -102,7 +114,15 @@ async def test_close_delimited_body_is_rechunked(proxy) -> None:  # type: ignore
 
     upstream = await ScriptedBackend(script).start()
     port = free_port()
-    await proxy([gateway(listener(port, rule("p", prefix("/"), (backend("a", upstream.port),))))])
+    await proxy(
+        [
+            gateway(
+                listener(
+                    port=port, rules=(rule("p", match=prefix("/"), backends=(local_backend("a", upstream.port),)),)
+                )
+            )
+        ]
+    )
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
     head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)

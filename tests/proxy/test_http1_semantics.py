@@ -22,37 +22,41 @@ from portico.ir import (
     ResponseHeaderModifierFilter,
     URLRewriteFilter,
 )
-from tests.proxy.builders import backend, free_port, gateway, listener, prefix, rule
+from tests.irs import free_port, gateway, listener, local_backend, prefix, rule
 
 
 async def serve(proxy: Any, *rules: Any, **listener_kw: Any) -> httpx.AsyncClient:
     port = free_port()
-    await proxy([gateway(listener(port, *rules, **listener_kw))])
+    await proxy([gateway(listener(port=port, rules=tuple(rules), **listener_kw))])
     return httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=5)
 
 
 async def test_no_match_is_404_and_matching_rules(proxy, echo) -> None:  # type: ignore[no-untyped-def]
     a = await echo("a")
     rules = [
-        rule("exact", Match(path=PathMatch(type=MatchType.EXACT, value="/exact")), (backend("a", a.port),)),
+        rule(
+            "exact",
+            match=Match(path=PathMatch(type=MatchType.EXACT, value="/exact")),
+            backends=(local_backend("a", a.port),),
+        ),
         rule(
             "hdr",
-            Match(
+            match=Match(
                 path=PathMatch(type=MatchType.PATH_PREFIX, value="/p"),
                 headers=(HeaderMatch(type=MatchType.EXACT, name="x-env", value="canary"),),
                 method="POST",
             ),
-            (backend("a", a.port),),
+            backends=(local_backend("a", a.port),),
         ),
         rule(
             "query",
-            Match(query_params=(QueryParamMatch(type=MatchType.REGULAR_EXPRESSION, name="v", value="[0-9]+"),)),
-            (backend("a", a.port),),
+            match=Match(query_params=(QueryParamMatch(type=MatchType.REGULAR_EXPRESSION, name="v", value="[0-9]+"),)),
+            backends=(local_backend("a", a.port),),
         ),
         rule(
             "regex",
-            Match(path=PathMatch(type=MatchType.REGULAR_EXPRESSION, value="/r/[a-z]+")),
-            (backend("a", a.port),),
+            match=Match(path=PathMatch(type=MatchType.REGULAR_EXPRESSION, value="/r/[a-z]+")),
+            backends=(local_backend("a", a.port),),
         ),
     ]
     async with await serve(proxy, *rules) as client:
@@ -70,9 +74,9 @@ async def test_no_match_is_404_and_matching_rules(proxy, echo) -> None:  # type:
 async def test_hostnames_exact_beats_wildcard_beats_any(proxy, echo) -> None:  # type: ignore[no-untyped-def]
     e, w, n = await echo("exact"), await echo("wild"), await echo("none")
     rules = [
-        rule("any", prefix("/"), (backend("none", n.port),)),
-        rule("wild", prefix("/"), (backend("wild", w.port),), hostnames=("*.example.com",)),
-        rule("exact", prefix("/"), (backend("exact", e.port),), hostnames=("a.example.com",)),
+        rule("any", match=prefix("/"), backends=(local_backend("none", n.port),)),
+        rule("wild", match=prefix("/"), backends=(local_backend("wild", w.port),), hostnames=("*.example.com",)),
+        rule("exact", match=prefix("/"), backends=(local_backend("exact", e.port),), hostnames=("a.example.com",)),
     ]
     async with await serve(proxy, *rules) as client:
         got = {}
@@ -90,8 +94,18 @@ async def test_hostnames_exact_beats_wildcard_beats_any(proxy, echo) -> None:  #
 async def test_listener_isolation(proxy, echo) -> None:  # type: ignore[no-untyped-def]
     s, w = await echo("specific"), await echo("wild")
     port = free_port()
-    specific = listener(port, rule("s", prefix("/s"), (backend("s", s.port),)), name="s", hostname="s.example.com")
-    wild = listener(port, rule("w", prefix("/"), (backend("w", w.port),)), name="w", hostname="*.example.com")
+    specific = listener(
+        port=port,
+        rules=(rule("s", match=prefix("/s"), backends=(local_backend("s", s.port),)),),
+        name="s",
+        hostname="s.example.com",
+    )
+    wild = listener(
+        port=port,
+        rules=(rule("w", match=prefix("/"), backends=(local_backend("w", w.port),)),),
+        name="w",
+        hostname="*.example.com",
+    )
     await proxy([gateway(wild, specific)])
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
         assert (await client.get("/s", headers={"Host": "s.example.com"})).json()["backend"] == "specific"
@@ -103,14 +117,14 @@ async def test_listener_isolation(proxy, echo) -> None:  # type: ignore[no-untyp
 async def test_invalid_backend_500_no_endpoints_503_no_backends_500(proxy, echo) -> None:  # type: ignore[no-untyped-def]
     a = await echo("a")
     rules = [
-        rule("bad", prefix("/bad"), (backend("ghost", invalid_reason="BackendNotFound"),)),
-        rule("empty", prefix("/empty"), (backend("nobody"),)),
-        rule("none", prefix("/none")),
-        rule("zero", prefix("/zero"), (backend("a", a.port, weight=0),)),
+        rule("bad", match=prefix("/bad"), backends=(local_backend("ghost", invalid_reason="BackendNotFound"),)),
+        rule("empty", match=prefix("/empty"), backends=(local_backend("nobody"),)),
+        rule("none", match=prefix("/none")),
+        rule("zero", match=prefix("/zero"), backends=(local_backend("a", a.port, weight=0),)),
         rule(
             "half",
-            prefix("/half"),
-            (backend("a", a.port), backend("ghost", invalid_reason="BackendNotFound")),
+            match=prefix("/half"),
+            backends=(local_backend("a", a.port), local_backend("ghost", invalid_reason="BackendNotFound")),
         ),
     ]
     async with await serve(proxy, *rules) as client:
@@ -124,8 +138,12 @@ async def test_invalid_backend_500_no_endpoints_503_no_backends_500(proxy, echo)
 
 async def test_weights_split_traffic(proxy, echo) -> None:  # type: ignore[no-untyped-def]
     a, b, c = await echo("a"), await echo("b"), await echo("c")
-    backends = (backend("a", a.port, weight=3), backend("b", b.port, weight=1), backend("c", c.port, weight=0))
-    async with await serve(proxy, rule("w", prefix("/"), backends)) as client:
+    backends = (
+        local_backend("a", a.port, weight=3),
+        local_backend("b", b.port, weight=1),
+        local_backend("c", c.port, weight=0),
+    )
+    async with await serve(proxy, rule("w", match=prefix("/"), backends=backends)) as client:
         seen = Counter([(await client.get("/")).json()["backend"] for _ in range(200)])
     assert seen == {"a": 150, "b": 50}
 
@@ -148,7 +166,7 @@ async def test_header_modifiers_rewrite_and_forwarded(proxy, echo) -> None:  # t
             path=PathModifier(type=PathModifierType.REPLACE_PREFIX_MATCH, value="/v2", matched_prefix="/v1"),
         ),
     )
-    r1 = rule("mods", prefix("/v1"), (backend("a", a.port),), filters=filters)
+    r1 = rule("mods", match=prefix("/v1"), backends=(local_backend("a", a.port),), filters=filters)
     async with await serve(proxy, r1) as client:
         response = await client.get(
             "/v1/items?q=1",
@@ -176,8 +194,8 @@ async def test_header_modifiers_rewrite_and_forwarded(proxy, echo) -> None:  # t
 async def test_backend_level_filters_apply_only_to_their_backend(proxy, echo) -> None:  # type: ignore[no-untyped-def]
     a, b = await echo("a"), await echo("b")
     tag = RequestHeaderModifierFilter(modifier=HeaderModifier(set=(HeaderValue(name="x-tag", value="b-only"),)))
-    backends = (backend("a", a.port), backend("b", b.port, filters=(tag,)))
-    async with await serve(proxy, rule("bf", prefix("/"), backends)) as client:
+    backends = (local_backend("a", a.port), local_backend("b", b.port, filters=(tag,)))
+    async with await serve(proxy, rule("bf", match=prefix("/"), backends=backends)) as client:
         seen = [(await client.get("/")).json() for _ in range(4)]
     for report in seen:
         assert ("x-tag" in report["headers"]) == (report["backend"] == "b")
@@ -191,9 +209,9 @@ async def test_redirects(proxy) -> None:  # type: ignore[no-untyped-def]
         status_code=301,
     )
     plain = RequestRedirectFilter(status_code=302)
-    rules = [rule("r1", prefix("/old"), filters=(redirect,)), rule("r2", prefix("/same"), filters=(plain,))]
+    rules = [rule("r1", match=prefix("/old"), filters=(redirect,)), rule("r2", match=prefix("/same"), filters=(plain,))]
     port = free_port()
-    await proxy([gateway(listener(port, *rules))])
+    await proxy([gateway(listener(port=port, rules=tuple(rules)))])
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
         first = await client.get("/old/x?y=1")
         second = await client.get("/same/x", headers={"Host": "h.test"})

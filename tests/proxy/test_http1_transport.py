@@ -8,18 +8,18 @@ from typing import Any
 import httpx
 
 from portico.ir import RequestMirrorFilter, Timeouts
-from tests.proxy.builders import backend, free_port, gateway, listener, prefix, rule
+from tests.irs import free_port, gateway, listener, local_backend, prefix, rule
 
 
 async def serve(proxy: Any, *rules: Any) -> tuple[httpx.AsyncClient, Any]:
     port = free_port()
-    runtime = await proxy([gateway(listener(port, *rules))])
+    runtime = await proxy([gateway(listener(port=port, rules=tuple(rules)))])
     return httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10), runtime
 
 
 async def test_large_bodies_stream_both_ways(proxy, echo) -> None:  # type: ignore[no-untyped-def]
     a = await echo("a")
-    client, _ = await serve(proxy, rule("r", prefix("/"), (backend("a", a.port),)))
+    client, _ = await serve(proxy, rule("r", match=prefix("/"), backends=(local_backend("a", a.port),)))
     async with client:
         big = await client.get("/bytes/3000000")
         chunked = await client.get("/chunked/1000000")
@@ -36,7 +36,7 @@ async def test_large_bodies_stream_both_ways(proxy, echo) -> None:  # type: igno
 
 async def test_head_and_no_body_statuses(proxy, echo) -> None:  # type: ignore[no-untyped-def]
     a = await echo("a")
-    client, _ = await serve(proxy, rule("r", prefix("/"), (backend("a", a.port),)))
+    client, _ = await serve(proxy, rule("r", match=prefix("/"), backends=(local_backend("a", a.port),)))
     async with client:
         head = await client.head("/bytes/100")
         after = await client.get("/status/204")
@@ -49,7 +49,7 @@ async def test_head_and_no_body_statuses(proxy, echo) -> None:  # type: ignore[n
 
 async def test_upstream_connections_are_reused(proxy, echo) -> None:  # type: ignore[no-untyped-def]
     a = await echo("a")
-    client, runtime = await serve(proxy, rule("r", prefix("/"), (backend("a", a.port),)))
+    client, runtime = await serve(proxy, rule("r", match=prefix("/"), backends=(local_backend("a", a.port),)))
     async with client:
         for _ in range(50):
             assert (await client.get("/")).status_code == 200
@@ -60,7 +60,7 @@ async def test_upstream_connections_are_reused(proxy, echo) -> None:  # type: ig
 
 async def test_concurrent_clients_share_a_bounded_pool(proxy, echo) -> None:  # type: ignore[no-untyped-def]
     a = await echo("a")
-    client, _ = await serve(proxy, rule("r", prefix("/"), (backend("a", a.port),)))
+    client, _ = await serve(proxy, rule("r", match=prefix("/"), backends=(local_backend("a", a.port),)))
     async with client:
         for _ in range(5):
             results = await asyncio.gather(*(client.get(f"/{i}") for i in range(10)))
@@ -70,12 +70,12 @@ async def test_concurrent_clients_share_a_bounded_pool(proxy, echo) -> None:  # 
 
 async def test_mirror_gets_a_copy_and_never_affects_the_answer(proxy, echo) -> None:  # type: ignore[no-untyped-def]
     main, shadow = await echo("main"), await echo("shadow")
-    mirror = RequestMirrorFilter(backend=backend("shadow", shadow.port))
-    half = RequestMirrorFilter(backend=backend("shadow", shadow.port), numerator=0, denominator=1)
-    dead = RequestMirrorFilter(backend=backend("dead", free_port()))
+    mirror = RequestMirrorFilter(backend=local_backend("shadow", shadow.port))
+    half = RequestMirrorFilter(backend=local_backend("shadow", shadow.port), numerator=0, denominator=1)
+    dead = RequestMirrorFilter(backend=local_backend("dead", free_port()))
     rules = (
-        rule("m", prefix("/m"), (backend("main", main.port),), filters=(mirror, dead)),
-        rule("n", prefix("/n"), (backend("main", main.port),), filters=(half,)),
+        rule("m", match=prefix("/m"), backends=(local_backend("main", main.port),), filters=(mirror, dead)),
+        rule("n", match=prefix("/n"), backends=(local_backend("main", main.port),), filters=(half,)),
     )
     client, _ = await serve(proxy, *rules)
     async with client:
@@ -93,9 +93,19 @@ async def test_mirror_gets_a_copy_and_never_affects_the_answer(proxy, echo) -> N
 async def test_timeouts_answer_504(proxy, echo) -> None:  # type: ignore[no-untyped-def]
     a = await echo("a")
     rules = (
-        rule("req", prefix("/delay/1000"), (backend("a", a.port),), timeouts=Timeouts(request_ms=100)),
-        rule("be", prefix("/delay/900"), (backend("a", a.port),), timeouts=Timeouts(backend_request_ms=100)),
-        rule("ok", prefix("/"), (backend("a", a.port),), timeouts=Timeouts(request_ms=0)),
+        rule(
+            "req",
+            match=prefix("/delay/1000"),
+            backends=(local_backend("a", a.port),),
+            timeouts=Timeouts(request_ms=100),
+        ),
+        rule(
+            "be",
+            match=prefix("/delay/900"),
+            backends=(local_backend("a", a.port),),
+            timeouts=Timeouts(backend_request_ms=100),
+        ),
+        rule("ok", match=prefix("/"), backends=(local_backend("a", a.port),), timeouts=Timeouts(request_ms=0)),
     )
     client, _ = await serve(proxy, *rules)
     async with client:
@@ -107,10 +117,10 @@ async def test_timeouts_answer_504(proxy, echo) -> None:  # type: ignore[no-unty
 async def test_dead_endpoint_is_skipped_before_sending(proxy, echo) -> None:  # type: ignore[no-untyped-def]
     a = await echo("a")
     dead = free_port()
-    client, _ = await serve(proxy, rule("r", prefix("/"), (backend("a", dead, a.port),)))
+    client, _ = await serve(proxy, rule("r", match=prefix("/"), backends=(local_backend("a", dead, a.port),)))
     async with client:
         codes = [(await client.get("/")).status_code for _ in range(6)]
     assert codes == [200] * 6
-    gone, _ = await serve(proxy, rule("r", prefix("/"), (backend("x", dead),)))
+    gone, _ = await serve(proxy, rule("r", match=prefix("/"), backends=(local_backend("x", dead),)))
     async with gone:
         assert (await gone.get("/")).status_code == 502

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from portico_proxy.runtime import ConfigRejected
-from tests.proxy.builders import backend, free_port, gateway, listener, prefix, rule
+from tests.irs import free_port, gateway, listener, local_backend, prefix, rule
 
 
 async def test_reload_under_load_loses_nothing(proxy, echo) -> None:  # type: ignore[no-untyped-def]
@@ -16,7 +16,13 @@ async def test_reload_under_load_loses_nothing(proxy, echo) -> None:  # type: ig
     port = free_port()
 
     def config(name: str, backend_port: int) -> list:  # type: ignore[type-arg]
-        return [gateway(listener(port, rule("r", prefix("/"), (backend(name, backend_port),))))]
+        return [
+            gateway(
+                listener(
+                    port=port, rules=(rule("r", match=prefix("/"), backends=(local_backend(name, backend_port),)),)
+                )
+            )
+        ]
 
     runtime = await proxy(config("a", a.port))
     failures: list[object] = []
@@ -48,9 +54,9 @@ async def test_reload_under_load_loses_nothing(proxy, echo) -> None:  # type: ig
 async def test_bad_config_is_rejected_and_old_one_keeps_serving(proxy, echo) -> None:  # type: ignore[no-untyped-def]
     a = await echo("a")
     port = free_port()
-    good = gateway(listener(port, rule("r", prefix("/"), (backend("a", a.port),))))
+    good = gateway(listener(port=port, rules=(rule("r", match=prefix("/"), backends=(local_backend("a", a.port),)),)))
     runtime = await proxy([good])
-    duplicate = gateway(listener(port, name="x"), listener(port + 1, name="x"))
+    duplicate = gateway(listener(port=port, name="x"), listener(port=port + 1, name="x"))
     with pytest.raises(ConfigRejected, match="duplicate listener name"):
         await runtime.update([duplicate])
     async with httpx.AsyncClient() as client:
@@ -60,9 +66,9 @@ async def test_bad_config_is_rejected_and_old_one_keeps_serving(proxy, echo) -> 
 async def test_update_binds_new_ports_and_closes_removed_ones(proxy, echo) -> None:  # type: ignore[no-untyped-def]
     a = await echo("a")
     first, second = free_port(), free_port()
-    r = rule("r", prefix("/"), (backend("a", a.port),))
-    runtime = await proxy([gateway(listener(first, r))])
-    await runtime.update([gateway(listener(second, r))])
+    r = rule("r", match=prefix("/"), backends=(local_backend("a", a.port),))
+    runtime = await proxy([gateway(listener(port=first, rules=(r,)))])
+    await runtime.update([gateway(listener(port=second, rules=(r,)))])
     assert runtime.bound_ports() == {second: second}
     async with httpx.AsyncClient() as client:
         assert (await client.get(f"http://127.0.0.1:{second}/")).status_code == 200
@@ -73,7 +79,9 @@ async def test_update_binds_new_ports_and_closes_removed_ones(proxy, echo) -> No
 async def test_drain_finishes_in_flight_requests(proxy, echo) -> None:  # type: ignore[no-untyped-def]
     a = await echo("a")
     port = free_port()
-    runtime = await proxy([gateway(listener(port, rule("r", prefix("/"), (backend("a", a.port),))))])
+    runtime = await proxy(
+        [gateway(listener(port=port, rules=(rule("r", match=prefix("/"), backends=(local_backend("a", a.port),)),)))]
+    )
     async with httpx.AsyncClient() as client:
         slow = asyncio.create_task(client.get(f"http://127.0.0.1:{port}/delay/300"))
         await asyncio.sleep(0.1)
@@ -90,7 +98,10 @@ async def test_drain_finishes_in_flight_requests(proxy, echo) -> None:  # type: 
 async def test_admin_endpoints(proxy, echo) -> None:  # type: ignore[no-untyped-def]
     a = await echo("a")
     port, admin = free_port(), free_port()
-    await proxy([gateway(listener(port, rule("r", prefix("/"), (backend("a", a.port),))))], admin_port=admin)
+    await proxy(
+        [gateway(listener(port=port, rules=(rule("r", match=prefix("/"), backends=(local_backend("a", a.port),)),)))],
+        admin_port=admin,
+    )
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{admin}") as client:
         for _ in range(3):
             await client.get(f"http://127.0.0.1:{port}/x")
@@ -98,7 +109,7 @@ async def test_admin_endpoints(proxy, echo) -> None:  # type: ignore[no-untyped-
         assert (await client.get("/readyz")).status_code == 200
         metrics = (await client.get("/metrics")).text
         config = (await client.get("/config")).json()
-    assert 'portico_proxy_requests_total{backend="default/a",code="200",route="default/r"} 3.0' in metrics
+    assert 'portico_proxy_requests_total{backend="shop/a",code="200",route="shop/r"} 3.0' in metrics
     assert "portico_proxy_request_duration_seconds_bucket" in metrics
     assert 'portico_proxy_upstream_connections_total{outcome="reused"} 2.0' in metrics
     assert "portico_proxy_active_connections" in metrics
@@ -108,7 +119,16 @@ async def test_admin_endpoints(proxy, echo) -> None:  # type: ignore[no-untyped-
 async def test_metrics_add_up_per_route_and_survive_a_reload(proxy, echo) -> None:  # type: ignore[no-untyped-def]
     a, b = await echo("a"), await echo("b")
     port, admin = free_port(), free_port()
-    config = [gateway(listener(port, rule("r", prefix("/"), (backend("a", a.port), backend("b", b.port)))))]
+    config = [
+        gateway(
+            listener(
+                port=port,
+                rules=(
+                    rule("r", match=prefix("/"), backends=(local_backend("a", a.port), local_backend("b", b.port))),
+                ),
+            )
+        )
+    ]
     runtime = await proxy(config, admin_port=admin)
     async with httpx.AsyncClient() as client:
         for _ in range(4):
@@ -118,8 +138,8 @@ async def test_metrics_add_up_per_route_and_survive_a_reload(proxy, echo) -> Non
             await client.get(f"http://127.0.0.1:{port}/")
         await client.get(f"http://127.0.0.1:{port}/status/503")
         metrics = (await client.get(f"http://127.0.0.1:{admin}/metrics")).text
-    assert 'portico_proxy_requests_total{backend="default/a",code="200",route="default/r"} 3.0' in metrics
-    assert 'portico_proxy_requests_total{backend="default/b",code="200",route="default/r"} 3.0' in metrics
-    assert 'portico_proxy_requests_total{backend="default/a",code="503",route="default/r"} 1.0' in metrics
+    assert 'portico_proxy_requests_total{backend="shop/a",code="200",route="shop/r"} 3.0' in metrics
+    assert 'portico_proxy_requests_total{backend="shop/b",code="200",route="shop/r"} 3.0' in metrics
+    assert 'portico_proxy_requests_total{backend="shop/a",code="503",route="shop/r"} 1.0' in metrics
     # One histogram per route, summing both backends.
-    assert 'portico_proxy_request_duration_seconds_count{route="default/r"} 7.0' in metrics
+    assert 'portico_proxy_request_duration_seconds_count{route="shop/r"} 7.0' in metrics

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.proxy.builders import free_port
+from tests.irs import free_port
 from tests.proxy.test_commands import MANIFESTS, _status, _wait_ready
 
 PORTICO = str(Path(sys.executable).with_name("portico"))

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.proxy.builders import backend, free_port, gateway, listener, prefix, rule
+from tests.irs import free_port, gateway, listener, local_backend, prefix, rule
 
 
 async def test_routes_by_path_and_reuses_upstream(proxy, echo) -> None:  # type: ignore[no-untyped-def]
@@ -10,9 +10,11 @@ async def test_routes_by_path_and_reuses_upstream(proxy, echo) -> None:  # type:
     port = free_port()
     ir = gateway(
         listener(
-            port,
-            rule("r-b", prefix("/b"), (backend("b", b.port),)),
-            rule("r-a", prefix("/"), (backend("a", a.port),)),
+            port=port,
+            rules=(
+                rule("r-b", match=prefix("/b"), backends=(local_backend("b", b.port),)),
+                rule("r-a", match=prefix("/"), backends=(local_backend("a", a.port),)),
+            ),
         )
     )
     await proxy([ir])

@@ -32,6 +32,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--liveness", default="http://0.0.0.0:8080/healthz", help="kopf liveness endpoint URL ('' to disable)"
     )
     parser.add_argument("--proxy-image", default=None, help="the image the proxy provider's Deployments run")
+    parser.add_argument(
+        "--azure-subscription-id", default=None, help="azure-appgw: the subscription of the Application Gateways"
+    )
+    parser.add_argument(
+        "--azure-resource-group", default=None, help="azure-appgw: the resource group Portico's gateways live in"
+    )
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
 
 
@@ -104,7 +110,12 @@ def run(args: argparse.Namespace) -> int:
     if connection is None:
         print("portico run: no --server, no service account and no kubeconfig found", file=sys.stderr)
         return 2
-    options = {"proxy": {"image": args.proxy_image}} if args.proxy_image else {}
+    options: dict[str, dict[str, str]] = {"proxy": {"image": args.proxy_image}} if args.proxy_image else {}
+    if args.azure_subscription_id or args.azure_resource_group:
+        options["azure-appgw"] = {
+            "subscription_id": args.azure_subscription_id or "",
+            "resource_group": args.azure_resource_group or "",
+        }
     if not args.lease_duration > args.renew_deadline > args.retry_period > 0:
         print(
             "portico run: --lease-duration must be greater than --renew-deadline, "

@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Literal
 
 from portico_providers.aws_common.acm import RULES as CERTIFICATE_RULES
+from portico_providers.aws_common.targets import Target as Target  # noqa: PLC0414 (re-export)
+from portico_providers.aws_common.targets import WeightedTargetGroup as WeightedTargetGroup  # noqa: PLC0414 (re-export)
 from portico_providers.kit.references import Reference
 from portico_providers.kit.resources import KindRules, Spec
 
@@ -40,11 +42,6 @@ class LoadBalancerSpec(Spec):
     tags: dict[str, str] = {}
 
 
-class Target(Spec):
-    id: str
-    port: int
-
-
 class TargetGroupSpec(Spec):
     name: str
     protocol: Literal["HTTP", "HTTPS"]
@@ -71,11 +68,6 @@ class Redirect(Spec):
     path: str = "/#{path}"
     query: str = "#{query}"
     status_code: Literal["HTTP_301", "HTTP_302"] = "HTTP_302"
-
-
-class WeightedTargetGroup(Spec):
-    target_group: Reference
-    weight: int
 
 
 class Action(Spec):

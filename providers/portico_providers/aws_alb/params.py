@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field
 
 from portico_providers.aws_common.params import Parameters, check_user_tags
+from portico_providers.kit.parameters import printer_column
 
 SECTION = "aws"
 DEFAULT_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
@@ -15,27 +16,39 @@ INTERNAL_SUBNET_TAG = "kubernetes.io/role/internal-elb"
 
 
 class AlbParameters(Parameters):
-    """Every field is optional; the defaults give an internet-facing IPv4 ALB."""
+    """Settings of the aws-alb provider (one Application Load Balancer per Gateway)."""
 
-    scheme: Literal["internet-facing", "internal"] = "internet-facing"
+    scheme: Literal["internet-facing", "internal"] = Field(
+        default="internet-facing",
+        json_schema_extra=printer_column("ALB Scheme", "Scheme of the ALBs (aws-alb provider)."),
+    )
+    """Whether the ALB is reachable from the internet or only inside the VPC."""
     ip_address_type: Literal["ipv4", "dualstack"] = "ipv4"
-    # Subnet ids; when empty, subnets tagged `subnet_tags` (default: the EKS role tag for the
-    # scheme) are used, one per Availability Zone.
+    """IP address family of the ALB's addresses."""
     subnets: tuple[str, ...] = ()
+    """Subnet ids, at least two Availability Zones. Empty: the subnets matching subnetTags, one per
+    Availability Zone."""
     subnet_tags: dict[str, str] = Field(default_factory=dict)
+    """Tags selecting the subnets when subnets is empty. Empty: the EKS convention for the scheme
+    (kubernetes.io/role/elb=1 internet-facing, kubernetes.io/role/internal-elb=1 internal)."""
     vpc_id: str | None = None
-    # Security group ids; when empty, the VPC's default security group.
+    """VPC of the ALB and its target groups; when empty, the VPC of the subnets."""
     security_groups: tuple[str, ...] = ()
+    """Security group ids of the ALB; when empty, the VPC's default security group."""
     ssl_policy: str = DEFAULT_SSL_POLICY
-    # Gateway listener name -> ACM certificate ARNs (the first is the listener's default);
-    # used instead of importing that listener's Secrets.
+    """ELB security policy of HTTPS listeners."""
     certificate_arns: dict[str, tuple[str, ...]] = Field(default_factory=dict)
-    # Added to every resource Portico creates for this Gateway.
+    """Gateway listener name to ACM certificate ARNs (the first is the listener's default), used
+    instead of importing that listener's TLS Secrets into ACM."""
     tags: Annotated[dict[str, str], AfterValidator(check_user_tags)] = Field(default_factory=dict)
+    """Tags added to every AWS resource Portico creates for the Gateway. Keys may not start with
+    portico.dev/ or aws:."""
     health_check_path: str = "/"
-    # `ip`: register pod IPs. `instance`: register the nodes (EC2 instances tagged
-    # kubernetes.io/cluster/<cluster id>) at the Service's nodePort.
+    """Path of the target groups' HTTP health checks."""
     target_type: Literal["ip", "instance"] = "ip"
+    """What the target groups register - pod IPs (ip, needs the VPC CNI), or the cluster's nodes at
+    the Service's nodePort (instance; the running EC2 instances tagged kubernetes.io/cluster/CLUSTER_ID,
+    so the chart's clusterId must then be the EKS cluster name)."""
 
     def subnet_selector(self) -> dict[str, str]:
         if self.subnet_tags:

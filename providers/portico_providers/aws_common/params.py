@@ -5,18 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
-from pydantic.alias_generators import to_camel
+from pydantic import BaseModel, ValidationError
+
+from portico_providers.kit.parameters import SectionModel
 
 M = TypeVar("M", bound=BaseModel)
 
 RESERVED_TAG_PREFIXES = ("portico.dev/", "aws:")
 
 
-class Parameters(BaseModel):
+class Parameters(SectionModel):
     """camelCase keys as in the GatewayParameters CRD; unknown keys are errors (typos surface)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True)
 
 
 def parse_section(model: type[M], parameters: Mapping[str, Any], section: str) -> M | list[str]:

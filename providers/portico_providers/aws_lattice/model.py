@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Literal
 
 from portico_providers.aws_common.acm import RULES as CERTIFICATE_RULES
+from portico_providers.aws_common.targets import Target as Target  # noqa: PLC0414 (re-export)
+from portico_providers.aws_common.targets import WeightedTargetGroup as WeightedTargetGroup  # noqa: PLC0414 (re-export)
 from portico_providers.kit.references import Reference
 from portico_providers.kit.resources import KindRules, Spec
 
@@ -41,11 +43,6 @@ class VpcAssociationSpec(Spec):
     tags: dict[str, str] = {}
 
 
-class Target(Spec):
-    id: str
-    port: int
-
-
 class TargetGroupSpec(Spec):
     name: str
     port: int
@@ -68,11 +65,6 @@ class ServiceAssociationSpec(Spec):
     service_network: Reference
     service: Reference
     tags: dict[str, str] = {}
-
-
-class WeightedTargetGroup(Spec):
-    target_group: Reference
-    weight: int
 
 
 class Action(Spec):

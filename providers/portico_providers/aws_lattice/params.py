@@ -7,20 +7,32 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field
 
 from portico_providers.aws_common.params import Parameters, check_user_tags
+from portico_providers.kit.parameters import printer_column
 
 SECTION = "awsLattice"
 
 
 class LatticeParameters(Parameters):
-    # The VPC of the pods (target groups) and the one associated with the service network.
-    vpc_id: str | None = None
-    # An existing service network (name, id or ARN) to join; when unset, Portico creates one per Gateway.
+    """Settings of the aws-lattice provider (a VPC Lattice service network per Gateway)."""
+
+    vpc_id: str | None = Field(
+        default=None,
+        json_schema_extra=printer_column(
+            "Lattice VPC", "VPC associated with the service network (aws-lattice provider)."
+        ),
+    )
+    """VPC of the pods (the target groups), associated with the service network."""
     service_network: str | None = None
-    # Associate `vpc_id` with the service network so clients in that VPC can reach the services.
+    """An existing service network (name, id or ARN) the Gateway's services join; when unset, Portico
+    creates one service network per Gateway."""
     associate_vpc: bool = True
-    # Security groups of that VPC association (at most 5).
+    """Associate vpcId with the service network so clients in that VPC reach the services."""
     security_groups: tuple[str, ...] = Field(default=(), max_length=5)
-    # ACM certificate for HTTPS services, instead of importing the listener's Secret.
+    """Security group ids of the VPC association."""
     certificate_arn: str | None = None
+    """ACM certificate ARN for HTTPS services, used instead of importing the listener's Secret."""
     auth_type: Literal["NONE", "AWS_IAM"] = "NONE"
+    """Auth type of the services; AWS_IAM requires SigV4-signed requests allowed by an auth policy."""
     tags: Annotated[dict[str, str], AfterValidator(check_user_tags)] = Field(default_factory=dict)
+    """Tags added to every AWS resource Portico creates for the Gateway. Keys may not start with
+    portico.dev/ or aws:."""

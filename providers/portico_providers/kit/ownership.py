@@ -111,6 +111,15 @@ def parse_marker(prefix: str, description: str) -> dict[str, str]:
     return {p[0]: p[1] for p in pairs if len(p) == 2}
 
 
+def marked_resource(prefix: str, cluster_id: str, gateway: ObjectKey, description: str) -> str | None:
+    """The resource id in a description marker this cluster wrote for this Gateway, else None."""
+    fields = parse_marker(prefix, description)
+    resource_id = fields.get("resource", "")
+    if not resource_id or fields.get("cluster") != cluster_id or fields.get("gateway") != str(gateway):
+        return None
+    return resource_id
+
+
 @dataclass(frozen=True)
 class LabelOwnership:
     """Labels whose values are hashed into `[a-z0-9_-]`, plus the exact ids in a description
@@ -132,9 +141,8 @@ class LabelOwnership:
         return Marks(tags=self._labels(resource_id), description=marker)
 
     def claim(self, found: Marks) -> str | None:
-        fields = parse_marker(self.prefix, found.description)
-        resource_id = fields.get("resource", "")
-        if not resource_id or fields.get("cluster") != self.cluster_id or fields.get("gateway") != str(self.gateway):
+        resource_id = marked_resource(self.prefix, self.cluster_id, self.gateway, found.description)
+        if resource_id is None:
             return None
         wanted = self._labels(resource_id)
         return resource_id if all(found.tags.get(k) == v for k, v in wanted.items()) else None
@@ -162,8 +170,7 @@ class NameMarkerOwnership:
         return Marks(name=self.name_for(resource_id), description=marker)
 
     def claim(self, found: Marks) -> str | None:
-        fields = parse_marker(self.prefix, found.description)
-        resource_id = fields.get("resource", "")
-        if not resource_id or fields.get("cluster") != self.cluster_id or fields.get("gateway") != str(self.gateway):
+        resource_id = marked_resource(self.prefix, self.cluster_id, self.gateway, found.description)
+        if resource_id is None:
             return None
         return resource_id if found.name == self.name_for(resource_id) else None

@@ -19,6 +19,7 @@ from portico.api.base import field_errors, join_errors
 from portico.ir import Certificate, GatewayIR, ObjectKey
 from portico.kube.resources import MANAGED_BY_LABEL
 from portico.provider import Undeliverable
+from portico.translate.features import parse_duration_ms
 from portico_providers.proxy.params import SECTION, ProxyParameters
 
 CONFIG_DIR = "/etc/portico"
@@ -192,13 +193,28 @@ POD_SECURITY: dict[str, Any] = {
 }
 
 
+def proxy_flags(settings: ProxyParameters) -> list[str]:
+    """`portico proxy` flags for what spec.proxy sets (nothing for what it leaves to the defaults)."""
+    flags = [] if settings.merge_slashes else ["--no-merge-slashes"]
+    timeouts = settings.timeouts
+    if timeouts is not None:
+        for flag, value in (
+            ("--connect-timeout", timeouts.connect),
+            ("--response-header-timeout", timeouts.response_header),
+            ("--body-idle-timeout", timeouts.request_body_idle),
+        ):
+            if value is not None:
+                flags += [flag, f"{parse_duration_ms(value) / 1000:g}"]
+    return flags
+
+
 def deployment(ir: GatewayIR, image: str = DEFAULT_IMAGE) -> dict[str, Any]:
     settings = proxy_settings(ir)
     labels = pod_labels(ir.gateway)
     container: dict[str, Any] = {
         "name": "proxy",
         "image": settings.image or image,
-        "args": ["proxy", "--config", CONFIG_FILE, "--secrets-dir", SECRETS_DIR],
+        "args": ["proxy", "--config", CONFIG_FILE, "--secrets-dir", SECRETS_DIR, *proxy_flags(settings)],
         "ports": [{"name": f"port-{port}", "containerPort": port, "protocol": "TCP"} for port in listener_ports(ir)],
         "volumeMounts": [{"name": "portico", "mountPath": CONFIG_DIR, "readOnly": True}],
         "securityContext": {

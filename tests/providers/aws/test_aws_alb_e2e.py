@@ -20,9 +20,9 @@ from portico.ir import (
 from portico.provider import load_provider
 from portico_providers.aws_alb.provider import AlbProvider
 from portico_providers.aws_common.clients import CallCounter, is_mutating
+from tests.irs import GATEWAY, backend, certificate, gateway, listener, rule, self_signed
 from tests.providers.aws.conftest import Account
 from tests.providers.aws.state import alb_state, context
-from tests.providers.irs import GATEWAY, backend, certificate, gateway, listener, rule, self_signed
 
 CERT, KEY = self_signed()
 

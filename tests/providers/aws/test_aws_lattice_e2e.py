@@ -10,10 +10,10 @@ from portico.ir import GatewayIR, HeaderMatch, ListenerProtocol, Match, MatchTyp
 from portico.provider import load_provider
 from portico_providers.aws_common.clients import CallCounter, is_mutating
 from portico_providers.aws_lattice.provider import LatticeProvider
+from tests.irs import GATEWAY, backend, certificate, gateway, listener, rule, self_signed
 from tests.providers.aws.conftest import REGION, Account
 from tests.providers.aws.lattice_resources import LatticeFake
 from tests.providers.aws.state import context
-from tests.providers.irs import GATEWAY, backend, certificate, gateway, listener, rule, self_signed
 
 CERT, KEY = self_signed()
 VPC = "vpc-0abc"

@@ -22,7 +22,7 @@ from portico_providers.kit.diff import diff
 from portico_providers.kit.limits import priority_waves, scale_weights
 from portico_providers.kit.references import Reference, ref
 from portico_providers.kit.resources import Desired, KindRules, Observed, Spec
-from tests.providers.irs import backend, listener, rule
+from tests.irs import backend, listener, rule
 
 
 def test_alb_rejects_exactly_the_rules_it_cannot_express() -> None:
@@ -146,7 +146,7 @@ def test_provider_packages_and_offline_plans_do_not_import_boto3() -> None:
         "from portico_providers.aws_lattice import SPEC as LATTICE\n"
         "assert 'boto3' not in sys.modules and 'botocore' not in sys.modules\n"
         "from portico.provider import ProviderContext\n"
-        "from tests.providers.irs import backend, gateway, listener, rule\n"
+        "from tests.irs import backend, gateway, listener, rule\n"
         "ir = gateway(listener(rules=(rule('shop', backends=(backend('web'),)),)))\n"
         "assert not ALB.factory(ProviderContext()).plan(ir, None).is_empty\n"
         "assert 'boto3' not in sys.modules, 'an offline plan must not need the SDK'\n"

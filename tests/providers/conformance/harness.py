@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from portico.ir import Backend, GatewayIR, HeaderMatch, Match, MatchType, ObjectKey, PathMatch, Rule
 from portico.provider import AnyProvider
-from tests.providers.irs import GATEWAY, backend, gateway, listener, rule
+from tests.irs import GATEWAY, backend, gateway, listener, rule
 
 
 class Harness(Protocol):
@@ -23,6 +23,11 @@ class Harness(Protocol):
     token_shaped: str
 
     def ir(self, rules: tuple[Rule, ...] | None = None) -> GatewayIR: ...
+
+    def user_rules(self, value: str) -> tuple[Rule, ...]:
+        """Two rules this data plane programs, one carrying the user string `value` (a header match
+        where the data plane has them, else a header it sets)."""
+        ...
 
     def mutations(self) -> int:
         """Mutating calls the provider made so far."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from portico.ir import GatewayIR, Infrastructure, Listener, ListenerProtocol, ObjectKey
+from portico.ir import GatewayIR
 from portico_providers.proxy import objects as o
 from portico_providers.proxy.plan import (
     KubeObject,
@@ -16,19 +16,15 @@ from portico_providers.proxy.plan import (
     plan,
     readiness,
 )
+from tests.irs import GATEWAY, gateway, listener
 
-GW = ObjectKey(namespace="default", name="web")
+GW = GATEWAY
 
 
 def ir(service_type: str | None = None, port: int = 80) -> GatewayIR:
     params = {"proxy": {"serviceType": service_type}} if service_type else {}
-    return GatewayIR(
-        gateway=GW,
-        uid="u1",
-        gateway_class="portico",
-        controller_name="portico.dev/proxy",
-        listeners=(Listener(name="http", port=port, protocol=ListenerProtocol.HTTP),),
-        infrastructure=Infrastructure(parameters=params),
+    return gateway(
+        listener(port=port), params=params, controller="portico.dev/proxy", gateway_class="portico", uid="u1"
     )
 
 
@@ -86,6 +82,14 @@ def test_bad_parameters_are_an_error_naming_the_field_never_a_silent_default() -
     typo = GatewayIR.model_validate({**ir().model_dump(), "infrastructure": {"parameters": {"proxy": {"replica": 2}}}})
     with pytest.raises(o.InvalidProxyParameters, match=r"spec\.proxy\.replica"):
         o.deployment(typo)
+
+
+def test_a_timeout_that_is_not_a_duration_is_an_error_naming_the_field() -> None:
+    bad = GatewayIR.model_validate(
+        {**ir().model_dump(), "infrastructure": {"parameters": {"proxy": {"timeouts": {"connect": "5 seconds"}}}}}
+    )
+    with pytest.raises(o.InvalidProxyParameters, match=r"spec\.proxy\.timeouts\.connect.*'5 seconds'"):
+        o.deployment(bad)
 
 
 def test_addresses_per_service_type() -> None:

@@ -1,7 +1,13 @@
-"""Hand-built IR for the AWS provider tests: small builders with readable defaults."""
+"""Hand-built IR for every test (providers, proxy, operator): small builders with readable defaults.
+
+Everything lives in namespace `shop`, under the Gateway `shop/web`. `backend` is a Service whose
+endpoints are pod IPs in a VPC (what a cloud load balancer registers); `local_backend` one whose
+endpoints listen on this machine (what the proxy tests start and connect to).
+"""
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 from portico.ir import (
@@ -20,14 +26,32 @@ from portico.ir import (
     Rule,
 )
 
-GATEWAY = ObjectKey(namespace="shop", name="web")
+NAMESPACE = "shop"
+GATEWAY = ObjectKey(namespace=NAMESPACE, name="web")
+LOOPBACK = "127.0.0.1"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((LOOPBACK, 0))
+        return int(sock.getsockname()[1])
 
 
 def backend(
     name: str, port: int = 80, ips: tuple[str, ...] = ("10.0.1.10",), target_port: int = 8080, **fields: Any
 ) -> Backend:
     endpoints = tuple(Endpoint(address=ip, port=target_port) for ip in ips)
-    return Backend(namespace="shop", name=name, port=port, target_port=target_port, endpoints=endpoints, **fields)
+    return Backend(namespace=NAMESPACE, name=name, port=port, target_port=target_port, endpoints=endpoints, **fields)
+
+
+def local_backend(name: str, *ports: int, **fields: Any) -> Backend:
+    """A Service on port 80 whose endpoints are these ports of 127.0.0.1."""
+    endpoints = tuple(Endpoint(address=LOOPBACK, port=port) for port in ports)
+    return Backend(namespace=NAMESPACE, name=name, port=80, endpoints=endpoints, **fields)
+
+
+def prefix(value: str) -> Match:
+    return Match(path=PathMatch(type=MatchType.PATH_PREFIX, value=value))
 
 
 def rule(
@@ -41,12 +65,13 @@ def rule(
     kind: RouteKind = RouteKind.HTTP,
     **fields: Any,
 ) -> Rule:
+    """Rule `index` (its only match) of route `shop/<route>`; `match` wins over `path`."""
     if match is None:
         match = Match(path=PathMatch(type=path_type, value=path) if path is not None else None)
     return Rule(
-        id=f"{kind.value}/shop/{route}/{index}/0",
+        id=f"{kind.value}/{NAMESPACE}/{route}/{index}/0",
         route_kind=kind,
-        route=ObjectKey(namespace="shop", name=route),
+        route=ObjectKey(namespace=NAMESPACE, name=route),
         rule_index=index,
         match_index=0,
         hostnames=hostnames,
@@ -61,26 +86,32 @@ def listener(
     port: int = 80,
     rules: tuple[Rule, ...] = (),
     protocol: ListenerProtocol = ListenerProtocol.HTTP,
-    certificates: tuple[Certificate, ...] = (),
+    **fields: Any,
 ) -> Listener:
-    return Listener(name=name, port=port, protocol=protocol, rules=rules, certificates=certificates)
+    return Listener(name=name, port=port, protocol=protocol, rules=rules, **fields)
 
 
 def gateway(
-    *listeners: Listener, params: dict[str, Any] | None = None, controller: str = "portico.dev/aws-alb"
+    *listeners: Listener,
+    name: str = GATEWAY.name,
+    params: dict[str, Any] | None = None,
+    controller: str = "portico.dev/aws-alb",
+    gateway_class: str = "aws",
+    **fields: Any,
 ) -> GatewayIR:
     return GatewayIR(
-        gateway=GATEWAY,
-        gateway_class="aws",
+        gateway=ObjectKey(namespace=NAMESPACE, name=name),
+        gateway_class=gateway_class,
         controller_name=controller,
         listeners=listeners,
         infrastructure=Infrastructure(parameters=params or {}),
+        **fields,
     )
 
 
 def certificate(cert_pem: str, key_pem: str, name: str = "web-tls") -> Certificate:
     return Certificate(
-        secret=ObjectKey(namespace="shop", name=name),
+        secret=ObjectKey(namespace=NAMESPACE, name=name),
         cert_pem=cert_pem,
         key_pem=key_pem,
         hostnames=("shop.example.com",),
