@@ -1,0 +1,176 @@
+"""The fake Compute API served over real HTTP on 127.0.0.1, for the real google-cloud-compute clients."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from tests.providers.gcp.fake_model import RESOURCES, VERB_BODIES, ModelError, parse
+from tests.providers.gcp.fake_state import ComputeError, ComputeState, permission
+
+PATH = re.compile(
+    r"^/compute/v1/projects/(?P<project>[^/]+)/(?P<scope>global|regions/[^/]+|zones/[^/]+)"
+    r"/(?P<coll>[A-Za-z]+)(?:/(?P<name>[^/]+)(?:/(?P<verb>[A-Za-z]+))?)?$"
+)
+# What each custom verb sets on the resource: verb -> (body field, resource field)
+SETTERS = {
+    "setUrlMap": ("urlMap", "urlMap"),
+    "setSslCertificates": ("sslCertificates", "sslCertificates"),
+    "setTarget": ("target", "target"),
+}
+MUTATING = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+PAGE_SIZE = 500
+
+
+class _Handler(BaseHTTPRequestHandler):
+    state: ComputeState
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the tests assert on `state.calls`."""
+
+    def do_GET(self) -> None:
+        self._serve("GET")
+
+    def do_POST(self) -> None:
+        self._serve("POST")
+
+    def do_PATCH(self) -> None:
+        self._serve("PATCH")
+
+    def do_PUT(self) -> None:
+        self._serve("PUT")
+
+    def do_DELETE(self) -> None:
+        self._serve("DELETE")
+
+    def _serve(self, method: str) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        url = urlsplit(self.path)
+        try:
+            status, answer = 200, self._route(method, url.path, parse_qs(url.query), raw)
+        except ComputeError as error:
+            status, answer = error.status, error.body()
+        data = json.dumps(answer).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=UTF-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _route(self, method: str, path: str, query: dict[str, list[str]], raw: bytes) -> dict[str, Any]:
+        state = self.state
+        match = PATH.match(path)
+        if not match or match["project"] != state.project:
+            raise ComputeError(404, "notFound", f"no such endpoint: {method} {path}")
+        scope, coll, name, verb = match["scope"], match["coll"], match["name"], match["verb"]
+        with state.lock:
+            state.calls.append((method, path))
+            injected = state.faults.next_status(method, coll)
+            if injected is not None:
+                reason = "rateLimitExceeded" if injected == 429 else "backendError"
+                raise ComputeError(injected, reason, f"injected {injected}")
+            try:
+                body = json.loads(raw) if raw else {}
+            except json.JSONDecodeError:
+                raise ComputeError(400, "parseError", "Invalid JSON payload received.") from None
+            if coll == "operations":
+                if name is None or method not in ("GET", "POST"):
+                    raise ComputeError(400, "invalid", "operations: only get and wait are served")
+                state.permissions.add(permission(scope, coll, "get"))
+                return state.poll(scope, name)
+            if coll not in RESOURCES:
+                raise ComputeError(404, "notFound", f"collection {coll} is not served by the fake")
+            return self._resource(method, scope, coll, name, verb, query, body)
+
+    def _resource(
+        self,
+        method: str,
+        scope: str,
+        coll: str,
+        name: str | None,
+        verb: str | None,
+        query: dict[str, list[str]],
+        body: dict[str, Any],
+    ) -> dict[str, Any]:
+        state = self.state
+        if name is None:
+            if method == "GET":
+                state.permissions.add(permission(scope, coll, "list"))
+                if "filter" in query:
+                    raise ComputeError(400, "invalid", "filters are not served by the fake; list and select")
+                return self._page(scope, coll, query)
+            if method == "POST":
+                state.permissions.add(permission(scope, coll, "create"))
+                return state.insert(scope, coll, body)
+            raise ComputeError(405, "invalid", f"{method} on a collection")
+        key = (scope, coll, name)
+        if verb is None:
+            action = {"GET": "get", "DELETE": "delete", "PATCH": "update", "PUT": "update"}.get(method)
+            if action is None:
+                raise ComputeError(405, "invalid", f"{method} on a resource")
+            state.permissions.add(permission(scope, coll, action))
+            if method == "GET":
+                return state.get(key)
+            if method == "DELETE":
+                return state.delete(key)
+            return state.replace(key, body, patch=method == "PATCH")
+        body_type = VERB_BODIES.get((coll, verb, scope != "global" and not scope.startswith("zones/")))
+        if body_type is None or method != "POST":
+            raise ComputeError(404, "notFound", f"no such method: {coll}.{verb}")
+        try:
+            parse(body, body_type, verb)
+        except ModelError as error:
+            raise ComputeError(400, "invalid", str(error)) from None
+        state.permissions.add(permission(scope, coll, verb))
+        if verb in SETTERS:
+            source, target = SETTERS[verb]
+            if source not in body:
+                raise ComputeError(400, "required", f"Required field '{source}' not specified")
+            return state.set_field(key, verb, target, body[source])
+        if verb == "listNetworkEndpoints":
+            state.get(key)
+            items = [{"networkEndpoint": e, "healths": []} for e in state.endpoints.get(key, [])]
+            return {"kind": "compute#networkEndpointGroupsListNetworkEndpoints", "items": items}
+        return state.change_endpoints(key, verb, body.get("networkEndpoints", []))
+
+    def _page(self, scope: str, coll: str, query: dict[str, list[str]]) -> dict[str, Any]:
+        items = self.state.list(scope, coll)
+        size = min(int(query.get("maxResults", [PAGE_SIZE])[0]), PAGE_SIZE)
+        start = int(query.get("pageToken", ["0"])[0] or 0)
+        page: dict[str, Any] = {"kind": f"compute#{coll}List", "items": items[start : start + size]}
+        if start + size < len(items):
+            page["nextPageToken"] = str(start + size)
+        return page
+
+
+@contextmanager
+def serve(state: ComputeState) -> Iterator[str]:
+    """Serve `state` on 127.0.0.1; yields the endpoint for `client_options.api_endpoint`."""
+    handler = type("Handler", (_Handler,), {"state": state})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, name="compute-fake", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def mutating_calls(state: ComputeState, since: int = 0) -> list[tuple[str, str]]:
+    """Calls after index `since` that change something (operation waits excluded)."""
+    return [
+        (method, path)
+        for method, path in state.calls[since:]
+        if method in MUTATING and "/operations/" not in path and not path.endswith("/listNetworkEndpoints")
+    ]
