@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 from tests.providers.gcp.fake_model import RESOURCES, VERB_BODIES, ModelError, parse
 from tests.providers.gcp.fake_state import ComputeError, ComputeState, permission
 
+AGGREGATED = re.compile(r"^/compute/v1/projects/(?P<project>[^/]+)/aggregated/(?P<coll>[A-Za-z]+)$")
 PATH = re.compile(
     r"^/compute/v1/projects/(?P<project>[^/]+)/(?P<scope>global|regions/[^/]+|zones/[^/]+)"
     r"/(?P<coll>[A-Za-z]+)(?:/(?P<name>[^/]+)(?:/(?P<verb>[A-Za-z]+))?)?$"
@@ -67,6 +68,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _route(self, method: str, path: str, query: dict[str, list[str]], raw: bytes) -> dict[str, Any]:
         state = self.state
+        aggregated = AGGREGATED.match(path)
+        if aggregated and method == "GET" and aggregated["project"] == state.project:
+            with state.lock:
+                state.calls.append((method, path))
+                injected = state.faults.next_status(method, aggregated["coll"])
+                if injected is not None:
+                    raise ComputeError(injected, "rateLimitExceeded" if injected == 429 else "backendError", "injected")
+                return self._aggregated(aggregated["coll"])
         match = PATH.match(path)
         if not match or match["project"] != state.project:
             raise ComputeError(404, "notFound", f"no such endpoint: {method} {path}")
@@ -140,6 +149,15 @@ class _Handler(BaseHTTPRequestHandler):
             items = [{"networkEndpoint": e, "healths": []} for e in state.endpoints.get(key, [])]
             return {"kind": "compute#networkEndpointGroupsListNetworkEndpoints", "items": items}
         return state.change_endpoints(key, verb, body.get("networkEndpoints", []))
+
+    def _aggregated(self, coll: str) -> dict[str, Any]:
+        """Every scope's resources of `coll` (one page: the fake never holds enough to page)."""
+        if coll not in RESOURCES:
+            raise ComputeError(404, "notFound", f"collection {coll} is not served by the fake")
+        self.state.permissions.add(f"compute.{coll}.list")
+        scopes = sorted({s for (s, c, _) in self.state.resources if c == coll})
+        items = {scope: {coll: self.state.list(scope, coll)} for scope in scopes}
+        return {"kind": f"compute#{coll}AggregatedList", "items": items}
 
     def _page(self, scope: str, coll: str, query: dict[str, list[str]]) -> dict[str, Any]:
         items = self.state.list(scope, coll)

@@ -255,8 +255,13 @@ class ComputeState:
             creationTimestamp="2026-01-01T00:00:00.000-00:00",
             kind=f"compute#{key[1][:-1]}",
         )
-        if key[1] == "forwardingRules" and "IPAddress" not in stored:
-            stored["IPAddress"] = f"203.0.113.{next(self._ids) % 250 + 1}"
+        if key[1] == "forwardingRules":
+            # Compute answers the IP itself, also when the rule was given an address URL.
+            named = self.key_of(str(stored.get("IPAddress", "")))
+            if named is not None:
+                stored["IPAddress"] = self.resources[named]["address"]
+            elif "IPAddress" not in stored:
+                stored["IPAddress"] = f"203.0.113.{next(self._ids) % 250 + 1}"
         if key[1] == "addresses" and "address" not in stored:
             stored["address"] = f"198.51.100.{next(self._ids) % 250 + 1}"
             stored["status"] = "RESERVED"

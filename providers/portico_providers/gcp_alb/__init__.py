@@ -1,0 +1,22 @@
+"""`gcp-alb`: a Gateway becomes a Google Cloud Application Load Balancer (see docs/providers/gcp.md).
+
+Importing this package imports neither google-cloud-compute nor google-re2; the factory does.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from portico.provider import ProviderContext, ProviderSpec
+
+if TYPE_CHECKING:
+    from portico.provider import Provider
+
+
+def _create(context: ProviderContext) -> Provider:
+    from portico_providers.gcp_alb.provider import create
+
+    return create(context)
+
+
+SPEC = ProviderSpec(name="gcp-alb", factory=_create, requires=("google.cloud.compute_v1", "re2"), extra="gcp")

@@ -1,0 +1,164 @@
+"""The `gcp-alb` provider: observe -> plan (pure) -> apply, with long-running operations pending.
+
+Cloud-specific pieces (naming/ownership, build, observe, apply) are separate from the generic
+desired-vs-observed `diff`, so moving onto the shared provider kit replaces only the glue here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from portico.ir import GatewayIR, ObjectKey
+from portico.provider import ApplyResult, Capabilities, ProviderContext
+from portico_providers.gcp_alb.apply import PendingOperation, execute, poll
+from portico_providers.gcp_alb.build import build
+from portico_providers.gcp_alb.compute import ComputeApi, describe
+from portico_providers.gcp_alb.diff import diff
+from portico_providers.gcp_alb.limits import check_rules
+from portico_providers.gcp_alb.naming import Owner
+from portico_providers.gcp_alb.observe import ObservedState, observe
+from portico_providers.gcp_alb.params import parse
+from portico_providers.gcp_alb.plan import GcpPlan
+
+NAME = "gcp-alb"
+FEATURES = frozenset(
+    {
+        "Gateway",
+        "ReferenceGrant",
+        "HTTPRoute",
+        "GRPCRoute",
+        "GatewayPort8080",
+        "HTTPRouteQueryParamMatching",
+        "HTTPRouteMethodMatching",
+        "HTTPRouteResponseHeaderModification",
+        "HTTPRouteBackendRequestHeaderModification",
+        "HTTPRouteHostRewrite",
+        "HTTPRoutePathRewrite",
+        "HTTPRouteSchemeRedirect",
+        "HTTPRoutePathRedirect",
+        "HTTPRoute303RedirectStatusCode",
+        "HTTPRoute307RedirectStatusCode",
+        "HTTPRoute308RedirectStatusCode",
+        "HTTPRouteRequestMirror",
+        "HTTPRouteRequestPercentageMirror",
+        "HTTPRouteRequestTimeout",
+        "HTTPRouteBackendTimeout",
+        "HTTPRouteNamedRouteRule",
+        "GRPCRouteNamedRouteRule",
+    }
+)
+
+
+class GcpAlbProvider:
+    name = NAME
+
+    def __init__(self, context: ProviderContext) -> None:
+        self.context = context
+        self.api = ComputeApi(context.options)
+        self._projects: dict[ObjectKey, str] = {}
+        self._pending: dict[ObjectKey, list[PendingOperation]] = {}
+
+    def capabilities(self) -> Capabilities:
+        return Capabilities(features=FEATURES, check_rules=check_rules)
+
+    def owner(self, gateway: ObjectKey) -> Owner:
+        return Owner(self.context.cluster_id, gateway)
+
+    def project(self, gateway: ObjectKey) -> str | None:
+        default = self.context.options.get("gcp_project")
+        return self._projects.get(gateway) or (str(default) if default else None)
+
+    def observe(self, gateway: ObjectKey) -> ObservedState:
+        project = self.project(gateway)
+        if project is None:
+            raise ValueError("no GCP project: set the operator's gcp_project option or spec.gcp.project")
+        return observe(self.api, self.owner(gateway), project)
+
+    def plan(self, ir: GatewayIR | None, observed: Any) -> GcpPlan:
+        seen = observed if isinstance(observed, ObservedState) else None
+        if ir is None:
+            if seen is None:
+                owner = self.owner(ObjectKey(namespace="", name=""))
+                return GcpPlan(NAME, owner, problems=("deleting needs the observed state (run observe first)",))
+            gone = diff([], seen.resources)
+            return GcpPlan(NAME, seen.owner, seen.project, steps=gone.steps, deleting=True)
+        owner = self.owner(ir.gateway)
+        params = parse(ir.infrastructure.parameters)
+        problems = ir.validate_ir()
+        if isinstance(params, list):
+            return GcpPlan(NAME, owner, problems=tuple(problems + params), offline=seen is None)
+        project = params.project or (seen.project if seen else self.project(ir.gateway))
+        built = build(ir, params, owner, project, seen.facts if seen else None)
+        if isinstance(built, list) or problems:
+            found = problems + (built if isinstance(built, list) else [])
+            return GcpPlan(NAME, owner, project or "", problems=tuple(found), offline=seen is None)
+        planned = diff(built.desired, seen.resources if seen else (), seen.foreign if seen else ())
+        return GcpPlan(
+            NAME,
+            owner,
+            project or "",
+            steps=planned.steps,
+            desired=tuple(built.desired),
+            problems=planned.conflicts,
+            notes=tuple(built.notes),
+            offline=seen is None,
+            addresses=seen.addresses if seen else (),
+        )
+
+    def apply(self, plan: Any) -> ApplyResult:
+        if not isinstance(plan, GcpPlan) or plan.provider != NAME:
+            return ApplyResult(programmed=False, message=f"not a plan of the {NAME} provider")
+        if plan.problems:
+            return ApplyResult(programmed=False, message="; ".join(plan.problems))
+        if plan.offline:
+            return ApplyResult(programmed=False, message="an offline dry-run plan cannot be applied")
+        before = self.api.counter.mutations
+        self._projects[plan.gateway] = plan.project
+        pending = self._pending.pop(plan.gateway, [])
+        if pending:
+            # Work from an earlier apply first: the plan may be stale until it has finished.
+            earlier = poll(self.api, plan.project, pending)
+            if earlier.running:
+                self._pending[plan.gateway] = earlier.running
+                return ApplyResult(programmed=False, message=f"Pending: {len(earlier.running)} operation(s) running")
+            return ApplyResult(programmed=False, message=earlier.error or "earlier operations finished; re-reading")
+        try:
+            outcome = execute(self.api, plan.project, plan.steps)
+        except Exception as error:  # a transport failure after retries: report, the next reconcile resumes
+            return ApplyResult(programmed=False, message=describe(error), mutations=self.api.counter.mutations - before)
+        mutations = self.api.counter.mutations - before
+        if outcome.running:
+            self._pending[plan.gateway] = outcome.running
+            message = f"Pending: {len(outcome.running)} operation(s) running ({outcome.running[0].what})"
+            return ApplyResult(programmed=False, message=message, mutations=mutations)
+        if outcome.error:
+            return ApplyResult(programmed=False, message=outcome.error, mutations=mutations)
+        if plan.deleting:
+            return ApplyResult(programmed=True, mutations=mutations)
+        if plan.steps:
+            # Changes landed; the address (and that nothing is left to do) is confirmed by the next read.
+            return ApplyResult(programmed=False, message="changes applied; confirming", mutations=mutations)
+        return ApplyResult(addresses=plan.addresses, programmed=bool(plan.addresses), mutations=mutations)
+
+    def delete(self, gateway: ObjectKey) -> ApplyResult:
+        try:
+            seen = self.observe(gateway)
+        except Exception as error:
+            return ApplyResult(programmed=False, message=f"reading the project failed: {describe(error)}")
+        plan = self.plan(None, seen)
+        if plan.is_empty and not self._pending.get(gateway):
+            return ApplyResult(programmed=True)
+        result = self.apply(plan)
+        return ApplyResult(programmed=False, message=result.message or "deleting", mutations=result.mutations)
+
+    def reconcile(self, ir: GatewayIR) -> ApplyResult:
+        """observe -> plan -> apply for one Gateway (what the operator's worker does)."""
+        try:
+            seen = self.observe(ir.gateway)
+        except Exception as error:
+            return ApplyResult(programmed=False, message=f"reading the project failed: {describe(error)}")
+        return self.apply(self.plan(ir, seen))
+
+
+def create(context: ProviderContext) -> GcpAlbProvider:
+    return GcpAlbProvider(context)
