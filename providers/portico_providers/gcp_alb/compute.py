@@ -91,6 +91,15 @@ def describe(error: BaseException) -> str:
     )
 
 
+def api_errors() -> tuple[type[BaseException], ...]:
+    """What a Compute call raises when the API or the network fails (not a bug of ours)."""
+    import requests
+    from google.api_core import exceptions
+    from google.auth import exceptions as auth
+
+    return (exceptions.GoogleAPICallError, exceptions.RetryError, auth.GoogleAuthError, requests.RequestException)
+
+
 def sleep(seconds: float) -> None:
     """Backoff pause; tests patch this so retries happen without waiting."""
     time.sleep(seconds)

@@ -25,6 +25,8 @@ from portico_providers.gcp_alb.naming import Owner
 
 # Kinds whose aggregated list covers regions only: their global resources are listed on their own.
 GLOBAL_ONLY_LIST = frozenset({ADDRESS, FORWARDING_RULE})
+# Which client serves a kind's aggregated list (the global one, unless it has none).
+AGGREGATED_SCOPE = {ADDRESS: "regions/any", FORWARDING_RULE: "regions/any", NEG: "zones/any"}
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,7 @@ def _listed(api: ComputeApi, kind: str, project: str) -> list[tuple[str, dict[st
         for item in api.call(client.list, mutating=False, project=project):
             body = to_dict(item)
             out[("global", body["name"])] = body
-    aggregated = api.client(kind, "regions/any" if kind != NEG else "zones/any")
+    aggregated = api.client(kind, AGGREGATED_SCOPE.get(kind, "global"))
     field = snake(COLLECTIONS[kind])
     for scope, listed in api.call(aggregated.aggregated_list, mutating=False, project=project):
         for item in getattr(listed, field):

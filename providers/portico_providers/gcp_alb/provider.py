@@ -12,7 +12,7 @@ from portico.ir import GatewayIR, ObjectKey
 from portico.provider import ApplyResult, Capabilities, ProviderContext
 from portico_providers.gcp_alb.apply import PendingOperation, execute, poll
 from portico_providers.gcp_alb.build import build
-from portico_providers.gcp_alb.compute import ComputeApi, describe
+from portico_providers.gcp_alb.compute import ComputeApi, api_errors, describe
 from portico_providers.gcp_alb.diff import diff
 from portico_providers.gcp_alb.limits import check_rules
 from portico_providers.gcp_alb.naming import Owner
@@ -124,7 +124,7 @@ class GcpAlbProvider:
             return ApplyResult(programmed=False, message=earlier.error or "earlier operations finished; re-reading")
         try:
             outcome = execute(self.api, plan.project, plan.steps)
-        except Exception as error:  # a transport failure after retries: report, the next reconcile resumes
+        except api_errors() as error:  # a failure after retries: report, the next reconcile resumes
             return ApplyResult(programmed=False, message=describe(error), mutations=self.api.counter.mutations - before)
         mutations = self.api.counter.mutations - before
         if outcome.running:
@@ -143,7 +143,7 @@ class GcpAlbProvider:
     def delete(self, gateway: ObjectKey) -> ApplyResult:
         try:
             seen = self.observe(gateway)
-        except Exception as error:
+        except api_errors() as error:
             return ApplyResult(programmed=False, message=f"reading the project failed: {describe(error)}")
         plan = self.plan(None, seen)
         if plan.is_empty and not self._pending.get(gateway):
@@ -155,7 +155,7 @@ class GcpAlbProvider:
         """observe -> plan -> apply for one Gateway (what the operator's worker does)."""
         try:
             seen = self.observe(ir.gateway)
-        except Exception as error:
+        except api_errors() as error:
             return ApplyResult(programmed=False, message=f"reading the project failed: {describe(error)}")
         return self.apply(self.plan(ir, seen))
 

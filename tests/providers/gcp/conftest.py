@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from unittest import mock
 
 import pytest
 from google.api_core.client_options import ClientOptions
@@ -36,6 +37,13 @@ class Compute:
 @pytest.fixture
 def compute() -> Iterator[Compute]:
     state = ComputeState(PROJECT)
+    # The VPC Portico's resources refer to but never own: a network, its subnets, a proxy-only subnet.
+    state.put(("global", "networks", "default"), {})
+    state.put(("global", "networks", "prod"), {})
+    network = f"https://www.googleapis.com/compute/v1/projects/{PROJECT}/global/networks/prod"
+    state.put(
+        (f"regions/{REGION}", "subnetworks", "prod-europe-west1"), {"ipCidrRange": "10.10.0.0/20", "network": network}
+    )
     with serve(state) as endpoint:
         yield Compute(state, endpoint)
 
@@ -55,3 +63,33 @@ def wait(compute: Compute, operation: Any) -> Any:
         if operation.status == compute_v1.Operation.Status.DONE:
             return operation
     raise AssertionError(f"operation {operation.name} never finished")
+
+
+@pytest.fixture(autouse=True)
+def no_backoff_wait() -> Iterator[None]:
+    """Retries still happen; they just do not sleep."""
+    with mock.patch("portico_providers.gcp_alb.compute.sleep"):
+        yield
+
+
+def provider_for(compute: Compute, cluster_id: str = "test") -> Any:
+    from portico.provider import ProviderContext, load_provider
+
+    options = {"gcp_project": PROJECT, "gcp_endpoint": compute.endpoint, "gcp_credentials": AnonymousCredentials()}
+    return load_provider("gcp-alb", ProviderContext(cluster_id=cluster_id, options=options))
+
+
+def converge(provider: Any, ir: Any, limit: int = 40) -> Any:
+    """Reconcile until Programmed (each running operation costs one more reconcile); bounded."""
+    for _ in range(limit):
+        result = provider.reconcile(ir)
+        if result.programmed:
+            return result
+    raise AssertionError(f"not programmed after {limit} reconciles: {result.message}")
+
+
+def delete_all(provider: Any, gateway: Any, limit: int = 40) -> None:
+    for _ in range(limit):
+        if provider.delete(gateway).programmed:
+            return
+    raise AssertionError(f"delete did not finish after {limit} rounds")

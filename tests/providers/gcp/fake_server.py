@@ -25,6 +25,11 @@ SETTERS = {
     "setSslCertificates": ("sslCertificates", "sslCertificates"),
     "setTarget": ("target", "target"),
 }
+# Compute's own quirk: these global verbs have no `/global/` in their path.
+GLOBAL_VERB = re.compile(
+    r"^/compute/v1/projects/(?P<project>[^/]+)/(?P<coll>targetHttpProxies|targetHttpsProxies)"
+    r"/(?P<name>[^/]+)/(?P<verb>setUrlMap|setSslCertificates)$"
+)
 MUTATING = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 PAGE_SIZE = 500
 
@@ -77,9 +82,17 @@ class _Handler(BaseHTTPRequestHandler):
                     raise ComputeError(injected, "rateLimitExceeded" if injected == 429 else "backendError", "injected")
                 return self._aggregated(aggregated["coll"])
         match = PATH.match(path)
-        if not match or match["project"] != state.project:
+        quirk = GLOBAL_VERB.match(path)
+        if quirk and quirk["project"] == state.project:
+            scope, coll, name, verb = "global", quirk["coll"], quirk["name"], quirk["verb"]
+        elif (
+            match
+            and match["project"] == state.project
+            and not (match["scope"] == "global" and match["verb"] in ("setUrlMap", "setSslCertificates"))
+        ):
+            scope, coll, name, verb = match["scope"], match["coll"], match["name"], match["verb"]
+        else:
             raise ComputeError(404, "notFound", f"no such endpoint: {method} {path}")
-        scope, coll, name, verb = match["scope"], match["coll"], match["name"], match["verb"]
         with state.lock:
             state.calls.append((method, path))
             injected = state.faults.next_status(method, coll)
