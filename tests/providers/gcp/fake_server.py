@@ -37,6 +37,7 @@ PAGE_SIZE = 500
 class _Handler(BaseHTTPRequestHandler):
     state: ComputeState
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # one small answer per request: no delayed-ACK stalls
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the tests assert on `state.calls`."""
@@ -77,6 +78,7 @@ class _Handler(BaseHTTPRequestHandler):
         if aggregated and method == "GET" and aggregated["project"] == state.project:
             with state.lock:
                 state.calls.append((method, path))
+                state.tick()
                 injected = state.faults.next_status(method, aggregated["coll"])
                 if injected is not None:
                     raise ComputeError(injected, "rateLimitExceeded" if injected == 429 else "backendError", "injected")
@@ -95,6 +97,7 @@ class _Handler(BaseHTTPRequestHandler):
             raise ComputeError(404, "notFound", f"no such endpoint: {method} {path}")
         with state.lock:
             state.calls.append((method, path))
+            state.tick()
             injected = state.faults.next_status(method, coll)
             if injected is not None:
                 reason = "rateLimitExceeded" if injected == 429 else "backendError"
@@ -188,7 +191,9 @@ def serve(state: ComputeState) -> Iterator[str]:
     handler = type("Handler", (_Handler,), {"state": state})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, name="compute-fake", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="compute-fake", daemon=True
+    )
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"

@@ -42,6 +42,7 @@ IMMUTABLE: dict[str, frozenset[str]] = {
     "sslCertificates": frozenset({"certificate", "privateKey"}),
     "networkEndpointGroups": frozenset({"networkEndpointType", "network", "subnetwork", "defaultPort"}),
 }
+OPERATION_LIFETIME = 25  # requests
 FINGERPRINTED = frozenset({"urlMaps", "backendServices"})
 # Regional collections whose IAM permissions carry a `region` prefix.
 REGION_PREFIXED = frozenset(
@@ -75,6 +76,8 @@ class Operation:
     effect: Callable[[], None]
     remaining: int
     fail: tuple[str, str] | None = None
+    age: int = 0  # requests served since it started: an operation nobody polls still ends
+    undo: Callable[[], None] | None = None  # what a failed operation gives back (an insert's name)
 
 
 @dataclass
@@ -173,7 +176,9 @@ class ComputeState:
         return [other for other, body in self.resources.items() if other != key and key in self.references(body)]
 
     # Operations.
-    def _operation(self, scope: str, kind: str, target: Key, effect: Callable[[], None]) -> dict[str, Any]:
+    def _operation(
+        self, scope: str, kind: str, target: Key, effect: Callable[[], None], undo: Callable[[], None] | None = None
+    ) -> dict[str, Any]:
         name = f"operation-{next(self._ids)}-{kind}"
         body: dict[str, Any] = {
             "kind": "compute#operation",
@@ -190,7 +195,7 @@ class ComputeState:
         if scope.startswith("zones/"):
             body["zone"] = BASE + f"projects/{self.project}/{scope}"
         fail = self.faults.failed_operations.pop(0) if self.faults.failed_operations else None
-        self.operations[(scope, name)] = Operation(body, effect, self.operation_polls, fail)
+        self.operations[(scope, name)] = Operation(body, effect, self.operation_polls, fail, undo=undo)
         if self.operation_polls == 0:
             self._finish(self.operations[(scope, name)])
         return copy.deepcopy(body)
@@ -203,6 +208,8 @@ class ComputeState:
             code, message = op.fail
             op.body["error"] = {"errors": [{"code": code, "message": message}]}
             op.body["httpErrorStatusCode"] = 400
+            if op.undo is not None:
+                op.undo()
             return
         op.effect()
 
@@ -216,6 +223,13 @@ class ComputeState:
         else:
             self._finish(op)
         return copy.deepcopy(op.body)
+
+    def tick(self) -> None:
+        """One more request served: operations left alone finish after OPERATION_LIFETIME of them."""
+        for op in list(self.operations.values()):
+            op.age += 1
+            if op.age >= OPERATION_LIFETIME:
+                self._finish(op)
 
     def settle(self) -> None:
         """Finish every running operation (what time does to a real project)."""
@@ -245,7 +259,7 @@ class ComputeState:
             self.reserved.discard(key)
             self.resources[key] = stored
 
-        return self._operation(scope, "insert", key, effect)
+        return self._operation(scope, "insert", key, effect, undo=lambda: self.reserved.discard(key))
 
     def _stored(self, key: Key, body: dict[str, Any]) -> dict[str, Any]:
         stored = copy.deepcopy(body)
@@ -262,6 +276,8 @@ class ComputeState:
                 stored["IPAddress"] = self.resources[named]["address"]
             elif "IPAddress" not in stored:
                 stored["IPAddress"] = f"203.0.113.{next(self._ids) % 250 + 1}"
+        if key[1] == "addresses" and "address" in stored:
+            stored["status"] = "RESERVED"
         if key[1] == "addresses" and "address" not in stored:
             stored["address"] = f"198.51.100.{next(self._ids) % 250 + 1}"
             stored["status"] = "RESERVED"

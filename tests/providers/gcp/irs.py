@@ -49,6 +49,7 @@ def gateway(
     cert: str | None = None,
     gcp: dict[str, Any] | None = None,
     name: str = "web",
+    addresses: tuple[dict[str, str], ...] = (),
 ) -> GatewayIR:
     listeners: list[dict[str, Any]] = [{"name": "http", "port": 80, "protocol": "HTTP", "rules": rules}]
     if cert is not None:
@@ -68,6 +69,7 @@ def gateway(
             "gateway_class": "gcp",
             "controller_name": "portico.dev/gcp-alb",
             "listeners": listeners,
+            "addresses": list(addresses),
             "infrastructure": {"parameters": {"gcp": gcp or {}}},
         }
     )
