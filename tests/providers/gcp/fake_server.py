@@ -74,6 +74,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _route(self, method: str, path: str, query: dict[str, list[str]], raw: bytes) -> dict[str, Any]:
         state = self.state
+        # The SDK sends the client's user agent in x-goog-api-client (its REST session keeps its own User-Agent).
+        agent = f"{self.headers.get('User-Agent', '')} {self.headers.get('x-goog-api-client', '')}"
+        state.portico_calling = "portico-gateway" in agent
         aggregated = AGGREGATED.match(path)
         if aggregated and method == "GET" and aggregated["project"] == state.project:
             with state.lock:
@@ -109,7 +112,7 @@ class _Handler(BaseHTTPRequestHandler):
             if coll == "operations":
                 if name is None or method not in ("GET", "POST"):
                     raise ComputeError(400, "invalid", "operations: only get and wait are served")
-                state.permissions.add(permission(scope, coll, "get"))
+                state.grant(permission(scope, coll, "get"))
                 return state.poll(scope, name)
             if coll not in RESOURCES:
                 raise ComputeError(404, "notFound", f"collection {coll} is not served by the fake")
@@ -128,12 +131,12 @@ class _Handler(BaseHTTPRequestHandler):
         state = self.state
         if name is None:
             if method == "GET":
-                state.permissions.add(permission(scope, coll, "list"))
+                state.grant(permission(scope, coll, "list"))
                 if "filter" in query:
                     raise ComputeError(400, "invalid", "filters are not served by the fake; list and select")
                 return self._page(scope, coll, query)
             if method == "POST":
-                state.permissions.add(permission(scope, coll, "create"))
+                state.grant(permission(scope, coll, "create"))
                 return state.insert(scope, coll, body)
             raise ComputeError(405, "invalid", f"{method} on a collection")
         key = (scope, coll, name)
@@ -141,7 +144,7 @@ class _Handler(BaseHTTPRequestHandler):
             action = {"GET": "get", "DELETE": "delete", "PATCH": "update", "PUT": "update"}.get(method)
             if action is None:
                 raise ComputeError(405, "invalid", f"{method} on a resource")
-            state.permissions.add(permission(scope, coll, action))
+            state.grant(permission(scope, coll, action))
             if method == "GET":
                 return state.get(key)
             if method == "DELETE":
@@ -154,7 +157,7 @@ class _Handler(BaseHTTPRequestHandler):
             parse(body, body_type, verb)
         except ModelError as error:
             raise ComputeError(400, "invalid", str(error)) from None
-        state.permissions.add(permission(scope, coll, verb))
+        state.grant(permission(scope, coll, verb))
         if verb in SETTERS:
             source, target = SETTERS[verb]
             if source not in body:
@@ -170,7 +173,7 @@ class _Handler(BaseHTTPRequestHandler):
         """Every scope's resources of `coll` (one page: the fake never holds enough to page)."""
         if coll not in RESOURCES:
             raise ComputeError(404, "notFound", f"collection {coll} is not served by the fake")
-        self.state.permissions.add(f"compute.{coll}.list")
+        self.state.grant(f"compute.{coll}.list")
         scopes = sorted({s for (s, c, _) in self.state.resources if c == coll})
         items = {scope: {coll: self.state.list(scope, coll)} for scope in scopes}
         return {"kind": f"compute#{coll}AggregatedList", "items": items}

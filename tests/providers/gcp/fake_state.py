@@ -42,6 +42,8 @@ IMMUTABLE: dict[str, frozenset[str]] = {
     "sslCertificates": frozenset({"certificate", "privateKey"}),
     "networkEndpointGroups": frozenset({"networkEndpointType", "network", "subnetwork", "defaultPort"}),
 }
+# Referring to one of these needs a read permission, not `use` (Compute's IAM reference).
+USE_ACTIONS = {"healthChecks": "useReadOnly", "sslCertificates": "get"}
 OPERATION_LIFETIME = 25  # requests
 FINGERPRINTED = frozenset({"urlMaps", "backendServices"})
 # Regional collections whose IAM permissions carry a `region` prefix.
@@ -128,10 +130,15 @@ class ComputeState:
         self.operations: dict[tuple[str, str], Operation] = {}
         self.faults = Faults()
         self.calls: list[tuple[str, str]] = []  # (http method, path) of every request
-        self.permissions: set[str] = set()
+        self.permissions: set[str] = set()  # those checked on Portico's own calls (by User-Agent)
+        self.portico_calling = False
         self.endpoints: dict[Key, list[dict[str, Any]]] = {}
         self.lock = threading.RLock()
         self._ids = itertools.count(1000)
+
+    def grant(self, permission_name: str) -> None:
+        if self.portico_calling:
+            self.permissions.add(permission_name)
 
     # Reading.
     def link(self, key: Key) -> str:
@@ -170,7 +177,7 @@ class ComputeState:
         for key in self.references(body):
             if key not in self.resources:
                 raise ComputeError(404, "notFound", f"The resource '{self.link(key).removeprefix(BASE)}' was not found")
-            self.permissions.add(permission(key[0], key[1], "use"))
+            self.grant(permission(key[0], key[1], USE_ACTIONS.get(key[1], "use")))
 
     def _users_of(self, key: Key) -> list[Key]:
         return [other for other, body in self.resources.items() if other != key and key in self.references(body)]
@@ -363,6 +370,8 @@ class ComputeState:
                 state = "already attached to" if attach else "not attached to"
                 raise ComputeError(400, "invalid", f"Network endpoint {endpoint} is {state} {key[2]}")
         self._check_references({"endpoints": endpoints})
+        if any("instance" in endpoint for endpoint in endpoints):
+            self.grant("compute.instances.use")
 
         def effect() -> None:
             if key not in self.resources:

@@ -99,3 +99,24 @@ def test_zero_mutations_when_nothing_changed_after_a_restart(compute: Compute) -
     result = restarted.reconcile(ir)
     assert result.programmed, result.message
     assert mutating_calls(compute.state, since) == []
+
+
+def test_backend_and_health_check_changes_update_in_place(compute: Compute) -> None:
+    provider = provider_for(compute)
+    converge(provider, gateway([rule("r-api", "/api", backend("api", "10.0.1.20"))]))
+    services = compute.client(compute_v1.BackendServicesClient)
+    before = {s.name: s.id for s in services.list(project=PROJECT)}
+    moved = gateway(
+        [rule("r-api", "/api", backend("api", "10.0.1.20", zone="europe-west1-c"))],
+        gcp={"healthCheck": {"requestPath": "/ready"}},
+    )
+    converge(provider, moved)
+    after = {s.name: s for s in services.list(project=PROJECT)}
+    assert {name: s.id for name, s in after.items()} == before  # updated, not replaced
+    groups = [b.group for s in after.values() for b in s.backends]
+    assert len(groups) == 1 and "/zones/europe-west1-c/" in groups[0]
+    checks = compute.client(compute_v1.HealthChecksClient).list(project=PROJECT)
+    assert [c.http_health_check.request_path for c in checks] == ["/ready"]
+    assert [k for k in compute.state.resources if k[1] == "networkEndpointGroups"] == [
+        ("zones/europe-west1-c", "networkEndpointGroups", groups[0].rsplit("/", 1)[1])
+    ]

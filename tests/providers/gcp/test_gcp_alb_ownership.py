@@ -63,5 +63,26 @@ def test_regional_internal_needs_a_proxy_only_subnet(compute: Compute) -> None:
     assert [m.name for m in maps] == [Owner("test", ir.gateway).name("um-80")]
     services = compute.client(compute_v1.RegionBackendServicesClient).list(project=PROJECT, region=REGION)
     assert {s.load_balancing_scheme for s in services} == {"INTERNAL_MANAGED"}
+
+    # HTTPS, a route, endpoints and the health check change: regional resources update in place.
+    changed = gateway(
+        [rule("r-api", "/v2", backend("api", "10.0.1.20", zone="europe-west1-c"))],
+        gcp={**params, "healthCheck": {"requestPath": "/ready"}},
+        addresses=({"type": "IPAddress", "value": "10.10.0.50"},),
+        cert="serial-1",
+    )
+    converge(provider, changed)
+    converge(
+        provider,
+        gateway(
+            changed.listeners[0].model_dump()["rules"],
+            gcp=changed.infrastructure.parameters["gcp"],
+            addresses=({"type": "IPAddress", "value": "10.10.0.50"},),
+            cert="serial-2",
+        ),
+    )
+    proxies = compute.client(compute_v1.RegionTargetHttpsProxiesClient).list(project=PROJECT, region=REGION)
+    certificates = compute.client(compute_v1.RegionSslCertificatesClient).list(project=PROJECT, region=REGION)
+    assert [c.rsplit("/", 1)[1] for p in proxies for c in p.ssl_certificates] == [c.name for c in certificates]
     delete_all(provider, ir.gateway)
     assert not [k for k, b in compute.state.resources.items() if b["name"].startswith("portico-")]
