@@ -9,17 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.providers.gcp import test_gcp_alb_e2e as e2e
+from tests.providers.gcp import test_gcp_alb_ownership as ownership
 from tests.providers.gcp.conftest import PROJECT, Compute
 from tests.providers.gcp.fake_server import serve
 from tests.providers.gcp.fake_state import ComputeState
-from tests.providers.gcp.test_gcp_alb_e2e import (
-    test_backend_and_health_check_changes_update_in_place,
-    test_create_change_rotate_delete,
-)
-from tests.providers.gcp.test_gcp_alb_ownership import test_regional_internal_needs_a_proxy_only_subnet
 
 FILE = Path(__file__).resolve().parents[3] / "providers" / "portico_providers" / "gcp_alb" / "gcp-permissions.txt"
-HEADER = "# Compute IAM permissions the provider uses, one per line (checked by tests/providers/gcp/test_gcp_permissions.py).\n"
+HEADER = "# Compute IAM permissions the provider uses, one per line (tests/providers/gcp/test_gcp_permissions.py).\n"
 
 
 def _seeded() -> ComputeState:
@@ -34,9 +31,9 @@ def _seeded() -> ComputeState:
 def test_permissions_file_equals_the_recorded_calls(update_golden: bool) -> None:
     recorded: set[str] = set()
     scenarios = (
-        test_create_change_rotate_delete,
-        test_backend_and_health_check_changes_update_in_place,
-        test_regional_internal_needs_a_proxy_only_subnet,
+        e2e.test_create_change_rotate_delete,
+        e2e.test_backend_and_health_check_changes_update_in_place,
+        ownership.test_regional_internal_needs_a_proxy_only_subnet,
     )
     for scenario in scenarios:
         state = _seeded()
