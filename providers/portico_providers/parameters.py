@@ -13,6 +13,7 @@ from pydantic.alias_generators import to_camel
 
 from portico_providers.aws_alb.params import AlbParameters
 from portico_providers.aws_lattice.params import LatticeParameters
+from portico_providers.gcp_alb.params import GcpParameters
 from portico_providers.proxy.params import ProxyParameters
 
 
@@ -21,4 +22,5 @@ class GatewayParametersSpec(BaseModel):
 
     aws: AlbParameters | None = None
     aws_lattice: LatticeParameters | None = None
+    gcp: GcpParameters | None = None
     proxy: ProxyParameters | None = None

@@ -26,6 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--liveness", default="http://0.0.0.0:8080/healthz", help="kopf liveness endpoint URL ('' to disable)"
     )
     parser.add_argument("--proxy-image", default=None, help="the image the proxy provider's Deployments run")
+    parser.add_argument("--gcp-project", default=None, help="Google Cloud project of the gcp-alb provider")
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
 
 
@@ -74,7 +75,9 @@ def run(args: argparse.Namespace) -> int:
     if connection is None:
         print("portico run: no --server, no service account and no kubeconfig found", file=sys.stderr)
         return 2
-    options = {"proxy": {"image": args.proxy_image}} if args.proxy_image else {}
+    options: dict[str, dict[str, object]] = {"proxy": {"image": args.proxy_image}} if args.proxy_image else {}
+    if args.gcp_project:
+        options["gcp-alb"] = {"gcp_project": args.gcp_project}
     config = OperatorConfig(
         connection=connection,
         standalone=args.standalone,

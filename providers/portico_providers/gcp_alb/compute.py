@@ -146,7 +146,8 @@ class ComputeApi:
                 credentials=self._options.get("gcp_credentials"),
                 transport="rest",
                 client_options=options,
-                client_info=ClientInfo(user_agent=USER_AGENT),  # Portico's calls, recognisable in audit logs
+                # Portico's calls, recognisable in audit logs.
+                client_info=ClientInfo(user_agent=USER_AGENT),  # type: ignore[no-untyped-call]
             )
         return self._clients[name]
 

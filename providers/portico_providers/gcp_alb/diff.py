@@ -80,6 +80,8 @@ def covered(desired: Any, observed: Any) -> bool:
             and len(desired) == len(observed)
             and all(covered(d, o) for d, o in zip(desired, observed, strict=True))
         )
+    if isinstance(desired, int) and not isinstance(desired, bool) and isinstance(observed, str):
+        return observed.lstrip("-").isdigit() and int(observed) == desired  # JSON carries int64 as a string
     if isinstance(desired, float) or isinstance(observed, float):
         return isinstance(observed, int | float) and abs(float(desired) - float(observed)) < 1e-9
     return bool(desired == observed)

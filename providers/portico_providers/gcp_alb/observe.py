@@ -37,6 +37,8 @@ class ObservedState:
     foreign: tuple[tuple[str, str, str], ...] = ()
     addresses: tuple[tuple[str, str], ...] = ()
     facts: Facts | None = None
+    running: tuple[str, ...] = ()  # operations of an earlier apply still running
+    failure: str = ""  # the first earlier operation that ended with an error
 
 
 def _priorities(resources: tuple[Observed, ...]) -> dict[str, dict[str, dict[str, int]]]:

@@ -23,6 +23,8 @@ class GcpPlan:
     offline: bool = False
     deleting: bool = False
     addresses: tuple[tuple[str, str], ...] = ()  # as observed
+    running: tuple[str, ...] = ()  # earlier operations still running: nothing is applied until they end
+    failure: str = ""  # an earlier operation that failed (its step is planned again)
 
     @property
     def gateway(self) -> ObjectKey:
@@ -48,5 +50,7 @@ class GcpPlan:
             doc["problems"] = list(self.problems)
         if self.notes:
             doc["notes"] = list(self.notes)
+        if self.running:
+            doc["running"] = list(self.running)
         doc["steps"] = [step.to_document() for step in self.steps]
         return doc

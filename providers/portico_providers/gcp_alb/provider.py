@@ -6,6 +6,7 @@ desired-vs-observed `diff`, so moving onto the shared provider kit replaces only
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from portico.ir import GatewayIR, ObjectKey
@@ -28,6 +29,7 @@ FEATURES = frozenset(
         "HTTPRoute",
         "GRPCRoute",
         "GatewayPort8080",
+        "GatewayStaticAddresses",
         "HTTPRouteQueryParamMatching",
         "HTTPRouteMethodMatching",
         "HTTPRouteResponseHeaderModification",
@@ -69,10 +71,15 @@ class GcpAlbProvider:
         return self._projects.get(gateway) or (str(default) if default else None)
 
     def observe(self, gateway: ObjectKey) -> ObservedState:
+        """Polls the operations an earlier apply left running first, so the listing is fresh."""
         project = self.project(gateway)
         if project is None:
-            raise ValueError("no GCP project: set the operator's gcp_project option or spec.gcp.project")
-        return observe(self.api, self.owner(gateway), project)
+            raise ValueError("no GCP project: set the operator's --gcp-project or spec.gcp.project")
+        earlier = poll(self.api, project, self._pending.pop(gateway, []))
+        if earlier.running:
+            self._pending[gateway] = earlier.running
+        seen = observe(self.api, self.owner(gateway), project)
+        return replace(seen, running=tuple(op.what for op in earlier.running), failure=earlier.error)
 
     def plan(self, ir: GatewayIR | None, observed: Any) -> GcpPlan:
         seen = observed if isinstance(observed, ObservedState) else None
@@ -81,7 +88,15 @@ class GcpAlbProvider:
                 owner = self.owner(ObjectKey(namespace="", name=""))
                 return GcpPlan(NAME, owner, problems=("deleting needs the observed state (run observe first)",))
             gone = diff([], seen.resources)
-            return GcpPlan(NAME, seen.owner, seen.project, steps=gone.steps, deleting=True)
+            return GcpPlan(
+                NAME,
+                seen.owner,
+                seen.project,
+                steps=gone.steps,
+                deleting=True,
+                running=seen.running,
+                failure=seen.failure,
+            )
         owner = self.owner(ir.gateway)
         params = parse(ir.infrastructure.parameters)
         problems = ir.validate_ir()
@@ -103,6 +118,8 @@ class GcpAlbProvider:
             notes=tuple(built.notes),
             offline=seen is None,
             addresses=seen.addresses if seen else (),
+            running=seen.running if seen else (),
+            failure=seen.failure if seen else "",
         )
 
     def apply(self, plan: Any) -> ApplyResult:
@@ -114,14 +131,11 @@ class GcpAlbProvider:
             return ApplyResult(programmed=False, message="an offline dry-run plan cannot be applied")
         before = self.api.counter.mutations
         self._projects[plan.gateway] = plan.project
-        pending = self._pending.pop(plan.gateway, [])
-        if pending:
-            # Work from an earlier apply first: the plan may be stale until it has finished.
-            earlier = poll(self.api, plan.project, pending)
-            if earlier.running:
-                self._pending[plan.gateway] = earlier.running
-                return ApplyResult(programmed=False, message=f"Pending: {len(earlier.running)} operation(s) running")
-            return ApplyResult(programmed=False, message=earlier.error or "earlier operations finished; re-reading")
+        if plan.running:
+            # The plan was read while earlier work was still running: act once it has ended.
+            return ApplyResult(
+                programmed=False, message=f"Pending: {len(plan.running)} operation(s) running ({plan.running[0]})"
+            )
         try:
             outcome = execute(self.api, plan.project, plan.steps)
         except api_errors() as error:  # a failure after retries: report, the next reconcile resumes
@@ -130,6 +144,8 @@ class GcpAlbProvider:
         if outcome.running:
             self._pending[plan.gateway] = outcome.running
             message = f"Pending: {len(outcome.running)} operation(s) running ({outcome.running[0].what})"
+            if plan.failure:
+                message += f"; the previous attempt failed: {plan.failure}"
             return ApplyResult(programmed=False, message=message, mutations=mutations)
         if outcome.error:
             return ApplyResult(programmed=False, message=outcome.error, mutations=mutations)
@@ -146,7 +162,7 @@ class GcpAlbProvider:
         except api_errors() as error:
             return ApplyResult(programmed=False, message=f"reading the project failed: {describe(error)}")
         plan = self.plan(None, seen)
-        if plan.is_empty and not self._pending.get(gateway):
+        if plan.is_empty and not plan.running:
             return ApplyResult(programmed=True)
         result = self.apply(plan)
         return ApplyResult(programmed=False, message=result.message or "deleting", mutations=result.mutations)

@@ -15,7 +15,7 @@ def backend(name: str, *addresses: str, zone: str = "europe-west1-b", port: int 
         "name": name,
         "port": 80,
         "target_port": port,
-        "endpoints": [{"address": a, "port": port, "zone": zone} for a in addresses],
+        "endpoints": [{"address": a, "port": port, "zone": zone, "node_name": f"node-{zone}"} for a in addresses],
     }
 
 
