@@ -34,7 +34,7 @@ $(CHECKOV_STAMP):
 	touch $(CHECKOV_STAMP)
 
 checkov: $(CHECKOV_STAMP)
-	$(CHECKOV_VENV)/bin/checkov --directory terraform/aws --framework terraform --skip-download --quiet --compact
+	$(CHECKOV_VENV)/bin/checkov --directory terraform/aws --directory terraform/gcp --framework terraform --skip-download --quiet --compact
 
 test: lint typecheck unit checkov
 
