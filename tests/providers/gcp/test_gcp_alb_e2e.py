@@ -120,3 +120,18 @@ def test_backend_and_health_check_changes_update_in_place(compute: Compute) -> N
     assert [k for k in compute.state.resources if k[1] == "networkEndpointGroups"] == [
         ("zones/europe-west1-c", "networkEndpointGroups", groups[0].rsplit("/", 1)[1])
     ]
+
+
+def test_a_concurrent_change_is_re_read_not_overwritten(compute: Compute) -> None:
+    provider = provider_for(compute)
+    converge(provider, gateway([rule("r-api", "/api", backend("api", "10.0.1.20"))]))
+    changed = gateway([rule("r-api", "/v2", backend("api", "10.0.1.20"))])
+    plan = provider.plan(changed, provider.observe(changed.gateway))
+    assert [(s.action, s.kind) for s in plan.steps] == [("update", "urlMap")]
+    # Someone else updates the URL map between our read and our write: its fingerprint moves on.
+    (key,) = [k for k in compute.state.resources if k[1] == "urlMaps"]
+    compute.state.resources[key] = {**compute.state.resources[key], "fingerprint": "someone-elses"}
+    refused = provider.apply(plan)
+    assert not refused.programmed and "412" in refused.message
+    converge(provider, changed)  # the next reconcile reads the new fingerprint and applies on top
+    assert _url_map(compute, 80).path_matchers[0].route_rules[0].match_rules[0].full_path_match == "/v2"
