@@ -84,7 +84,7 @@ class _Handler(BaseHTTPRequestHandler):
                 state.tick()
                 injected = state.faults.next_status(method, aggregated["coll"])
                 if injected is not None:
-                    raise ComputeError(injected, "rateLimitExceeded" if injected == 429 else "backendError", "injected")
+                    raise ComputeError(injected, state.faults.reason(injected), f"injected {injected}")
                 return self._aggregated(aggregated["coll"])
         match = PATH.match(path)
         quirk = GLOBAL_VERB.match(path)
@@ -103,8 +103,7 @@ class _Handler(BaseHTTPRequestHandler):
             state.tick()
             injected = state.faults.next_status(method, coll)
             if injected is not None:
-                reason = "rateLimitExceeded" if injected == 429 else "backendError"
-                raise ComputeError(injected, reason, f"injected {injected}")
+                raise ComputeError(injected, state.faults.reason(injected), f"injected {injected}")
             try:
                 body = json.loads(raw) if raw else {}
             except json.JSONDecodeError:
@@ -137,7 +136,11 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._page(scope, coll, query)
             if method == "POST":
                 state.grant(permission(scope, coll, "create"))
-                return state.insert(scope, coll, body)
+                answer = state.insert(scope, coll, body)
+                if state.faults.lose_next_insert_answer:
+                    state.faults.lose_next_insert_answer = False
+                    raise ComputeError(503, "backendError", "the insert was accepted, its answer lost")
+                return answer
             raise ComputeError(405, "invalid", f"{method} on a collection")
         key = (scope, coll, name)
         if verb is None:

@@ -88,6 +88,14 @@ class Faults:
 
     requests: dict[tuple[str, str], list[int]] = field(default_factory=dict)
     failed_operations: list[tuple[str, str]] = field(default_factory=list)  # (code, message) of the next ops
+    lose_next_insert_answer: bool = False  # the next insert takes effect, but its caller gets a 503
+
+    @staticmethod
+    def reason(status: int) -> str:
+        """What Compute says with each injected status (400: work it cannot do yet)."""
+        return {429: "rateLimitExceeded", 400: "resourceNotReady", 409: "resourceInUseByAnotherResource"}.get(
+            status, "backendError"
+        )
 
     def next_status(self, method: str, collection: str) -> int | None:
         for key in ((method, collection), (method, "*"), ("*", collection), ("*", "*")):

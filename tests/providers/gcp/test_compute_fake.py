@@ -147,3 +147,13 @@ def test_zonal_negs_attach_and_detach_endpoints(compute: Compute) -> None:
             network_endpoint_groups_attach_endpoints_request_resource=attach,
         )
     assert compute.state.permissions == set()  # recorded only for Portico's own calls (its User-Agent)
+
+
+def test_a_lost_insert_answer_still_inserts(compute: Compute) -> None:
+    client = compute.client(compute_v1.HealthChecksClient)
+    compute.state.operation_polls = 0
+    compute.state.faults.lose_next_insert_answer = True
+    resource = compute_v1.HealthCheck(name="hc", type_="HTTP", http_health_check=compute_v1.HTTPHealthCheck(port=80))
+    with pytest.raises(exceptions.ServiceUnavailable):
+        client.insert_unary(project=PROJECT, health_check_resource=resource)
+    assert client.get(project=PROJECT, health_check="hc").name == "hc"
