@@ -102,6 +102,10 @@ class _Handler(BaseHTTPRequestHandler):
             state.calls.append((method, path))
             state.tick()
             injected = state.faults.next_status(method, coll)
+            changing = method in MUTATING and coll != "operations" and verb != "listNetworkEndpoints"
+            if injected is None and changing and state.faults.refuse_next_change:
+                state.faults.refuse_next_change = False
+                injected = 400
             if injected is not None:
                 raise ComputeError(injected, state.faults.reason(injected), f"injected {injected}")
             try:

@@ -89,6 +89,7 @@ class Faults:
     requests: dict[tuple[str, str], list[int]] = field(default_factory=dict)
     failed_operations: list[tuple[str, str]] = field(default_factory=list)  # (code, message) of the next ops
     lose_next_insert_answer: bool = False  # the next insert takes effect, but its caller gets a 503
+    refuse_next_change: bool = False  # the next mutating call answers 400 resourceNotReady
 
     @staticmethod
     def reason(status: int) -> str:
