@@ -218,6 +218,8 @@ def build(
         certificates = _certificates(listeners, params, owner, backends)
     except Unsupported as error:
         return [str(error)]
+    except ValueError as error:  # a value outside the Compute model's bounds: a precise problem, not a crash
+        return [f"spec.gcp: a resource cannot be built: {str(error).splitlines()[0]}"]
     resources = backends.resources()
     if backends.problems:
         return backends.problems

@@ -38,6 +38,9 @@ def check_rules(listeners: Sequence[Listener]) -> Mapping[str, str]:
             except Unsupported as error:
                 rejected[rule.id] = str(error)
                 continue
+            except ValueError as error:  # a value outside the Compute model's bounds (pydantic)
+                rejected[rule.id] = f"a URL map cannot hold this rule: {str(error).splitlines()[0]}"
+                continue
             sizes[rule.id] = sum(
                 len(
                     json.dumps(
