@@ -13,7 +13,7 @@ from portico.ir import Listener, ObjectKey
 from portico_providers.gcp_alb.limits import check_rules
 from portico_providers.gcp_alb.naming import MAX_NAME, Owner
 from portico_providers.gcp_alb.params import parse
-from portico_providers.gcp_alb.urlmap import priorities
+from portico_providers.gcp_alb.urlmap import host_groups, priorities
 from tests.providers.gcp.irs import backend, rule
 
 
@@ -125,3 +125,26 @@ def test_parameters_name_the_field_at_fault() -> None:
     assert isinstance(problems, list)
     assert any(p.startswith("spec.gcp.network: ") for p in problems)
     assert any(p.startswith("spec.gcp.tls: ") for p in problems)
+
+
+def test_listener_isolation_each_host_sees_only_its_most_specific_listener() -> None:
+    wildcard = Listener.model_validate(
+        {
+            "name": "any",
+            "port": 80,
+            "protocol": "HTTP",
+            "hostname": "*.example.com",
+            "rules": [rule("wild", "/", backend("a", "10.0.0.1"), hostnames=["*.example.com"])],
+        }
+    )
+    exact = Listener.model_validate(
+        {
+            "name": "shop",
+            "port": 80,
+            "protocol": "HTTP",
+            "hostname": "shop.example.com",
+            "rules": [rule("shop", "/", backend("b", "10.0.0.2"), hostnames=["shop.example.com"])],
+        }
+    )
+    groups = {hosts: [r.id for r in rules] for hosts, rules in host_groups([wildcard, exact])}
+    assert groups == {("*.example.com",): ["wild"], ("shop.example.com",): ["shop"]}
