@@ -19,6 +19,7 @@ from portico_providers.gcp_alb.model import (
     BACKEND_SERVICE,
     FORWARDING_RULE,
     HEALTH_CHECK,
+    INSTANCE_GROUP,
     NEG,
     SSL_CERTIFICATE,
     TARGET_HTTP_PROXY,
@@ -116,6 +117,46 @@ class Executor:
             ops.append(self.api.call(client.set_url_map_unary, mutating=True, **args, url_map_reference_resource=ref))
         return ops
 
+    def _members(self, step: Step) -> Any:
+        """An instance group's nodes join or leave."""
+        from google.cloud import compute_v1
+
+        client = self.api.client(INSTANCE_GROUP, step.scope)
+        members = [compute_v1.InstanceReference(instance=i) for i in step.instances]
+        if step.action == "attach":
+            add = compute_v1.InstanceGroupsAddInstancesRequest(instances=members)
+            return self.api.call(
+                client.add_instances_unary,
+                mutating=True,
+                **self._args(step),
+                instance_groups_add_instances_request_resource=add,
+            )
+        remove = compute_v1.InstanceGroupsRemoveInstancesRequest(instances=members)
+        return self.api.call(
+            client.remove_instances_unary,
+            mutating=True,
+            **self._args(step),
+            instance_groups_remove_instances_request_resource=remove,
+        )
+
+    def _named_ports(self, step: Step) -> Any:
+        from google.cloud import compute_v1
+
+        assert step.desired is not None and step.observed is not None
+        client = self.api.client(INSTANCE_GROUP, step.scope)
+        ports = [
+            compute_v1.NamedPort(name=p["name"], port=p["port"]) for p in step.desired.body.dump().get("namedPorts", [])
+        ]
+        request = compute_v1.InstanceGroupsSetNamedPortsRequest(
+            named_ports=ports, fingerprint=step.observed.body.get("fingerprint")
+        )
+        return self.api.call(
+            client.set_named_ports_unary,
+            mutating=True,
+            **self._args(step),
+            instance_groups_set_named_ports_request_resource=request,
+        )
+
     def _endpoints(self, step: Step) -> Any:
         from google.cloud import compute_v1
 
@@ -152,7 +193,9 @@ class Executor:
         if step.action == "delete":
             return [self.api.call(client.delete_unary, mutating=True, **self._args(step))]
         if step.action in ("attach", "detach"):
-            return [self._endpoints(step)]
+            return [self._members(step) if step.kind == INSTANCE_GROUP else self._endpoints(step)]
+        if step.kind == INSTANCE_GROUP:
+            return [self._named_ports(step)]
         return self._update(step)
 
 

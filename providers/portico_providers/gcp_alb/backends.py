@@ -13,6 +13,7 @@ from portico_providers.gcp_alb import model
 from portico_providers.gcp_alb.model import (
     BACKEND_SERVICE,
     HEALTH_CHECK,
+    INSTANCE_GROUP,
     NEG,
     Desired,
     GrpcPortCheck,
@@ -93,6 +94,39 @@ class Backends:
             for zone, members in sorted(by_zone.items())
         ]
 
+    def _nodes(self) -> dict[str, set[str]]:
+        """zone -> names of the nodes hosting endpoints of any backend (each serves every nodePort)."""
+        nodes: dict[str, set[str]] = {}
+        for backend, _, _ in self.services.values():
+            if backend.node_port is None:
+                self.problems.append(
+                    f"backend {backend.id}: spec.gcp.backendType InstanceGroup needs a Service with a nodePort"
+                )
+            for endpoint in backend.endpoints:
+                zone = self._zone(endpoint.zone, backend)
+                if endpoint.node_name is None:
+                    self.problems.append(f"backend {backend.id}: endpoint {endpoint.address} names no node")
+                elif zone is not None:
+                    nodes.setdefault(zone, set()).add(endpoint.node_name)
+        return nodes
+
+    def _instance_groups(self) -> list[Desired]:
+        ports = sorted({b.node_port for b, _, _ in self.services.values() if b.node_port is not None})
+        named = tuple(model.NamedPort(name=f"np-{port}", port=port) for port in ports) or None
+        network = f"projects/{self.project}/global/networks/{self.params.network}"
+        return [
+            Desired(
+                INSTANCE_GROUP,
+                "ig",
+                f"zones/{zone}",
+                model.InstanceGroup(
+                    name=self.owner.name("ig"), description=self.owner.marker("ig"), network=network, named_ports=named
+                ),
+                instances=tuple(f"projects/{self.project}/zones/{zone}/instances/{node}" for node in sorted(names)),
+            )
+            for zone, names in sorted(self._nodes().items())
+        ]
+
     def _health_check(self, rid: str, protocol: str, kind: RouteKind) -> Desired:
         hc = self.params.health_check
         check = PortCheck(request_path=hc.request_path)
@@ -127,9 +161,16 @@ class Backends:
             timeout_sec=self.params.backend_timeout_sec,
         )
         out.append(Desired(BACKEND_SERVICE, EMPTY_SERVICE, self.scope, empty))
+        by_nodes = self.params.backend_type == "InstanceGroup"
+        instance_groups = self._instance_groups() if by_nodes else []
         for rid, (backend, kind, protocol) in sorted(self.services.items()):
-            groups = []
-            for neg in self._negs(backend):
+            groups = [
+                model.Backend(
+                    group=self.link(ig.scope, INSTANCE_GROUP, ig.id), max_rate_per_instance=MAX_RATE_PER_ENDPOINT
+                )
+                for ig in instance_groups
+            ]
+            for neg in [] if by_nodes else self._negs(backend):
                 negs.setdefault((neg.id, neg.scope), neg)
                 groups.append(
                     model.Backend(group=self.link(neg.scope, NEG, neg.id), max_rate_per_endpoint=MAX_RATE_PER_ENDPOINT)
@@ -143,7 +184,8 @@ class Backends:
                 protocol=protocol,
                 health_checks=(self.link(self.scope, HEALTH_CHECK, check_id),),
                 backends=tuple(groups) or None,
+                port_name=f"np-{backend.node_port}" if by_nodes and backend.node_port is not None else None,
                 timeout_sec=self.params.backend_timeout_sec,
             )
             out.append(Desired(BACKEND_SERVICE, rid, self.scope, body))
-        return list(negs.values()) + out
+        return list(negs.values()) + instance_groups + out

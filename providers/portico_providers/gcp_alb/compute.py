@@ -46,7 +46,11 @@ REGIONAL_CLIENTS = {
     "operation": "RegionOperationsClient",
     "subnetwork": "SubnetworksClient",
 }
-ZONAL_CLIENTS = {"networkEndpointGroup": "NetworkEndpointGroupsClient", "operation": "ZoneOperationsClient"}
+ZONAL_CLIENTS = {
+    "networkEndpointGroup": "NetworkEndpointGroupsClient",
+    "instanceGroup": "InstanceGroupsClient",
+    "operation": "ZoneOperationsClient",
+}
 MESSAGES = {
     "address": "Address",
     "forwardingRule": "ForwardingRule",
@@ -57,6 +61,7 @@ MESSAGES = {
     "healthCheck": "HealthCheck",
     "sslCertificate": "SslCertificate",
     "networkEndpointGroup": "NetworkEndpointGroup",
+    "instanceGroup": "InstanceGroup",
 }
 
 

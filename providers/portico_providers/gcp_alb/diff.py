@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from portico_providers.gcp_alb.model import COLLECTIONS, KINDS, NEG, Desired, NetworkEndpoint
+from portico_providers.gcp_alb.model import COLLECTIONS, INSTANCE_GROUP, KINDS, NEG, Desired, NetworkEndpoint
 
 API_ROOT = "https://www.googleapis.com/compute/v1/"
 # Compute answers the forwarding rule's IPAddress as the IP itself even when given the address URL.
@@ -27,6 +27,7 @@ class Observed:
     scope: str
     body: Mapping[str, Any]
     endpoints: tuple[NetworkEndpoint, ...] = ()
+    instances: tuple[str, ...] = ()  # an instance group's members (relative instance URLs)
 
 
 Action = Literal["create", "update", "delete", "attach", "detach"]
@@ -42,6 +43,7 @@ class Step:
     observed: Observed | None = None
     fields: tuple[str, ...] = ()
     endpoints: tuple[NetworkEndpoint, ...] = ()
+    instances: tuple[str, ...] = ()
     reason: str = ""
 
     def to_document(self) -> dict[str, Any]:
@@ -57,6 +59,8 @@ class Step:
             doc["body"] = {k: body.get(k) for k in self.fields}
         if self.endpoints:
             doc["endpoints"] = [e.dump() for e in self.endpoints]
+        if self.instances:
+            doc["instances"] = list(self.instances)
         return doc
 
 
@@ -113,6 +117,7 @@ MUTABLE: Mapping[str, frozenset[str]] = {
     "targetHttpProxy": frozenset({"urlMap"}),
     "targetHttpsProxy": frozenset({"urlMap", "sslCertificates"}),
     "forwardingRule": frozenset({"target"}),
+    "instanceGroup": frozenset({"namedPorts"}),
 }
 
 
@@ -153,6 +158,10 @@ def diff(
                 updates[want.kind].append(
                     Step("attach", NEG, want.id, want.scope, desired=want, endpoints=want.endpoints)
                 )
+            if want.kind == INSTANCE_GROUP and want.instances:
+                updates[want.kind].append(
+                    Step("attach", INSTANCE_GROUP, want.id, want.scope, desired=want, instances=want.instances)
+                )
             continue
         changed = changed_fields(want, have)
         forced = [k for k in changed if k not in MUTABLE.get(want.kind, frozenset())]
@@ -171,6 +180,15 @@ def diff(
                 updates[NEG].append(Step("detach", NEG, want.id, want.scope, observed=have, endpoints=gone))
             if new:
                 updates[NEG].append(Step("attach", NEG, want.id, want.scope, desired=want, endpoints=new))
+        if want.kind == INSTANCE_GROUP and not forced:
+            left = tuple(i for i in have.instances if i not in want.instances)
+            joined = tuple(i for i in want.instances if i not in have.instances)
+            if left:
+                updates[want.kind].append(Step("detach", want.kind, want.id, want.scope, observed=have, instances=left))
+            if joined:
+                updates[want.kind].append(
+                    Step("attach", want.kind, want.id, want.scope, desired=want, instances=joined)
+                )
     steps: list[Step] = []
     for kind in KINDS:
         replaced = [s for s in deletes[kind] if s.reason.startswith("replace")]

@@ -166,7 +166,8 @@ class HealthCheck(Body):
 class Backend(Body):
     group: str
     balancing_mode: Literal["RATE"] = "RATE"
-    max_rate_per_endpoint: float
+    max_rate_per_endpoint: float | None = None  # NEG backends
+    max_rate_per_instance: float | None = None  # instance group backends
 
 
 class BackendService(Body):
@@ -176,6 +177,7 @@ class BackendService(Body):
     protocol: Literal["HTTP", "HTTPS", "HTTP2", "H2C"]
     health_checks: tuple[str, ...] | None = None
     backends: tuple[Backend, ...] | None = None
+    port_name: str | None = None  # instance group backends: the named port of the Service's nodePort
     timeout_sec: int
 
 
@@ -186,6 +188,20 @@ class NetworkEndpointGroup(Body):
     network: str
     subnetwork: str | None = None
     default_port: int
+
+
+class NamedPort(Body):
+    name: str
+    port: int
+
+
+class InstanceGroup(Body):
+    """An unmanaged instance group of the nodes, for clusters whose pod IPs are not VPC-routable."""
+
+    name: str
+    description: str
+    network: str
+    named_ports: tuple[NamedPort, ...] | None = None
 
 
 class NetworkEndpoint(Body):
@@ -231,6 +247,7 @@ class ForwardingRule(Body):
 ADDRESS = "address"
 HEALTH_CHECK = "healthCheck"
 NEG = "networkEndpointGroup"
+INSTANCE_GROUP = "instanceGroup"
 SSL_CERTIFICATE = "sslCertificate"
 BACKEND_SERVICE = "backendService"
 URL_MAP = "urlMap"
@@ -241,6 +258,7 @@ KINDS = (
     ADDRESS,
     HEALTH_CHECK,
     NEG,
+    INSTANCE_GROUP,
     SSL_CERTIFICATE,
     BACKEND_SERVICE,
     URL_MAP,
@@ -252,6 +270,7 @@ COLLECTIONS = {
     ADDRESS: "addresses",
     HEALTH_CHECK: "healthChecks",
     NEG: "networkEndpointGroups",
+    INSTANCE_GROUP: "instanceGroups",
     SSL_CERTIFICATE: "sslCertificates",
     BACKEND_SERVICE: "backendServices",
     URL_MAP: "urlMaps",
@@ -270,6 +289,7 @@ class Desired:
     scope: str  # "global", "regions/<region>" or "zones/<zone>"
     body: Body
     endpoints: tuple[NetworkEndpoint, ...] = ()  # a NEG's members, attached after it exists
+    instances: tuple[str, ...] = ()  # an instance group's members (instance URLs), added after it exists
     secret: str | None = field(default=None, repr=False, compare=False)  # a certificate's private key
 
     def document(self) -> dict[str, Any]:

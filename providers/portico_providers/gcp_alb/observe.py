@@ -11,11 +11,12 @@ from typing import Any
 
 from portico_providers.gcp_alb.build import Facts
 from portico_providers.gcp_alb.compute import ComputeApi, snake, to_dict
-from portico_providers.gcp_alb.diff import Observed
+from portico_providers.gcp_alb.diff import Observed, relative
 from portico_providers.gcp_alb.model import (
     ADDRESS,
     COLLECTIONS,
     FORWARDING_RULE,
+    INSTANCE_GROUP,
     KINDS,
     NEG,
     URL_MAP,
@@ -26,7 +27,12 @@ from portico_providers.gcp_alb.naming import Owner
 # Kinds whose aggregated list covers regions only: their global resources are listed on their own.
 GLOBAL_ONLY_LIST = frozenset({ADDRESS, FORWARDING_RULE})
 # Which client serves a kind's aggregated list (the global one, unless it has none).
-AGGREGATED_SCOPE = {ADDRESS: "regions/any", FORWARDING_RULE: "regions/any", NEG: "zones/any"}
+AGGREGATED_SCOPE = {
+    ADDRESS: "regions/any",
+    FORWARDING_RULE: "regions/any",
+    NEG: "zones/any",
+    INSTANCE_GROUP: "zones/any",
+}
 
 
 @dataclass(frozen=True)
@@ -113,6 +119,19 @@ def observe(api: ComputeApi, owner: Owner, project: str) -> ObservedState:
                 for m in members
             )
             resources.append(Observed(item.kind, item.id, item.scope, item.body, endpoints))
+            continue
+        if item.kind == INSTANCE_GROUP:
+            groups = api.client(INSTANCE_GROUP, item.scope)
+            listed = api.call(
+                groups.list_instances,
+                mutating=False,
+                project=project,
+                zone=item.scope.removeprefix("zones/"),
+                instance_group=item.body["name"],
+                instance_groups_list_instances_request_resource={},
+            )
+            instances = tuple(relative(m.instance) for m in listed)
+            resources.append(Observed(item.kind, item.id, item.scope, item.body, instances=instances))
             continue
         resources.append(item)
     addresses = tuple(

@@ -62,6 +62,9 @@ class GcpParameters(BaseModel):
     ssl_policy: Annotated[str | None, AfterValidator(_rfc1035)] = None
     health_check: HealthCheckParameters = HealthCheckParameters()
     backend_timeout_sec: int = Field(30, ge=1, le=2147483647)
+    # NEG: zonal GCE_VM_IP_PORT NEGs of the pods (VPC-native clusters). InstanceGroup: Portico's
+    # unmanaged instance groups of the nodes, reached at each Service's nodePort.
+    backend_type: Literal["NEG", "InstanceGroup"] = "NEG"
 
     @model_validator(mode="after")
     def _scheme_needs(self) -> GcpParameters:

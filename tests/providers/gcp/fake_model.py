@@ -29,6 +29,7 @@ RESOURCES: dict[str, type[proto.Message]] = {
     "sslCertificates": compute_v1.SslCertificate,
     "networkEndpointGroups": compute_v1.NetworkEndpointGroup,
     "subnetworks": compute_v1.Subnetwork,
+    "instanceGroups": compute_v1.InstanceGroup,
 }
 
 # (collection, custom verb, regional?) -> message type of the request body
@@ -44,6 +45,10 @@ VERB_BODIES: dict[tuple[str, str, bool], type[proto.Message]] = {
     ("networkEndpointGroups", "attachNetworkEndpoints", False): compute_v1.NetworkEndpointGroupsAttachEndpointsRequest,
     ("networkEndpointGroups", "detachNetworkEndpoints", False): compute_v1.NetworkEndpointGroupsDetachEndpointsRequest,
     ("networkEndpointGroups", "listNetworkEndpoints", False): compute_v1.NetworkEndpointGroupsListEndpointsRequest,
+    ("instanceGroups", "addInstances", False): compute_v1.InstanceGroupsAddInstancesRequest,
+    ("instanceGroups", "removeInstances", False): compute_v1.InstanceGroupsRemoveInstancesRequest,
+    ("instanceGroups", "setNamedPorts", False): compute_v1.InstanceGroupsSetNamedPortsRequest,
+    ("instanceGroups", "listInstances", False): compute_v1.InstanceGroupsListInstancesRequest,
 }
 
 # Fields Compute sets itself; a client that sends them is refused.

@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.providers.gcp.fake_groups import change_instances, list_instances
 from tests.providers.gcp.fake_model import RESOURCES, VERB_BODIES, ModelError, parse
 from tests.providers.gcp.fake_state import ComputeError, ComputeState, permission
 
@@ -24,7 +25,16 @@ SETTERS = {
     "setUrlMap": ("urlMap", "urlMap"),
     "setSslCertificates": ("sslCertificates", "sslCertificates"),
     "setTarget": ("target", "target"),
+    "setNamedPorts": ("namedPorts", "namedPorts"),
 }
+# Instance group verbs are checked as the group's update (or list) permission.
+GROUP_VERBS = {
+    "addInstances": "update",
+    "removeInstances": "update",
+    "setNamedPorts": "update",
+    "listInstances": "list",
+}
+READ_VERBS = ("listNetworkEndpoints", "listInstances")
 # Compute's own quirk: these global verbs have no `/global/` in their path.
 GLOBAL_VERB = re.compile(
     r"^/compute/v1/projects/(?P<project>[^/]+)/(?P<coll>targetHttpProxies|targetHttpsProxies)"
@@ -102,7 +112,7 @@ class _Handler(BaseHTTPRequestHandler):
             state.calls.append((method, path))
             state.tick()
             injected = state.faults.next_status(method, coll)
-            changing = method in MUTATING and coll != "operations" and verb != "listNetworkEndpoints"
+            changing = method in MUTATING and coll != "operations" and verb not in READ_VERBS
             if injected is None and changing and state.faults.refuse_next_change:
                 state.faults.refuse_next_change = False
                 injected = 400
@@ -164,12 +174,16 @@ class _Handler(BaseHTTPRequestHandler):
             parse(body, body_type, verb)
         except ModelError as error:
             raise ComputeError(400, "invalid", str(error)) from None
-        state.grant(permission(scope, coll, verb))
+        state.grant(permission(scope, coll, GROUP_VERBS.get(verb, verb) if coll == "instanceGroups" else verb))
         if verb in SETTERS:
             source, target = SETTERS[verb]
             if source not in body:
                 raise ComputeError(400, "required", f"Required field '{source}' not specified")
             return state.set_field(key, verb, target, body[source])
+        if verb == "listInstances":
+            return list_instances(state, key)
+        if verb in ("addInstances", "removeInstances"):
+            return change_instances(state, key, verb, body.get("instances", []))
         if verb == "listNetworkEndpoints":
             state.get(key)
             items = [{"networkEndpoint": e, "healths": []} for e in state.endpoints.get(key, [])]
@@ -218,5 +232,5 @@ def mutating_calls(state: ComputeState, since: int = 0) -> list[tuple[str, str]]
     return [
         (method, path)
         for method, path in state.calls[since:]
-        if method in MUTATING and "/operations/" not in path and not path.endswith("/listNetworkEndpoints")
+        if method in MUTATING and "/operations/" not in path and not path.endswith(READ_VERBS)
     ]

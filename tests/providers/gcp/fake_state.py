@@ -142,6 +142,7 @@ class ComputeState:
         self.permissions: set[str] = set()  # those checked on Portico's own calls (by User-Agent)
         self.portico_calling = False
         self.endpoints: dict[Key, list[dict[str, Any]]] = {}
+        self.members: dict[Key, list[Key]] = {}  # instance group -> instances
         self.lock = threading.RLock()
         self._ids = itertools.count(1000)
 
@@ -192,7 +193,7 @@ class ComputeState:
         return [other for other, body in self.resources.items() if other != key and key in self.references(body)]
 
     # Operations.
-    def _operation(
+    def operation(
         self, scope: str, kind: str, target: Key, effect: Callable[[], None], undo: Callable[[], None] | None = None
     ) -> dict[str, Any]:
         name = f"operation-{next(self._ids)}-{kind}"
@@ -275,7 +276,7 @@ class ComputeState:
             self.reserved.discard(key)
             self.resources[key] = stored
 
-        return self._operation(scope, "insert", key, effect, undo=lambda: self.reserved.discard(key))
+        return self.operation(scope, "insert", key, effect, undo=lambda: self.reserved.discard(key))
 
     def _stored(self, key: Key, body: dict[str, Any]) -> dict[str, Any]:
         stored = copy.deepcopy(body)
@@ -331,7 +332,7 @@ class ComputeState:
                     merged["fingerprint"] = fingerprint(merged)
                 self.resources[key] = merged
 
-        return self._operation(key[0], "patch" if patch else "update", key, effect)
+        return self.operation(key[0], "patch" if patch else "update", key, effect)
 
     def set_field(self, key: Key, verb: str, field_name: str, value: Any) -> dict[str, Any]:
         current = self.get(key)
@@ -342,7 +343,7 @@ class ComputeState:
                 self.resources[key][field_name] = value
 
         del current
-        return self._operation(key[0], verb, key, effect)
+        return self.operation(key[0], verb, key, effect)
 
     def delete(self, key: Key) -> dict[str, Any]:
         self.get(key)
@@ -358,8 +359,9 @@ class ComputeState:
         def effect() -> None:
             self.resources.pop(key, None)
             self.endpoints.pop(key, None)
+            self.members.pop(key, None)
 
-        return self._operation(key[0], "delete", key, effect)
+        return self.operation(key[0], "delete", key, effect)
 
     def put(self, key: Key, body: dict[str, Any]) -> None:
         """Seed a resource directly (someone else's, or the network's subnets)."""
@@ -393,4 +395,4 @@ class ComputeState:
                     now.remove(endpoint)
             self.resources[key]["size"] = len(now)
 
-        return self._operation(key[0], verb, key, effect)
+        return self.operation(key[0], verb, key, effect)

@@ -9,12 +9,15 @@ from portico.ir import GatewayIR
 GATEWAY = {"namespace": "shop", "name": "web"}
 
 
-def backend(name: str, *addresses: str, zone: str = "europe-west1-b", port: int = 8080) -> dict[str, Any]:
+def backend(
+    name: str, *addresses: str, zone: str = "europe-west1-b", port: int = 8080, node_port: int | None = None
+) -> dict[str, Any]:
     return {
         "namespace": "shop",
         "name": name,
         "port": 80,
         "target_port": port,
+        "node_port": node_port,
         "endpoints": [{"address": a, "port": port, "zone": zone, "node_name": f"node-{zone}"} for a in addresses],
     }
 

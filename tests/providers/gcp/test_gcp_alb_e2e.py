@@ -135,3 +135,34 @@ def test_a_concurrent_change_is_re_read_not_overwritten(compute: Compute) -> Non
     assert not refused.programmed and "412" in refused.message
     converge(provider, changed)  # the next reconcile reads the new fingerprint and applies on top
     assert _url_map(compute, 80).path_matchers[0].route_rules[0].match_rules[0].full_path_match == "/v2"
+
+
+def test_instance_groups_and_node_ports_for_clusters_without_routable_pods(compute: Compute) -> None:
+    for zone in ("europe-west1-b", "europe-west1-c"):
+        compute.state.put((f"zones/{zone}", "instances", f"node-{zone}"), {})
+    provider = provider_for(compute)
+    by_nodes = {"backendType": "InstanceGroup"}
+    ir = gateway([rule("r-api", "/api", backend("api", "10.4.0.2", node_port=31080))], gcp=by_nodes)
+    converge(provider, ir)
+    groups = compute.client(compute_v1.InstanceGroupsClient)
+    (group,) = groups.list(project=PROJECT, zone="europe-west1-b")
+    assert [(p.name, p.port) for p in group.named_ports] == [("np-31080", 31080)]
+    (service,) = [s for s in compute.client(compute_v1.BackendServicesClient).list(project=PROJECT) if s.backends]
+    assert service.port_name == "np-31080" and service.backends[0].group.endswith(f"/instanceGroups/{group.name}")
+    assert not [k for k in compute.state.resources if k[1] == "networkEndpointGroups"]
+
+    # Endpoints move to a node of another zone and the Service gets a second port.
+    moved = gateway(
+        [
+            rule("r-api", "/api", backend("api", "10.4.1.2", zone="europe-west1-c", node_port=31080)),
+            rule("r-web", "/", backend("web", "10.4.1.3", zone="europe-west1-c", node_port=31081)),
+        ],
+        gcp=by_nodes,
+    )
+    converge(provider, moved)
+    members = {k[0]: [m[2] for m in v] for k, v in compute.state.members.items() if k in compute.state.resources}
+    assert members == {"zones/europe-west1-c": ["node-europe-west1-c"]}
+    (group,) = groups.list(project=PROJECT, zone="europe-west1-c")
+    assert [p.port for p in group.named_ports] == [31080, 31081]
+    delete_all(provider, ir.gateway)
+    assert not [k for k, b in compute.state.resources.items() if b["name"].startswith("portico-")]

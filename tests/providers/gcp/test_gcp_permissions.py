@@ -33,6 +33,7 @@ def test_permissions_file_equals_the_recorded_calls(update_golden: bool) -> None
     scenarios = (
         e2e.test_create_change_rotate_delete,
         e2e.test_backend_and_health_check_changes_update_in_place,
+        e2e.test_instance_groups_and_node_ports_for_clusters_without_routable_pods,
         ownership.test_regional_internal_needs_a_proxy_only_subnet,
     )
     for scenario in scenarios:
