@@ -2,7 +2,9 @@
 
 Providers live in `portico_providers.<name>` and are found through the `portico.providers`
 entry-point group. Only the provider a GatewayClass asks for is imported, so an AWS user
-never imports the Azure SDK. The contract is checked with a runtime Protocol at load time.
+never imports the Azure SDK. The contract is a generic Protocol, `Provider[ObservedT, PlanT]`:
+mypy checks each provider against it, and it is checked again at load time.
+See docs/providers/writing-a-provider.md.
 """
 
 from __future__ import annotations
@@ -10,8 +12,11 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from importlib.metadata import entry_points
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
+
+from pydantic import BaseModel
 
 from portico.ir import GatewayIR, Listener, ObjectKey
 
@@ -47,14 +52,56 @@ class Capabilities:
     check_rules: RulesCheck | None = None
 
 
+class ApplyState(StrEnum):
+    PROGRAMMED = "programmed"  # the data plane serves this Gateway as planned
+    PENDING = "pending"  # cloud work is running; look again after `recheck_after`
+    FAILED = "failed"  # the cloud refused or Portico cannot program it; `message` says why
+
+
+Address = tuple[str, str]  # (type, value)
+
+
 @dataclass(frozen=True)
 class ApplyResult:
-    """What the cloud says after apply: the Gateway's addresses and whether it is live."""
+    """What the cloud says after apply: the Gateway's state, its addresses, what is running."""
 
-    addresses: tuple[tuple[str, str], ...] = ()  # (type, value)
-    programmed: bool = True
-    message: str = ""
+    state: ApplyState = ApplyState.PROGRAMMED
+    addresses: tuple[Address, ...] = ()
+    message: str = ""  # pending: what is running; failed: the reason
+    recheck_after: float | None = None  # pending: seconds until the next look (None: the operator's default)
     mutations: int = 0
+
+    @property
+    def programmed(self) -> bool:
+        return self.state is ApplyState.PROGRAMMED
+
+    @classmethod
+    def done(cls, addresses: tuple[Address, ...] = (), mutations: int = 0, message: str = "") -> ApplyResult:
+        return cls(ApplyState.PROGRAMMED, addresses, message, None, mutations)
+
+    @classmethod
+    def pending(
+        cls, running: str, recheck_after: float | None = None, addresses: tuple[Address, ...] = (), mutations: int = 0
+    ) -> ApplyResult:
+        return cls(ApplyState.PENDING, addresses, running, recheck_after, mutations)
+
+    @classmethod
+    def failed(cls, reason: str, addresses: tuple[Address, ...] = (), mutations: int = 0) -> ApplyResult:
+        return cls(ApplyState.FAILED, addresses, reason, None, mutations)
+
+
+@dataclass(frozen=True)
+class DeleteResult:
+    """What delete leaves behind. The operator keeps the Gateway's finalizer until `finished`."""
+
+    remaining: tuple[str, ...] = ()  # what the provider still owns, e.g. "load-balancer arn:..."
+    message: str = ""  # why it is not finished (a refusal, a running deletion)
+    recheck_after: float | None = None
+    mutations: int = 0
+
+    @property
+    def finished(self) -> bool:
+        return not self.remaining and not self.message
 
 
 @dataclass(frozen=True)
@@ -76,19 +123,27 @@ class Plan(Protocol):
     def is_empty(self) -> bool: ...
 
 
+ObservedT = TypeVar("ObservedT")
+PlanT = TypeVar("PlanT", bound=Plan)
+
+
 @runtime_checkable
-class Provider(Protocol):
-    """One per cloud plus `proxy`. Only `observe`, `apply` and `delete` do I/O."""
+class Provider(Protocol[ObservedT, PlanT]):
+    """One per cloud plus `proxy`. Only `observe`, `apply` and `delete` do I/O.
+
+    Expected cloud errors come back as results (`ApplyResult.failed`, `DeleteResult.message`);
+    an exception out of a provider is a bug: the operator logs it with its traceback and counts it.
+    """
 
     name: str
 
     def capabilities(self) -> Capabilities: ...
 
-    def observe(self, gateway: ObjectKey) -> Any:
-        """Cloud resources owned by this Gateway, found by ownership tags."""
+    def observe(self, gateway: ObjectKey) -> ObservedT:
+        """Cloud resources owned by this Gateway, found by their ownership marks."""
         ...
 
-    def plan(self, ir: GatewayIR | None, observed: Any) -> Plan:
+    def plan(self, ir: GatewayIR | None, observed: ObservedT | None) -> PlanT:
         """Pure: steps that take `observed` to the state `ir` describes.
 
         `ir` None means delete everything owned. `observed` None means nothing is known of
@@ -97,12 +152,21 @@ class Provider(Protocol):
         """
         ...
 
-    def apply(self, plan: Plan) -> ApplyResult: ...
+    def apply(self, plan: PlanT) -> ApplyResult: ...
 
-    def delete(self, gateway: ObjectKey) -> ApplyResult: ...
+    def delete(self, gateway: ObjectKey) -> DeleteResult:
+        """Remove what this Gateway owns; `finished` only when nothing owned remains."""
+        ...
 
 
-ProviderFactory = Callable[[ProviderContext], Provider]
+AnyProvider = Provider[Any, Any]
+ProviderFactory = Callable[[ProviderContext], AnyProvider]
+
+
+def reconcile_once(provider: Provider[ObservedT, PlanT], ir: GatewayIR) -> ApplyResult:
+    """observe -> plan -> apply for one Gateway: the operator's path (and the conformance suite's)."""
+    observed = provider.observe(ir.gateway)
+    return provider.apply(provider.plan(ir, observed))
 
 
 class ProviderUnavailable(Exception):
@@ -111,19 +175,23 @@ class ProviderUnavailable(Exception):
 
 @dataclass(frozen=True)
 class ProviderSpec:
-    """What an entry point points at: a factory plus the modules it needs installed."""
+    """What an entry point points at: a factory, the modules it needs installed, and its
+    parameters: the model of its `spec.<section>` of GatewayParameters (the CRD, the chart's
+    values schema and docs/parameters.md are generated from these models)."""
 
     name: str
     factory: ProviderFactory
     requires: Sequence[str] = ()
     extra: str | None = None
+    section: str | None = None
+    parameters: type[BaseModel] | None = None
 
 
 def available_providers() -> list[str]:
     return sorted(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))
 
 
-def load_provider_spec(name: str) -> ProviderSpec:
+def load_provider_spec(name: str, check_requirements: bool = True) -> ProviderSpec:
     """Import only the named provider's entry point and check what it needs."""
     matches = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == name]
     if not matches:
@@ -132,14 +200,15 @@ def load_provider_spec(name: str) -> ProviderSpec:
     spec = matches[0].load()
     if not isinstance(spec, ProviderSpec):
         raise ProviderUnavailable(f"entry point {name!r} does not name a ProviderSpec")
-    missing = [module for module in spec.requires if importlib.util.find_spec(module) is None]
+    missing = [m for m in spec.requires if importlib.util.find_spec(m) is None] if check_requirements else []
     if missing:
         hint = f"; install portico-gateway[{spec.extra}]" if spec.extra else ""
         raise ProviderUnavailable(f"provider {name!r} needs {', '.join(missing)}{hint}")
     return spec
 
 
-def load_provider(name: str, context: ProviderContext | None = None) -> Provider:
+def load_provider(name: str, context: ProviderContext | None = None) -> AnyProvider:
+    """The named provider built from its spec; ProviderUnavailable says what is missing."""
     spec = load_provider_spec(name)
     provider = spec.factory(context or ProviderContext())
     if not isinstance(provider, Provider):

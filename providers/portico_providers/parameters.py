@@ -1,26 +1,42 @@
-"""The whole `spec` of a GatewayParameters object: one optional section per provider.
+"""The whole `spec` of a GatewayParameters object: one optional section per installed provider.
 
-Each provider parses only its own section (see `<provider>.params`); this model composes them
-so that one check can prove the CRD (crds/portico.dev_gatewayparameters.yaml) and the Python
-side agree, field by field. It lives here, not in `portico.api`, because `portico.api` may not
-import providers (import-linter contract).
+Each provider's `ProviderSpec` names its section and its parameters model; this module composes
+them (a new cloud edits nothing here), so that one check can prove the CRD
+(crds/portico.dev_gatewayparameters.yaml) and the Python side agree, field by field, and
+scripts/generate.py derives the chart's schema and docs/parameters.md from the same list.
+It lives here, not in `portico.api`, because `portico.api` may not import providers.
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, create_model
 from pydantic.alias_generators import to_camel
 
-from portico_providers.aws_alb.params import AlbParameters
-from portico_providers.aws_lattice.params import LatticeParameters
-from portico_providers.gcp_alb.params import GcpParameters
-from portico_providers.proxy.params import ProxyParameters
+from portico.provider import ProviderSpec, available_providers, load_provider_spec
 
 
-class GatewayParametersSpec(BaseModel):
+class _Spec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True)
 
-    aws: AlbParameters | None = None
-    aws_lattice: LatticeParameters | None = None
-    gcp: GcpParameters | None = None
-    proxy: ProxyParameters | None = None
+
+def provider_specs() -> list[ProviderSpec]:
+    """Every installed provider that has a parameters section, by name (imports no SDK)."""
+    specs = []
+    for name in available_providers():
+        spec = load_provider_spec(name, check_requirements=False)
+        if spec.section and spec.parameters is not None:
+            specs.append(spec)
+    return specs
+
+
+def _model() -> type[BaseModel]:
+    fields: dict[str, Any] = {}
+    for spec in provider_specs():
+        if spec.section and spec.parameters is not None:
+            fields[spec.section] = (spec.parameters | None, None)
+    return create_model("GatewayParametersSpec", __base__=_Spec, **fields)
+
+
+GatewayParametersSpec = _model()

@@ -14,7 +14,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "status": ("portico.cli.status", "print the status Portico would write for the given manifests"),
     "translate": ("portico.cli.translate", "print the IR of every Gateway in the given manifests"),
     "plan": ("portico.cli.plan", "print the cloud resources a provider would create (offline dry run)"),
-    "serve": ("portico_proxy.cli_serve", "serve Gateway API manifests with Portico's own proxy (standalone)"),
+    "serve": ("portico.cli.serve", "serve Gateway API manifests with Portico's own proxy (standalone)"),
     "proxy": ("portico_proxy.cli_proxy", "run the in-cluster proxy data plane from the operator's IR file"),
     "demo": ("portico.cli.demo", "the quickstart on this machine: embedded API server, operator and proxy"),
     "run": ("portico.cli.run", "run the operator against a cluster (in-cluster, kubeconfig or --server)"),

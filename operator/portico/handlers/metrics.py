@@ -28,6 +28,12 @@ class Metrics:
             ["provider"],
             registry=self.registry,
         )
+        self.provider_exceptions = Counter(
+            "portico_provider_exceptions",
+            "Unexpected exceptions raised by a provider (bugs; expected cloud errors are conditions).",
+            ["provider", "call"],
+            registry=self.registry,
+        )
         self.cloud_calls = Counter(
             "portico_cloud_api_calls",
             "Provider calls (observe/apply/delete) and the mutations they made.",

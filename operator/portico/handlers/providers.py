@@ -7,11 +7,11 @@ import logging
 from collections.abc import Callable, Mapping
 
 from portico.provider import (
+    AnyProvider,
     Capabilities,
-    Provider,
     ProviderContext,
     ProviderUnavailable,
-    load_provider_spec,
+    load_provider,
     provider_name_for,
 )
 
@@ -21,20 +21,17 @@ log = logging.getLogger("portico.providers")
 class Providers:
     def __init__(self, context_for: Callable[[str], ProviderContext]) -> None:
         self._context_for = context_for
-        self._loaded: dict[str, Provider] = {}
+        self._loaded: dict[str, AnyProvider] = {}
         self._failed: dict[str, str] = {}
 
-    def get(self, name: str) -> Provider:
+    def get(self, name: str) -> AnyProvider:
         """The provider named `name`; raises ProviderUnavailable with what to install."""
         if name in self._loaded:
             return self._loaded[name]
         if name in self._failed:
             raise ProviderUnavailable(self._failed[name])
         try:
-            spec = load_provider_spec(name)
-            provider = spec.factory(self._context_for(name))
-            if not isinstance(provider, Provider):
-                raise ProviderUnavailable(f"provider {name!r} does not implement the Provider protocol")
+            provider = load_provider(name, self._context_for(name))
         except ProviderUnavailable as error:
             self._failed[name] = str(error)
             log.warning("provider %s unavailable: %s", name, error)
@@ -46,7 +43,7 @@ class Providers:
         self._loaded[name] = provider
         return provider
 
-    def for_controller(self, controller_name: str) -> Provider:
+    def for_controller(self, controller_name: str) -> AnyProvider:
         name = provider_name_for(controller_name)
         if name is None:
             raise ProviderUnavailable(f"controllerName {controller_name!r} is not a Portico controller")

@@ -27,7 +27,15 @@ from portico.handlers.writer import StatusWriter
 from portico.ir import GatewayIR, ObjectKey
 from portico.kube import ApiError, KubeClient
 from portico.kube.resources import GATEWAY
-from portico.provider import ApplyResult, Provider, ProviderUnavailable, provider_name_for
+from portico.provider import (
+    AnyProvider,
+    ApplyResult,
+    ApplyState,
+    DeleteResult,
+    ProviderUnavailable,
+    provider_name_for,
+    reconcile_once,
+)
 from portico.translate import translate
 
 log = logging.getLogger("portico.reconcile")
@@ -180,17 +188,15 @@ class Reconciler:
         try:
             await self._ensure_finalizer(gateway, provider_name)
             result = await self._apply(provider, provider_name, ir)
-        except Exception as error:  # provider errors are data: a status, an event, a retry
-            failures = self._failures.get(key, 0) + 1
-            self._failures[key] = failures
-            delay = self._delay(failures)
+        except Exception as error:  # a provider bug: logged with its traceback, counted, retried
             message = str(error) or repr(error)
-            self.writer.submit(key, gs.failed_status(status, message, generation, now), "gateway")
-            self.metrics.errors.labels(provider_name).inc()
-            if failures == 1:
-                await self.events.post(gateway, "Warning", "ProgrammingFailed", message)
-            self._log(key, provider_name, "error", started, retry_in=f"{delay:.1f}s", error=message)
-            return Outcome(requeue_after=delay)
+            log.exception("provider %s raised while programming %s/%s", provider_name, key[1], key[2])
+            self.metrics.provider_exceptions.labels(provider_name, "apply").inc()
+            return await self._apply_failed(gateway, key, provider_name, status, message, generation, now, started)
+        if result.state is ApplyState.FAILED:  # an expected cloud error or a refusal: a condition
+            return await self._apply_failed(
+                gateway, key, provider_name, status, result.message, generation, now, started
+            )
         self._failures.pop(key, None)
         new_status = gs.programmed_status(status, result, generation, now)
         before = gs.programmed_of((self.store.get(*key) or {}).get("status"))
@@ -198,22 +204,42 @@ class Reconciler:
         after = gs.programmed_of(new_status)
         if before != after and after == "True":
             await self.events.post(gateway, "Normal", "Programmed", f"programmed by {provider_name}")
-        outcome = "programmed" if result.programmed else "pending"
-        self._log(key, provider_name, outcome, started, mutations=result.mutations)
-        return Outcome(requeue_after=None if result.programmed else self.timing.not_ready_seconds)
+        if result.programmed:
+            self._log(key, provider_name, "programmed", started, mutations=result.mutations)
+            return Outcome(requeue_after=None)
+        recheck = result.recheck_after if result.recheck_after is not None else self.timing.not_ready_seconds
+        self._log(key, provider_name, "pending", started, mutations=result.mutations, recheck_in=f"{recheck:.1f}s")
+        return Outcome(requeue_after=recheck)
+
+    async def _apply_failed(
+        self,
+        gateway: dict[str, Any],
+        key: ObjKey,
+        provider_name: str,
+        status: dict[str, Any],
+        message: str,
+        generation: int,
+        now: str,
+        started: float,
+    ) -> Outcome:
+        failures = self._failures.get(key, 0) + 1
+        self._failures[key] = failures
+        delay = self._delay(failures)
+        self.writer.submit(key, gs.failed_status(status, message, generation, now), "gateway")
+        self.metrics.errors.labels(provider_name).inc()
+        if failures == 1:
+            await self.events.post(gateway, "Warning", "ProgrammingFailed", message)
+        self._log(key, provider_name, "error", started, retry_in=f"{delay:.1f}s", error=message)
+        return Outcome(requeue_after=delay)
 
     def _delay(self, failures: int) -> float:
         state = RetryCallState(retry_object=None, fn=None, args=(), kwargs={})  # type: ignore[arg-type]
         state.attempt_number = failures
         return float(self._backoff(state))
 
-    async def _apply(self, provider: Provider, provider_name: str, ir: GatewayIR | None) -> ApplyResult:
+    async def _apply(self, provider: AnyProvider, provider_name: str, ir: GatewayIR) -> ApplyResult:
         with self.metrics.reconcile_seconds.labels(provider_name).time():
-            gateway = ir.gateway if ir is not None else None
-            assert gateway is not None
-            observed = await asyncio.to_thread(provider.observe, gateway)
-            plan = provider.plan(ir, observed)
-            result = await asyncio.to_thread(provider.apply, plan)
+            result = await asyncio.to_thread(reconcile_once, provider, ir)
         self.metrics.cloud_calls.labels(provider_name, "observe").inc()
         self.metrics.cloud_calls.labels(provider_name, "apply").inc()
         self.metrics.cloud_calls.labels(provider_name, "mutation").inc(result.mutations)
@@ -255,26 +281,47 @@ class Reconciler:
         raise ApiError(409, "Conflict", f"Gateway {namespace}/{name} kept changing while Portico patched it")
 
     async def _finalize(self, gateway: dict[str, Any]) -> Outcome:
-        """Reconcile the provider to nothing, then release the Gateway."""
+        """Reconcile the provider to nothing; release the Gateway only when nothing owned remains."""
         meta = gateway["metadata"]
         key: ObjKey = ("Gateway", str(meta.get("namespace") or "default"), str(meta["name"]))
         started = time.monotonic()
         provider_name = (meta.get("annotations") or {}).get(PROVIDER_ANNOTATION, "")
         try:
             provider = self.providers.get(provider_name)
-            await asyncio.to_thread(provider.delete, ObjectKey(namespace=key[1], name=key[2]))
+            result = await asyncio.to_thread(provider.delete, ObjectKey(namespace=key[1], name=key[2]))
             self.metrics.cloud_calls.labels(provider_name, "delete").inc()
+            self.metrics.cloud_calls.labels(provider_name, "mutation").inc(result.mutations)
+            if not result.finished:
+                return await self._delete_unfinished(gateway, key, provider_name, result, started)
             finalizers = [f for f in meta.get("finalizers") or () if f != FINALIZER]
             await self._patch_metadata(gateway, {"finalizers": finalizers})
         except ApiError as error:
             if error.not_found:
                 return Outcome(finished=True)
             return self._finalize_failed(key, provider_name, str(error), started)
-        except Exception as error:
+        except ProviderUnavailable as error:
+            return self._finalize_failed(key, provider_name, str(error), started)
+        except Exception as error:  # a provider bug: logged with its traceback, counted, retried
+            log.exception("provider %s raised while deleting %s/%s", provider_name, key[1], key[2])
+            self.metrics.provider_exceptions.labels(provider_name or "unknown", "delete").inc()
             return self._finalize_failed(key, provider_name, str(error) or repr(error), started)
         self._failures.pop(key, None)
         self._log(key, provider_name, "deleted", started)
         return Outcome(finished=True)
+
+    async def _delete_unfinished(
+        self, gateway: dict[str, Any], key: ObjKey, provider_name: str, result: DeleteResult, started: float
+    ) -> Outcome:
+        """The finalizer stays: an Event the first time, a log line every time, a retry with backoff."""
+        failures = self._failures.get(key, 0) + 1
+        self._failures[key] = failures
+        remaining = ", ".join(result.remaining) or "unknown"
+        message = f"{result.message or 'deleting'}; still owned: {remaining}"[:1024]
+        if failures == 1:
+            await self.events.post(gateway, "Warning", "DeletePending", message)
+        delay = result.recheck_after if result.recheck_after is not None else self._delay(failures)
+        self._log(key, provider_name, "delete-pending", started, retry_in=f"{delay:.1f}s", remaining=message)
+        return Outcome(requeue_after=delay)
 
     def _finalize_failed(self, key: ObjKey, provider_name: str, message: str, started: float) -> Outcome:
         failures = self._failures.get(key, 0) + 1

@@ -8,15 +8,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from portico.provider import ProviderContext, ProviderSpec
+from portico_providers.aws_alb.params import SECTION, AlbParameters
 
 if TYPE_CHECKING:
-    from portico.provider import Provider
+    from portico.provider import AnyProvider
 
 
-def _create(context: ProviderContext) -> Provider:
+def _create(context: ProviderContext) -> AnyProvider:
     from portico_providers.aws_alb.provider import create
 
     return create(context)
 
 
-SPEC = ProviderSpec(name="aws-alb", factory=_create, requires=("boto3",), extra="aws")
+SPEC = ProviderSpec(
+    name="aws-alb", factory=_create, requires=("boto3",), extra="aws", section=SECTION, parameters=AlbParameters
+)

@@ -28,10 +28,11 @@ from portico_providers.aws_alb.model import (
 from portico_providers.aws_alb.params import AlbParameters
 from portico_providers.aws_alb.rules import check_rules, shape_of
 from portico_providers.aws_common.acm import certificate_id, desired_certificates
-from portico_providers.aws_common.model import Desired, ref
-from portico_providers.aws_common.naming import aws_name
-from portico_providers.aws_common.provider import Built
 from portico_providers.aws_common.tags import Owner
+from portico_providers.kit.flow import Built
+from portico_providers.kit.naming import bounded_name
+from portico_providers.kit.references import Reference, order_key, ref
+from portico_providers.kit.resources import Desired
 
 LB_ID = "load-balancer"
 GRPC_MATCHER = "0-99"
@@ -74,7 +75,7 @@ def _target_group(
     port, targets = _targets(backend, params, lookups, built)
     rid = target_group_id(backend, version)
     return TargetGroupSpec(
-        name=aws_name(backend.name, owner.cluster_id, owner.gateway, rid, protocol, port, params.target_type),
+        name=bounded_name(backend.name, owner.cluster_id, owner.gateway, rid, protocol, port, params.target_type),
         protocol=protocol,
         protocol_version=version,
         port=port,
@@ -103,7 +104,7 @@ def _merge_by_port(ir: GatewayIR, built: Built) -> list[tuple[int, ListenerProto
 def build(ir: GatewayIR, params: AlbParameters, lookups: Lookups, owner: Owner) -> Built:
     built = Built(lookups=lookups.to_document())
     tags = dict(params.tags)
-    lb_name = aws_name(ir.gateway.name, owner.cluster_id, ir.gateway, params.scheme)
+    lb_name = bounded_name(ir.gateway.name, owner.cluster_id, ir.gateway, params.scheme)
     built.desired.append(
         Desired(
             LOAD_BALANCER,
@@ -123,7 +124,7 @@ def build(ir: GatewayIR, params: AlbParameters, lookups: Lookups, owner: Owner) 
     rejected = check_rules(ir.listeners)
     for port, protocol, members in _merge_by_port(ir, built):
         listener_id = f"listener:{port}"
-        certificates: list[str] = []
+        certificates: list[Reference] = []
         if protocol is ListenerProtocol.HTTPS:
             for member in members:
                 arns = params.certificate_arns.get(member.name)
@@ -135,7 +136,7 @@ def build(ir: GatewayIR, params: AlbParameters, lookups: Lookups, owner: Owner) 
                         certificates.append(ref(certificate_id(cert)))
                 built.desired += desired_certificates(member.certificates, tags)
         # Default certificate first; the SNI ones in a canonical order (AWS does not keep one).
-        certificates = certificates[:1] + sorted(certificates[1:])
+        certificates = certificates[:1] + sorted(certificates[1:], key=order_key)
         built.desired.append(
             Desired(
                 LISTENER,
@@ -172,7 +173,7 @@ def build(ir: GatewayIR, params: AlbParameters, lookups: Lookups, owner: Owner) 
                         if tg_id not in groups:
                             groups[tg_id] = _target_group(backend, version, owner, params, lookups, built)
                         forward.append(WeightedTargetGroup(target_group=ref(tg_id), weight=weight))
-                    forward.sort(key=lambda f: f.target_group)
+                    forward.sort(key=lambda f: order_key(f.target_group))
                     action = Action(type="forward", forward=tuple(forward)) if forward else INVALID_BACKEND
                 built.desired.append(
                     Desired(

@@ -9,10 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from portico_providers.aws_common.limits import priority_waves
-from portico_providers.aws_common.model import Desired, Observed, Step
 from portico_providers.aws_common.retry import call
 from portico_providers.aws_common.tags import tag_list
+from portico_providers.kit.diff import Step
+from portico_providers.kit.execute import UpdateThenRetag
+from portico_providers.kit.limits import priority_waves
+from portico_providers.kit.ownership import Marks
+from portico_providers.kit.resources import Desired, Observed
 
 MAX_PRIORITY = 50000  # ALB rule priorities run 1-50000
 
@@ -64,28 +67,15 @@ def aws_condition(condition: dict[str, Any]) -> dict[str, Any]:
     return {"Field": field, key: {"Values": condition["values"]}}
 
 
-def _retag(elbv2: Any, arn: str, observed: Observed, wanted: dict[str, str]) -> None:
-    """Bring the user tags in line (ownership tags are never removed)."""
-    stale = sorted(set(observed.spec.model_dump()["tags"]) - set(wanted))
-    if stale:
-        call(elbv2.remove_tags, ResourceArns=[arn], TagKeys=stale)
-    if wanted:
-        call(elbv2.add_tags, ResourceArns=[arn], Tags=tag_list(wanted))
-
-
-class Elbv2Handler:
+class Elbv2Handler(UpdateThenRetag):
     def __init__(self, elbv2: Any) -> None:
         self.elbv2 = elbv2
 
-    def update(self, steps: Sequence[Step], specs: Sequence[dict[str, Any]]) -> None:
-        for step, spec in zip(steps, specs, strict=True):
-            assert step.observed is not None
-            self.update_one(step, spec)
-            if "tags" in step.fields:
-                _retag(self.elbv2, step.observed.arn, step.observed, spec["tags"])
-
-    def update_one(self, step: Step, spec: dict[str, Any]) -> None:
-        """Fields other than tags; the default has nothing else that can change in place."""
+    def retag(self, observed: Observed, stale: list[str], wanted: dict[str, str]) -> None:
+        if stale:
+            call(self.elbv2.remove_tags, ResourceArns=[observed.arn], TagKeys=stale)
+        if wanted:
+            call(self.elbv2.add_tags, ResourceArns=[observed.arn], Tags=tag_list(wanted))
 
 
 class LoadBalancerHandler(Elbv2Handler):
@@ -93,7 +83,7 @@ class LoadBalancerHandler(Elbv2Handler):
         super().__init__(elbv2)
         self.dns_names: dict[str, str] = {}  # ARN -> DNS name of the balancers created here
 
-    def create(self, desired: Desired, spec: dict[str, Any], tags: dict[str, str]) -> str:
+    def create(self, desired: Desired, spec: dict[str, Any], marks: Marks) -> str:
         result = call(
             self.elbv2.create_load_balancer,
             Name=spec["name"],
@@ -102,7 +92,7 @@ class LoadBalancerHandler(Elbv2Handler):
             IpAddressType=spec["ip_address_type"],
             Subnets=spec["subnets"],
             SecurityGroups=spec["security_groups"],
-            Tags=tag_list(tags),
+            Tags=tag_list(marks.tags),
         )
         balancer = result["LoadBalancers"][0]
         arn: str = balancer["LoadBalancerArn"]
@@ -128,7 +118,7 @@ def _targets(items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 class TargetGroupHandler(Elbv2Handler):
-    def create(self, desired: Desired, spec: dict[str, Any], tags: dict[str, str]) -> str:
+    def create(self, desired: Desired, spec: dict[str, Any], marks: Marks) -> str:
         matcher = {"GrpcCode": spec["matcher"]} if spec["protocol_version"] == "GRPC" else {"HttpCode": spec["matcher"]}
         result = call(
             self.elbv2.create_target_group,
@@ -140,7 +130,7 @@ class TargetGroupHandler(Elbv2Handler):
             TargetType=spec["target_type"],
             HealthCheckPath=spec["health_check_path"],
             Matcher=matcher,
-            Tags=tag_list(tags),
+            Tags=tag_list(marks.tags),
         )
         arn: str = result["TargetGroups"][0]["TargetGroupArn"]
         if spec["targets"]:
@@ -175,13 +165,13 @@ class TargetGroupHandler(Elbv2Handler):
 
 
 class ListenerHandler(Elbv2Handler):
-    def create(self, desired: Desired, spec: dict[str, Any], tags: dict[str, str]) -> str:
+    def create(self, desired: Desired, spec: dict[str, Any], marks: Marks) -> str:
         args: dict[str, Any] = {
             "LoadBalancerArn": spec["load_balancer"],
             "Port": spec["port"],
             "Protocol": spec["protocol"],
             "DefaultActions": [aws_action(spec["default_action"])],
-            "Tags": tag_list(tags),
+            "Tags": tag_list(marks.tags),
         }
         if spec["protocol"] == "HTTPS":
             args["SslPolicy"] = spec["ssl_policy"]
@@ -233,14 +223,14 @@ class ListenerHandler(Elbv2Handler):
 
 
 class RuleHandler(Elbv2Handler):
-    def create(self, desired: Desired, spec: dict[str, Any], tags: dict[str, str]) -> str:
+    def create(self, desired: Desired, spec: dict[str, Any], marks: Marks) -> str:
         result = call(
             self.elbv2.create_rule,
             ListenerArn=spec["listener"],
             Priority=spec["priority"],
             Conditions=[aws_condition(c) for c in spec["conditions"]],
             Actions=[aws_action(spec["action"])],
-            Tags=tag_list(tags),
+            Tags=tag_list(marks.tags),
         )
         arn: str = result["Rules"][0]["RuleArn"]
         return arn

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Literal
 
 from portico_providers.aws_common.acm import RULES as CERTIFICATE_RULES
-from portico_providers.aws_common.model import KindRules, Spec
+from portico_providers.kit.references import Reference
+from portico_providers.kit.resources import KindRules, Spec
 
 LOAD_BALANCER = "load-balancer"
 TARGET_GROUP = "target-group"
@@ -73,7 +74,7 @@ class Redirect(Spec):
 
 
 class WeightedTargetGroup(Spec):
-    target_group: str
+    target_group: Reference
     weight: int
 
 
@@ -101,18 +102,18 @@ class Condition(Spec):
 
 
 class ListenerSpec(Spec):
-    load_balancer: str
+    load_balancer: Reference
     port: int
     protocol: Literal["HTTP", "HTTPS"]
     ssl_policy: str | None = None
     # The first is the listener's default certificate; the others are served by SNI.
-    certificates: tuple[str, ...] = ()
+    certificates: tuple[Reference, ...] = ()
     default_action: Action
     tags: dict[str, str] = {}
 
 
 class RuleSpec(Spec):
-    listener: str
+    listener: Reference
     priority: int
     conditions: tuple[Condition, ...]
     action: Action

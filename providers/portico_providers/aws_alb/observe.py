@@ -25,10 +25,12 @@ from portico_providers.aws_alb.model import (
 )
 from portico_providers.aws_alb.rules import canonical
 from portico_providers.aws_common.acm import observe_certificates, user_tags
-from portico_providers.aws_common.model import Observed, ref
-from portico_providers.aws_common.provider import ObservedState
 from portico_providers.aws_common.retry import call
 from portico_providers.aws_common.tags import RESOURCE_TAG, Owner, tag_dict
+from portico_providers.kit.flow import ObservedState
+from portico_providers.kit.ownership import Marks
+from portico_providers.kit.references import Reference, order_key, token_text
+from portico_providers.kit.resources import Observed
 
 TAG_BATCH = 20  # DescribeTags takes at most 20 ARNs
 
@@ -85,7 +87,7 @@ def _action(raw: dict[str, Any], names: Mapping[str, str]) -> Action:
     ]
     forward = [WeightedTargetGroup(target_group=g["TargetGroupArn"], weight=int(g.get("Weight", 1))) for g in groups]
     # Same order as build: by the ${id} token of the target group.
-    forward.sort(key=lambda f: ref(names[f.target_group]) if f.target_group in names else f.target_group)
+    forward.sort(key=lambda f: _order(f.target_group, names))
     return Action(type="forward", forward=tuple(forward))
 
 
@@ -137,6 +139,7 @@ def _target_groups(elbv2: Any, owner: Owner) -> list[Observed]:
                     targets=tuple(targets),
                     tags=user_tags(owned[arn]),
                 ),
+                marks=Marks(tags=owned[arn]),
             )
         )
     return found
@@ -148,7 +151,7 @@ def _listener_certificates(elbv2: Any, listener: dict[str, Any], names: Mapping[
     default = [c["CertificateArn"] for c in listener.get("Certificates", [])][:1]
     listed = call(elbv2.describe_listener_certificates, ListenerArn=listener["ListenerArn"])
     others = {c["CertificateArn"] for c in listed.get("Certificates", []) if not c.get("IsDefault")} - set(default)
-    return tuple(default + sorted(others, key=lambda a: ref(names[a]) if a in names else a))
+    return tuple(default + sorted(others, key=lambda a: token_text(names[a]) if a in names else a))
 
 
 def observe(clients: Any, owner: Owner) -> ObservedState:
@@ -180,6 +183,7 @@ def observe(clients: Any, owner: Owner) -> ObservedState:
                     tags=user_tags(owned[arn]),
                 ),
                 extra={"dns_name": lb.get("DNSName", "")},
+                marks=Marks(tags=owned[arn]),
             )
         )
         listeners = list(_pages(elbv2.describe_listeners, "Listeners", LoadBalancerArn=arn))
@@ -202,6 +206,7 @@ def observe(clients: Any, owner: Owner) -> ObservedState:
                         default_action=_action(listener["DefaultActions"][0], group_names),
                         tags=user_tags(owned_listeners[larn]),
                     ),
+                    marks=Marks(tags=owned_listeners[larn]),
                 )
             )
             rules = [r for r in _pages(elbv2.describe_rules, "Rules", ListenerArn=larn) if not r.get("IsDefault")]
@@ -222,7 +227,14 @@ def observe(clients: Any, owner: Owner) -> ObservedState:
                             action=_action(rule["Actions"][0], group_names),
                             tags=user_tags(tags),
                         ),
+                        marks=Marks(tags=tags),
                     )
                 )
     addresses = (("Hostname", dns_name),) if dns_name else ()
     return ObservedState(owner, tuple(found), addresses, read_inventory(clients.client("ec2"), owner.cluster_id))
+
+
+def _order(arn: Reference, ids: Mapping[str, str]) -> str:
+    """Observed ARNs in the order build gives their references (by resource id token)."""
+    text = order_key(arn)
+    return token_text(ids[text]) if text in ids else text

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from portico.ir import GatewayIR, ObjectKey
-from portico.provider import Capabilities, ProviderContext
+from portico.provider import Address, Capabilities, Provider, ProviderContext
 from portico_providers.aws_alb.build import LB_ID, build
 from portico_providers.aws_alb.handlers import ListenerHandler, LoadBalancerHandler, RuleHandler, TargetGroupHandler
 from portico_providers.aws_alb.lookups import Inventory, Lookups, placeholder_lookups, resolve_lookups
@@ -16,9 +16,11 @@ from portico_providers.aws_alb.rules import check_rules
 from portico_providers.aws_common.acm import KIND as CERTIFICATE
 from portico_providers.aws_common.acm import CertificateHandler
 from portico_providers.aws_common.params import parse_section
-from portico_providers.aws_common.plan import AwsPlan, Execution, KindHandler
-from portico_providers.aws_common.provider import Address, AwsProvider, Built, ObservedState
+from portico_providers.aws_common.provider import AwsProvider
 from portico_providers.aws_common.tags import Owner
+from portico_providers.kit.cloud_plan import CloudPlan
+from portico_providers.kit.execute import Execution, KindHandler
+from portico_providers.kit.flow import Built, ObservedState
 
 NAME = "aws-alb"
 FEATURES = frozenset(
@@ -50,8 +52,8 @@ class AlbProvider(AwsProvider):
     def capabilities(self) -> Capabilities:
         return Capabilities(features=FEATURES, check_rules=check_rules)
 
-    def observe(self, gateway: ObjectKey) -> ObservedState:
-        return observe(self.clients, self.owner(gateway))
+    def read(self, gateway: ObjectKey) -> ObservedState:
+        return observe(self.clients, self.ownership(gateway))
 
     def build(self, ir: GatewayIR, owner: Owner, seen: ObservedState | None) -> Built | list[str]:
         params = parse_section(AlbParameters, ir.infrastructure.parameters, SECTION)
@@ -78,10 +80,11 @@ class AlbProvider(AwsProvider):
             RULE: RuleHandler(elbv2),
         }
 
-    def addresses(self, plan: AwsPlan, run: Execution) -> tuple[Address, ...]:
-        created = self._balancers.dns_names.get(run.arns.get(LB_ID, "")) if self._balancers else None
+    def addresses(self, plan: CloudPlan, run: Execution) -> tuple[Address, ...]:
+        created = self._balancers.dns_names.get(run.ids.get(LB_ID, "")) if self._balancers else None
         return (("Hostname", created),) if created else plan.addresses
 
 
-def create(context: ProviderContext) -> AlbProvider:
+def create(context: ProviderContext) -> Provider[ObservedState, CloudPlan]:
+    """Typed as the contract, so mypy checks AlbProvider against Provider[ObservedState, CloudPlan]."""
     return AlbProvider(context)

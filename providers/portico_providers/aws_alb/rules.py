@@ -9,7 +9,7 @@ literal `*` or `?` cannot be matched exactly), no regular expressions, redirects
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from portico.ir import (
@@ -23,7 +23,8 @@ from portico.ir import (
     Rule,
 )
 from portico_providers.aws_alb.model import Condition, KeyValue, Redirect
-from portico_providers.aws_common.limits import Unsupported, scale_weights
+from portico_providers.aws_common.limits import MAX_WEIGHT
+from portico_providers.kit.limits import Quota, Unsupported, rules_checker, scale_weights
 
 MAX_CONDITION_VALUES = 5
 MAX_TARGET_GROUPS = 5
@@ -145,22 +146,17 @@ def shape_of(rule: Rule, protocol: ListenerProtocol) -> RuleShape:
             raise Unsupported(f"backend {backend.id} speaks h2c; ALB sends HTTP/2 to targets only from HTTPS listeners")
     if len({b.id for b in live}) > MAX_TARGET_GROUPS:
         raise Unsupported(f"forwards to {len(live)} backends; ALB allows {MAX_TARGET_GROUPS} target groups per rule")
-    weights = scale_weights([b.weight for b in live])
+    weights = scale_weights([b.weight for b in live], MAX_WEIGHT)
     return RuleShape(conditions, forward=tuple(zip(live, weights, strict=True)))
 
 
-def check_rules(listeners: Sequence[Listener]) -> Mapping[str, str]:
-    """{rule.id: why ALB cannot program it}; the 100-rule quota counts in precedence order."""
-    rejected: dict[str, str] = {}
-    count = 0
-    for listener in listeners:
-        for rule in listener.rules:
-            try:
-                shape_of(rule, listener.protocol)
-            except Unsupported as error:
-                rejected[rule.id] = str(error)
-                continue
-            count += 1
-            if count > MAX_RULES:
-                rejected[rule.id] = f"ALB allows {MAX_RULES} rules per load balancer; this would be rule {count}"
-    return rejected
+def _shape_check(listener: Listener, rule: Rule) -> None:
+    shape_of(rule, listener.protocol)
+
+
+def _rules_quota(limit: int, count: int, _: str) -> str:
+    return f"ALB allows {limit} rules per load balancer; this would be rule {count}"
+
+
+# {rule.id: why ALB cannot program it}; the 100-rule quota counts in precedence order.
+check_rules = rules_checker(lambda: [_shape_check, Quota(MAX_RULES, _rules_quota)])

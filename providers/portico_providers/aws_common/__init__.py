@@ -1,3 +1,3 @@
-"""Pieces both AWS providers share: ownership tags, names, retries, client hooks, the
-generic desired-vs-observed planner and ACM certificate import. Nothing here imports
-boto3 at module level; clients are created lazily by `clients.AwsClients`."""
+"""What both AWS providers add to the provider kit: tag ownership with `portico.dev/*` keys, AWS
+error meanings and retries, boto3 clients with call counting, and ACM certificate import.
+Nothing here imports boto3 at module level; clients are created lazily by `clients.AwsClients`."""

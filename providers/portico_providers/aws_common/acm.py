@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from portico.ir import Certificate
-from portico_providers.aws_common.model import Desired, KindRules, Observed, Spec, Step
-from portico_providers.aws_common.plan import StepFailed
 from portico_providers.aws_common.retry import call
 from portico_providers.aws_common.tags import FINGERPRINT_TAG, RESOURCE_TAG, Owner, tag_dict, tag_list
+from portico_providers.kit.diff import Step
+from portico_providers.kit.execute import StepFailed
+from portico_providers.kit.ownership import Marks
+from portico_providers.kit.resources import Desired, KindRules, Observed, Spec
 
 KIND = "certificate"
 RULES = KindRules(KIND)
@@ -95,7 +97,7 @@ def observe_certificates(acm: Any, owner: Owner) -> list[Observed]:
                     fingerprint=tags.get(FINGERPRINT_TAG, ""),
                     tags=user_tags(tags),
                 )
-                found.append(Observed(KIND, rid, arn, spec))
+                found.append(Observed(KIND, rid, arn, spec, marks=Marks(tags=tags)))
         token = page.get("NextToken")
         if not token:
             return found
@@ -128,8 +130,8 @@ class CertificateHandler:
         result: str = call(self.acm.import_certificate, **args)["CertificateArn"]
         return result
 
-    def create(self, desired: Desired, spec: dict[str, Any], tags: dict[str, str]) -> str:
-        return self._import(desired.secret, None, {**tags, FINGERPRINT_TAG: spec["fingerprint"]})
+    def create(self, desired: Desired, spec: dict[str, Any], marks: Marks) -> str:
+        return self._import(desired.secret, None, {**marks.tags, FINGERPRINT_TAG: spec["fingerprint"]})
 
     def update(self, steps: Sequence[Step], specs: Sequence[dict[str, Any]]) -> None:
         for step, spec in zip(steps, specs, strict=True):

@@ -1,16 +1,17 @@
-"""Retries for throttling and transient AWS errors: tenacity, jittered exponential backoff, bounded.
+"""What AWS errors mean: throttling and 5xx are transient (retried by the kit's policy), a few
+codes mean "gone", "in use" codes are conflicts, the rest of ClientError is invalid input.
 
-botocore's own retries are switched off on Portico's clients (see `clients.py`) so this is the
-one retry policy, and tests can make backoff instantaneous by patching `sleep`.
+botocore's own retries are switched off on Portico's clients (see `clients.py`) so the kit's
+tenacity policy is the one retry policy.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+from portico_providers.kit.execute import ErrorKind
+from portico_providers.kit.retry import call_with_retry
 
 T = TypeVar("T")
 
@@ -30,7 +31,20 @@ THROTTLING_CODES = frozenset(
 TRANSIENT_CODES = frozenset(
     {"InternalError", "InternalFailure", "InternalServerException", "ServiceUnavailable", "RequestTimeout"}
 )
-MAX_ATTEMPTS = 8
+# Error codes that mean "no such resource": a delete that meets one has nothing left to do.
+GONE_CODES = frozenset(
+    {
+        "LoadBalancerNotFound",
+        "TargetGroupNotFound",
+        "ListenerNotFound",
+        "RuleNotFound",
+        "ResourceNotFoundException",
+        "CertificateNotFound",
+    }
+)
+# Refusals that pass once something else finishes (a target group still used by a listener, a
+# resource still being provisioned or deleted).
+CONFLICT_CODES = frozenset({"ResourceInUse", "ConflictException", "OperationNotPermitted"})
 
 
 def error_code(error: BaseException) -> str:
@@ -57,18 +71,38 @@ def is_transient(error: BaseException) -> bool:
     return isinstance(error, ConnectionError | HTTPClientError)
 
 
-def sleep(seconds: float) -> None:
-    """The only place retries wait (tests patch it)."""
-    time.sleep(seconds)
+def describe_error(error: BaseException) -> str:
+    response = getattr(error, "response", None)
+    if isinstance(response, dict) and "Error" in response:
+        err = response["Error"]
+        return f"{err.get('Code', 'Error')}: {err.get('Message', '')}".strip()
+    return f"{type(error).__name__}: {error}"
+
+
+class AwsErrors:
+    """The kit's ErrorClassifier for botocore errors."""
+
+    def classify(self, error: BaseException) -> ErrorKind | None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        if not isinstance(error, ClientError | BotoCoreError):
+            return None
+        if is_transient(error):
+            return ErrorKind.TRANSIENT
+        code = error_code(error)
+        if code in GONE_CODES:
+            return ErrorKind.GONE
+        if code in CONFLICT_CODES:
+            return ErrorKind.CONFLICT
+        return ErrorKind.INVALID_INPUT
+
+    def describe(self, error: BaseException) -> str:
+        return describe_error(error)
+
+
+AWS_ERRORS = AwsErrors()
 
 
 def call(function: Callable[..., T], /, **kwargs: Any) -> T:
     """Call an SDK function, retrying transient failures with jittered exponential backoff."""
-    retrying = Retrying(
-        retry=retry_if_exception(is_transient),
-        wait=wait_random_exponential(multiplier=0.2, max=10),
-        stop=stop_after_attempt(MAX_ATTEMPTS),
-        sleep=sleep,
-        reraise=True,
-    )
-    return retrying(function, **kwargs)
+    return call_with_retry(is_transient, function, **kwargs)

@@ -1,7 +1,8 @@
 """Ownership tags: how Portico recognises what it owns in an AWS account.
 
-A resource is Portico's only when it carries all three tags with this cluster's id and this
-Gateway's namespace/name. Anything else is never modified or deleted.
+AWS tag keys may contain `/`, so the kit's tag scheme is used with `portico.dev/*` keys. A
+resource is Portico's only when it carries all three with this cluster's id and this Gateway's
+namespace/name (the kit's one ownership rule). Anything else is never modified or deleted.
 """
 
 from __future__ import annotations
@@ -9,32 +10,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from portico.ir import ObjectKey
+from portico_providers.kit.ownership import TagKeys, TagOwnership
 
 CLUSTER_TAG = "portico.dev/cluster"
 GATEWAY_TAG = "portico.dev/gateway"
 RESOURCE_TAG = "portico.dev/resource"
 # Content fingerprint of an imported certificate: a changed Secret is re-imported.
 FINGERPRINT_TAG = "portico.dev/sha256"
+AWS_KEYS = TagKeys(cluster=CLUSTER_TAG, gateway=GATEWAY_TAG, resource=RESOURCE_TAG)
 
 
 @dataclass(frozen=True)
-class Owner:
-    cluster_id: str
-    gateway: ObjectKey
-
-    def tags(self, resource_id: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-        """User tags first so they can never override the ownership tags."""
-        tags = dict(extra or {})
-        tags.update({CLUSTER_TAG: self.cluster_id, GATEWAY_TAG: str(self.gateway), RESOURCE_TAG: resource_id})
-        return tags
-
-    def owns(self, tags: Mapping[str, str]) -> bool:
-        return (
-            tags.get(CLUSTER_TAG) == self.cluster_id
-            and tags.get(GATEWAY_TAG) == str(self.gateway)
-            and bool(tags.get(RESOURCE_TAG))
-        )
+class Owner(TagOwnership):
+    keys: TagKeys = AWS_KEYS
 
 
 def tag_list(tags: Mapping[str, str]) -> list[dict[str, str]]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from portico_providers.aws_common.model import ref
 from portico_providers.aws_lattice.model import Action, HeaderMatch, Match, WeightedTargetGroup
+from portico_providers.kit.references import Reference, order_key, token_text
 
 
 def action_to_api(action: Mapping[str, Any]) -> dict[str, Any]:
@@ -24,7 +24,7 @@ def action_from_api(raw: Mapping[str, Any], group_arns: Mapping[str, str], group
     for group in raw.get("forward", {}).get("targetGroups", []):
         arn = group_arns.get(group["targetGroupIdentifier"], group["targetGroupIdentifier"])
         forward.append(WeightedTargetGroup(target_group=arn, weight=int(group.get("weight", 1))))
-    forward.sort(key=lambda f: ref(group_ids[f.target_group]) if f.target_group in group_ids else f.target_group)
+    forward.sort(key=lambda f: _order(f.target_group, group_ids))
     return Action(forward=tuple(forward))
 
 
@@ -56,3 +56,9 @@ def match_from_api(raw: Mapping[str, Any]) -> Match:
         path_prefix=path.get("prefix"),
         headers=tuple(headers),
     )
+
+
+def _order(arn: Reference, ids: Mapping[str, str]) -> str:
+    """Observed ARNs in the order build gives their references (by resource id token)."""
+    text = order_key(arn)
+    return token_text(ids[text]) if text in ids else text

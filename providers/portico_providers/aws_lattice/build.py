@@ -15,9 +15,6 @@ from dataclasses import dataclass, field
 
 from portico.ir import Backend, BackendProtocol, GatewayIR, ListenerProtocol, RouteKind, Rule
 from portico_providers.aws_common.acm import certificate_id, desired_certificates
-from portico_providers.aws_common.model import Desired, ref
-from portico_providers.aws_common.naming import aws_name
-from portico_providers.aws_common.provider import Built
 from portico_providers.aws_common.tags import Owner
 from portico_providers.aws_lattice.model import (
     INVALID_BACKEND,
@@ -42,6 +39,10 @@ from portico_providers.aws_lattice.model import (
 )
 from portico_providers.aws_lattice.params import LatticeParameters
 from portico_providers.aws_lattice.rules import RuleShape, checker, route_key, shape_of
+from portico_providers.kit.flow import Built
+from portico_providers.kit.naming import bounded_name
+from portico_providers.kit.references import Reference, order_key, ref
+from portico_providers.kit.resources import Desired
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ class _Route:
 
     key: str
     domain: str | None = None
-    certificate: str | None = None
+    certificate: Reference | None = None
     ports: dict[int, tuple[ListenerProtocol, list[tuple[Rule, RuleShape]]]] = field(default_factory=dict)
 
 
@@ -75,7 +76,7 @@ def _target_group(backend: Backend, version: str, owner: Owner, vpc: str, tags: 
         TARGET_GROUP,
         rid,
         TargetGroupSpec(
-            name=aws_name(
+            name=bounded_name(
                 f"{backend.name}-{backend.namespace}",
                 owner.cluster_id,
                 owner.gateway,
@@ -130,6 +131,7 @@ def build(
 ) -> Built:
     built = Built(lookups={"vpc_id": lookups.vpc_id, "service_network": lookups.service_network or "created"})
     tags = dict(params.tags)
+    network: Reference
     if lookups.service_network:
         network = lookups.service_network
     else:
@@ -139,7 +141,7 @@ def build(
                 SERVICE_NETWORK,
                 SERVICE_NETWORK,
                 ServiceNetworkSpec(
-                    name=aws_name(
+                    name=bounded_name(
                         f"{ir.gateway.name}-{ir.gateway.namespace}",
                         owner.cluster_id,
                         ir.gateway,
@@ -173,7 +175,7 @@ def build(
                 SERVICE,
                 service_id,
                 ServiceSpec(
-                    name=aws_name(
+                    name=bounded_name(
                         route.key.split("/", 1)[1].replace("/", "-"),
                         owner.cluster_id,
                         ir.gateway,
@@ -220,7 +222,7 @@ def build(
                         tg = _target_group(backend, _version(backend, rule.route_kind), owner, lookups.vpc_id, tags)
                         groups.setdefault(tg.id, tg)
                         forward.append(WeightedTargetGroup(target_group=ref(tg.id), weight=weight))
-                    action = Action(forward=tuple(sorted(forward, key=lambda f: f.target_group)))
+                    action = Action(forward=tuple(sorted(forward, key=lambda f: order_key(f.target_group))))
                 rule_id = f"rule:{listener_id}:{rule.id}"
                 built.desired.append(
                     Desired(
@@ -229,7 +231,7 @@ def build(
                         RuleSpec(
                             service=ref(service_id),
                             listener=ref(listener_id),
-                            name=aws_name(
+                            name=bounded_name(
                                 f"r{rule.rule_index}-{rule.match_index}",
                                 owner.cluster_id,
                                 rule_id,

@@ -5,41 +5,34 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from portico_providers.aws_common.limits import priority_waves
-from portico_providers.aws_common.model import Desired, Observed, Step
-from portico_providers.aws_common.plan import StepFailed
 from portico_providers.aws_common.retry import call
 from portico_providers.aws_lattice.api import action_to_api, match_to_api
+from portico_providers.kit.diff import Step
+from portico_providers.kit.execute import StepFailed, UpdateThenRetag
+from portico_providers.kit.limits import priority_waves
+from portico_providers.kit.ownership import Marks
+from portico_providers.kit.resources import Desired, Observed
 
 MAX_PRIORITY = 2000  # Lattice rule priorities run 1-2000
 BATCH = 10  # BatchUpdateRule takes at most 10 rules
 
 
-class LatticeHandler:
+class LatticeHandler(UpdateThenRetag):
     def __init__(self, lattice: Any) -> None:
         self.lattice = lattice
 
-    def update(self, steps: Sequence[Step], specs: Sequence[dict[str, Any]]) -> None:
-        for step, spec in zip(steps, specs, strict=True):
-            assert step.observed is not None
-            self.update_one(step, spec)
-            if "tags" in step.fields:
-                arn = step.observed.arn
-                stale = sorted(set(step.observed.spec.model_dump()["tags"]) - set(spec["tags"]))
-                if stale:
-                    call(self.lattice.untag_resource, resourceArn=arn, tagKeys=stale)
-                if spec["tags"]:
-                    call(self.lattice.tag_resource, resourceArn=arn, tags=spec["tags"])
-
-    def update_one(self, step: Step, spec: dict[str, Any]) -> None:
-        """Fields other than tags; the default has nothing else that can change in place."""
+    def retag(self, observed: Observed, stale: list[str], wanted: dict[str, str]) -> None:
+        if stale:
+            call(self.lattice.untag_resource, resourceArn=observed.arn, tagKeys=stale)
+        if wanted:
+            call(self.lattice.tag_resource, resourceArn=observed.arn, tags=wanted)
 
 
 class ServiceNetworkHandler(LatticeHandler):
-    def create(self, desired: Desired, spec: dict[str, Any], tags: dict[str, str]) -> str:
-        arn: str = call(self.lattice.create_service_network, name=spec["name"], authType=spec["auth_type"], tags=tags)[
-            "arn"
-        ]
+    def create(self, desired: Desired, spec: dict[str, Any], marks: Marks) -> str:
+        arn: str = call(
+            self.lattice.create_service_network, name=spec["name"], authType=spec["auth_type"], tags=dict(marks.tags)
+        )["arn"]
         return arn
 
     def update_one(self, step: Step, spec: dict[str, Any]) -> None:
@@ -55,11 +48,11 @@ class ServiceNetworkHandler(LatticeHandler):
 
 
 class VpcAssociationHandler(LatticeHandler):
-    def create(self, desired: Desired, spec: dict[str, Any], tags: dict[str, str]) -> str:
+    def create(self, desired: Desired, spec: dict[str, Any], marks: Marks) -> str:
         args: dict[str, Any] = {
             "serviceNetworkIdentifier": spec["service_network"],
             "vpcIdentifier": spec["vpc_id"],
-            "tags": tags,
+            "tags": dict(marks.tags),
         }
         if spec["security_groups"]:
             args["securityGroupIds"] = spec["security_groups"]
@@ -83,7 +76,7 @@ def _targets(items: Sequence[Any]) -> list[dict[str, Any]]:
 
 
 class TargetGroupHandler(LatticeHandler):
-    def create(self, desired: Desired, spec: dict[str, Any], tags: dict[str, str]) -> str:
+    def create(self, desired: Desired, spec: dict[str, Any], marks: Marks) -> str:
         config = {
             "port": spec["port"],
             "protocol": spec["protocol"],
@@ -91,7 +84,9 @@ class TargetGroupHandler(LatticeHandler):
             "vpcIdentifier": spec["vpc_id"],
             "ipAddressType": "IPV4",
         }
-        arn: str = call(self.lattice.create_target_group, name=spec["name"], type="IP", config=config, tags=tags)["arn"]
+        arn: str = call(
+            self.lattice.create_target_group, name=spec["name"], type="IP", config=config, tags=dict(marks.tags)
+        )["arn"]
         if spec["targets"]:
             call(self.lattice.register_targets, targetGroupIdentifier=arn, targets=_targets(spec["targets"]))
         return arn
@@ -121,8 +116,8 @@ class ServiceHandler(LatticeHandler):
         super().__init__(lattice)
         self.dns_names: dict[str, str] = {}  # ARN -> DNS name of the services created here
 
-    def create(self, desired: Desired, spec: dict[str, Any], tags: dict[str, str]) -> str:
-        args: dict[str, Any] = {"name": spec["name"], "authType": spec["auth_type"], "tags": tags}
+    def create(self, desired: Desired, spec: dict[str, Any], marks: Marks) -> str:
+        args: dict[str, Any] = {"name": spec["name"], "authType": spec["auth_type"], "tags": dict(marks.tags)}
         if spec.get("custom_domain_name"):
             args["customDomainName"] = spec["custom_domain_name"]
         if spec.get("certificate"):
@@ -145,12 +140,12 @@ class ServiceHandler(LatticeHandler):
 
 
 class ServiceAssociationHandler(LatticeHandler):
-    def create(self, desired: Desired, spec: dict[str, Any], tags: dict[str, str]) -> str:
+    def create(self, desired: Desired, spec: dict[str, Any], marks: Marks) -> str:
         arn: str = call(
             self.lattice.create_service_network_service_association,
             serviceIdentifier=spec["service"],
             serviceNetworkIdentifier=spec["service_network"],
-            tags=tags,
+            tags=dict(marks.tags),
         )["arn"]
         return arn
 
@@ -162,7 +157,7 @@ class ServiceAssociationHandler(LatticeHandler):
 
 
 class ListenerHandler(LatticeHandler):
-    def create(self, desired: Desired, spec: dict[str, Any], tags: dict[str, str]) -> str:
+    def create(self, desired: Desired, spec: dict[str, Any], marks: Marks) -> str:
         arn: str = call(
             self.lattice.create_listener,
             serviceIdentifier=spec["service"],
@@ -170,7 +165,7 @@ class ListenerHandler(LatticeHandler):
             protocol=spec["protocol"],
             port=spec["port"],
             defaultAction=action_to_api(spec["default_action"]),
-            tags=tags,
+            tags=dict(marks.tags),
         )["arn"]
         return arn
 
@@ -193,7 +188,7 @@ class RuleMoveFailed(StepFailed):
 
 
 class RuleHandler(LatticeHandler):
-    def create(self, desired: Desired, spec: dict[str, Any], tags: dict[str, str]) -> str:
+    def create(self, desired: Desired, spec: dict[str, Any], marks: Marks) -> str:
         arn: str = call(
             self.lattice.create_rule,
             serviceIdentifier=spec["service"],
@@ -202,7 +197,7 @@ class RuleHandler(LatticeHandler):
             match=match_to_api(spec["match"]),
             priority=spec["priority"],
             action=action_to_api(spec["action"]),
-            tags=tags,
+            tags=dict(marks.tags),
         )["arn"]
         return arn
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Literal
 
 from portico_providers.aws_common.acm import RULES as CERTIFICATE_RULES
-from portico_providers.aws_common.model import KindRules, Spec
+from portico_providers.kit.references import Reference
+from portico_providers.kit.resources import KindRules, Spec
 
 SERVICE_NETWORK = "service-network"
 VPC_ASSOCIATION = "vpc-association"
@@ -34,7 +35,7 @@ class ServiceNetworkSpec(Spec):
 
 
 class VpcAssociationSpec(Spec):
-    service_network: str
+    service_network: Reference
     vpc_id: str
     security_groups: tuple[str, ...] = ()
     tags: dict[str, str] = {}
@@ -58,19 +59,19 @@ class TargetGroupSpec(Spec):
 class ServiceSpec(Spec):
     name: str
     custom_domain_name: str | None = None
-    certificate: str | None = None
+    certificate: Reference | None = None
     auth_type: str
     tags: dict[str, str] = {}
 
 
 class ServiceAssociationSpec(Spec):
-    service_network: str
-    service: str
+    service_network: Reference
+    service: Reference
     tags: dict[str, str] = {}
 
 
 class WeightedTargetGroup(Spec):
-    target_group: str
+    target_group: Reference
     weight: int
 
 
@@ -94,7 +95,7 @@ class Match(Spec):
 
 
 class ListenerSpec(Spec):
-    service: str
+    service: Reference
     name: str
     protocol: Literal["HTTP", "HTTPS"]
     port: int
@@ -103,8 +104,8 @@ class ListenerSpec(Spec):
 
 
 class RuleSpec(Spec):
-    service: str
-    listener: str
+    service: Reference
+    listener: Reference
     name: str
     priority: int
     match: Match

@@ -7,8 +7,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from portico_providers.aws_common.acm import observe_certificates, user_tags
-from portico_providers.aws_common.model import Observed
-from portico_providers.aws_common.provider import ObservedState
 from portico_providers.aws_common.retry import call
 from portico_providers.aws_common.tags import RESOURCE_TAG, Owner
 from portico_providers.aws_lattice.api import action_from_api, match_from_api
@@ -29,6 +27,9 @@ from portico_providers.aws_lattice.model import (
     TargetGroupSpec,
     VpcAssociationSpec,
 )
+from portico_providers.kit.flow import ObservedState
+from portico_providers.kit.ownership import Marks
+from portico_providers.kit.resources import Observed
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ class _Reader:
         return tags if self.owner.owns(tags) else None
 
     def add(self, kind: str, tags: dict[str, str], arn: str, spec: Any, **extra: Any) -> None:
-        self.found.append(Observed(kind, tags[RESOURCE_TAG], arn, spec, extra))
+        self.found.append(Observed(kind, tags[RESOURCE_TAG], arn, spec, extra, Marks(tags=tags)))
 
     def networks(self) -> Networks:
         networks = Networks()

@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from portico.ir import GatewayIR, ObjectKey
-from portico.provider import Capabilities, ProviderContext
+from portico.provider import Address, Capabilities, Provider, ProviderContext
 from portico_providers.aws_common.acm import KIND as CERTIFICATE
 from portico_providers.aws_common.acm import CertificateHandler
 from portico_providers.aws_common.params import parse_section
-from portico_providers.aws_common.plan import AwsPlan, Execution, KindHandler
-from portico_providers.aws_common.provider import Address, AwsProvider, Built, ObservedState
+from portico_providers.aws_common.provider import AwsProvider
 from portico_providers.aws_common.tags import Owner
 from portico_providers.aws_lattice.build import LatticeLookups, build
 from portico_providers.aws_lattice.handlers import (
@@ -35,6 +34,9 @@ from portico_providers.aws_lattice.model import (
 from portico_providers.aws_lattice.observe import Networks, observe
 from portico_providers.aws_lattice.params import SECTION, LatticeParameters
 from portico_providers.aws_lattice.rules import LISTENERS_PER_SERVICE, RULES_PER_LISTENER, checker
+from portico_providers.kit.cloud_plan import CloudPlan
+from portico_providers.kit.execute import Execution, KindHandler
+from portico_providers.kit.flow import Built, ObservedState
 
 NAME = "aws-lattice"
 FEATURES = frozenset(
@@ -66,8 +68,8 @@ class LatticeProvider(AwsProvider):
     def capabilities(self) -> Capabilities:
         return Capabilities(features=FEATURES, check_rules=checker(self.rules_per_listener, self.listeners_per_service))
 
-    def observe(self, gateway: ObjectKey) -> ObservedState:
-        return observe(self.clients, self.owner(gateway))
+    def read(self, gateway: ObjectKey) -> ObservedState:
+        return observe(self.clients, self.ownership(gateway))
 
     def build(self, ir: GatewayIR, owner: Owner, seen: ObservedState | None) -> Built | list[str]:
         params = parse_section(LatticeParameters, ir.infrastructure.parameters, SECTION)
@@ -101,7 +103,7 @@ class LatticeProvider(AwsProvider):
             RULE: RuleHandler(lattice),
         }
 
-    def addresses(self, plan: AwsPlan, run: Execution) -> tuple[Address, ...]:
+    def addresses(self, plan: CloudPlan, run: Execution) -> tuple[Address, ...]:
         """One Hostname per Lattice service (each route has its own DNS name), sorted."""
         created = set(self._services.dns_names.values()) if self._services else set()
         wanted = {d.id for d in plan.desired if d.kind == SERVICE}
@@ -115,5 +117,6 @@ class LatticeProvider(AwsProvider):
         return tuple(("Hostname", name) for name in names)
 
 
-def create(context: ProviderContext) -> LatticeProvider:
+def create(context: ProviderContext) -> Provider[ObservedState, CloudPlan]:
+    """Typed as the contract, so mypy checks LatticeProvider against Provider[ObservedState, CloudPlan]."""
     return LatticeProvider(context)

@@ -10,13 +10,13 @@ listener and 2 listeners per service by default (quotas; raise `rules_per_listen
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from portico.ir import Backend, Listener, ListenerProtocol, MatchType, RouteKind, Rule
 from portico.provider import RulesCheck
-from portico_providers.aws_common.limits import Unsupported, scale_weights
+from portico_providers.aws_common.limits import MAX_WEIGHT
 from portico_providers.aws_lattice.model import HeaderMatch, Match
+from portico_providers.kit.limits import Quota, RuleCheck, Unsupported, rules_checker, scale_weights
 
 MAX_HEADERS = 5
 MAX_TARGET_GROUPS = 10
@@ -83,7 +83,7 @@ def shape_of(rule: Rule, protocol: ListenerProtocol) -> RuleShape:
             raise Unsupported(f"backend {backend.id} has filters; VPC Lattice cannot apply filters")
     if len(live) > MAX_TARGET_GROUPS:
         raise Unsupported(f"forwards to {len(live)} backends; VPC Lattice allows {MAX_TARGET_GROUPS} per rule")
-    weights = scale_weights([b.weight for b in live])
+    weights = scale_weights([b.weight for b in live], MAX_WEIGHT)
     return RuleShape(match, forward=tuple(zip(live, weights, strict=True)))
 
 
@@ -91,47 +91,56 @@ def route_key(rule: Rule) -> str:
     return f"{rule.route_kind.value}/{rule.route}"
 
 
+class _OneDomain:
+    """A Lattice service (one per route) has one custom domain name."""
+
+    def __init__(self) -> None:
+        self.domains: dict[str, str] = {}
+
+    def __call__(self, listener: Listener, rule: Rule) -> None:
+        service, domain = route_key(rule), rule.hostnames[0] if rule.hostnames else ""
+        if self.domains.setdefault(service, domain) != domain:
+            raise Unsupported(
+                f"a VPC Lattice service has one custom domain name; {service} already uses "
+                f"{self.domains[service] or 'none'}, this rule needs {domain or 'none'}"
+            )
+
+
+class _Listeners:
+    """At most `limit` listeners (ports) per service."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.ports: dict[str, list[int]] = {}
+
+    def __call__(self, listener: Listener, rule: Rule) -> None:
+        service = route_key(rule)
+        used = self.ports.setdefault(service, [])
+        if listener.port in used:
+            return
+        if len(used) >= self.limit:
+            raise Unsupported(
+                f"VPC Lattice allows {self.limit} listeners per service; {service} "
+                f"already listens on {', '.join(map(str, used))}"
+            )
+        used.append(listener.port)
+
+
+def _shape_check(listener: Listener, rule: Rule) -> None:
+    shape_of(rule, listener.protocol)
+
+
 def checker(
     rules_per_listener: int = RULES_PER_LISTENER, listeners_per_service: int = LISTENERS_PER_SERVICE
 ) -> RulesCheck:
     """check_rules bound to the account's quotas."""
 
-    def check_rules(listeners: Sequence[Listener]) -> Mapping[str, str]:
-        rejected: dict[str, str] = {}
-        counts: dict[tuple[str, int], int] = {}
-        ports: dict[str, list[int]] = {}
-        domains: dict[str, str] = {}
-        for listener in listeners:
-            for rule in listener.rules:
-                try:
-                    shape_of(rule, listener.protocol)
-                except Unsupported as error:
-                    rejected[rule.id] = str(error)
-                    continue
-                service = route_key(rule)
-                domain = rule.hostnames[0] if rule.hostnames else ""
-                if domains.setdefault(service, domain) != domain:
-                    rejected[rule.id] = (
-                        f"a VPC Lattice service has one custom domain name; {service} already uses "
-                        f"{domains[service] or 'none'}, this rule needs {domain or 'none'}"
-                    )
-                    continue
-                used = ports.setdefault(service, [])
-                if listener.port not in used:
-                    if len(used) >= listeners_per_service:
-                        rejected[rule.id] = (
-                            f"VPC Lattice allows {listeners_per_service} listeners per service; {service} "
-                            f"already listens on {', '.join(map(str, used))}"
-                        )
-                        continue
-                    used.append(listener.port)
-                key = (service, listener.port)
-                counts[key] = counts.get(key, 0) + 1
-                if counts[key] > rules_per_listener:
-                    rejected[rule.id] = (
-                        f"VPC Lattice allows {rules_per_listener} rules per listener; this would be rule "
-                        f"{counts[key]} of {service} on port {listener.port}"
-                    )
-        return rejected
+    def per_listener(limit: int, count: int, key: str) -> str:
+        service, port = key.rsplit(":", 1)
+        return f"VPC Lattice allows {limit} rules per listener; this would be rule {count} of {service} on port {port}"
 
-    return check_rules
+    def checks() -> list[RuleCheck]:
+        rules = Quota(rules_per_listener, per_listener, lambda listener, rule: f"{route_key(rule)}:{listener.port}")
+        return [_shape_check, _OneDomain(), _Listeners(listeners_per_service), rules]
+
+    return rules_checker(checks)

@@ -8,15 +8,23 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from portico.provider import ProviderContext, ProviderSpec
+from portico_providers.gcp_alb.params import SECTION, GcpParameters
 
 if TYPE_CHECKING:
-    from portico.provider import Provider
+    from portico.provider import AnyProvider
 
 
-def _create(context: ProviderContext) -> Provider:
+def _create(context: ProviderContext) -> AnyProvider:
     from portico_providers.gcp_alb.provider import create
 
     return create(context)
 
 
-SPEC = ProviderSpec(name="gcp-alb", factory=_create, requires=("google.cloud.compute_v1", "re2"), extra="gcp")
+SPEC = ProviderSpec(
+    name="gcp-alb",
+    factory=_create,
+    requires=("google.cloud.compute_v1", "re2"),
+    extra="gcp",
+    section=SECTION,
+    parameters=GcpParameters,
+)

@@ -45,6 +45,7 @@ class ObservedState:
     facts: Facts | None = None
     running: tuple[str, ...] = ()  # operations of an earlier apply still running
     failure: str = ""  # the first earlier operation that ended with an error
+    unreadable: str = ""  # why the project could not be read (nothing else is known then)
 
 
 def _priorities(resources: tuple[Observed, ...]) -> dict[str, dict[str, dict[str, int]]]:

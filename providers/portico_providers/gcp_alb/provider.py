@@ -7,10 +7,9 @@ desired-vs-observed `diff`, so moving onto the shared provider kit replaces only
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 from portico.ir import GatewayIR, ObjectKey
-from portico.provider import ApplyResult, Capabilities, ProviderContext
+from portico.provider import ApplyResult, Capabilities, DeleteResult, ProviderContext
 from portico_providers.gcp_alb.apply import PendingOperation, execute, poll
 from portico_providers.gcp_alb.build import build
 from portico_providers.gcp_alb.compute import ComputeApi, api_errors, describe
@@ -22,6 +21,7 @@ from portico_providers.gcp_alb.params import parse
 from portico_providers.gcp_alb.plan import GcpPlan
 
 NAME = "gcp-alb"
+RECHECK = 5.0  # seconds until the operator looks again at running Compute operations
 FEATURES = frozenset(
     {
         "Gateway",
@@ -71,18 +71,28 @@ class GcpAlbProvider:
         return self._projects.get(gateway) or (str(default) if default else None)
 
     def observe(self, gateway: ObjectKey) -> ObservedState:
-        """Polls the operations an earlier apply left running first, so the listing is fresh."""
+        """Polls the operations an earlier apply left running first, so the listing is fresh.
+
+        A project that cannot be read is a result (`unreadable`), not an exception: the plan
+        then reports it instead of planning anything.
+        """
+        owner = self.owner(gateway)
         project = self.project(gateway)
         if project is None:
-            raise ValueError("no GCP project: set the operator's --gcp-project or spec.gcp.project")
-        earlier = poll(self.api, project, self._pending.pop(gateway, []))
-        if earlier.running:
-            self._pending[gateway] = earlier.running
-        seen = observe(self.api, self.owner(gateway), project)
+            return ObservedState(owner, "", (), unreadable="no GCP project: set the operator's --gcp-project")
+        try:
+            earlier = poll(self.api, project, self._pending.pop(gateway, []))
+            if earlier.running:
+                self._pending[gateway] = earlier.running
+            seen = observe(self.api, owner, project)
+        except api_errors() as error:
+            return ObservedState(owner, project, (), unreadable=f"reading the project failed: {describe(error)}")
         return replace(seen, running=tuple(op.what for op in earlier.running), failure=earlier.error)
 
-    def plan(self, ir: GatewayIR | None, observed: Any) -> GcpPlan:
-        seen = observed if isinstance(observed, ObservedState) else None
+    def plan(self, ir: GatewayIR | None, observed: ObservedState | None) -> GcpPlan:
+        seen = observed
+        if seen is not None and seen.unreadable:
+            return GcpPlan(NAME, seen.owner, seen.project, problems=(seen.unreadable,))
         if ir is None:
             if seen is None:
                 owner = self.owner(ObjectKey(namespace="", name=""))
@@ -122,58 +132,61 @@ class GcpAlbProvider:
             failure=seen.failure if seen else "",
         )
 
-    def apply(self, plan: Any) -> ApplyResult:
-        if not isinstance(plan, GcpPlan) or plan.provider != NAME:
-            return ApplyResult(programmed=False, message=f"not a plan of the {NAME} provider")
+    def apply(self, plan: GcpPlan) -> ApplyResult:
+        if plan.provider != NAME:
+            return ApplyResult.failed(f"not a plan of the {NAME} provider")
         if plan.problems:
-            return ApplyResult(programmed=False, message="; ".join(plan.problems))
+            return ApplyResult.failed("; ".join(plan.problems))
         if plan.offline:
-            return ApplyResult(programmed=False, message="an offline dry-run plan cannot be applied")
-        before = self.api.counter.mutations
-        self._projects[plan.gateway] = plan.project
+            return ApplyResult.failed("an offline dry-run plan cannot be applied")
         if plan.running:
             # The plan was read while earlier work was still running: act once it has ended.
-            return ApplyResult(
-                programmed=False, message=f"Pending: {len(plan.running)} operation(s) running ({plan.running[0]})"
-            )
+            return ApplyResult.pending(f"{len(plan.running)} operation(s) running ({plan.running[0]})", RECHECK)
+        self._projects[plan.gateway] = plan.project
+        before = self.api.counter.mutations
         try:
             outcome = execute(self.api, plan.project, plan.steps)
-        except api_errors() as error:  # a failure after retries: report, the next reconcile resumes
-            return ApplyResult(programmed=False, message=describe(error), mutations=self.api.counter.mutations - before)
+        except api_errors() as error:  # a failure after retries: reported, the next reconcile resumes
+            return ApplyResult.failed(describe(error), mutations=self.api.counter.mutations - before)
         mutations = self.api.counter.mutations - before
         if outcome.running:
             self._pending[plan.gateway] = outcome.running
-            message = f"Pending: {len(outcome.running)} operation(s) running ({outcome.running[0].what})"
+            message = f"{len(outcome.running)} operation(s) running ({outcome.running[0].what})"
             if plan.failure:
                 message += f"; the previous attempt failed: {plan.failure}"
-            return ApplyResult(programmed=False, message=message, mutations=mutations)
+            return ApplyResult.pending(message, RECHECK, mutations=mutations)
         if outcome.error:
-            return ApplyResult(programmed=False, message=outcome.error, mutations=mutations)
-        if plan.deleting:
-            return ApplyResult(programmed=True, mutations=mutations)
+            return ApplyResult.failed(outcome.error, mutations=mutations)
         if plan.steps:
-            # Changes landed; the address (and that nothing is left to do) is confirmed by the next read.
-            return ApplyResult(programmed=False, message="changes applied; confirming", mutations=mutations)
-        return ApplyResult(addresses=plan.addresses, programmed=bool(plan.addresses), mutations=mutations)
+            # Every change landed; the next read confirms it and learns the forwarding rule's address.
+            return ApplyResult.pending("changes applied; confirming", 1.0, mutations=mutations)
+        if not plan.addresses:
+            return ApplyResult.pending("waiting for the forwarding rule's address", RECHECK)
+        return ApplyResult.done(plan.addresses, mutations=mutations)
 
-    def delete(self, gateway: ObjectKey) -> ApplyResult:
-        try:
-            seen = self.observe(gateway)
-        except api_errors() as error:
-            return ApplyResult(programmed=False, message=f"reading the project failed: {describe(error)}")
+    def delete(self, gateway: ObjectKey) -> DeleteResult:
+        seen = self.observe(gateway)
         plan = self.plan(None, seen)
-        if plan.is_empty and not plan.running:
-            return ApplyResult(programmed=True)
-        result = self.apply(plan)
-        return ApplyResult(programmed=False, message=result.message or "deleting", mutations=result.mutations)
-
-    def reconcile(self, ir: GatewayIR) -> ApplyResult:
-        """observe -> plan -> apply for one Gateway (what the operator's worker does)."""
+        owned = tuple(f"{r.kind} {r.body.get('name')}" for r in seen.resources)
+        if plan.problems:
+            return DeleteResult(owned, "; ".join(plan.problems))
+        if plan.running:
+            return DeleteResult(owned, f"{len(plan.running)} operation(s) running ({plan.running[0]})", RECHECK)
+        if plan.is_empty:
+            return DeleteResult()
+        before = self.api.counter.mutations
         try:
-            seen = self.observe(ir.gateway)
+            outcome = execute(self.api, plan.project, plan.steps)
         except api_errors() as error:
-            return ApplyResult(programmed=False, message=f"reading the project failed: {describe(error)}")
-        return self.apply(self.plan(ir, seen))
+            return DeleteResult(owned, describe(error), mutations=self.api.counter.mutations - before)
+        mutations = self.api.counter.mutations - before
+        if outcome.running:
+            self._pending[gateway] = outcome.running
+            message = f"{len(outcome.running)} operation(s) running ({outcome.running[0].what})"
+            return DeleteResult(owned, message, RECHECK, mutations)
+        if outcome.error:
+            return DeleteResult(owned, outcome.error, mutations=mutations)
+        return DeleteResult(mutations=mutations)
 
 
 def create(context: ProviderContext) -> GcpAlbProvider:

@@ -4,19 +4,31 @@ No SDK: it talks to Kubernetes through the operator's client."""
 
 from __future__ import annotations
 
-from portico.provider import Provider, ProviderContext, ProviderSpec
+from typing import TYPE_CHECKING
+
+from portico.provider import AnyProvider, Provider, ProviderContext, ProviderSpec
 from portico_providers.proxy.objects import DEFAULT_IMAGE
+from portico_providers.proxy.params import SECTION, ProxyParameters
+
+if TYPE_CHECKING:
+    from portico.ir import GatewayIR
+    from portico_providers.proxy.plan import Observed, ProxyPlan
 
 
-def make_provider(context: ProviderContext) -> Provider:
+def make_provider(context: ProviderContext) -> AnyProvider:
     options = context.options
     if options.get("mode") == "local":
         from portico_providers.proxy.local import LocalProxyProvider
 
-        return LocalProxyProvider(options["runtime"], options["loop"])
+        local: Provider[GatewayIR | None, ProxyPlan] = LocalProxyProvider(options["runtime"], options["loop"])
+        return local
     from portico_providers.proxy.provider import ProxyProvider
 
-    return ProxyProvider(options.get("kube"), str(options.get("image") or DEFAULT_IMAGE))
+    # Typed as the contract, so mypy checks each proxy provider against Provider[ObservedT, PlanT].
+    in_cluster: Provider[Observed, ProxyPlan] = ProxyProvider(
+        options.get("kube"), str(options.get("image") or DEFAULT_IMAGE)
+    )
+    return in_cluster
 
 
-SPEC = ProviderSpec(name="proxy", factory=make_provider)
+SPEC = ProviderSpec(name="proxy", factory=make_provider, section=SECTION, parameters=ProxyParameters)

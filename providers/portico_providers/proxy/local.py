@@ -12,7 +12,7 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any, Protocol
 
 from portico.ir import GatewayIR, ObjectKey
-from portico.provider import ApplyResult, Capabilities, Plan
+from portico.provider import ApplyResult, Capabilities, DeleteResult, Plan
 from portico.translate import DEFAULT_CAPABILITIES
 from portico_providers.proxy.plan import ProxyPlan
 
@@ -44,7 +44,7 @@ class LocalProxyProvider:
         with self._lock:
             return self._gateways.get(gateway)
 
-    def plan(self, ir: GatewayIR | None, observed: Any) -> ProxyPlan:
+    def plan(self, ir: GatewayIR | None, observed: GatewayIR | None) -> ProxyPlan:
         gateway = ir.gateway if ir is not None else observed.gateway if isinstance(observed, GatewayIR) else None
         key = gateway or ObjectKey(namespace="", name="")
         return ProxyPlan(key, (), (), ir)
@@ -63,12 +63,14 @@ class LocalProxyProvider:
         assert isinstance(proxy_plan, ProxyPlan)
         self._push(proxy_plan.gateway, proxy_plan.ir)
         if proxy_plan.ir is None:
-            return ApplyResult(programmed=False, message="deleted", mutations=1)
+            return ApplyResult.done(message="deleted", mutations=1)
         bound = set(self._runtime.bound_ports())
         missing = sorted({listener.port for listener in proxy_plan.ir.listeners} - bound)
-        message = f"ports not bound: {', '.join(map(str, missing))}" if missing else ""
-        return ApplyResult(addresses=(("IPAddress", LOOPBACK),), programmed=not missing, message=message, mutations=1)
+        addresses = (("IPAddress", LOOPBACK),)
+        if missing:
+            return ApplyResult.pending(f"ports not bound: {', '.join(map(str, missing))}", None, addresses, 1)
+        return ApplyResult.done(addresses, mutations=1)
 
-    def delete(self, gateway: ObjectKey) -> ApplyResult:
+    def delete(self, gateway: ObjectKey) -> DeleteResult:
         self._push(gateway, None)
-        return ApplyResult(programmed=False, message="deleted", mutations=1)
+        return DeleteResult(mutations=1)

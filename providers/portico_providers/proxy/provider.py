@@ -11,17 +11,21 @@ from typing import Any, Protocol
 from portico.ir import GatewayIR, ObjectKey
 from portico.kube import ApiError, resource_for
 from portico.kube.resources import NODE, SECRET, ResourceType
-from portico.provider import ApplyResult, Capabilities, Plan
+from portico.provider import ApplyResult, Capabilities, DeleteResult
 from portico.translate import DEFAULT_CAPABILITIES
+from portico_providers.kit.resources import Spec
 from portico_providers.proxy import objects as o
 from portico_providers.proxy.plan import (
+    KubeObject,
     Observed,
     ProxyPlan,
     addresses,
     node_addresses,
     object_id,
+    patch_body,
     plan,
     readiness,
+    step_document,
 )
 
 
@@ -39,6 +43,10 @@ class Kube(Protocol):
     def patch(self, resource: ResourceType, namespace: str | None, name: str, patch: Any) -> dict[str, Any]: ...
 
     def delete(self, resource: ResourceType, namespace: str | None, name: str) -> bool: ...
+
+
+class NotOurs(Exception):
+    """An object with the name Portico wants exists, but another owner's (or nobody's)."""
 
 
 def _owned_by(obj: dict[str, Any], gateway: ObjectKey) -> bool:
@@ -83,41 +91,64 @@ class ProxyProvider:
             nodes = node_addresses(kube.list(NODE))
         return Observed(found, nodes)
 
-    def plan(self, ir: GatewayIR | None, observed: Any) -> ProxyPlan:
+    def plan(self, ir: GatewayIR | None, observed: Observed | None) -> ProxyPlan:
         gateway = ir.gateway if ir is not None else None
         if gateway is None:
-            keys = {(k, n) for k, n in (observed.objects if isinstance(observed, Observed) else {})}
-            gateway = self._gateway_of(observed) if keys else ObjectKey(namespace="default", name="unknown")
-        return plan(ir, observed if isinstance(observed, Observed) else None, gateway, self._image)
+            known = observed is not None and bool(observed.objects)
+            gateway = (
+                self._gateway_of(observed) if observed and known else ObjectKey(namespace="default", name="unknown")
+            )
+        return plan(ir, observed, gateway, self._image)
 
     @staticmethod
     def _gateway_of(observed: Observed) -> ObjectKey:
         labels = (next(iter(observed.objects.values())).get("metadata") or {}).get("labels") or {}
         return ObjectKey(namespace=labels.get(o.GATEWAY_NAMESPACE, ""), name=labels.get(o.GATEWAY_NAME, ""))
 
-    def _run(self, proxy_plan: ProxyPlan) -> None:
+    def _run(self, proxy_plan: ProxyPlan) -> str:
+        """Run the steps; the API server's refusal as a message ("" when all ran)."""
         kube = self._api()
+        namespace = proxy_plan.gateway.namespace
         for step in proxy_plan.steps:
             resource = resource_for(step.kind)
-            if step.action == "create":
-                assert step.body is not None
-                try:
-                    kube.create(resource, step.body)
-                except ApiError as error:
-                    if not error.conflict:
-                        raise
-                    # Made by an earlier run that did not see it yet (e.g. a restart): adopt it.
-                    kube.patch(resource, step.namespace, step.name, step.body)
-            elif step.action == "patch":
-                kube.patch(resource, step.namespace, step.name, step.body or {})
-            else:
-                kube.delete(resource, step.namespace, step.name)
+            try:
+                if step.action == "create":
+                    assert step.desired is not None
+                    self._create(kube, resource, step.desired.spec, proxy_plan.gateway)
+                elif step.action == "update":
+                    assert step.desired is not None
+                    kube.patch(resource, namespace, step.id, patch_body(self._body(step.desired.spec)))
+                else:
+                    kube.delete(resource, namespace, step.id)
+            except (ApiError, NotOurs) as error:
+                return f"{step_document(proxy_plan.gateway, step)['action']} {step.kind} {namespace}/{step.id}: {error}"
+        return ""
 
-    def apply(self, proxy_plan: Plan) -> ApplyResult:
-        assert isinstance(proxy_plan, ProxyPlan)
-        self._run(proxy_plan)
+    @staticmethod
+    def _body(spec: Spec) -> dict[str, Any]:
+        assert isinstance(spec, KubeObject)
+        return spec.body
+
+    def _create(self, kube: Kube, resource: ResourceType, spec: Spec, gateway: ObjectKey) -> None:
+        body = self._body(spec)
+        name = str(body["metadata"]["name"])
+        try:
+            kube.create(resource, body)
+        except ApiError as error:
+            if not error.conflict:
+                raise
+            # Made by an earlier run whose answer was lost: adopt it, but only if it carries our labels.
+            existing = kube.get_or_none(resource, gateway.namespace, name)
+            if existing is None or not _owned_by(existing, gateway):
+                raise NotOurs("exists and does not carry this Gateway's ownership labels") from error
+            kube.patch(resource, gateway.namespace, name, body)
+
+    def apply(self, proxy_plan: ProxyPlan) -> ApplyResult:
+        refused = self._run(proxy_plan)
+        if refused:
+            return ApplyResult.failed(refused, mutations=len(proxy_plan.steps))
         if proxy_plan.ir is None:
-            return ApplyResult(programmed=False, message="deleted", mutations=len(proxy_plan.steps))
+            return ApplyResult.done(message="deleted", mutations=len(proxy_plan.steps))
         kube = self._api()
         gateway = proxy_plan.gateway
         name = o.object_name(gateway.name)
@@ -127,10 +158,16 @@ class ProxyProvider:
         nodes = node_addresses(kube.list(NODE)) if kind == "NodePort" else ()
         found = addresses(kind, svc, nodes)
         waiting = readiness(deployment, found, kind)
-        return ApplyResult(addresses=found, programmed=not waiting, message=waiting, mutations=len(proxy_plan.steps))
+        mutations = len(proxy_plan.steps)
+        if waiting:
+            return ApplyResult.pending(waiting, None, found, mutations)
+        return ApplyResult.done(found, mutations)
 
-    def delete(self, gateway: ObjectKey) -> ApplyResult:
-        observed = self.observe(gateway)
-        result = plan(None, observed, gateway, self._image)
-        self._run(result)
-        return ApplyResult(programmed=False, message="deleted", mutations=len(result.steps))
+    def delete(self, gateway: ObjectKey) -> DeleteResult:
+        """Delete what this Gateway owns, then look again: finished when nothing owned remains."""
+        result = plan(None, self.observe(gateway), gateway, self._image)
+        refused = self._run(result)
+        left = self.observe(gateway).objects
+        remaining = tuple(f"{kind} {gateway.namespace}/{name}" for kind, name in sorted(left))
+        message = refused or ("deletion still in progress" if remaining else "")
+        return DeleteResult(remaining, message, None, len(result.steps))

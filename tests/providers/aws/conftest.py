@@ -30,7 +30,7 @@ class Account:
 @pytest.fixture(autouse=True)
 def no_backoff_wait() -> Iterator[None]:
     """Retries still happen; they just do not sleep."""
-    with mock.patch("portico_providers.aws_common.retry.sleep"):
+    with mock.patch("portico_providers.kit.retry.sleep"):
         yield
 
 

@@ -21,8 +21,8 @@ from portico.provider import load_provider
 from portico_providers.aws_alb.provider import AlbProvider
 from portico_providers.aws_common.clients import CallCounter, is_mutating
 from tests.providers.aws.conftest import Account
-from tests.providers.aws.irs import GATEWAY, backend, certificate, gateway, listener, rule, self_signed
 from tests.providers.aws.state import alb_state, context
+from tests.providers.irs import GATEWAY, backend, certificate, gateway, listener, rule, self_signed
 
 CERT, KEY = self_signed()
 
@@ -190,7 +190,7 @@ def test_delete_removes_everything_tagged_and_nothing_else(account: Account) -> 
     alb.reconcile(shop())
     alb.reconcile(shop(extra_rule=True))
     result = alb.delete(GATEWAY)
-    assert result.programmed, result.message
+    assert result.finished, result.message
     state = alb_state(account.session)
     mine = [a for a in state.tagged(str(GATEWAY)) if state.tags[a]["portico.dev/cluster"] == "test-cluster"]
     assert mine == []

@@ -15,9 +15,9 @@ from tests.providers.aws import test_aws_alb_e2e as alb_cases
 from tests.providers.aws import test_aws_lattice_e2e as lattice_cases
 from tests.providers.aws.conftest import Account
 from tests.providers.aws.faults import Faults
-from tests.providers.aws.irs import GATEWAY, self_signed
 from tests.providers.aws.lattice_resources import LatticeFake
 from tests.providers.aws.state import alb_state, context
+from tests.providers.irs import GATEWAY, self_signed
 
 RECONCILES = 50
 RATE = 0.12

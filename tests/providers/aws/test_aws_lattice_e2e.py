@@ -11,9 +11,9 @@ from portico.provider import load_provider
 from portico_providers.aws_common.clients import CallCounter, is_mutating
 from portico_providers.aws_lattice.provider import LatticeProvider
 from tests.providers.aws.conftest import REGION, Account
-from tests.providers.aws.irs import GATEWAY, backend, certificate, gateway, listener, rule, self_signed
 from tests.providers.aws.lattice_resources import LatticeFake
 from tests.providers.aws.state import context
+from tests.providers.irs import GATEWAY, backend, certificate, gateway, listener, rule, self_signed
 
 CERT, KEY = self_signed()
 VPC = "vpc-0abc"
@@ -176,7 +176,7 @@ def test_delete_removes_everything_owned_and_nothing_else(account: Account, fake
     lattice.reconcile(shop())
     lattice.reconcile(shop(extra_rule=True))
     result = lattice.delete(GATEWAY)
-    assert result.programmed, result.message
+    assert result.finished, result.message
     mine = [
         arn
         for arn, tags in fake.tags.items()
@@ -208,7 +208,7 @@ def test_existing_service_network_is_joined_not_owned(account: Account, fake: La
     assert lattice.reconcile(shop(params=params)).programmed
     assert list(fake.networks) == [shared["id"]]
     assert {a["serviceNetworkId"] for a in fake.service_associations.values()} == {shared["id"]}
-    assert lattice.delete(GATEWAY).programmed
+    assert lattice.delete(GATEWAY).finished
     assert list(fake.networks) == [shared["id"]] and fake.service_associations == {}
 
 

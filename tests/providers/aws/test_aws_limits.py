@@ -17,9 +17,12 @@ from portico.ir import (
     ResponseHeaderModifierFilter,
 )
 from portico_providers.aws_alb.rules import check_rules
-from portico_providers.aws_common.limits import priority_waves, scale_weights
-from portico_providers.aws_common.model import Desired, KindRules, Observed, Spec, diff, ref
-from tests.providers.aws.irs import backend, listener, rule
+from portico_providers.aws_common.limits import MAX_WEIGHT
+from portico_providers.kit.diff import diff
+from portico_providers.kit.limits import priority_waves, scale_weights
+from portico_providers.kit.references import Reference, ref
+from portico_providers.kit.resources import Desired, KindRules, Observed, Spec
+from tests.providers.irs import backend, listener, rule
 
 
 def test_alb_rejects_exactly_the_rules_it_cannot_express() -> None:
@@ -67,10 +70,10 @@ def test_alb_counts_100_rules_across_listeners_in_precedence_order() -> None:
 
 
 def test_weights_scale_into_0_to_999_keeping_ratios() -> None:
-    assert scale_weights([1, 3]) == (1, 3)
-    assert scale_weights([1_000_000, 1]) == (999, 1)
-    assert scale_weights([90_000, 10_000, 0]) == (999, 111, 0)
-    assert scale_weights([]) == ()
+    assert scale_weights([1, 3], MAX_WEIGHT) == (1, 3)
+    assert scale_weights([1_000_000, 1], MAX_WEIGHT) == (999, 1)
+    assert scale_weights([90_000, 10_000, 0], MAX_WEIGHT) == (999, 111, 0)
+    assert scale_weights([], MAX_WEIGHT) == ()
 
 
 def test_priority_waves_never_target_a_held_priority() -> None:
@@ -92,7 +95,7 @@ def test_priority_waves_never_target_a_held_priority() -> None:
 class Thing(Spec):
     name: str
     size: int
-    parent: str = ""
+    parent: Reference = ""
 
 
 KINDS = (KindRules("parent"), KindRules("thing", immutable=frozenset({"name"})))
@@ -124,7 +127,7 @@ def test_diff_creates_updates_replaces_dedupes_and_orders_deletes_last() -> None
         ("delete", "keep", "arn:keep-dup", ()),
         ("delete", "rename", "arn:rename", ()),
     ]
-    assert planned.arns == {"p": "arn:p", "keep": "arn:keep", "grow": "arn:grow"}
+    assert planned.ids == {"p": "arn:p", "keep": "arn:keep", "grow": "arn:grow"}
     reasons = {s.observed.arn: s.reason for s in planned.steps if s.action == "delete" and s.observed}
     assert reasons == {
         "arn:gone": "no longer desired",
@@ -143,7 +146,7 @@ def test_provider_packages_and_offline_plans_do_not_import_boto3() -> None:
         "from portico_providers.aws_lattice import SPEC as LATTICE\n"
         "assert 'boto3' not in sys.modules and 'botocore' not in sys.modules\n"
         "from portico.provider import ProviderContext\n"
-        "from tests.providers.aws.irs import backend, gateway, listener, rule\n"
+        "from tests.providers.irs import backend, gateway, listener, rule\n"
         "ir = gateway(listener(rules=(rule('shop', backends=(backend('web'),)),)))\n"
         "assert not ALB.factory(ProviderContext()).plan(ir, None).is_empty\n"
         "assert 'boto3' not in sys.modules, 'an offline plan must not need the SDK'\n"

@@ -7,12 +7,12 @@ from typing import Any
 from portico.ir import GatewayIR, ListenerProtocol
 from portico_providers.aws_common.clients import CallCounter
 from tests.providers.aws.conftest import REGION, Account
-from tests.providers.aws.irs import GATEWAY, backend, certificate, gateway, listener, rule, self_signed
 from tests.providers.aws.lattice_resources import LatticeFake
 from tests.providers.aws.state import alb_state
 from tests.providers.aws.test_aws_alb_e2e import make_alb, mutations
 from tests.providers.aws.test_aws_lattice_e2e import VPC, make_lattice
 from tests.providers.aws.test_aws_lattice_e2e import shop as lattice_shop
+from tests.providers.irs import GATEWAY, backend, certificate, gateway, listener, rule, self_signed
 
 CERT, KEY = self_signed()
 OTHER = self_signed("partner.example.com", serial=5)

@@ -12,6 +12,7 @@ from google.api_core.client_options import ClientOptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import compute_v1
 
+from portico.provider import reconcile_once
 from tests.providers.gcp.fake_server import serve
 from tests.providers.gcp.fake_state import ComputeState
 
@@ -82,7 +83,7 @@ def provider_for(compute: Compute, cluster_id: str = "test") -> Any:
 def converge(provider: Any, ir: Any, limit: int = 40) -> Any:
     """Reconcile until Programmed (each running operation costs one more reconcile); bounded."""
     for _ in range(limit):
-        result = provider.reconcile(ir)
+        result = reconcile_once(provider, ir)
         if result.programmed:
             return result
     raise AssertionError(f"not programmed after {limit} reconciles: {result.message}")
@@ -90,6 +91,6 @@ def converge(provider: Any, ir: Any, limit: int = 40) -> Any:
 
 def delete_all(provider: Any, gateway: Any, limit: int = 40) -> None:
     for _ in range(limit):
-        if provider.delete(gateway).programmed:
+        if provider.delete(gateway).finished:
             return
     raise AssertionError(f"delete did not finish after {limit} rounds")

@@ -10,6 +10,7 @@ from typing import Any
 
 from google.cloud import compute_v1
 
+from portico.provider import reconcile_once
 from tests.providers.gcp.conftest import PROJECT, Compute, converge, delete_all, provider_for
 from tests.providers.gcp.fake_server import mutating_calls
 from tests.providers.gcp.irs import backend, gateway, rule
@@ -40,7 +41,7 @@ def test_create_change_rotate_delete(compute: Compute) -> None:
 
     # A reconcile with nothing to change makes no mutating call.
     since = len(compute.state.calls)
-    assert provider.reconcile(ir).programmed
+    assert reconcile_once(provider, ir).programmed
     assert mutating_calls(compute.state, since) == []
 
     # Change a route: a new rule goes before the existing ones, which keep their priorities.
@@ -96,7 +97,7 @@ def test_zero_mutations_when_nothing_changed_after_a_restart(compute: Compute) -
     converge(provider_for(compute), ir)
     restarted = provider_for(compute)
     since = len(compute.state.calls)
-    result = restarted.reconcile(ir)
+    result = reconcile_once(restarted, ir)
     assert result.programmed, result.message
     assert mutating_calls(compute.state, since) == []
 

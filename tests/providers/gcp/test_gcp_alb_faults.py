@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 
 from portico.ir import GatewayIR
+from portico.provider import reconcile_once
 from portico_providers.gcp_alb.naming import Owner
 from tests.providers.gcp.conftest import Compute, converge, delete_all, provider_for
 from tests.providers.gcp.fake_server import mutating_calls
@@ -50,13 +51,13 @@ def test_fifty_reconciles_under_faults_converge_without_leaks(compute: Compute) 
     for round_number in range(ROUNDS):
         ir = versions[min(round_number // 17, 2)]
         _inject(compute, rng)
-        provider.reconcile(ir)
+        reconcile_once(provider, ir)
     compute.state.faults.requests.clear()
     compute.state.faults.failed_operations.clear()
     final = versions[-1]
     converge(provider, final)
     since = len(compute.state.calls)
-    assert provider.reconcile(final).programmed
+    assert reconcile_once(provider, final).programmed
     assert mutating_calls(compute.state, since) == []
 
     desired = provider.plan(final, None).desired

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from google.cloud import compute_v1
 
+from portico.provider import reconcile_once
 from portico_providers.gcp_alb.naming import Owner
 from tests.providers.gcp.conftest import PROJECT, REGION, Compute, converge, delete_all, provider_for
 from tests.providers.gcp.fake_server import mutating_calls
@@ -16,7 +17,7 @@ def test_a_colliding_name_without_our_marker_is_never_touched(compute: Compute) 
     hand_made = {"description": "made by hand", "defaultService": "projects/x/global/backendServices/y"}
     compute.state.put(("global", "urlMaps", owner.name("um-80")), hand_made)
     provider = provider_for(compute)
-    results = [provider.reconcile(ir) for _ in range(12)]
+    results = [reconcile_once(provider, ir) for _ in range(12)]
     assert not results[-1].programmed
     assert "not Portico's" in results[-1].message and owner.name("um-80") in results[-1].message
     assert compute.state.resources[("global", "urlMaps", owner.name("um-80"))]["description"] == "made by hand"
@@ -48,7 +49,7 @@ def test_regional_internal_needs_a_proxy_only_subnet(compute: Compute) -> None:
         addresses=({"type": "IPAddress", "value": "10.10.0.50"},),
     )
     provider = provider_for(compute)
-    missing = provider.reconcile(ir)
+    missing = reconcile_once(provider, ir)
     assert not missing.programmed
     assert "proxy-only subnet" in missing.message and "REGIONAL_MANAGED_PROXY" in missing.message
     assert mutating_calls(compute.state) == []

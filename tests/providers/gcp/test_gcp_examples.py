@@ -11,7 +11,7 @@ import yaml
 from portico.api import build_snapshot
 from portico.cli import main
 from portico.manifests import load_manifests
-from portico.provider import load_provider
+from portico.provider import load_provider, reconcile_once
 from portico.translate import translate
 from portico_providers.gcp_alb.model import COLLECTIONS
 from tests.providers.gcp.conftest import PROJECT, REGION, Compute, converge, provider_for
@@ -57,7 +57,7 @@ def test_examples_are_programmed_on_the_fake(compute: Compute) -> None:
         )
         result = converge(provider, ir)
         assert result.addresses, key
-    assert provider.reconcile(ir).programmed
+    assert reconcile_once(provider, ir).programmed
 
 
 def _project(ir: Any) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Deterministic AWS resource names: readable prefix plus a hash of what makes them unique."""
+"""Deterministic, length-bounded resource names: a readable part plus a hash of what makes them unique."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ def short_hash(*parts: object, length: int = 8) -> str:
     return digest[:length]
 
 
-def aws_name(readable: str, *unique: object, max_length: int = 32, lowercase: bool = False) -> str:
-    """`pt-<readable>-<hash>`: letters, digits and single hyphens, within `max_length`.
+def bounded_name(
+    readable: str, *unique: object, max_length: int = 32, lowercase: bool = False, prefix: str = "pt"
+) -> str:
+    """`<prefix>-<readable>-<hash>`: letters, digits and single hyphens, within `max_length`.
 
     The hash covers every part that must make the name unique (cluster, Gateway, resource id
     and immutable settings), so a resource replaced for an immutable change gets a new name.
@@ -21,7 +23,7 @@ def aws_name(readable: str, *unique: object, max_length: int = 32, lowercase: bo
     cleaned = re.sub(r"[^A-Za-z0-9]+", "-", readable).strip("-")
     if lowercase:
         cleaned = cleaned.lower()
-    room = max_length - len("pt-") - len(suffix) - 1
-    cleaned = cleaned[:room].strip("-")
-    name = f"pt-{cleaned}-{suffix}" if cleaned else f"pt-{suffix}"
+    room = max_length - len(prefix) - len(suffix) - 2
+    cleaned = cleaned[: max(room, 0)].strip("-")
+    name = f"{prefix}-{cleaned}-{suffix}" if cleaned else f"{prefix}-{suffix}"
     return re.sub(r"-{2,}", "-", name)

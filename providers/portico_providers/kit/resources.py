@@ -1,0 +1,62 @@
+"""The typed resource model: specs, desired and observed resources, and per-kind planning rules."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from portico_providers.kit.ownership import Marks
+
+
+class Spec(BaseModel):
+    """Base of every typed resource spec: frozen, no unknown fields, YAML-friendly.
+
+    A `tags` field, when a spec has one, holds the user's tags or labels; execute adds the
+    ownership marks on top so user data can never override them.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+@dataclass(frozen=True)
+class Desired:
+    kind: str
+    id: str
+    spec: Spec
+    secret: Any = field(default=None, repr=False, compare=False)  # never shown in documents
+
+
+@dataclass(frozen=True)
+class Observed:
+    """A resource found in the cloud. `cloud_id` is its ARN / resource id / self link; `marks` are
+    the tags, labels, name and description it was found with (checked again before any change)."""
+
+    kind: str
+    id: str
+    cloud_id: str
+    spec: Spec
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    marks: Marks = field(default_factory=Marks, compare=False)
+
+    @property
+    def arn(self) -> str:
+        return self.cloud_id
+
+
+def equal(current: Any, wanted: Any) -> bool:
+    return bool(current == wanted)
+
+
+@dataclass(frozen=True)
+class KindRules:
+    """How one resource kind is planned: its place in the forward order, what forces a replace,
+    and when an observed field value already satisfies the desired one (`same`: equality; a
+    kind whose API adds defaults around what was set compares by containment instead)."""
+
+    kind: str
+    immutable: frozenset[str] = frozenset()
+    delete_early: bool = False
+    same: Callable[[Any, Any], bool] = equal
