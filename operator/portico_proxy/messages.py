@@ -59,6 +59,7 @@ class RequestHead:
         "scheme",
         "target",
         "te_trailers",
+        "upgrade",
         "version",
     )
 
@@ -78,6 +79,7 @@ class RequestHead:
         forwarded: bool,
     ) -> None:
         self.method = method
+        self.upgrade = b""  # the Upgrade field of an HTTP/1.1 request that asks to switch protocols
         path, separator, query = target.partition(b"?")
         self.path = path or b"/"
         self.route_path = PARAMS.sub(b"", self.path) if b";" in path else self.path  # what rules match

@@ -23,6 +23,7 @@ from portico_proxy.messages import (
 from portico_proxy.normalize import BadRequest, h1_target, normalize_authority
 from portico_proxy.server_h2 import H2Server
 from portico_proxy.tables import PortState
+from portico_proxy.tunnel import splice
 from portico_proxy.upstream_h1 import set_nodelay
 
 H2_PREFACE_START = b"PRI "
@@ -95,6 +96,10 @@ class H1Server(asyncio.Protocol):
         self.url = b""
         self.raw_headers: list[tuple[bytes, bytes]] = []
         self.header_bytes = 0
+        # Bytes after the head of an Upgrade request: not HTTP; held (with reading paused) until the
+        # backend answers. None: no Upgrade request is waiting.
+        self.tunnel_early: bytes | None = None
+        self.upgrading: Exchange | None = None
 
     # ---- connection
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -123,6 +128,9 @@ class H1Server(asyncio.Protocol):
         self.queue.clear()
 
     def data_received(self, data: bytes) -> None:
+        if self.tunnel_early is not None:
+            self.tunnel_early += data
+            return
         if self.first:
             self.first = False
             if data.startswith(H2_PREFACE_START):
@@ -133,11 +141,18 @@ class H1Server(asyncio.Protocol):
         except Reject as exc:
             self._reject(exc.status, str(exc))
         except httptools.HttpParserUpgrade as upgrade:
-            # Upgrade is not offered: the request was served as plain HTTP; go on with a fresh parser,
-            # which reads what followed it in the same write (a pipelined request).
             self._message_complete()
-            self.parser = httptools.HttpRequestParser(self)
             rest = data[upgrade.args[0] :] if upgrade.args else b""
+            if self.tunnel_early is not None:
+                # What follows an Upgrade request belongs to the new protocol if the backend
+                # switches; else the connection closes after the answer and it is dropped.
+                self.tunnel_early = rest
+                if self.transport is not None:
+                    self.transport.pause_reading()
+                return
+            # An Upgrade the proxy does not take (CONNECT is refused before this): the request was
+            # served as plain HTTP; a fresh parser reads what followed it in the same write.
+            self.parser = httptools.HttpRequestParser(self)
             if rest and not self.closed:
                 self.data_received(rest)
         except httptools.HttpParserCallbackError as exc:
@@ -248,7 +263,11 @@ class H1Server(asyncio.Protocol):
             forwarded,
         )
         head.te_trailers = grpc
-        exchange = Exchange(self.ctx, self, head, self.state.table, self.loop, self)
+        exchange = (
+            self._exchange_asking_upgrade(head, listed, dropped)
+            if listed
+            else Exchange(self.ctx, self, head, self.state.table, self.loop, self)
+        )
         self.parsing = exchange
         if self.active is None:
             self._activate(exchange, keep_alive, not has_body)
@@ -260,6 +279,17 @@ class H1Server(asyncio.Protocol):
             if not self.paused_by_queue and self.transport is not None:
                 self.paused_by_queue = True
                 self.transport.pause_reading()
+
+    def _exchange_asking_upgrade(self, head: RequestHead, listed: frozenset[bytes], dropped: Headers) -> Exchange:
+        """The exchange of a request with a Connection field: if it asks to Upgrade (and has no
+        body), what the client sends after its head waits for the backend's answer."""
+        exchange = Exchange(self.ctx, self, head, self.state.table, self.loop, self)
+        if b"upgrade" in listed and not head.has_body:
+            head.upgrade = next((value for name, value in dropped if name == b"upgrade"), b"")
+            if head.upgrade:
+                self.tunnel_early = b""
+                self.upgrading = exchange
+        return exchange
 
     def _new_authority(self, authority: bytes) -> None:
         self.last_normal = normalize_authority(authority)
@@ -361,6 +391,20 @@ class H1Server(asyncio.Protocol):
         if self.transport is not None:
             self.writes.close(self.transport)
 
+    def switch_protocols(self, headers: Headers, backend: asyncio.Transport, rest: bytes) -> None:
+        """101 from the backend: this connection stops being HTTP and becomes one side of a tunnel."""
+        transport, early = self.transport, self.tunnel_early
+        if transport is None or self.closed or early is None:
+            backend.close()
+            return
+        self.active = self.upgrading = None
+        self.closed = True  # this protocol object is done; the tunnel owns the socket now
+        self.tunnel_early = None
+        block = b"".join([JOIN_FIELD(item) + b"\r\n" for item in headers])
+        self.writes.write(transport, status_line(101) + block + b"\r\n")
+        self.ctx.connections.discard(self)  # the tunnel's client side takes its place (and its count)
+        splice(self.ctx, transport, backend, rest, early)
+
     def pause_source(self) -> None:
         if not self.paused_by_exchange and self.transport is not None:
             self.paused_by_exchange = True
@@ -381,9 +425,12 @@ class H1Server(asyncio.Protocol):
         self.head_only = exchange.head.method == b"HEAD"
 
     def _response_done(self) -> None:
-        self.active = None
+        done, self.active = self.active, None
         transport = self.transport
         if transport is None or self.closed:
+            return
+        if done is self.upgrading and done is not None:
+            self._upgrade_refused(transport)
             return
         if not self.active_keep_alive:
             self.closed = True
@@ -402,6 +449,21 @@ class H1Server(asyncio.Protocol):
                 self.deadline = self.loop.time() + self.ctx.limits.idle_timeout_s
             else:
                 self.writes.close(transport)
+
+    def _upgrade_refused(self, transport: asyncio.Transport) -> None:
+        """The answer to an Upgrade request was not 101: the connection stays HTTP/1.1 (RFC 9110
+        7.8), and what the client sent behind that request is read as the next request."""
+        early = self.tunnel_early or b""
+        self.tunnel_early = self.upgrading = None
+        if not self.active_keep_alive:
+            self.closed = True
+            self.writes.close(transport)
+            return
+        self.parser = httptools.HttpRequestParser(self)
+        self._idle()
+        transport.resume_reading()
+        if early:
+            self.data_received(early)
 
     def _idle(self) -> None:
         if not self.keep_alive and self.transport is not None:

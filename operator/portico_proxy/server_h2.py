@@ -74,6 +74,11 @@ class StreamResponder:
         elif server.write_paused or server.h2.local_flow_control_window(self.stream_id) <= 0:
             self.pause_client()  # nothing could leave: read no more than the backend already sent
 
+    def switch_protocols(self, headers: Headers, backend: asyncio.Transport, rest: bytes) -> None:
+        # HTTP/2 requests never carry Upgrade (H2_FORBIDDEN), so no backend is asked to switch.
+        backend.close()
+        self.abort()
+
     def send_data(self, data: bytes) -> None:
         server = self.server
         if server.closed:
