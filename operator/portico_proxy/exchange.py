@@ -156,7 +156,8 @@ class Exchange:
                 head.has_body,
                 head.content_length,
                 head.te_trailers,
-                self.block_responder is not None,
+                # A client that takes trailers gets the response field by field (trailers included).
+                self.block_responder is not None and not head.te_trailers,
             )
         else:
             self.outgoing = filtered_request(head, rf, bf)

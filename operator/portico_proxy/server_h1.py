@@ -38,13 +38,15 @@ HTTP_VERSIONS = {"1.1": b"1.1", "1.0": b"1.0"}
 Reject = BadRequest
 
 
-NO_HOP_FIELDS: tuple[int | None, bool, bool, frozenset[bytes]] = (None, False, False, frozenset())
+HopFields = tuple[int | None, bool, bool, frozenset[bytes], bool]
+NO_HOP_FIELDS: HopFields = (None, False, False, frozenset(), False)
 
 
-def read_hop_fields(fields: Headers) -> tuple[int | None, bool, bool, frozenset[bytes]]:
-    """Content-Length, chunked, Expect: 100-continue, and the names listed in Connection."""
+def read_hop_fields(fields: Headers) -> HopFields:
+    """Content-Length, chunked, Expect: 100-continue, the names listed in Connection, and whether
+    the client takes trailers (TE: trailers)."""
     content_length: int | None = None
-    chunked = expect_continue = False
+    chunked = expect_continue = te_trailers = False
     listed: frozenset[bytes] = frozenset()
     for name, value in fields:
         if name == b"content-length":
@@ -59,9 +61,11 @@ def read_hop_fields(fields: Headers) -> tuple[int | None, bool, bool, frozenset[
             expect_continue = value.lower() == b"100-continue"
         elif name == b"connection":
             listed = listed | connection_tokens([(name, value)])
+        elif name == b"te":
+            te_trailers = te_trailers or b"trailers" in value.lower()
     if chunked and content_length is not None:
         raise Reject(400, "both Content-Length and Transfer-Encoding")
-    return content_length, chunked, expect_continue, listed
+    return content_length, chunked, expect_continue, listed, te_trailers
 
 
 class H1Server(asyncio.Protocol):
@@ -231,7 +235,9 @@ class H1Server(asyncio.Protocol):
                 noted.append(item)
             else:
                 dropped.append(item)
-        content_length, chunked, expect_continue, listed = read_hop_fields(dropped) if dropped else NO_HOP_FIELDS
+        content_length, chunked, expect_continue, listed, te_trailers = (
+            read_hop_fields(dropped) if dropped else NO_HOP_FIELDS
+        )
         if listed:
             # Fields named in Connection are hop-by-hop for this message.
             headers = [item for item in headers if item[0] not in listed]
@@ -262,7 +268,7 @@ class H1Server(asyncio.Protocol):
             grpc,
             forwarded,
         )
-        head.te_trailers = grpc
+        head.te_trailers = grpc or te_trailers
         exchange = (
             self._exchange_asking_upgrade(head, listed, dropped)
             if listed

@@ -94,6 +94,17 @@ def encode_request_head(request: OutgoingRequest, chunked: bool, endpoint: bytes
     )
 
 
+def hop_fields(request: OutgoingRequest) -> bytes:
+    """This hop's Connection, Upgrade and TE fields: the protocols the client asked to switch to,
+    and that the proxy takes trailers (it forwards them to a client that takes them)."""
+    if request.upgrade:
+        fields = b"connection: upgrade, te\r\n" if request.te_trailers else b"connection: upgrade\r\n"
+        fields += b"upgrade: %s\r\n" % request.upgrade
+    else:
+        fields = b"connection: te\r\n"
+    return fields + b"te: trailers\r\n" if request.te_trailers else fields
+
+
 class UpstreamH1(asyncio.Protocol):
     __slots__ = (
         "chunked",
@@ -337,9 +348,8 @@ class UpstreamH1(asyncio.Protocol):
         self.request_done = not request.has_body
         endpoint = b"" if request.authority else b"%s:%d" % (self.pool.host.encode(), self.pool.port)
         head = encode_request_head(request, self.chunked, endpoint)
-        if request.upgrade:
-            # Before the blank line that ends the head.
-            head = head[:-2] + b"connection: upgrade\r\nupgrade: %s\r\n\r\n" % request.upgrade
+        if request.upgrade or request.te_trailers:
+            head = head[:-2] + hop_fields(request) + b"\r\n"  # before the blank line that ends the head
         self.writes.write(self.transport, head)
         if self.write_paused:
             sink.upstream_write_paused()
@@ -386,6 +396,10 @@ class UpstreamH1(asyncio.Protocol):
         sink = self.sink
         self.sink = None
         self.responding = False
+        # Fields parsed after the head are the trailers of a chunked response (field parser only).
+        trailers = self.headers or None
+        if trailers:
+            self.headers = []
         if self.head_only:
             # A response to HEAD announces a body that never comes: the next one needs a fresh parser.
             if self.parser is self.raw_parser:
@@ -399,7 +413,7 @@ class UpstreamH1(asyncio.Protocol):
         else:
             self.close()
         if sink is not None:
-            sink.upstream_response_end(None)
+            sink.upstream_response_end(trailers)
 
     def _switch(self, rest: bytes) -> None:
         """101 to our Upgrade: the connection leaves the pool for good and goes to the sink."""
