@@ -107,6 +107,12 @@ class Exchange:
         if listener is None:
             self._local(404, GRPC_UNIMPLEMENTED, NO_ROUTE_MESSAGE)
             return
+        if head.sni and self.table.select(head.sni) not in (listener, None):
+            # The connection's SNI chose another listener (and its certificate): Gateway API's
+            # misdirected request. The client should open a connection for this Host. An SNI that
+            # selects no listener got the default certificate and is left to Host.
+            self._local(421, GRPC_UNAVAILABLE, "misdirected request: this connection serves another listener")
+            return
         self.listener_port = listener.port
         method, path, query, grpc = head.method, head.path, head.query, head.grpc
         headers = HeaderMap(head.headers)

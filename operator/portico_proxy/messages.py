@@ -57,6 +57,7 @@ class RequestHead:
         "query",
         "route_path",
         "scheme",
+        "sni",
         "target",
         "te_trailers",
         "upgrade",
@@ -79,6 +80,7 @@ class RequestHead:
         forwarded: bool,
     ) -> None:
         self.method = method
+        self.sni = b""  # the TLS server name of the connection (421 when Host selects another listener)
         self.upgrade = b""  # the Upgrade field of an HTTP/1.1 request that asks to switch protocols
         path, separator, query = target.partition(b"?")
         self.path = path or b"/"

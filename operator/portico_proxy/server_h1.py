@@ -23,6 +23,7 @@ from portico_proxy.messages import (
 from portico_proxy.normalize import BadRequest, h1_target, normalize_authority
 from portico_proxy.server_h2 import H2Server
 from portico_proxy.tables import PortState
+from portico_proxy.tls import server_sni
 from portico_proxy.tunnel import splice
 from portico_proxy.upstream_h1 import set_nodelay
 
@@ -103,6 +104,7 @@ class H1Server(asyncio.Protocol):
         # Bytes after the head of an Upgrade request: not HTTP; held (with reading paused) until the
         # backend answers. None: no Upgrade request is waiting.
         self.tunnel_early: bytes | None = None
+        self.sni = b""
         self.upgrading: Exchange | None = None
 
     # ---- connection
@@ -120,6 +122,8 @@ class H1Server(asyncio.Protocol):
             return
         set_nodelay(transport)
         self.deadline = self.loop.time() + ctx.limits.header_timeout_s
+        if self.scheme == b"https":
+            self.sni = server_sni(transport)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
@@ -268,7 +272,7 @@ class H1Server(asyncio.Protocol):
             grpc,
             forwarded,
         )
-        head.te_trailers = grpc or te_trailers
+        head.te_trailers, head.sni = grpc or te_trailers, self.sni
         exchange = (
             self._exchange_asking_upgrade(head, listed, dropped)
             if listed
@@ -498,7 +502,7 @@ class H1Server(asyncio.Protocol):
 
     def _switch_to_h2(self, data: bytes) -> None:
         assert self.transport is not None
-        h2 = H2Server(self.ctx, self.state, self.scheme, self.client_ip)
+        h2 = H2Server(self.ctx, self.state, self.scheme, self.client_ip, self.sni)
         self.ctx.connections.discard(self)
         self.ctx.metrics.active_connections -= 1
         self.transport.set_protocol(h2)

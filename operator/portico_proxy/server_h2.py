@@ -139,8 +139,9 @@ class StreamResponder:
 
 
 class H2Server(H2Peer):
-    def __init__(self, ctx: Context, state: PortState, scheme: bytes, client_ip: bytes) -> None:
+    def __init__(self, ctx: Context, state: PortState, scheme: bytes, client_ip: bytes, sni: bytes = b"") -> None:
         self.ctx = ctx
+        self.sni = sni
         self.state = state
         self.scheme = scheme
         self.client_ip = client_ip
@@ -352,7 +353,7 @@ class H2Server(H2Peer):
             grpc,
             forwarded,
         )
-        head.te_trailers = te_trailers
+        head.te_trailers, head.sni = te_trailers, self.sni
         stream = StreamResponder(self, event.stream_id)
         self.streams[event.stream_id] = stream
         state = self.state
