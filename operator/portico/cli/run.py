@@ -1,5 +1,5 @@
 """`portico run`: the operator. Credentials come from --server, the pod's service account,
-or the kubeconfig, in that order."""
+or the kubeconfig (read by the `kubernetes` package, exec plugins included), in that order."""
 
 from __future__ import annotations
 
@@ -29,13 +29,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
 
 
+def connection_from_kubeconfig() -> Connection | None:
+    """The current context of $KUBECONFIG (or ~/.kube/config) through the `kubernetes` client package,
+    which runs exec plugins (aws eks get-token, gke-gcloud-auth-plugin, kubelogin) as kubectl does."""
+    from kubernetes import client, config
+
+    configuration = client.Configuration()
+    try:
+        config.load_kube_config(client_configuration=configuration, persist_config=False)  # type: ignore[no-untyped-call]
+    except config.ConfigException as error:
+        if "Invalid kube-config file. No configuration found" in str(error):
+            return None
+        raise ValueError(str(error)) from error
+    # "BearerToken" in recent client versions, "authorization" in older ones; with its "Bearer " prefix.
+    authorization = configuration.get_api_key_with_prefix("BearerToken", alias="authorization") or ""
+    return Connection(
+        server=configuration.host,
+        token=authorization.removeprefix("Bearer ") or None,
+        ca_path=configuration.ssl_ca_cert,
+        insecure=not configuration.verify_ssl,
+        certificate_path=configuration.cert_file,
+        private_key_path=configuration.key_file,
+    )
+
+
 def resolve_connection(server: str | None) -> Connection | None:
     if server:
         return Connection(server=server)
     settings = kopf.OperatorSettings()
-    info = kopf.login_with_service_account(settings=settings) or kopf.login_with_kubeconfig(settings=settings)
+    info = kopf.login_with_service_account(settings=settings)
     if info is None:
-        return None
+        return connection_from_kubeconfig()
 
     def text(value: object) -> str | None:
         if value is None:
@@ -68,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         connection = resolve_connection(args.server)
-    except (OSError, ValueError, KeyError) as error:
+    except (OSError, ValueError, KeyError, RuntimeError) as error:
         print(f"portico run: cannot read credentials: {error}", file=sys.stderr)
         return 2
     if connection is None:

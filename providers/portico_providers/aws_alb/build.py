@@ -28,7 +28,7 @@ from portico_providers.aws_alb.model import (
 from portico_providers.aws_alb.params import AlbParameters
 from portico_providers.aws_alb.rules import check_rules, shape_of
 from portico_providers.aws_common.acm import certificate_id, desired_certificates
-from portico_providers.aws_common.tags import Owner
+from portico_providers.aws_common.tags import Owner, bounded_id
 from portico_providers.kit.flow import Built
 from portico_providers.kit.naming import bounded_name
 from portico_providers.kit.references import Reference, order_key, ref
@@ -40,7 +40,7 @@ HTTP_MATCHER = "200-399"
 
 
 def target_group_id(backend: Backend, version: str) -> str:
-    return f"tg:{backend.namespace}/{backend.name}:{backend.port}:{version}"
+    return bounded_id(f"tg:{backend.namespace}/{backend.name}:{backend.port}:{version}")
 
 
 def _version(backend: Backend, kind: RouteKind) -> str:
@@ -178,7 +178,7 @@ def build(ir: GatewayIR, params: AlbParameters, lookups: Lookups, owner: Owner) 
                 built.desired.append(
                     Desired(
                         RULE,
-                        f"rule:{port}:{rule.id}",
+                        bounded_id(f"rule:{port}:{rule.id}"),
                         RuleSpec(
                             listener=ref(listener_id),
                             priority=priority,
