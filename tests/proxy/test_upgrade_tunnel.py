@@ -4,6 +4,7 @@ on both sides; after the backend's 101 the proxy splices the two sockets."""
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,13 +15,21 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from portico.api import build_snapshot
 from portico.cli.serve import CONTROLLER, gateways_from_manifests
-from portico.ir import HeaderModifier, HeaderValue, RequestHeaderModifierFilter
+from portico.ir import (
+    Certificate,
+    HeaderModifier,
+    HeaderValue,
+    ListenerProtocol,
+    ObjectKey,
+    RequestHeaderModifierFilter,
+)
 from portico.manifests import load_manifests
 from portico.translate import translate
 from portico_proxy.context import Limits
 from portico_proxy.linear_regex import PROXY_CAPABILITIES
 from portico_proxy.tunnel import TunnelSide
 from tests.proxy.builders import backend, free_port, gateway, listener, prefix, rule
+from tests.proxy.certs import self_signed
 
 BIG = 4 << 20  # 4 MiB per message, far past every buffer on the way
 
@@ -265,3 +274,26 @@ async def test_a_websocket_backend_from_manifests(proxy, ws_backend, tmp_path: P
     async with connect(_url(port, "/room"), ping_interval=None) as ws:
         await ws.send("hi")
         assert await asyncio.wait_for(ws.recv(), 5) == "hi"
+
+
+async def test_websocket_over_tls(proxy, ws_backend) -> None:  # type: ignore[no-untyped-def]
+    """wss: the tunnel splices the client's TLS transport to the plain backend socket."""
+    pem = self_signed("chat.example.com")
+    cert = Certificate(secret=ObjectKey(namespace="default", name="chat"), cert_pem=pem[0], key_pem=pem[1])
+    port = free_port()
+    https = listener(
+        port,
+        rule("ws", prefix("/"), (backend("ws", _port(ws_backend)),)),
+        protocol=ListenerProtocol.HTTPS,
+        name="https",
+        certificates=(cert,),
+    )
+    await proxy([gateway(https)])
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    url = f"wss://127.0.0.1:{port}/echo"
+    async with connect(url, ssl=context, server_hostname="chat.example.com", max_size=None, ping_interval=None) as ws:
+        payload = b"z" * (1 << 20)
+        await ws.send(payload)
+        assert await asyncio.wait_for(ws.recv(), 10) == payload
