@@ -43,7 +43,7 @@ def gateways_from_manifests(paths: Sequence[str]) -> list[GatewayIR]:
     manifests = load_manifests(paths)
     check_manifests(manifests)
     snapshot = build_snapshot([m.obj for m in manifests])
-    result = translate(snapshot, {CONTROLLER: PROXY_CAPABILITIES})
+    result = translate(snapshot, {CONTROLLER: PROXY_CAPABILITIES})  # RE2 refusals reach route status
     for note in ignored_notes(manifests, snapshot, result.statuses):
         log.warning("%s", note)
     for problem in false_conditions(_status_items(result.statuses)):
