@@ -11,15 +11,15 @@ import h2.connection
 import h2.events
 
 from portico.ir import Certificate, ListenerProtocol, ObjectKey
-from tests.proxy.builders import backend, free_port, gateway, listener, prefix, rule
+from tests.irs import free_port, gateway, listener, local_backend, prefix, rule
 from tests.proxy.certs import self_signed
 
 
 def _https(port: int, name: str, hostname: str, target: int, pem: tuple[str, str]):  # type: ignore[no-untyped-def]
     cert = Certificate(secret=ObjectKey(namespace="default", name=name), cert_pem=pem[0], key_pem=pem[1])
     return listener(
-        port,
-        rule(f"r-{name}", prefix("/"), (backend(name, target),)),
+        port=port,
+        rules=(rule(f"r-{name}", match=prefix("/"), backends=(local_backend(name, target),)),),
         protocol=ListenerProtocol.HTTPS,
         name=name,
         hostname=hostname,

@@ -11,7 +11,7 @@ import h2.connection
 import h2.events
 import pytest
 
-from tests.proxy.builders import backend, free_port, gateway, listener, prefix, rule
+from tests.irs import free_port, gateway, listener, local_backend, prefix, rule
 
 CHUNKED_WITH_TRAILERS = (
     b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ntransfer-encoding: chunked\r\ntrailer: x-checksum\r\n\r\n"
@@ -48,7 +48,9 @@ async def trailer_backend() -> AsyncIterator[tuple[TrailerBackend, int]]:
 
 async def _start(proxy, target: int) -> int:  # type: ignore[no-untyped-def]
     port = free_port()
-    await proxy([gateway(listener(port, rule("r", prefix("/"), (backend("t", target),))))])
+    await proxy(
+        [gateway(listener(port=port, rules=(rule("r", match=prefix("/"), backends=(local_backend("t", target),)),)))]
+    )
     return port
 
 

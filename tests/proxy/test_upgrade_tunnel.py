@@ -28,7 +28,7 @@ from portico.translate import translate
 from portico_proxy.context import Limits
 from portico_proxy.linear_regex import PROXY_CAPABILITIES
 from portico_proxy.tunnel import TunnelSide
-from tests.proxy.builders import backend, free_port, gateway, listener, prefix, rule
+from tests.irs import free_port, gateway, listener, local_backend, prefix, rule
 from tests.proxy.certs import self_signed
 
 BIG = 4 << 20  # 4 MiB per message, far past every buffer on the way
@@ -61,8 +61,8 @@ def _port(server: Server) -> int:
 
 async def _serve(proxy, ws_backend: Server, limits: Limits | None = None, **rule_extra: object):  # type: ignore[no-untyped-def]
     port = free_port()
-    ws_rule = rule("ws", prefix("/"), (backend("ws", _port(ws_backend)),), **rule_extra)
-    runtime = await proxy([gateway(listener(port, ws_rule))], limits)
+    ws_rule = rule("ws", match=prefix("/"), backends=(local_backend("ws", _port(ws_backend)),), **rule_extra)
+    runtime = await proxy([gateway(listener(port=port, rules=(ws_rule,)))], limits)
     return port, runtime
 
 
@@ -139,7 +139,15 @@ async def test_a_reload_leaves_an_open_socket_on_the_old_table(proxy, ws_backend
         await ws.send("before")
         assert await ws.recv() == "before"
         # The new table sends everything elsewhere: new handshakes see it, the open socket does not.
-        await runtime.update([gateway(listener(port, rule("other", prefix("/nowhere"), (backend("x", 9),))))])
+        await runtime.update(
+            [
+                gateway(
+                    listener(
+                        port=port, rules=(rule("other", match=prefix("/nowhere"), backends=(local_backend("x", 9),)),)
+                    )
+                )
+            ]
+        )
         with pytest.raises(InvalidStatus) as refused:
             async with connect(_url(port, "/echo"), ping_interval=None):
                 pass
@@ -161,7 +169,13 @@ async def test_a_refused_upgrade_stays_http(proxy, ws_backend, echo) -> None:  #
     """A backend that does not switch answers as plain HTTP; what followed is the next request."""
     app = await echo("plain")
     port = free_port()
-    await proxy([gateway(listener(port, rule("r", prefix("/"), (backend("plain", app.port),))))])
+    await proxy(
+        [
+            gateway(
+                listener(port=port, rules=(rule("r", match=prefix("/"), backends=(local_backend("plain", app.port),)),))
+            )
+        ]
+    )
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     upgrade = b"GET /first HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\n"
     writer.write(upgrade + b"GET /second HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
@@ -192,7 +206,9 @@ async def test_backpressure_pauses_the_backend(proxy) -> None:  # type: ignore[n
     server = await asyncio.start_server(flood, "127.0.0.1", 0)
     port = free_port()
     target = int(server.sockets[0].getsockname()[1])
-    runtime = await proxy([gateway(listener(port, rule("r", prefix("/"), (backend("raw", target),))))])
+    runtime = await proxy(
+        [gateway(listener(port=port, rules=(rule("r", match=prefix("/"), backends=(local_backend("raw", target),)),)))]
+    )
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write(b"GET / HTTP/1.1\r\nHost: a\r\nUpgrade: raw\r\nConnection: upgrade\r\n\r\n")
     await asyncio.wait_for(flooding.wait(), 5)
@@ -282,8 +298,8 @@ async def test_websocket_over_tls(proxy, ws_backend) -> None:  # type: ignore[no
     cert = Certificate(secret=ObjectKey(namespace="default", name="chat"), cert_pem=pem[0], key_pem=pem[1])
     port = free_port()
     https = listener(
-        port,
-        rule("ws", prefix("/"), (backend("ws", _port(ws_backend)),)),
+        port=port,
+        rules=(rule("ws", match=prefix("/"), backends=(local_backend("ws", _port(ws_backend)),)),),
         protocol=ListenerProtocol.HTTPS,
         name="https",
         certificates=(cert,),
