@@ -8,13 +8,13 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 COPY pyproject.toml README.md ./
 COPY operator ./operator
 COPY providers ./providers
-# Wheels for Portico and everything it needs (the AWS SDK included), so the final stage needs no compiler.
-RUN pip wheel --wheel-dir /wheels '.[aws]'
+# Wheels for Portico and everything it needs (the AWS and Azure SDKs included), so the final stage needs no compiler.
+RUN pip wheel --wheel-dir /wheels '.[aws,azure]'
 
 FROM python:3.11.14-slim-bookworm
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
-    pip install --no-index --find-links /wheels 'portico-gateway[aws]' \
+    pip install --no-index --find-links /wheels 'portico-gateway[aws,azure]' \
     && useradd --uid 10001 --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin portico
 # Numeric, so Kubernetes can verify runAsNonRoot without reading /etc/passwd.
 USER 10001:10001

@@ -178,6 +178,13 @@ class ProviderUnavailable(Exception):
     """The provider is unknown or its SDK is not installed; the message says what to do."""
 
 
+class Undeliverable(Exception):
+    """The Gateway's configuration cannot reach its data plane as it is (e.g. it is too large).
+
+    Retrying does not help until the Gateway or its routes change: the operator reports
+    `Programmed=False` (reason `Invalid`) with the message and waits for the next change."""
+
+
 @dataclass(frozen=True)
 class ProviderSpec:
     """What an entry point points at: a factory, the modules it needs installed, and its

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from portico_proxy.context import Context
-from portico_proxy.filters import Headers, apply_all
+from portico_proxy.exchange_support import NO_ROUTE, NO_ROUTE_MESSAGE, filtered_request, may_retry, record
+from portico_proxy.filters import Headers
 from portico_proxy.messages import (
     GRPC_DEADLINE_EXCEEDED,
     GRPC_UNAVAILABLE,
@@ -15,12 +16,10 @@ from portico_proxy.messages import (
     local_response,
 )
 from portico_proxy.mirror import start_mirrors
-from portico_proxy.rules import CompiledBackend, CompiledRule, FilterSet, HeaderMap
+from portico_proxy.rules import CompiledBackend, CompiledRule, HeaderMap
 from portico_proxy.sink import BlockResponder, OutgoingRequest, Responder, Upstream
 from portico_proxy.tables import PortTable
 from portico_proxy.upstream_h2 import h2_pool
-
-NO_ROUTE = "-"
 
 
 class Exchange:
@@ -29,12 +28,15 @@ class Exchange:
         "backend_timer",
         "block_responder",
         "body_buffer",
+        "body_timer",
         "buffered",
         "ctx",
         "endpoint_index",
         "endpoints",
         "finished",
         "head",
+        "head_watched",
+        "last_body_at",
         "listener_port",
         "loop",
         "mirrors",
@@ -44,6 +46,7 @@ class Exchange:
         "responder",
         "response_mods",
         "response_started",
+        "retried",
         "route",
         "rule",
         "scheme",
@@ -79,6 +82,7 @@ class Exchange:
         self.buffered = 0
         self.request_complete = not head.has_body
         self.response_started = False
+        self.retried = False
         self.finished = False
         self.source_paused = False
         self.status = 0
@@ -88,6 +92,9 @@ class Exchange:
         self.mirrors: list[object] = []
         self.request_timer: asyncio.TimerHandle | None = None
         self.backend_timer: asyncio.TimerHandle | None = None
+        self.head_watched = False  # in ctx.awaiting_head: the default response-header timeout
+        self.body_timer: asyncio.TimerHandle | None = None  # the default request-body idle timeout
+        self.last_body_at = 0.0
         self.listener_port = 0
         self.scheme = head.scheme
         self.started_at = 0.0
@@ -98,17 +105,17 @@ class Exchange:
         self.started_at = self.loop.time()
         listener = self.table.select(head.host)
         if listener is None:
-            self._no_route()
+            self._local(404, GRPC_UNIMPLEMENTED, NO_ROUTE_MESSAGE)
             return
         self.listener_port = listener.port
         method, path, query, grpc = head.method, head.path, head.query, head.grpc
         headers = HeaderMap(head.headers)
         for entry in listener.candidates(head.host):
-            rule = entry.find(method, path, query, headers, grpc)
+            rule = entry.find(method, head.route_path, query, headers, grpc)
             if rule is not None:
                 break
         else:
-            self._no_route()
+            self._local(404, GRPC_UNIMPLEMENTED, NO_ROUTE_MESSAGE)
             return
         self.rule = rule
         self.route = rule.route_label
@@ -152,32 +159,17 @@ class Exchange:
                 self.block_responder is not None,
             )
         else:
-            self._forward_filtered(rf, bf)
+            self.outgoing = filtered_request(head, rf, bf)
+            self.response_mods = rf.response_mods + bf.response_mods
+            if rf.mirrors or bf.mirrors:
+                self.mirrors = start_mirrors(self.ctx, rf.mirrors + bf.mirrors, self.outgoing)
         if rule.request_s is not None:
-            self.request_timer = self.loop.call_later(rule.request_s, self._timed_out, "request timeout")
+            self.request_timer = self.loop.call_later(rule.request_s, self.fail, "request timeout")
+        if not self.request_complete and (idle := self.ctx.limits.body_idle_timeout_s):
+            self.last_body_at = self.loop.time()
+            self.body_timer = self.loop.call_later(idle, self._body_idle)
         self.endpoints = backend.endpoint_order()
         self._next_endpoint(None)
-
-    def _forward_filtered(self, rf: FilterSet, bf: FilterSet) -> None:
-        head = self.head
-        headers = head.headers
-        if rf.request_mods:
-            headers = apply_all(rf.request_mods, headers)
-        if bf.request_mods:
-            headers = apply_all(bf.request_mods, headers)
-        authority = bf.rewrite_host or rf.rewrite_host or head.authority
-        path_mod = bf.rewrite_path or rf.rewrite_path
-        target = head.target
-        if path_mod is not None:
-            new_path = path_mod.apply(head.path)
-            target = new_path + b"?" + head.query if head.query else new_path
-        headers = add_forwarded(head, headers, False)
-        self.outgoing = OutgoingRequest(
-            head.method, target, authority, headers, head.has_body, head.content_length, head.te_trailers
-        )
-        self.response_mods = rf.response_mods + bf.response_mods
-        if rf.mirrors or bf.mirrors:
-            self.mirrors = start_mirrors(self.ctx, rf.mirrors + bf.mirrors, self.outgoing)
 
     def _next_endpoint(self, last_error: str | None) -> None:
         if self.finished:
@@ -209,8 +201,15 @@ class Exchange:
         assert self.outgoing is not None
         upstream.send_request(self, self.outgoing)
         rule = self.rule
+        if self.backend_timer is not None:
+            self.backend_timer.cancel()  # a retry starts the backend's time again
         if rule is not None and rule.backend_request_s is not None:
-            self.backend_timer = self.loop.call_later(rule.backend_request_s, self._timed_out, "backend timeout")
+            self.backend_timer = self.loop.call_later(rule.backend_request_s, self.fail, "backend timeout")
+        elif rule is not None and rule.request_s is None and not self.head_watched and self.ctx.head_timeout_s:
+            # The route sets no timeout: a backend that never answers must not hold the client forever.
+            # Counted from the request's start (no clock read; a retry keeps its place and deadline).
+            self.head_watched = True
+            self.ctx.awaiting_head[self] = self.started_at + self.ctx.head_timeout_s
         buffered = self.body_buffer
         self.body_buffer = None
         if buffered:
@@ -224,6 +223,8 @@ class Exchange:
 
     # ---- request body from the client
     def request_body(self, data: bytes) -> None:
+        if self.body_timer is not None:
+            self.last_body_at = self.loop.time()
         upstream = self.upstream
         if upstream is not None:
             upstream.send_body(data)
@@ -238,6 +239,9 @@ class Exchange:
 
     def request_end(self) -> None:
         self.request_complete = True
+        if self.body_timer is not None:
+            self.body_timer.cancel()
+            self.body_timer = None
         if self.upstream is not None and self.head.has_body:
             self.upstream.end_body()
         for mirror in self.mirrors:
@@ -265,19 +269,24 @@ class Exchange:
     def upstream_response_head(self, status: int, headers: Headers, has_length: bool | None) -> None:
         if self.finished:
             return
-        self.status = status
-        self.response_started = True
+        self._head_arrived(status)
         if self.response_mods:
             for modifier in self.response_mods:
                 headers = modifier.apply(headers)  # type: ignore[attr-defined]
             has_length = None  # a modifier may have set or removed framing fields
         self.responder.send_head(status, headers, False, has_length)
 
+    def _head_arrived(self, status: int) -> None:
+        self.status = status
+        self.response_started = True
+        if self.head_watched:
+            self.head_watched = False
+            self.ctx.awaiting_head.pop(self, None)
+
     def upstream_response_block(self, status: int, block: bytes, has_length: bool) -> None:
         if self.finished or self.block_responder is None:
             return
-        self.status = status
-        self.response_started = True
+        self._head_arrived(status)
         self.block_responder.send_head_block(status, block, has_length)
 
     def upstream_response_body(self, data: bytes) -> None:
@@ -295,11 +304,23 @@ class Exchange:
         if self.finished:
             return
         self.upstream = None
+        if not sent and self._retry():
+            return
         if self.response_started:
             self._finish()
             self.responder.abort()
         else:
             self._local(502, GRPC_UNAVAILABLE, f"backend failed: {message}")
+
+    def _retry(self) -> bool:
+        """Once, on a new connection to the same endpoint, for an idempotent request without body."""
+        backend = self.backend
+        if self.retried or self.response_started or backend is None or not may_retry(self.head, backend.h2c):
+            return False
+        self.retried = True
+        host, port = self.endpoints[self.endpoint_index - 1]
+        self.ctx.pools.h1(host, port, backend.tls, backend.client_tls).connect(self._upstream_ready)
+        return True
 
     def upstream_idle(self) -> None:
         if not self.finished:
@@ -316,14 +337,10 @@ class Exchange:
             self.responder.resume_source()
 
     # ---- local answers
-    def _no_route(self) -> None:
-        self._local(404, GRPC_UNIMPLEMENTED, "no route matches this request")
-
     def _redirect(self, status: int, location: bytes) -> None:
         self.status = status
         self._finish()
-        headers = [(b"location", location), (b"content-length", b"0")]
-        self.responder.send_head(status, headers, True)
+        self.responder.send_head(status, [(b"location", location), (b"content-length", b"0")], True)
 
     def _local(self, status: int, grpc_status: int, message: str) -> None:
         status, headers, body = local_response(status, self.head.grpc, grpc_status, message)
@@ -336,55 +353,46 @@ class Exchange:
         else:
             self.responder.send_head(status, headers, True)
 
-    def _timed_out(self, what: str) -> None:
+    def _body_idle(self) -> None:
+        """No request body byte for body_idle_timeout_s (time the proxy holds the client back does
+        not count): 408, and the backend connection is dropped."""
+        self.body_timer = None
+        if not self.finished and not self.request_complete:
+            now = self.loop.time()
+            if self.source_paused:
+                self.last_body_at = now
+            remaining = self.last_body_at + self.ctx.limits.body_idle_timeout_s - now
+            if remaining > 0:
+                self.body_timer = self.loop.call_later(remaining, self._body_idle)
+            else:
+                self.fail("request body not received in time", 408)
+
+    def fail(self, what: str, status: int = 504) -> None:
+        """A timeout, or a request found malformed after it was forwarded: drop the backend, answer
+        (or abort the response if it began)."""
         if self.finished:
             return
-        upstream = self.upstream
-        self.upstream = None
+        upstream, self.upstream = self.upstream, None
         if upstream is not None:
             upstream.abort()
         if self.response_started:
-            self.status = 504
+            self.status = status
             self._finish()
             self.responder.abort()
-        else:
-            self._local(504, GRPC_DEADLINE_EXCEEDED, what)
+            return
+        self._local(status, GRPC_DEADLINE_EXCEEDED, what)
+        if status == 408:
+            self.responder.abort()  # the rest of the body would be read as the next request
 
     def _finish(self) -> None:
         self.finished = True
         self.body_buffer = None
-        if self.request_timer is not None:
-            self.request_timer.cancel()
-        if self.backend_timer is not None:
-            self.backend_timer.cancel()
+        for timer in (self.request_timer, self.backend_timer, self.body_timer):
+            if timer is not None:
+                timer.cancel()
+        if self.head_watched:  # finished: the flag is not read again
+            self.ctx.awaiting_head.pop(self, None)
         if self.source_paused:
             self.source_paused = False
             self.responder.resume_source()
-        ctx = self.ctx
-        elapsed = self.loop.time() - self.started_at
-        compiled = self.backend
-        metrics = ctx.metrics
-        if compiled is not None and compiled.metrics is metrics and compiled.stats is not None:
-            compiled.stats.record(self.status, elapsed)
-        else:
-            stats = metrics.stats(self.route, compiled.label if compiled is not None else NO_ROUTE)
-            stats.record(self.status, elapsed)
-            if compiled is not None:
-                compiled.metrics, compiled.stats = metrics, stats
-        access_log = ctx.access_log
-        if access_log.enabled and access_log.wanted():
-            backend = compiled.label if compiled is not None else NO_ROUTE
-            head = self.head
-            access_log.write(
-                {
-                    "client": head.client_ip.decode("latin-1"),
-                    "method": head.method.decode("latin-1"),
-                    "host": head.authority.decode("latin-1"),
-                    "path": head.path.decode("latin-1"),
-                    "status": self.status,
-                    "route": self.route,
-                    "backend": backend,
-                    "duration_ms": round(elapsed * 1000, 3),
-                    "protocol": head.version.decode(),
-                }
-            )
+        record(self.ctx, self.head, self.route, self.backend, self.status, self.loop.time() - self.started_at)

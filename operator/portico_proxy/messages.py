@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from http import HTTPStatus
 
 from portico_proxy.filters import Headers
@@ -28,6 +29,9 @@ GRPC_INTERNAL = 13
 GRPC_UNAVAILABLE = 14
 
 
+# A path segment's parameters (`;x`): ignored when matching (normalize.py), kept when forwarding.
+PARAMS = re.compile(rb";[^/]*")
+
 # Request header names the HTTP/1.1 and HTTP/2 servers look at while copying the others as they are.
 FORWARDED_NAMES = frozenset({b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host"})
 
@@ -51,6 +55,7 @@ class RequestHead:
         "method",
         "path",
         "query",
+        "route_path",
         "scheme",
         "target",
         "te_trailers",
@@ -75,6 +80,7 @@ class RequestHead:
         self.method = method
         path, separator, query = target.partition(b"?")
         self.path = path or b"/"
+        self.route_path = PARAMS.sub(b"", self.path) if b";" in path else self.path  # what rules match
         self.query = query
         # The target as sent when it is already normal: a path, and a query only when there is one.
         self.target = (

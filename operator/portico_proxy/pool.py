@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Sized
 
 from portico_proxy.batch import WriteBatch
 from portico_proxy.sink import Upstream
@@ -18,24 +18,46 @@ CONNECT_TIMEOUT_S = 5.0
 
 
 class PoolStats:
-    """Counters the metrics endpoint reads: how often a request found a warm connection."""
+    """Counters the metrics endpoint reads: how often a request found a warm connection, and how
+    many backend sockets are open (connecting included)."""
 
-    __slots__ = ("opened", "reused")
+    __slots__ = ("connecting", "opened", "reused", "sockets")
 
     def __init__(self) -> None:
         self.opened = 0
         self.reused = 0
+        self.sockets = 0  # connected (connection_made to connection_lost)
+        self.connecting = 0
+
+
+class SocketBudget:
+    """Backend sockets count against the same file descriptors as client connections."""
+
+    __slots__ = ("cap", "clients", "connect_timeout_s", "stats")
+
+    def __init__(self, stats: PoolStats, clients: Sized, cap: int, connect_timeout_s: float | None) -> None:
+        self.stats = stats
+        self.clients = clients
+        self.cap = cap
+        self.connect_timeout_s = connect_timeout_s
+
+    def exhausted(self) -> bool:
+        stats = self.stats
+        return len(self.clients) + stats.sockets + stats.connecting >= self.cap
 
 
 class EndpointPool:
     """Idle HTTP/1.1 connections to one endpoint, most recently used first."""
 
-    def __init__(self, host: str, port: int, tls: ssl.SSLContext | None, stats: PoolStats, writes: WriteBatch) -> None:
+    def __init__(
+        self, host: str, port: int, tls: ssl.SSLContext | None, budget: SocketBudget, writes: WriteBatch
+    ) -> None:
         self.host = host
+        self.budget = budget
         self.writes = writes
         self.port = port
         self.tls = tls
-        self.stats = stats
+        self.stats = budget.stats
         self.idle: list[UpstreamH1] = []
         self.closed = False
 
@@ -43,30 +65,49 @@ class EndpointPool:
         idle = self.idle
         while idle:
             conn = idle.pop()
+            conn.pooled = False
             if not conn.closed:
                 conn.reused = True
                 self.stats.reused += 1
                 ready(conn, None)
                 return
+        self.connect(ready)
+
+    def connect(self, ready: Ready) -> None:
+        """A new connection, never an idle one (a retry after a stale pooled one)."""
+        if self.budget.exhausted():
+            ready(None, "the proxy is at its connection limit")
+            return
         self.stats.opened += 1
+        self.stats.connecting += 1
         task = asyncio.get_running_loop().create_task(self._connect())
-        task.add_done_callback(lambda t: _deliver(t, ready))
+        task.add_done_callback(lambda t: self._deliver(t, ready))
 
     async def _connect(self) -> UpstreamH1:
         loop = asyncio.get_running_loop()
         connect = loop.create_connection(lambda: UpstreamH1(self), self.host, self.port, ssl=self.tls)
-        _, protocol = await asyncio.wait_for(connect, CONNECT_TIMEOUT_S)
+        _, protocol = await asyncio.wait_for(connect, self.budget.connect_timeout_s)
         return protocol
 
+    def _deliver(self, task: asyncio.Task[UpstreamH1], ready: Ready) -> None:
+        self.stats.connecting -= 1
+        _deliver(task, ready)
+
     def release(self, conn: UpstreamH1) -> None:
+        """Take back a connection whose request is complete; idempotent (a pooled one stays once)."""
+        if conn.pooled or conn.in_flight or conn.closed:
+            return
         if self.closed or len(self.idle) >= MAX_IDLE_PER_ENDPOINT:
             conn.close()
         else:
+            conn.pooled = True
             self.idle.append(conn)
 
     def forget(self, conn: UpstreamH1) -> None:
-        with contextlib.suppress(ValueError):
-            self.idle.remove(conn)
+        if conn.pooled:
+            conn.pooled = False
+            with contextlib.suppress(ValueError):
+                self.idle.remove(conn)
 
     def close(self) -> None:
         self.closed = True
@@ -89,9 +130,16 @@ def _deliver(task: asyncio.Task[UpstreamH1], ready: Ready) -> None:
 class Pools:
     """Every endpoint pool of the process; survives reloads so warm connections stay warm."""
 
-    def __init__(self, writes: WriteBatch) -> None:
+    def __init__(
+        self,
+        writes: WriteBatch,
+        clients: Sized = (),
+        cap: int = 1 << 30,
+        connect_timeout_s: float | None = CONNECT_TIMEOUT_S,
+    ) -> None:
         self.writes = writes
         self.stats = PoolStats()
+        self.budget = SocketBudget(self.stats, clients, cap, connect_timeout_s)
         self._h1: dict[tuple[str, int, bool, ssl.SSLContext | None], EndpointPool] = {}
         self._h2: dict[tuple[str, int], object] = {}
         self._insecure_tls: ssl.SSLContext | None = None
@@ -102,7 +150,7 @@ class Pools:
         pool = self._h1.get(key)
         if pool is None:
             context = (client_tls or self._backend_tls()) if tls else None
-            pool = self._h1[key] = EndpointPool(host, port, context, self.stats, self.writes)
+            pool = self._h1[key] = EndpointPool(host, port, context, self.budget, self.writes)
         return pool
 
     def h2(self, host: str, port: int, factory: Callable[[], object]) -> object:

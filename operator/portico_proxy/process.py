@@ -14,7 +14,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from portico.ir import GatewayIR
-from portico_proxy.context import AccessLog
+from portico_proxy.context import AccessLog, Limits
+from portico_proxy.fdlimit import raise_nofile_limit
 from portico_proxy.runtime import ConfigRejected, ProxyRuntime
 
 log = logging.getLogger("portico.proxy")
@@ -69,6 +70,30 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
         help="fraction of requests written as JSON access log lines to stdout; 0 turns them off",
     )
     parser.add_argument("--drain-seconds", type=seconds, default=10.0, help="time given to in-flight requests on stop")
+    defaults = Limits()
+    for flag, default, what in (
+        ("--connect-timeout", defaults.connect_timeout_s, "connecting to a backend"),
+        ("--response-header-timeout", defaults.response_header_timeout_s, "a backend's response head, once sent"),
+        ("--body-idle-timeout", defaults.body_idle_timeout_s, "the next bytes of a request body"),
+    ):
+        parser.add_argument(
+            flag, type=seconds, default=default, metavar="SECONDS", help=f"{what} (default {default:g}; 0: none)"
+        )
+    parser.add_argument(
+        "--merge-slashes",
+        action=argparse.BooleanOptionalAction,
+        default=defaults.merge_slashes,
+        help="treat // in request paths as / before matching and forwarding (default on)",
+    )
+
+
+def limits_from(args: argparse.Namespace) -> Limits:
+    return Limits(
+        connect_timeout_s=args.connect_timeout,
+        response_header_timeout_s=args.response_header_timeout,
+        body_idle_timeout_s=args.body_idle_timeout,
+        merge_slashes=args.merge_slashes,
+    )
 
 
 def fingerprint(paths: Sequence[str]) -> str:
@@ -91,6 +116,7 @@ async def _serve(args: argparse.Namespace, paths: Sequence[str], load: Loader, r
         args.address,
         args.admin_port,
         getattr(args, "secrets_dir", None),
+        limits=limits_from(args),
         access_log=AccessLog(args.access_log_sample),
         reuse_port=reuse_port,
         port_fallback=False,
@@ -117,8 +143,8 @@ async def _serve(args: argparse.Namespace, paths: Sequence[str], load: Loader, r
     while not stop.is_set():
         now = time.monotonic()
         if strict and not seen:
-            seen = fingerprint(paths)  # loaded by _first_load just before the files were read
-        current = fingerprint(paths) if reload.is_set() or now >= next_poll else seen
+            seen = _poll(paths, seen)  # loaded by _first_load just before the files were read
+        current = _poll(paths, seen) if reload.is_set() or now >= next_poll else seen
         next_poll = now + POLL_INTERVAL_S
         if current != seen or reload.is_set():
             reload.clear()
@@ -131,6 +157,16 @@ async def _serve(args: argparse.Namespace, paths: Sequence[str], load: Loader, r
     log.info("draining for up to %.1fs", args.drain_seconds)
     await runtime.stop(args.drain_seconds)
     return 0
+
+
+def _poll(paths: Sequence[str], seen: str) -> str:
+    """The inputs' fingerprint; when they cannot be read now (out of file descriptors, say), the
+    last one, so the running configuration stays and the next poll tries again."""
+    try:
+        return fingerprint(paths)
+    except OSError as exc:
+        log.error("cannot read the configuration now, previous one keeps serving: %s", exc)
+        return seen
 
 
 async def _first_load(runtime: ProxyRuntime, load: Loader) -> int:
@@ -181,6 +217,7 @@ def run_proxy(args: argparse.Namespace, paths: Sequence[str], load: Loader, stri
 def _run_worker(args: argparse.Namespace, paths: Sequence[str], load: Loader, reuse_port: bool, strict: bool) -> int:
     import uvloop
 
+    raise_nofile_limit()  # the connection caps are derived from the limit (fdlimit)
     return uvloop.run(_serve(args, paths, load, reuse_port, strict))
 
 

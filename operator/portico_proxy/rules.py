@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import ssl
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -34,6 +33,7 @@ from portico_proxy.filters import (
     MirrorSpec,
     header_safe,
 )
+from portico_proxy.linear_regex import Pattern, compile_linear
 
 if TYPE_CHECKING:
     from portico_proxy.metrics import Metrics, RouteBackendStats
@@ -141,9 +141,9 @@ class CompiledBackend:
         return endpoints[start:] + endpoints[:start]
 
 
-def _compile_value(kind: MatchType, value: str) -> tuple[bytes, re.Pattern[bytes] | None]:
+def _compile_value(kind: MatchType, value: str) -> tuple[bytes, Pattern[bytes] | None]:
     raw = value.encode("latin-1", "replace")
-    return raw, re.compile(raw) if kind is MatchType.REGULAR_EXPRESSION else None
+    return raw, compile_linear(raw) if kind is MatchType.REGULAR_EXPRESSION else None
 
 
 class HeaderMap:
@@ -207,12 +207,12 @@ class CompiledRule:
                 stripped = value.rstrip(b"/")
                 self.path_kind, self.path_value = (PATH_PREFIX, stripped) if stripped else (PATH_ANY, b"")
             else:
-                self.path_kind, self.path_regex = PATH_REGEX, re.compile(value)
+                self.path_kind, self.path_regex = PATH_REGEX, compile_linear(value)
         self.method = match.method.encode() if match.method else None
         self.headers = tuple(self._header(h) for h in first_by_name(match.headers, fold=True))
         self.query = tuple(self._query(q) for q in first_by_name(match.query_params, fold=False))
-        self.grpc_service: tuple[bytes, re.Pattern[bytes] | None] | None = None
-        self.grpc_method: tuple[bytes, re.Pattern[bytes] | None] | None = None
+        self.grpc_service: tuple[bytes, Pattern[bytes] | None] | None = None
+        self.grpc_method: tuple[bytes, Pattern[bytes] | None] | None = None
         if match.grpc is not None:
             if match.grpc.service:
                 self.grpc_service = _compile_value(match.grpc.type, match.grpc.service.lstrip("."))
@@ -220,12 +220,12 @@ class CompiledRule:
                 self.grpc_method = _compile_value(match.grpc.type, match.grpc.method)
 
     @staticmethod
-    def _header(h: HeaderMatch) -> tuple[bytes, bytes, re.Pattern[bytes] | None]:
+    def _header(h: HeaderMatch) -> tuple[bytes, bytes, Pattern[bytes] | None]:
         return (h.name.lower().encode("latin-1"), *_compile_value(h.type, h.value))
 
     @staticmethod
-    def _query(q: QueryParamMatch) -> tuple[str, str, re.Pattern[str] | None]:
-        return q.name, q.value, re.compile(q.value) if q.type is MatchType.REGULAR_EXPRESSION else None
+    def _query(q: QueryParamMatch) -> tuple[str, str, Pattern[str] | None]:
+        return q.name, q.value, compile_linear(q.value) if q.type is MatchType.REGULAR_EXPRESSION else None
 
     def matches(self, method: bytes, path: bytes, query: bytes, headers: HeaderMap, grpc: bool) -> bool:
         if self.grpc and not grpc:

@@ -180,10 +180,27 @@ class ProxyRuntime:
         while True:
             await asyncio.sleep(REAP_INTERVAL_S)
             now = loop.time()
+            self.ctx.expire_heads(now)
+            async with self._lock:  # not while an update binds or closes ports
+                await self._relisten()
             for conn in list(self.ctx.connections):
                 deadline = getattr(conn, "deadline", None)
                 if deadline is not None and now > deadline:
                     conn.expire(now)  # type: ignore[attr-defined]
+
+    async def _relisten(self) -> None:
+        """A listener the event loop closed (an accept error it could not absorb, such as running
+        out of file descriptors) is bound again, until that works."""
+        if self.ctx.draining:
+            return
+        for entry in self.ports.values():
+            if entry.server.is_serving():
+                continue
+            try:
+                entry.server = await self._bind(entry.state, entry.tls)
+                log.warning("listener port %d was closed by an accept error; listening again", entry.state.port)
+            except OSError as exc:
+                log.error("listener port %d cannot listen again yet: %s", entry.state.port, exc)
 
 
 def _endpoints(rule: object) -> set[tuple[str, int]]:

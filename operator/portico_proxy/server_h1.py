@@ -20,6 +20,7 @@ from portico_proxy.messages import (
     is_grpc,
     status_line,
 )
+from portico_proxy.normalize import BadRequest, h1_target, normalize_authority
 from portico_proxy.server_h2 import H2Server
 from portico_proxy.tables import PortState
 from portico_proxy.upstream_h1 import set_nodelay
@@ -32,12 +33,8 @@ JOIN_FIELD = b": ".join  # (name, value) -> b"name: value", bound once
 HTTP_VERSIONS = {"1.1": b"1.1", "1.0": b"1.0"}
 
 
-class Reject(Exception):
-    """A request the parser boundary refuses: status, then the connection closes."""
-
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
+# A request the parser boundary refuses: status, then the connection closes.
+Reject = BadRequest
 
 
 NO_HOP_FIELDS: tuple[int | None, bool, bool, frozenset[bytes]] = (None, False, False, frozenset())
@@ -54,6 +51,8 @@ def read_hop_fields(fields: Headers) -> tuple[int | None, bool, bool, frozenset[
                 raise Reject(400, "invalid or repeated Content-Length")
             content_length = int(value)
         elif name == b"transfer-encoding":
+            if chunked or value.strip().lower() != b"chunked":
+                raise Reject(501, "transfer coding other than chunked")
             chunked = True
         elif name == b"expect":
             expect_continue = value.lower() == b"100-continue"
@@ -73,7 +72,8 @@ class H1Server(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.parser = httptools.HttpRequestParser(self)
         self.client_ip = b""
-        self.last_authority = b""
+        self.last_authority = b""  # as the client sent it; normalised, and its host: cached
+        self.last_normal = b""
         self.last_host = b""
         self.first = True
         self.closed = False
@@ -104,7 +104,7 @@ class H1Server(asyncio.Protocol):
         ctx.metrics.active_connections += 1
         peer = transport.get_extra_info("peername")
         self.client_ip = peer[0].encode() if isinstance(peer, tuple) else b""
-        if ctx.draining or len(ctx.connections) > ctx.limits.max_connections:
+        if ctx.draining or ctx.over_capacity():
             self._write_simple(503, b"too many connections\n")
             self.closed = True
             self.writes.close_now(self.transport)
@@ -132,10 +132,14 @@ class H1Server(asyncio.Protocol):
             self.parser.feed_data(data)
         except Reject as exc:
             self._reject(exc.status, str(exc))
-        except httptools.HttpParserUpgrade:
-            # Upgrade is not offered: the request was served as plain HTTP; go on with a fresh parser.
+        except httptools.HttpParserUpgrade as upgrade:
+            # Upgrade is not offered: the request was served as plain HTTP; go on with a fresh parser,
+            # which reads what followed it in the same write (a pipelined request).
             self._message_complete()
             self.parser = httptools.HttpRequestParser(self)
+            rest = data[upgrade.args[0] :] if upgrade.args else b""
+            if rest and not self.closed:
+                self.data_received(rest)
         except httptools.HttpParserCallbackError as exc:
             cause = exc.__context__
             if isinstance(cause, Reject):
@@ -224,16 +228,15 @@ class H1Server(asyncio.Protocol):
             else:
                 forwarded = True
         version = HTTP_VERSIONS.get(parser.get_http_version()) or parser.get_http_version().encode()
-        if not authority and version == b"1.1":
-            raise Reject(400, "missing Host header")
+        method = parser.get_method()
+        target, authority = h1_target(method, self.url, version, authority, self.ctx.limits.merge_slashes)
         if authority != self.last_authority:
-            self.last_authority = authority
-            self.last_host = host_of(authority)
+            self._new_authority(authority)
         has_body = chunked or bool(content_length)
         head = RequestHead(
-            parser.get_method(),
-            self.url,
-            authority,
+            method,
+            target,
+            self.last_normal,
             self.last_host,
             headers,
             self.scheme,
@@ -257,6 +260,11 @@ class H1Server(asyncio.Protocol):
             if not self.paused_by_queue and self.transport is not None:
                 self.paused_by_queue = True
                 self.transport.pause_reading()
+
+    def _new_authority(self, authority: bytes) -> None:
+        self.last_normal = normalize_authority(authority)
+        self.last_authority = authority
+        self.last_host = host_of(self.last_normal)
 
     def on_body(self, body: bytes) -> None:
         if self.parsing is not None:
@@ -404,8 +412,14 @@ class H1Server(asyncio.Protocol):
     def _reject(self, status: int, reason: str) -> None:
         if self.transport is None or self.closed:
             return
-        if self.active is None:
+        active = self.active
+        if active is None:
             self._write_simple(status, reason.encode() + b"\n")
+        elif not active.response_started and not active.finished:
+            # The head went to the backend but its body turned out malformed: the client still gets
+            # an answer, as no byte of a response went out yet.
+            self.keep_alive = self.active_keep_alive = False
+            active.fail(reason, status)
         self.closed = True
         self.writes.close_now(self.transport)
 

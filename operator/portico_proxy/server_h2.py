@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from typing import cast
 
 from h2.config import H2Configuration
-from h2.connection import H2Connection
 from h2.errors import ErrorCodes
 from h2.events import (
     ConnectionTerminated,
     DataReceived,
+    PingReceived,
+    RemoteSettingsChanged,
     RequestReceived,
     StreamEnded,
     StreamReset,
@@ -24,10 +26,24 @@ from portico_proxy.context import Context
 from portico_proxy.exchange import Exchange
 from portico_proxy.filters import Headers
 from portico_proxy.h2common import CONNECTION_WINDOW, WINDOW, H2Peer, Outbox, h2_safe, split_pseudo
-from portico_proxy.messages import FORWARDED_NAMES, HOP_BY_HOP, RequestHead, host_of, is_grpc
+from portico_proxy.h2guard import MAX_CONCURRENT_STREAMS, MAX_HEADER_LIST_SIZE, AbuseMeter, ServerConnection
+from portico_proxy.messages import (
+    FORWARDED_NAMES,
+    GRPC_INTERNAL,
+    HOP_BY_HOP,
+    RequestHead,
+    host_of,
+    is_grpc,
+    local_response,
+)
+from portico_proxy.normalize import BadRequest, Malformed, h2_target
 from portico_proxy.tables import PortState
 
-PAUSE_ABOVE = 1 << 20
+# Response bytes held per stream (window closed, or the client's socket full) before the backend
+# stops being read: with MAX_CONCURRENT_STREAMS streams this bounds a connection's buffers too.
+PAUSE_ABOVE = 1 << 16
+LINGER_S = 2.0
+log = logging.getLogger("portico.proxy")
 
 
 class StreamResponder:
@@ -55,15 +71,22 @@ class StreamResponder:
         server.flush()
         if end:
             server.streams.pop(self.stream_id, None)
+        elif server.write_paused or server.h2.local_flow_control_window(self.stream_id) <= 0:
+            self.pause_client()  # nothing could leave: read no more than the backend already sent
 
     def send_data(self, data: bytes) -> None:
         server = self.server
         if server.closed:
             return
         self.outbox.push(data)
-        self.outbox.flush(server.h2, self.stream_id)
-        server.flush()
-        if self.outbox.size > PAUSE_ABOVE and not self.client_paused and self.exchange is not None:
+        if not server.write_paused:
+            self.outbox.flush(server.h2, self.stream_id)
+            server.flush()
+        if (server.write_paused or self.outbox.size > PAUSE_ABOVE) and not self.client_paused:
+            self.pause_client()
+
+    def pause_client(self) -> None:
+        if self.exchange is not None and not self.client_paused:
             self.client_paused = True
             self.exchange.client_paused()
 
@@ -77,6 +100,8 @@ class StreamResponder:
 
     def window_opened(self) -> None:
         server = self.server
+        if server.write_paused:
+            return  # the client's socket is full: flow-control credit waits for it to drain
         self.outbox.flush(server.h2, self.stream_id)
         server.flush()
         if self.client_paused and self.outbox.size <= PAUSE_ABOVE // 2 and self.exchange is not None:
@@ -114,19 +139,28 @@ class H2Server(H2Peer):
         self.state = state
         self.scheme = scheme
         self.client_ip = client_ip
-        self.h2 = H2Connection(H2Configuration(client_side=False, header_encoding=None))
+        self.h2 = ServerConnection(H2Configuration(client_side=False, header_encoding=None))
         self.transport: asyncio.Transport | None = None
         self.streams: dict[int, StreamResponder] = {}
         self.closed = False
         self.deadline: float | None = None
         self.loop = asyncio.get_running_loop()
+        self.meter = AbuseMeter(self.loop.time())
+        self.write_paused = False
+        self.lingering = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)
         self.ctx.connections.add(self)
         self.ctx.metrics.active_connections += 1
         self.h2.initiate_connection()
-        self.h2.update_settings({SettingCodes.INITIAL_WINDOW_SIZE: WINDOW})
+        self.h2.update_settings(
+            {
+                SettingCodes.INITIAL_WINDOW_SIZE: WINDOW,
+                SettingCodes.MAX_CONCURRENT_STREAMS: MAX_CONCURRENT_STREAMS,
+                SettingCodes.MAX_HEADER_LIST_SIZE: MAX_HEADER_LIST_SIZE,
+            }
+        )
         self.h2.increment_flow_control_window(CONNECTION_WINDOW)
         self.flush()
         self._touch()
@@ -139,6 +173,16 @@ class H2Server(H2Peer):
         for stream in streams.values():
             if stream.exchange is not None:
                 stream.exchange.client_lost()
+
+    def pause_writing(self) -> None:
+        self.write_paused = True
+        for stream in self.streams.values():
+            stream.pause_client()
+
+    def resume_writing(self) -> None:
+        self.write_paused = False
+        for stream in list(self.streams.values()):
+            stream.window_opened()
 
     def expire(self, now: float) -> None:
         if not self.streams and self.transport is not None:
@@ -153,34 +197,35 @@ class H2Server(H2Peer):
             self.transport.close()
 
     def data_received(self, data: bytes) -> None:
+        if self.lingering:
+            return
         try:
             events = self.h2.receive_data(data)
         except ProtocolError:
-            self.flush()
-            if self.transport is not None:
-                self.transport.close()
+            self._linger()  # h2 queued a GOAWAY naming the error
             return
+        # A stream reset in the same read as its request is never started: no backend work for it.
+        reset_now = {e.stream_id for e in events if isinstance(e, StreamReset)}
+        meter = self.meter
         for event in events:
+            if self.closed:
+                return
             if isinstance(event, RequestReceived):
-                self._request(event)
+                self._open(event, reset_now)
             elif isinstance(event, DataReceived):
-                stream = self.streams.get(event.stream_id)
-                if stream is None or stream.exchange is None:
-                    self.acknowledge(event.stream_id, event.flow_controlled_length)
-                    continue
-                if stream.source_paused:
-                    stream.unacked += event.flow_controlled_length
-                else:
-                    self.acknowledge(event.stream_id, event.flow_controlled_length)
-                stream.exchange.request_body(event.data)
+                self._data(event)
             elif isinstance(event, StreamEnded):
                 stream = self.streams.get(event.stream_id)
                 if stream is not None and stream.exchange is not None and stream.exchange.head.has_body:
                     stream.exchange.request_end()
             elif isinstance(event, StreamReset):
                 stream = self.streams.pop(event.stream_id, None)
+                if event.remote_reset and (stream is not None or event.stream_id in reset_now):
+                    meter.stream_reset()  # a reset of a stream not yet answered
                 if stream is not None and stream.exchange is not None:
                     stream.exchange.client_lost()
+            elif isinstance(event, (PingReceived, RemoteSettingsChanged)):
+                meter.control_frame(self.loop.time())
             elif isinstance(event, WindowUpdated):
                 targets = list(self.streams.values()) if event.stream_id == 0 else [self.streams.get(event.stream_id)]
                 for target in targets:
@@ -188,8 +233,70 @@ class H2Server(H2Peer):
                         target.window_opened()
             elif isinstance(event, ConnectionTerminated) and self.transport is not None:
                 self.transport.close()
+            verdict = meter.verdict()
+            if verdict is not None:
+                self._calm_down(verdict)
+                return
         self.flush()
         self._touch()
+
+    def _open(self, event: RequestReceived, reset_now: set[int]) -> None:
+        self.meter.stream_opened()
+        if event.stream_id in reset_now:
+            return  # reset in the same read: never started
+        if len(self.streams) >= MAX_CONCURRENT_STREAMS:
+            self.meter.stream_refused()
+            self._refuse(event.stream_id, ErrorCodes.REFUSED_STREAM)
+        else:
+            self._request(event)
+
+    def _answer_locally(self, stream_id: int, status: int, grpc: bool, reason: str) -> None:
+        """A request refused before any exchange: the proxy's own answer, then the stream ends."""
+        stream = StreamResponder(self, stream_id)
+        self.streams[stream_id] = stream
+        status, headers, body = local_response(status, grpc, GRPC_INTERNAL, reason)
+        stream.send_head(status, headers, not body)
+        if body:
+            stream.send_data(body)
+            stream.send_end(None)
+
+    def _refuse(self, stream_id: int, code: ErrorCodes) -> None:
+        with contextlib.suppress(ProtocolError):
+            self.h2.reset_stream(stream_id, code)
+
+    def _data(self, event: DataReceived) -> None:
+        stream = self.streams.get(event.stream_id)
+        if stream is None or stream.exchange is None:
+            self.acknowledge(event.stream_id, event.flow_controlled_length)
+            return
+        if stream.source_paused:
+            stream.unacked += event.flow_controlled_length
+        else:
+            self.acknowledge(event.stream_id, event.flow_controlled_length)
+        stream.exchange.request_body(event.data)
+
+    def _calm_down(self, reason: str) -> None:
+        """GOAWAY(ENHANCE_YOUR_CALM), then close: the client crossed a limit no ordinary one does."""
+        log.warning("closing an HTTP/2 connection from %s: %s", self.client_ip.decode(), reason)
+        with contextlib.suppress(ProtocolError):
+            self.h2.close_connection(ErrorCodes.ENHANCE_YOUR_CALM, additional_data=reason.encode())
+        self._linger()
+
+    def _linger(self) -> None:
+        """Send what is queued (a GOAWAY), end every stream, and close after a lingering moment."""
+        self.flush()
+        self.closed = self.lingering = True
+        streams, self.streams = self.streams, {}
+        for stream in streams.values():
+            if stream.exchange is not None:
+                stream.exchange.client_lost()
+        transport = self.transport
+        if transport is not None:
+            # Lingering close: what the client still sends is read and dropped for a moment, so the
+            # close does not turn into a reset that would destroy the GOAWAY before it is read.
+            if transport.can_write_eof():
+                transport.write_eof()
+            self.loop.call_later(LINGER_S, transport.close)
 
     def _touch(self) -> None:
         self.deadline = self.loop.time() + self.ctx.limits.idle_timeout_s
@@ -214,10 +321,21 @@ class H2Server(H2Peer):
             elif name in FORWARDED_NAMES:
                 forwarded = True
             headers.append((name, value))
+        method = pseudo.get(b":method", b"GET")
+        try:
+            if len(raw) > self.ctx.limits.max_header_count:
+                raise BadRequest(431, "request headers too many")
+            target, authority = h2_target(method, pseudo.get(b":path", b"/"), authority, self.ctx.limits.merge_slashes)
+        except Malformed:
+            self._refuse(event.stream_id, ErrorCodes.PROTOCOL_ERROR)
+            return
+        except BadRequest as exc:
+            self._answer_locally(event.stream_id, exc.status, grpc, str(exc))
+            return
         has_body = event.stream_ended is None
         head = RequestHead(
-            pseudo.get(b":method", b"GET"),
-            pseudo.get(b":path", b"/"),
+            method,
+            target,
             authority,
             host_of(authority),
             headers,

@@ -18,14 +18,26 @@ from portico.kube.client import Connection
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--server", help="API server URL without credentials (tests, demos, kubectl proxy)")
-    parser.add_argument("--standalone", action="store_true", help="no peering: run without HA coordination")
-    parser.add_argument("--peering-name", default="portico", help="the ClusterKopfPeering object for HA")
+    parser.add_argument("--standalone", action="store_true", help="no leader election: this replica is active at once")
+    parser.add_argument("--lease-name", default="portico", help="the coordination.k8s.io/v1 Lease replicas elect with")
+    parser.add_argument(
+        "--lease-namespace", default=None, help="namespace of the Lease (default: $POD_NAMESPACE, else 'default')"
+    )
+    parser.add_argument("--lease-duration", type=float, default=15.0, help="seconds a standby waits on a silent leader")
+    parser.add_argument("--renew-deadline", type=float, default=10.0, help="seconds the leader may fail to renew")
+    parser.add_argument("--retry-period", type=float, default=2.0, help="seconds between acquire/renew attempts")
     parser.add_argument("--cluster-id", default="default", help="tags every cloud resource this operator owns")
     parser.add_argument("--metrics-port", type=int, default=None, help="serve Prometheus metrics on this port")
     parser.add_argument(
         "--liveness", default="http://0.0.0.0:8080/healthz", help="kopf liveness endpoint URL ('' to disable)"
     )
     parser.add_argument("--proxy-image", default=None, help="the image the proxy provider's Deployments run")
+    parser.add_argument(
+        "--azure-subscription-id", default=None, help="azure-appgw: the subscription of the Application Gateways"
+    )
+    parser.add_argument(
+        "--azure-resource-group", default=None, help="azure-appgw: the resource group Portico's gateways live in"
+    )
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
 
 
@@ -98,15 +110,32 @@ def run(args: argparse.Namespace) -> int:
     if connection is None:
         print("portico run: no --server, no service account and no kubeconfig found", file=sys.stderr)
         return 2
-    options = {"proxy": {"image": args.proxy_image}} if args.proxy_image else {}
+    options: dict[str, dict[str, str]] = {"proxy": {"image": args.proxy_image}} if args.proxy_image else {}
+    if args.azure_subscription_id or args.azure_resource_group:
+        options["azure-appgw"] = {
+            "subscription_id": args.azure_subscription_id or "",
+            "resource_group": args.azure_resource_group or "",
+        }
+    if not args.lease_duration > args.renew_deadline > args.retry_period > 0:
+        print(
+            "portico run: --lease-duration must be greater than --renew-deadline, "
+            "which must be greater than --retry-period (all positive)",
+            file=sys.stderr,
+        )
+        return 2
     config = OperatorConfig(
         connection=connection,
         standalone=args.standalone,
-        peering_name=args.peering_name,
+        lease_name=args.lease_name,
+        **({"lease_namespace": args.lease_namespace} if args.lease_namespace else {}),
+        lease_duration_seconds=args.lease_duration,
+        renew_deadline_seconds=args.renew_deadline,
+        retry_period_seconds=args.retry_period,
         cluster_id=args.cluster_id,
         metrics_port=args.metrics_port,
         liveness_endpoint=args.liveness or None,
         provider_options=options,
     )
-    asyncio.run(_serve(Operator(config)))
-    return 0
+    operator = Operator(config)
+    asyncio.run(_serve(operator))
+    return 1 if operator.lost_leadership else 0

@@ -13,6 +13,7 @@ from portico.cli.table import false_conditions
 from portico.ir import GatewayIR
 from portico.manifests import load_manifests
 from portico.translate import translate
+from portico_proxy.linear_regex import PROXY_CAPABILITIES
 from portico_proxy.merge import merge_on_one_address
 from portico_proxy.process import add_common_arguments, run_proxy
 
@@ -42,7 +43,7 @@ def gateways_from_manifests(paths: Sequence[str]) -> list[GatewayIR]:
     manifests = load_manifests(paths)
     check_manifests(manifests)
     snapshot = build_snapshot([m.obj for m in manifests])
-    result = translate(snapshot)
+    result = translate(snapshot, {CONTROLLER: PROXY_CAPABILITIES})  # RE2 refusals reach route status
     for note in ignored_notes(manifests, snapshot, result.statuses):
         log.warning("%s", note)
     for problem in false_conditions(_status_items(result.statuses)):

@@ -13,8 +13,8 @@ from typing import Any, Protocol
 
 from portico.ir import GatewayIR, ObjectKey
 from portico.provider import ApplyResult, Capabilities, DeleteResult, Plan
-from portico.translate import DEFAULT_CAPABILITIES
 from portico_providers.proxy.plan import ProxyPlan
+from portico_proxy.linear_regex import PROXY_CAPABILITIES
 
 LOOPBACK = "127.0.0.1"
 
@@ -38,7 +38,7 @@ class LocalProxyProvider:
         self._lock = threading.Lock()
 
     def capabilities(self) -> Capabilities:
-        return DEFAULT_CAPABILITIES
+        return PROXY_CAPABILITIES  # every feature; regexes must compile with RE2
 
     def observe(self, gateway: ObjectKey) -> GatewayIR | None:
         with self._lock:

@@ -12,7 +12,6 @@ from portico.ir import GatewayIR, ObjectKey
 from portico.kube import ApiError, resource_for
 from portico.kube.resources import NODE, SECRET, ResourceType
 from portico.provider import ApplyResult, Capabilities, DeleteResult
-from portico.translate import DEFAULT_CAPABILITIES
 from portico_providers.kit.resources import Spec
 from portico_providers.proxy import objects as o
 from portico_providers.proxy.plan import (
@@ -27,6 +26,7 @@ from portico_providers.proxy.plan import (
     readiness,
     step_document,
 )
+from portico_proxy.linear_regex import PROXY_CAPABILITIES
 
 
 class Kube(Protocol):
@@ -66,7 +66,7 @@ class ProxyProvider:
         self._image = image
 
     def capabilities(self) -> Capabilities:
-        return DEFAULT_CAPABILITIES
+        return PROXY_CAPABILITIES  # every feature; regexes must compile with RE2
 
     def _api(self) -> Kube:
         if self._kube is None:

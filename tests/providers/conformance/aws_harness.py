@@ -63,6 +63,9 @@ class AlbHarness:
             "aws-alb", context(account.session, self.counter, *self.switches.hooks(), cluster_id=CLUSTER)
         )
 
+    def user_rules(self, value: str) -> tuple[Rule, ...]:
+        return default_rules(header_value=value)
+
     def ir(self, rules: tuple[Rule, ...] | None = None) -> GatewayIR:
         return gateway_ir("portico.dev/aws-alb", default_rules() if rules is None else rules)
 

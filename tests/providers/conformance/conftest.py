@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 
@@ -15,11 +17,13 @@ from portico.devcluster import ClusterEmulator, declare_resources
 from portico.kube import KubeClient
 from portico.kube.client import Connection
 from tests.providers.aws.conftest import fresh_account, no_backoff_wait  # noqa: F401
+from tests.providers.azure.arm_server import serve
 from tests.providers.conformance.aws_harness import AlbHarness, LatticeHarness
+from tests.providers.conformance.azure_harness import AzureHarness
 from tests.providers.conformance.harness import Harness
 from tests.providers.conformance.proxy_harness import ProxyHarness
 
-PROVIDERS = ["proxy", "aws-alb", "aws-lattice"]
+PROVIDERS = ["proxy", "aws-alb", "aws-lattice", "azure-appgw"]
 
 
 @pytest.fixture
@@ -28,7 +32,7 @@ def kmock_options(kmock_options: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.fixture(params=PROVIDERS)
-async def harness(request: pytest.FixtureRequest, kmock: ClusterEmulator) -> AsyncIterator[Harness]:
+async def harness(request: pytest.FixtureRequest, kmock: ClusterEmulator, tmp_path: Path) -> AsyncIterator[Harness]:
     if request.param == "proxy":
         emulator = kmock
         declare_resources(emulator)
@@ -37,6 +41,10 @@ async def harness(request: pytest.FixtureRequest, kmock: ClusterEmulator) -> Asy
             yield ProxyHarness(emulator, client, asyncio.get_running_loop())
         finally:
             await client.close()
+        return
+    if request.param == "azure-appgw":
+        with mock.patch("portico_providers.azure_appgw.arm.sleep"), serve(tmp_path) as fake:
+            yield AzureHarness(fake)
         return
     with fresh_account() as account:
         yield AlbHarness(account) if request.param == "aws-alb" else LatticeHarness(account)

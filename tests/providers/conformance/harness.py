@@ -24,6 +24,11 @@ class Harness(Protocol):
 
     def ir(self, rules: tuple[Rule, ...] | None = None) -> GatewayIR: ...
 
+    def user_rules(self, value: str) -> tuple[Rule, ...]:
+        """Two rules this data plane programs, one carrying the user string `value` (a header match
+        where the data plane has them, else a header it sets)."""
+        ...
+
     def mutations(self) -> int:
         """Mutating calls the provider made so far."""
         ...

@@ -76,6 +76,9 @@ class ProxyHarness:
         self.blocking = BlockingKube(client, loop)
         self.provider: AnyProvider = load_provider("proxy", ProviderContext(options={"kube": self.kube}))
 
+    def user_rules(self, value: str) -> tuple[Rule, ...]:
+        return default_rules(header_value=value)
+
     def ir(self, rules: tuple[Rule, ...] | None = None) -> GatewayIR:
         return gateway_ir("portico.dev/proxy", default_rules() if rules is None else rules)
 

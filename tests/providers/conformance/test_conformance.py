@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from portico.ir import GatewayIR
 from portico.provider import ApplyResult, ApplyState, DeleteResult, reconcile_once
-from tests.providers.conformance.harness import GATEWAY, Harness, default_rules, invalid_backend_rule
+from tests.providers.conformance.harness import GATEWAY, Harness, invalid_backend_rule
 from tests.providers.conformance.harness import unsupported_by_aws as regex_rule
 
 CONVERGE = 4  # reconciles a provider may need to recover from one injected fault
@@ -88,7 +88,7 @@ async def test_resources_that_are_not_ours_are_never_touched(harness: Harness) -
 
 async def test_token_shaped_user_input_stays_data(harness: Harness) -> None:
     def scenario() -> None:
-        ir = harness.ir(default_rules(header_value=harness.token_shaped))
+        ir = harness.ir(harness.user_rules(harness.token_shaped))
         result = converge(harness, ir)
         harness.finish_pending()
         result = converge(harness, ir)
@@ -113,7 +113,7 @@ async def test_a_lost_create_answer_does_not_duplicate(harness: Harness) -> None
 
 async def test_an_invalid_rule_is_rejected_alone_and_does_not_block_the_gateway(harness: Harness) -> None:
     def scenario() -> None:
-        good = default_rules()
+        good = harness.user_rules("beta")
         bad = regex_rule()
         ir = harness.ir((*good, bad, invalid_backend_rule()))
         check = harness.provider.capabilities().check_rules

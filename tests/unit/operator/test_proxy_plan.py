@@ -88,6 +88,14 @@ def test_bad_parameters_are_an_error_naming_the_field_never_a_silent_default() -
         o.deployment(typo)
 
 
+def test_a_timeout_that_is_not_a_duration_is_an_error_naming_the_field() -> None:
+    bad = GatewayIR.model_validate(
+        {**ir().model_dump(), "infrastructure": {"parameters": {"proxy": {"timeouts": {"connect": "5 seconds"}}}}}
+    )
+    with pytest.raises(o.InvalidProxyParameters, match=r"spec\.proxy\.timeouts\.connect.*'5 seconds'"):
+        o.deployment(bad)
+
+
 def test_addresses_per_service_type() -> None:
     lb = {"status": {"loadBalancer": {"ingress": [{"ip": "192.0.2.1"}, {"hostname": "lb.example.com"}]}}}
     assert addresses("LoadBalancer", lb, ()) == (("IPAddress", "192.0.2.1"), ("Hostname", "lb.example.com"))

@@ -1,0 +1,82 @@
+"""`portico proxy` as a real process for the abuse tests, and what /proc says about it."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from portico.ir import GatewayIR, IRBundle
+
+
+@dataclass
+class ProxyProcess:
+    process: asyncio.subprocess.Process
+    port: int
+
+    def rss_mib(self) -> float:
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        raise AssertionError("no VmRSS")
+
+    def open_fds(self) -> int:
+        return len(list(Path(f"/proc/{self.process.pid}/fd").iterdir()))
+
+
+async def wait_ready(admin: int) -> None:
+    async with httpx.AsyncClient(timeout=5) as client:
+        for _ in range(300):
+            try:
+                if (await client.get(f"http://127.0.0.1:{admin}/readyz")).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.05)
+    raise AssertionError("proxy never became ready")
+
+
+@asynccontextmanager
+async def proxy_process(
+    tmp: Path,
+    ir: GatewayIR,
+    port: int,
+    admin: int,
+    *extra: str,
+    preexec_fn: Callable[[], None] | None = None,
+) -> AsyncIterator[ProxyProcess]:
+    config = tmp / "ir.json"
+    config.write_text(IRBundle(gateways=(ir,)).to_json())
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        "import sys; from portico.cli import main; sys.exit(main())",
+        "proxy",
+        "--config",
+        str(config),
+        "--admin-port",
+        str(admin),
+        "--access-log-sample",
+        "0",
+        *extra,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+        preexec_fn=preexec_fn,
+    )
+    try:
+        await wait_ready(admin)
+        yield ProxyProcess(process, port)
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(process.wait(), 15)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
