@@ -12,6 +12,8 @@ SECTION = "aws"
 DEFAULT_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 PUBLIC_SUBNET_TAG = "kubernetes.io/role/elb"
 INTERNAL_SUBNET_TAG = "kubernetes.io/role/internal-elb"
+DEFAULT_GRPC_HEALTH_CHECK_PATH = "/AWS.ALB/healthcheck"
+DEFAULT_GRPC_SUCCESS_CODES = "12"
 
 
 class AlbParameters(Parameters):
@@ -33,6 +35,10 @@ class AlbParameters(Parameters):
     # Added to every resource Portico creates for this Gateway.
     tags: Annotated[dict[str, str], AfterValidator(check_user_tags)] = Field(default_factory=dict)
     health_check_path: str = "/"
+    # gRPC target groups: the path and gRPC status codes of their health checks. The defaults are
+    # ALB's own for gRPC (a gRPC call to /AWS.ALB/healthcheck answered UNIMPLEMENTED, code 12).
+    grpc_health_check_path: str = DEFAULT_GRPC_HEALTH_CHECK_PATH
+    grpc_success_codes: str = DEFAULT_GRPC_SUCCESS_CODES
     # `ip`: register pod IPs. `instance`: register the nodes (EC2 instances tagged
     # kubernetes.io/cluster/<cluster id>) at the Service's nodePort.
     target_type: Literal["ip", "instance"] = "ip"
