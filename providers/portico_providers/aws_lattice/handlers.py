@@ -15,6 +15,26 @@ from portico_providers.kit.resources import Desired, Observed
 
 MAX_PRIORITY = 2000  # Lattice rule priorities run 1-2000
 BATCH = 10  # BatchUpdateRule takes at most 10 rules
+TARGETS_PER_CALL = 100  # RegisterTargets and DeregisterTargets take at most 100 targets
+
+
+class TargetsRefused(StepFailed):
+    """Lattice answered a (de)registration with `unsuccessful` targets."""
+
+
+def change_targets(function: Any, arn: str, targets: Sequence[dict[str, Any]]) -> None:
+    """(De)register in calls of at most 100; targets Lattice lists as unsuccessful fail the step
+    with its reasons (the others stay done; the next reconcile retries only what is missing)."""
+    refused: list[str] = []
+    for start in range(0, len(targets), TARGETS_PER_CALL):
+        batch = list(targets[start : start + TARGETS_PER_CALL])
+        answer = call(function, targetGroupIdentifier=arn, targets=batch)
+        refused += [
+            f"{t.get('id')}:{t.get('port')} ({t.get('failureCode', '')}: {t.get('failureMessage', '')})"
+            for t in answer.get("unsuccessful") or []
+        ]
+    if refused:
+        raise TargetsRefused(f"Lattice refused targets {', '.join(refused)}")
 
 
 class LatticeHandler(UpdateThenRetag):
@@ -88,7 +108,7 @@ class TargetGroupHandler(LatticeHandler):
             self.lattice.create_target_group, name=spec["name"], type="IP", config=config, tags=dict(marks.tags)
         )["arn"]
         if spec["targets"]:
-            call(self.lattice.register_targets, targetGroupIdentifier=arn, targets=_targets(spec["targets"]))
+            change_targets(self.lattice.register_targets, arn, _targets(spec["targets"]))
         return arn
 
     def update_one(self, step: Step, spec: dict[str, Any]) -> None:
@@ -99,15 +119,15 @@ class TargetGroupHandler(LatticeHandler):
         new = [{"id": i, "port": p} for i, p in sorted(wanted - current)]
         gone = [{"id": i, "port": p} for i, p in sorted(current - wanted)]
         if new:
-            call(self.lattice.register_targets, targetGroupIdentifier=step.observed.arn, targets=new)
+            change_targets(self.lattice.register_targets, step.observed.arn, new)
         if gone:
-            call(self.lattice.deregister_targets, targetGroupIdentifier=step.observed.arn, targets=gone)
+            change_targets(self.lattice.deregister_targets, step.observed.arn, gone)
 
     def delete(self, observed: Observed) -> None:
         # Lattice refuses to delete a target group that still has registered targets.
         targets = observed.spec.model_dump()["targets"]
         if targets:
-            call(self.lattice.deregister_targets, targetGroupIdentifier=observed.arn, targets=_targets(targets))
+            change_targets(self.lattice.deregister_targets, observed.arn, _targets(targets))
         call(self.lattice.delete_target_group, targetGroupIdentifier=observed.arn)
 
 
