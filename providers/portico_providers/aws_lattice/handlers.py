@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,6 +17,13 @@ from portico_providers.kit.resources import Desired, Observed
 MAX_PRIORITY = 2000  # Lattice rule priorities run 1-2000
 BATCH = 10  # BatchUpdateRule takes at most 10 rules
 TARGETS_PER_CALL = 100  # RegisterTargets and DeregisterTargets take at most 100 targets
+
+
+def idempotent(function: Any, /, **kwargs: Any) -> Any:
+    """A create with one clientToken for all its retries: when an answer was lost and the call is
+    retried, Lattice answers with the resource the first attempt made instead of a duplicate or a
+    name conflict. A fresh token per create step, so a later re-create is never mistaken for it."""
+    return call(function, clientToken=uuid.uuid4().hex, **kwargs)
 
 
 class TargetsRefused(StepFailed):
@@ -50,7 +58,7 @@ class LatticeHandler(UpdateThenRetag):
 
 class ServiceNetworkHandler(LatticeHandler):
     def create(self, desired: Desired, spec: dict[str, Any], marks: Marks) -> str:
-        arn: str = call(
+        arn: str = idempotent(
             self.lattice.create_service_network, name=spec["name"], authType=spec["auth_type"], tags=dict(marks.tags)
         )["arn"]
         return arn
@@ -76,7 +84,7 @@ class VpcAssociationHandler(LatticeHandler):
         }
         if spec["security_groups"]:
             args["securityGroupIds"] = spec["security_groups"]
-        arn: str = call(self.lattice.create_service_network_vpc_association, **args)["arn"]
+        arn: str = idempotent(self.lattice.create_service_network_vpc_association, **args)["arn"]
         return arn
 
     def update_one(self, step: Step, spec: dict[str, Any]) -> None:
@@ -104,7 +112,7 @@ class TargetGroupHandler(LatticeHandler):
             "vpcIdentifier": spec["vpc_id"],
             "ipAddressType": "IPV4",
         }
-        arn: str = call(
+        arn: str = idempotent(
             self.lattice.create_target_group, name=spec["name"], type="IP", config=config, tags=dict(marks.tags)
         )["arn"]
         if spec["targets"]:
@@ -142,7 +150,7 @@ class ServiceHandler(LatticeHandler):
             args["customDomainName"] = spec["custom_domain_name"]
         if spec.get("certificate"):
             args["certificateArn"] = spec["certificate"]
-        result = call(self.lattice.create_service, **args)
+        result = idempotent(self.lattice.create_service, **args)
         arn: str = result["arn"]
         self.dns_names[arn] = (result.get("dnsEntry") or {}).get("domainName", "")
         return arn
@@ -161,7 +169,7 @@ class ServiceHandler(LatticeHandler):
 
 class ServiceAssociationHandler(LatticeHandler):
     def create(self, desired: Desired, spec: dict[str, Any], marks: Marks) -> str:
-        arn: str = call(
+        arn: str = idempotent(
             self.lattice.create_service_network_service_association,
             serviceIdentifier=spec["service"],
             serviceNetworkIdentifier=spec["service_network"],
@@ -178,7 +186,7 @@ class ServiceAssociationHandler(LatticeHandler):
 
 class ListenerHandler(LatticeHandler):
     def create(self, desired: Desired, spec: dict[str, Any], marks: Marks) -> str:
-        arn: str = call(
+        arn: str = idempotent(
             self.lattice.create_listener,
             serviceIdentifier=spec["service"],
             name=spec["name"],
@@ -209,7 +217,7 @@ class RuleMoveFailed(StepFailed):
 
 class RuleHandler(LatticeHandler):
     def create(self, desired: Desired, spec: dict[str, Any], marks: Marks) -> str:
-        arn: str = call(
+        arn: str = idempotent(
             self.lattice.create_rule,
             serviceIdentifier=spec["service"],
             listenerIdentifier=spec["listener"],

@@ -1,11 +1,14 @@
-"""aws-lattice targets against a fake as strict as Lattice: at most 100 targets per call, the
-`unsuccessful` part of an answer, DRAINING targets after a deregistration."""
+"""aws-lattice against a fake as strict as Lattice: at most 100 targets per call, the
+`unsuccessful` part of an answer, DRAINING targets after a deregistration, clientToken idempotency."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from portico.provider import ApplyState
 from portico_providers.aws_common.clients import CallCounter
 from tests.providers.aws.conftest import Account
+from tests.providers.aws.faults import client_error
 from tests.providers.aws.lattice_resources import LatticeFake
 from tests.providers.aws.test_aws_lattice_e2e import make_lattice, shop
 from tests.providers.irs import GATEWAY
@@ -68,3 +71,21 @@ def test_a_draining_target_that_comes_back_is_registered_again(account: Account)
     }
     _delete_until_finished(lattice)
     assert fake.target_groups == {}
+
+
+def test_a_create_whose_answer_is_lost_is_retried_with_the_same_client_token(account: Account) -> None:
+    fake = LatticeFake(account.session.region_name)
+    lost: list[str] = []
+
+    def lose_first_create_answers(model: Any, **_: Any) -> None:
+        if model.name.startswith("Create") and model.name not in lost:
+            lost.append(model.name)
+            raise client_error("ServiceUnavailable", 503, model.name)
+
+    lattice = make_lattice(account, fake, CallCounter(), hooks_extra=[("after-call", lose_first_create_answers)])
+    result = lattice.reconcile(shop())
+    assert result.programmed, result.message
+    assert {"CreateServiceNetwork", "CreateService", "CreateTargetGroup", "CreateRule"} <= set(lost)
+    assert (len(fake.networks), len(fake.services), len(fake.target_groups)) == (1, 2, 2)
+    assert lattice.reconcile(shop()).mutations == 0
+    _delete_until_finished(lattice)
