@@ -277,6 +277,8 @@ class GatewayIR(_Frozen):
     listeners: tuple[Listener, ...] = ()
     addresses: tuple[Address, ...] = ()
     infrastructure: Infrastructure = Infrastructure()
+    # spec.tls.backend.clientCertificateRef: presented to backends that request a client certificate.
+    client_certificate: Certificate | None = None
 
     def validate_ir(self) -> list[str]:
         """Structural problems a provider must never see; empty when the IR is sound."""
@@ -309,7 +311,13 @@ class GatewayIR(_Frozen):
             )
             for listener in self.listeners
         )
-        return self.model_copy(update={"listeners": listeners})
+        client = self.client_certificate
+        return self.model_copy(
+            update={
+                "listeners": listeners,
+                "client_certificate": client.model_copy(update={"key_pem": None}) if client else None,
+            }
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude_defaults=False)

@@ -194,7 +194,7 @@ class Exchange:
         if backend.h2c:
             h2_pool(pools, host, port).acquire(self._upstream_ready)
         else:
-            pools.h1(host, port, backend.tls).acquire(self._upstream_ready)
+            pools.h1(host, port, backend.tls, backend.client_tls).acquire(self._upstream_ready)
 
     def _upstream_ready(self, upstream: Upstream | None, error: str | None) -> None:
         if self.finished:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from portico.ir import (
     HeaderModifier,
+    HeaderValue,
     PathModifier,
     PathModifierType,
     RequestRedirectFilter,
@@ -22,14 +23,35 @@ Headers = list[tuple[bytes, bytes]]
 WELL_KNOWN_PORTS = {b"http": 80, b"https": 443}
 
 
+def header_safe(value: bytes, what: str) -> bytes:
+    """A configured value that reaches a header or the request line, checked once when the IR is compiled.
+
+    CR, LF or NUL would end the line early (header injection); translation refuses such values, and this
+    keeps a hand-written or stale IR from ever putting one on the wire. Per request there is no cost.
+    """
+    if b"\r" in value or b"\n" in value or b"\0" in value:
+        raise ValueError(f"{what} {value!r} contains CR, LF or NUL: it would split a header")
+    return value
+
+
+def _pairs(headers: Sequence[HeaderValue], what: str) -> tuple[tuple[bytes, bytes], ...]:
+    return tuple(
+        (
+            header_safe(h.name.lower().encode("latin-1"), f"{what} header name"),
+            header_safe(h.value.encode("latin-1"), f"{what} value of {h.name}"),
+        )
+        for h in headers
+    )
+
+
 class CompiledHeaderModifier:
     """set/add/remove with case-insensitive names; add appends to an existing value with a comma."""
 
     __slots__ = ("add", "remove", "set")
 
     def __init__(self, modifier: HeaderModifier) -> None:
-        self.set = tuple((h.name.lower().encode("latin-1"), h.value.encode("latin-1")) for h in modifier.set)
-        self.add = tuple((h.name.lower().encode("latin-1"), h.value.encode("latin-1")) for h in modifier.add)
+        self.set = _pairs(modifier.set, "set")
+        self.add = _pairs(modifier.add, "add")
         self.remove = frozenset(n.lower().encode("latin-1") for n in modifier.remove)
 
     def apply(self, headers: Headers) -> Headers:
@@ -61,7 +83,7 @@ class CompiledPathModifier:
 
     def __init__(self, modifier: PathModifier) -> None:
         self.full = modifier.type is PathModifierType.REPLACE_FULL_PATH
-        self.value = modifier.value.encode()
+        self.value = header_safe(modifier.value.encode(), "path modifier")
         self.prefix = (modifier.matched_prefix or "/").encode()
 
     def apply(self, path: bytes) -> bytes:
@@ -74,8 +96,8 @@ class CompiledRedirect:
     __slots__ = ("hostname", "path", "port", "scheme", "status")
 
     def __init__(self, redirect: RequestRedirectFilter) -> None:
-        self.scheme = redirect.scheme.encode() if redirect.scheme else None
-        self.hostname = redirect.hostname.encode() if redirect.hostname else None
+        self.scheme = header_safe(redirect.scheme.encode(), "redirect scheme") if redirect.scheme else None
+        self.hostname = header_safe(redirect.hostname.encode(), "redirect hostname") if redirect.hostname else None
         self.port = redirect.port
         self.path = CompiledPathModifier(redirect.path) if redirect.path else None
         self.status = redirect.status_code

@@ -92,17 +92,17 @@ class Pools:
     def __init__(self, writes: WriteBatch) -> None:
         self.writes = writes
         self.stats = PoolStats()
-        self._h1: dict[tuple[str, int, bool], EndpointPool] = {}
+        self._h1: dict[tuple[str, int, bool, ssl.SSLContext | None], EndpointPool] = {}
         self._h2: dict[tuple[str, int], object] = {}
         self._insecure_tls: ssl.SSLContext | None = None
 
-    def h1(self, host: str, port: int, tls: bool) -> EndpointPool:
-        key = (host, port, tls)
+    def h1(self, host: str, port: int, tls: bool, client_tls: ssl.SSLContext | None = None) -> EndpointPool:
+        """`client_tls` (a Gateway's client certificate) gets its own pool: connections carry an identity."""
+        key = (host, port, tls, client_tls)
         pool = self._h1.get(key)
         if pool is None:
-            pool = self._h1[key] = EndpointPool(
-                host, port, self._backend_tls() if tls else None, self.stats, self.writes
-            )
+            context = (client_tls or self._backend_tls()) if tls else None
+            pool = self._h1[key] = EndpointPool(host, port, context, self.stats, self.writes)
         return pool
 
     def h2(self, host: str, port: int, factory: Callable[[], object]) -> object:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import ssl
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
@@ -31,6 +32,7 @@ from portico_proxy.filters import (
     CompiledRedirect,
     Headers,
     MirrorSpec,
+    header_safe,
 )
 
 if TYPE_CHECKING:
@@ -55,7 +57,7 @@ class FilterSet:
         "rewrite_path",
     )
 
-    def __init__(self, filters: Sequence[Filter]) -> None:
+    def __init__(self, filters: Sequence[Filter], client_tls: ssl.SSLContext | None = None) -> None:
         self.request_mods: tuple[CompiledHeaderModifier, ...] = ()
         self.response_mods: tuple[CompiledHeaderModifier, ...] = ()
         self.redirect: CompiledRedirect | None = None
@@ -70,10 +72,10 @@ class FilterSet:
             elif isinstance(item, RequestRedirectFilter):
                 self.redirect = CompiledRedirect(item)
             elif isinstance(item, URLRewriteFilter):
-                self.rewrite_host = item.hostname.encode() if item.hostname else None
+                self.rewrite_host = header_safe(item.hostname.encode(), "rewrite hostname") if item.hostname else None
                 self.rewrite_path = CompiledPathModifier(item.path) if item.path else None
             elif isinstance(item, RequestMirrorFilter):
-                mirror = MirrorSpec(CompiledBackend(item.backend), item.numerator, item.denominator)
+                mirror = MirrorSpec(CompiledBackend(item.backend, client_tls), item.numerator, item.denominator)
                 self.mirrors += (mirror,)
         # Nothing that changes the forwarded request or its response (redirects answer before that).
         self.passthrough = not (
@@ -96,6 +98,7 @@ class CompiledBackend:
     """A weighted backendRef: endpoints in round-robin order, its own filters, 500 when invalid."""
 
     __slots__ = (
+        "client_tls",
         "endpoints",
         "filters",
         "h2c",
@@ -109,7 +112,7 @@ class CompiledBackend:
         "tls",
     )
 
-    def __init__(self, backend: Backend) -> None:
+    def __init__(self, backend: Backend, client_tls: ssl.SSLContext | None = None) -> None:
         self.id = backend.id
         self.label = f"{backend.namespace}/{backend.name}"
         self.invalid = backend.invalid_reason is not None
@@ -120,7 +123,9 @@ class CompiledBackend:
         self.rotations = tuple(endpoints[start:] + endpoints[:start] for start in range(count))
         self.h2c = backend.protocol is BackendProtocol.H2C
         self.tls = backend.protocol is BackendProtocol.HTTPS
-        self.filters = FilterSet(backend.filters)
+        # The Gateway's client certificate context (clientCertificateRef), for HTTPS backends only.
+        self.client_tls = client_tls if self.tls else None
+        self.filters = FilterSet(backend.filters, client_tls)
         self.next_index = 0
         # The counters this backend's requests go to, found once per process (see Exchange._finish).
         self.metrics: Metrics | None = None
@@ -179,12 +184,12 @@ class CompiledRule:
         "route_label",
     )
 
-    def __init__(self, rule: Rule) -> None:
+    def __init__(self, rule: Rule, client_tls: ssl.SSLContext | None = None) -> None:
         self.id = rule.id
         self.route_label = str(rule.route)
         self.grpc = rule.route_kind is RouteKind.GRPC
-        self.filters = FilterSet(rule.filters)
-        backends = [CompiledBackend(b) for b in rule.backends]
+        self.filters = FilterSet(rule.filters, client_tls)
+        backends = [CompiledBackend(b, client_tls) for b in rule.backends]
         self.no_backends = not backends
         self.picker = WeightedPicker([(b.weight, cb) for b, cb in zip(rule.backends, backends, strict=True)])
         timeouts = rule.timeouts

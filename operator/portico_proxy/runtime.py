@@ -12,7 +12,7 @@ from portico_proxy.admin import AdminServer
 from portico_proxy.context import AccessLog, Context, Limits
 from portico_proxy.server_h1 import H1Server
 from portico_proxy.tables import PortState, PortTable, compile_gateways
-from portico_proxy.tls import CertificateSelector, SelectorHolder
+from portico_proxy.tls import CertificateSelector, ClientCertificates, SelectorHolder
 
 log = logging.getLogger("portico.proxy")
 
@@ -56,6 +56,7 @@ class ProxyRuntime:
         self.address = address
         self.admin_port = admin_port
         self.secrets_dir = secrets_dir
+        self.client_certificates = ClientCertificates(secrets_dir)
         self.reuse_port = reuse_port
         self.port_fallback = port_fallback
         self.ctx = Context(limits, access_log)
@@ -79,7 +80,7 @@ class ProxyRuntime:
         """
         async with self._lock:
             try:
-                tables = compile_gateways(gateways)
+                tables = compile_gateways(gateways, self.client_certificates.contexts(gateways))
                 selectors = {
                     port: CertificateSelector(table, self.secrets_dir) for port, table in tables.items() if table.tls
                 }

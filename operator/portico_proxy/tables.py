@@ -3,7 +3,8 @@ a host index (exact, then wildcard suffixes longest first, then any) over rules 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import ssl
+from collections.abc import Iterable, Mapping, Sequence
 
 from portico.ir import Certificate, GatewayIR, Listener, ListenerProtocol
 from portico_proxy.dispatch import Entry, build_entries
@@ -27,7 +28,7 @@ def host_matches(pattern: str, host: bytes) -> bool:
 class ListenerTable:
     __slots__ = ("_any", "_cache", "_exact", "_wildcards", "gateway", "hostname", "name", "port", "scheme")
 
-    def __init__(self, gateway: str, listener: Listener) -> None:
+    def __init__(self, gateway: str, listener: Listener, client_tls: ssl.SSLContext | None = None) -> None:
         self.gateway = gateway
         self.name = listener.name
         self.hostname = listener.hostname
@@ -37,7 +38,7 @@ class ListenerTable:
         wildcards: dict[bytes, list[CompiledRule]] = {}
         any_host: list[CompiledRule] = []
         for rule in listener.rules:
-            compiled = CompiledRule(rule)
+            compiled = CompiledRule(rule, client_tls)
             if not rule.hostnames:
                 any_host.append(compiled)
             for hostname in dict.fromkeys(h.lower() for h in rule.hostnames):
@@ -81,10 +82,18 @@ class PortTable:
 
     __slots__ = ("_cache", "certificates", "listeners", "port", "tls")
 
-    def __init__(self, port: int, listeners: Sequence[tuple[str, Listener]]) -> None:
+    def __init__(
+        self,
+        port: int,
+        listeners: Sequence[tuple[str, Listener]],
+        client_tls: Mapping[str, ssl.SSLContext] | None = None,
+    ) -> None:
         self.port = port
         ordered = sorted(listeners, key=lambda item: _listener_rank(item[1]))
-        self.listeners = tuple((listener.hostname, ListenerTable(gw, listener)) for gw, listener in ordered)
+        clients = client_tls or {}
+        self.listeners = tuple(
+            (listener.hostname, ListenerTable(gw, listener, clients.get(gw))) for gw, listener in ordered
+        )
         self.tls = any(listener.protocol is ListenerProtocol.HTTPS for _, listener in listeners)
         self.certificates: tuple[tuple[str | None, Certificate], ...] = tuple(
             (listener.hostname, cert) for _, listener in ordered for cert in listener.certificates
@@ -103,8 +112,13 @@ class PortTable:
         return chosen
 
 
-def compile_gateways(gateways: Iterable[GatewayIR]) -> dict[int, PortTable]:
-    """Group every listener of every Gateway by port and compile it; raises ValueError on bad IR."""
+def compile_gateways(
+    gateways: Iterable[GatewayIR], client_tls: Mapping[str, ssl.SSLContext] | None = None
+) -> dict[int, PortTable]:
+    """Group every listener of every Gateway by port and compile it; raises ValueError on bad IR.
+
+    `client_tls` maps a Gateway ("namespace/name") to the context presenting its backend client certificate.
+    """
     by_port: dict[int, list[tuple[str, Listener]]] = {}
     for gateway in gateways:
         problems = gateway.validate_ir()
@@ -117,7 +131,7 @@ def compile_gateways(gateways: Iterable[GatewayIR]) -> dict[int, PortTable]:
         protocols = {listener.protocol for _, listener in listeners}
         if len(protocols) > 1:
             raise ValueError(f"port {port}: listeners mix protocols {sorted(protocols)}")
-        tables[port] = PortTable(port, listeners)
+        tables[port] = PortTable(port, listeners, client_tls)
     return tables
 
 

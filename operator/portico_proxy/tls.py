@@ -1,13 +1,16 @@
-"""TLS termination: one SSLContext per certificate, chosen by SNI (exact, then wildcard), ALPN h2/http1.1."""
+"""TLS termination: one SSLContext per certificate, chosen by SNI (exact, then wildcard), ALPN h2/http1.1;
+and the client side: the context that presents a Gateway's backend client certificate."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import ssl
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
-from portico.ir import Certificate
+from portico.ir import Certificate, GatewayIR
 from portico_proxy.tables import PortTable, wildcard_suffix
 
 ALPN = ["h2", "http/1.1"]
@@ -34,6 +37,49 @@ def _context(cert_pem: bytes, key_pem: bytes, name: str) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.set_alpn_protocols(ALPN)
+    _load_chain(context, cert_pem, key_pem, name)
+    return context
+
+
+def backend_client_context(cert_pem: bytes, key_pem: bytes, name: str) -> ssl.SSLContext:
+    """Upstream TLS that presents `cert_pem` when the backend asks for a client certificate.
+
+    The server side is not verified, as for every HTTPS backend until BackendTLSPolicy says how.
+    """
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    _load_chain(context, cert_pem, key_pem, name)
+    return context
+
+
+class ClientCertificates:
+    """Gateway ("namespace/name") -> its client certificate context; kept across reloads while unchanged,
+    so pooled upstream connections stay warm."""
+
+    def __init__(self, secrets_dir: str | None) -> None:
+        self.secrets_dir = secrets_dir
+        self._by_fingerprint: dict[str, ssl.SSLContext] = {}
+
+    def contexts(self, gateways: Iterable[GatewayIR]) -> dict[str, ssl.SSLContext]:
+        out: dict[str, ssl.SSLContext] = {}
+        kept: dict[str, ssl.SSLContext] = {}
+        for gateway in gateways:
+            cert = gateway.client_certificate
+            if cert is None:
+                continue
+            cert_pem, key_pem = key_pair(cert, self.secrets_dir)
+            fingerprint = hashlib.sha256(cert_pem + b"\0" + key_pem).hexdigest()
+            context = kept.get(fingerprint) or self._by_fingerprint.get(fingerprint)
+            if context is None:
+                context = backend_client_context(cert_pem, key_pem, name=str(cert.secret))
+            kept[fingerprint] = context
+            out[str(gateway.gateway)] = context
+        self._by_fingerprint = kept
+        return out
+
+
+def _load_chain(context: ssl.SSLContext, cert_pem: bytes, key_pem: bytes, name: str) -> None:
     # load_cert_chain reads files only: a private directory that is removed right after.
     with tempfile.TemporaryDirectory(prefix="portico-tls-") as folder:
         os.chmod(folder, 0o700)
@@ -45,7 +91,6 @@ def _context(cert_pem: bytes, key_pem: bytes, name: str) -> ssl.SSLContext:
             context.load_cert_chain(cert_path, key_path)
         except (ssl.SSLError, ValueError) as exc:
             raise CertificateError(f"certificate {name}: {exc}") from exc
-    return context
 
 
 class CertificateSelector:

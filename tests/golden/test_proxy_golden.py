@@ -23,6 +23,8 @@ def _readable(obj: dict[str, Any]) -> dict[str, Any]:
     if obj["kind"] == "ConfigMap":
         ir = json.loads(obj["data"]["ir.json"])
         keys = [c["key_pem"] for listener in ir["listeners"] for c in listener["certificates"]]
+        if ir.get("client_certificate"):
+            keys.append(ir["client_certificate"]["key_pem"])
         summary = {"listeners": [f"{lsn['name']}:{lsn['port']}" for lsn in ir["listeners"]], "private_keys": keys}
         return {**obj, "data": {"ir.json": summary}}
     if obj["kind"] == "Secret":

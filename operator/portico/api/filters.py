@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
-from portico.api.base import Group, HeaderName, Kind, Model, ObjectName, PortNumber, PreciseHostname
+from portico.api.base import (
+    Group,
+    HeaderName,
+    HeaderValue,
+    Kind,
+    Model,
+    ObjectName,
+    PortNumber,
+    PreciseHostname,
+    no_line_breaks,
+)
 
 
 class BackendObjectReference(Model):
@@ -25,7 +35,7 @@ class BackendObjectReference(Model):
 
 class HTTPHeader(Model):
     name: HeaderName
-    value: Annotated[str, StringConstraints(min_length=0, max_length=4096)]
+    value: HeaderValue
 
 
 class HTTPHeaderFilter(Model):
@@ -48,10 +58,13 @@ class HTTPHeaderFilter(Model):
         return self
 
 
+PathText = Annotated[str, StringConstraints(max_length=1024), AfterValidator(no_line_breaks)]
+
+
 class HTTPPathModifier(Model):
     type: Literal["ReplaceFullPath", "ReplacePrefixMatch"]
-    replace_full_path: Annotated[str, StringConstraints(max_length=1024)] | None = None
-    replace_prefix_match: Annotated[str, StringConstraints(max_length=1024)] | None = None
+    replace_full_path: PathText | None = None
+    replace_prefix_match: PathText | None = None
 
     @model_validator(mode="after")
     def _type_matches_field(self) -> HTTPPathModifier:
@@ -104,6 +117,33 @@ class HTTPRequestMirrorFilter(Model):
         return self
 
 
+CORS_ORIGIN_PATTERN = r"^(\*|https?://(\*|(\*\.)?[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?(\.[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?)*)(:[0-9]{1,5})?)$"
+CORSOrigin = Annotated[str, StringConstraints(min_length=1, max_length=253, pattern=CORS_ORIGIN_PATTERN)]
+CORSMethod = Literal["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "*"]
+
+
+class HTTPCORSFilter(Model):
+    """Every field ends up in an Access-Control-* response header, so each is checked like a header."""
+
+    allow_origins: tuple[CORSOrigin, ...] = Field((), max_length=64)
+    allow_credentials: bool | None = None
+    allow_methods: tuple[CORSMethod, ...] = Field((), max_length=9)
+    allow_headers: tuple[HeaderName, ...] = Field((), max_length=64)
+    expose_headers: tuple[HeaderName, ...] = Field((), max_length=64)
+    max_age: Annotated[int, Field(ge=1)] = 5
+
+    @model_validator(mode="after")
+    def _wildcard_alone(self) -> HTTPCORSFilter:
+        for field, values in (
+            ("allowOrigins", self.allow_origins),
+            ("allowMethods", self.allow_methods),
+            ("allowHeaders", self.allow_headers),
+        ):
+            if "*" in values and len(values) > 1:
+                raise ValueError(f"{field}: '*' cannot be combined with other values")
+        return self
+
+
 class LocalObjectReference(Model):
     group: Group
     kind: Kind
@@ -138,7 +178,7 @@ class HTTPRouteFilter(Model):
     url_rewrite: HTTPURLRewriteFilter | None = Field(None, alias="urlRewrite")
     request_mirror: HTTPRequestMirrorFilter | None = None
     extension_ref: LocalObjectReference | None = None
-    cors: dict[str, Any] | None = None
+    cors: HTTPCORSFilter | None = None
 
     @model_validator(mode="after")
     def _exactly_its_own_config(self) -> HTTPRouteFilter:

@@ -88,6 +88,16 @@ class SecretObjectReference(Model):
     namespace: str | None = None
 
 
+class GatewayBackendTLS(Model):
+    client_certificate_ref: SecretObjectReference | None = None
+
+
+class GatewaySpecTLS(Model):
+    """Gateway-wide TLS settings (spec.tls); only the backend client certificate is read."""
+
+    backend: GatewayBackendTLS | None = None
+
+
 class GatewayTLSConfig(Model):
     mode: Literal["Terminate", "Passthrough"] = "Terminate"
     certificate_refs: tuple[SecretObjectReference, ...] = Field((), max_length=64)
@@ -127,6 +137,7 @@ class GatewaySpecShell(Model):
     listeners: list[Any] = Field(min_length=1, max_length=64)
     addresses: tuple[GatewaySpecAddress, ...] = Field((), max_length=16)
     infrastructure: GatewayInfrastructure | None = None
+    tls: GatewaySpecTLS | None = None
 
 
 class GatewayShell(Resource):

@@ -17,6 +17,7 @@ from portico.api.base import (
     FieldError,
     Group,
     HeaderName,
+    HeaderValue,
     Hostname,
     Kind,
     Model,
@@ -32,7 +33,6 @@ from portico.api.filters import (
     check_filter_list,
 )
 
-HeaderValueText = Annotated[str, StringConstraints(min_length=1, max_length=4096)]
 PATH_CHARS = r"^(?:[-A-Za-z0-9/._~!$&'()*+,;=:@]|%[0-9a-fA-F]{2})+$"
 _PATH_FORBIDDEN = ("//", "/./", "/../", "%2f", "%2F", "#")
 
@@ -89,7 +89,7 @@ def check_path_value(value: str) -> None:
 class HTTPHeaderMatch(Model):
     type: Literal["Exact", "RegularExpression"] = "Exact"
     name: HeaderName
-    value: HeaderValueText
+    value: HeaderValue
 
 
 class HTTPQueryParamMatch(Model):

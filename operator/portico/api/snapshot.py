@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from portico.api.base import GATEWAY_GROUP, FieldError, join_errors, parse_as
+from portico.api.base import GATEWAY_GROUP, FieldError, join_errors, parse_as, without_nulls
 from portico.api.core import (
     EndpointSlice,
     GatewayParameters,
@@ -79,7 +79,7 @@ def _meta_of(obj: Mapping[str, Any]) -> tuple[str, str, int]:
     namespace = meta.get("namespace") or "default"
     raw_generation = meta.get("generation")
     generation = raw_generation if isinstance(raw_generation, int) else 0
-    return str(namespace), str(meta.get("name", "")), generation
+    return str(namespace), str(meta.get("name") or ""), generation
 
 
 def with_default_namespace(obj: Mapping[str, Any], cluster_scoped: bool) -> dict[str, Any]:
@@ -184,7 +184,8 @@ def build_snapshot(objects: Iterable[Mapping[str, Any]]) -> Snapshot:
             continue
         kind = str(original.get("kind", ""))
         group = _group_of(str(original.get("apiVersion", "")))
-        obj = with_default_namespace(original, (group, kind) in CLUSTER_SCOPED)
+        # The API server prunes nulls before any controller reads an object; so does Portico.
+        obj = with_default_namespace(without_nulls(original), (group, kind) in CLUSTER_SCOPED)
         if group == GATEWAY_GROUP:
             errors = builder.add_gateway_api(kind, obj)
             if errors is not None:

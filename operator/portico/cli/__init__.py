@@ -13,6 +13,7 @@ from collections.abc import Sequence
 COMMANDS: dict[str, tuple[str, str]] = {
     "status": ("portico.cli.status", "print the status Portico would write for the given manifests"),
     "translate": ("portico.cli.translate", "print the IR of every Gateway in the given manifests"),
+    "convert": ("portico.cli.convert", "convert ingress-nginx Ingresses to Gateway API objects, with a report"),
     "plan": ("portico.cli.plan", "print the cloud resources a provider would create (offline dry run)"),
     "serve": ("portico.cli.serve", "serve Gateway API manifests with Portico's own proxy (standalone)"),
     "proxy": ("portico_proxy.cli_proxy", "run the in-cluster proxy data plane from the operator's IR file"),

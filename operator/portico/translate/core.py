@@ -24,7 +24,9 @@ from portico.translate.gateways import (
     evaluate_class,
     evaluate_gateway,
     gateway_conditions,
+    unreadable_gateway_listeners,
 )
+from portico.translate.listeners import ListenerState
 from portico.translate.precedence import rule_key
 from portico.translate.rules import BuiltRule, build_rule
 
@@ -159,6 +161,7 @@ def _build_ir(
             annotations=dict(infra.annotations) if infra else {},
             parameters=gateway.parameters,
         ),
+        client_certificate=gateway.client_certificate,
     )
 
 
@@ -270,18 +273,22 @@ def translate(
         gen = g.resource.metadata.generation
         statuses[("Gateway", *key)] = {
             "conditions": c.render_all(gateway_conditions(g), gen, stamp),
-            "listeners": [
-                {
-                    "name": s.name,
-                    "supportedKinds": [{"group": GATEWAY_GROUP, "kind": k} for k in s.supported_kinds],
-                    "attachedRoutes": len(s.attached_routes),
-                    "conditions": c.render_all(s.conditions(), gen, stamp),
-                }
-                for s in g.listeners
-            ],
+            "listeners": _listener_entries(g.listeners, gen, stamp),
         }
     _unreadable_statuses(snapshot, classes, gateways, statuses, stamp)
     return TranslateResult(ir_by_gateway, statuses)
+
+
+def _listener_entries(states: list[ListenerState], generation: int, stamp: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": s.name,
+            "supportedKinds": [{"group": GATEWAY_GROUP, "kind": k} for k in s.supported_kinds],
+            "attachedRoutes": len(s.attached_routes),
+            "conditions": c.render_all(s.conditions(), generation, stamp),
+        }
+        for s in states
+    ]
 
 
 def _unreadable_statuses(
@@ -298,16 +305,24 @@ def _unreadable_statuses(
         if bad.kind == "GatewayClass" and str(spec.get("controllerName", "")).startswith(CONTROLLER_PREFIX):
             cond = c.false("Accepted", "InvalidParameters", bad.message)
             statuses[("GatewayClass", "", bad.name)] = {"conditions": c.render_all([cond], bad.generation, stamp)}
-        elif bad.kind == "Gateway" and spec.get("gatewayClassName") in classes:
+        elif (
+            bad.kind == "Gateway"
+            and isinstance(spec.get("gatewayClassName"), str)
+            and spec["gatewayClassName"] in classes
+        ):
             conds = [
                 c.false("Accepted", "Invalid", bad.message),
                 c.false("Programmed", "Invalid", bad.message),
             ]
-            statuses[("Gateway", bad.namespace, bad.name)] = {"conditions": c.render_all(conds, bad.generation, stamp)}
+            listeners = unreadable_gateway_listeners(bad, classes[spec["gatewayClassName"]], snapshot)
+            statuses[("Gateway", bad.namespace, bad.name)] = {
+                "conditions": c.render_all(conds, bad.generation, stamp),
+                "listeners": _listener_entries(listeners, bad.generation, stamp),
+            }
         elif bad.kind in ("HTTPRoute", "GRPCRoute"):
             parents = []
             for ref in spec.get("parentRefs") or []:
-                if not isinstance(ref, dict) or ref.get("kind", "Gateway") != "Gateway":
+                if not isinstance(ref, dict) or ref.get("kind") not in (None, "Gateway"):
                     continue
                 gw = gateways.get((str(ref.get("namespace") or bad.namespace), str(ref.get("name"))))
                 if gw is None:

@@ -9,15 +9,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from portico.api import Snapshot
-from portico.api.base import HOSTNAME_PATTERN
-from portico.api.gateway import Gateway, GatewayClass
-from portico.api.snapshot import PARAMETERS_KIND, PORTICO_GROUP
+from portico.api.base import HOSTNAME_PATTERN, ObjectMeta
+from portico.api.gateway import Gateway, GatewayClass, GatewaySpecShell, parse_listeners
+from portico.api.snapshot import PARAMETERS_KIND, PORTICO_GROUP, Unreadable
+from portico.ir import Certificate
 from portico.provider import Capabilities, provider_name_for
 from portico.translate import conditions as c
 from portico.translate.features import ALL_FEATURES
 from portico.translate.listeners import ListenerState, evaluate_listeners
+from portico.translate.refs import resolve_certificate
 
 DEFAULT_CAPABILITIES = Capabilities(features=ALL_FEATURES)
+CLIENT_CERTIFICATE_FIELD = "spec.tls.backend.clientCertificateRef"
 
 
 @dataclass
@@ -39,6 +42,8 @@ class GatewayState:
     accepted: c.Condition
     listeners: list[ListenerState] = field(default_factory=list)
     parameters: dict[str, Any] = field(default_factory=dict)
+    client_certificate: Certificate | None = None
+    client_certificate_problem: c.Condition | None = None
 
     @property
     def is_accepted(self) -> bool:
@@ -98,51 +103,43 @@ def _address_problem(address_type: str, value: str) -> str | None:
     return f"address type {address_type} is not supported"
 
 
-def evaluate_gateway(gw: Gateway, cls: ClassState, snapshot: Snapshot) -> GatewayState:
+def _rejection(gw: Gateway, cls: ClassState, snapshot: Snapshot) -> tuple[c.Condition | None, dict[str, Any]]:
+    """Why the Gateway as a whole cannot be accepted (None if it can), and its merged parameters."""
     caps = cls.capabilities
     if caps is None or cls.accepted.status is not True:
-        return GatewayState(
-            gw,
-            cls,
-            c.false(
-                "Accepted",
-                "Invalid",
-                f"GatewayClass {cls.resource.metadata.name} is not accepted: {cls.accepted.message}",
-            ),
-        )
+        message = f"GatewayClass {cls.resource.metadata.name} is not accepted: {cls.accepted.message}"
+        return c.false("Accepted", "Invalid", message), {}
     parameters = dict(cls.parameters)
     infra = gw.spec.infrastructure
     if infra is not None and infra.parameters_ref is not None:
         ref = infra.parameters_ref
         found = snapshot.parameters.get((gw.metadata.namespace, ref.name))
         if ref.group != PORTICO_GROUP or ref.kind != PARAMETERS_KIND or found is None:
-            return GatewayState(
-                gw,
-                cls,
-                c.false(
-                    "Accepted",
-                    "InvalidParameters",
-                    f"spec.infrastructure.parametersRef: {ref.group}/{ref.kind} {ref.name} "
-                    f"{'not found' if found is None else 'is not supported'}",
-                ),
+            message = (
+                f"spec.infrastructure.parametersRef: {ref.group}/{ref.kind} {ref.name} "
+                f"{'not found' if found is None else 'is not supported'}"
             )
+            return c.false("Accepted", "InvalidParameters", message), parameters
         parameters = deep_merge(parameters, found.spec)
     for index, address in enumerate(gw.spec.addresses):
         where = f"spec.addresses[{index}]"
         if "GatewayStaticAddresses" not in caps.features:
-            return GatewayState(
-                gw,
-                cls,
-                c.false(
-                    "Accepted",
-                    "UnsupportedAddress",
-                    f"{where}: provider {provider_name_for(cls.controller)} does not support static addresses",
-                ),
-            )
+            message = f"{where}: provider {provider_name_for(cls.controller)} does not support static addresses"
+            return c.false("Accepted", "UnsupportedAddress", message), parameters
         problem = _address_problem(address.type, address.value) if address.value else None
         if problem:
-            return GatewayState(gw, cls, c.false("Accepted", "UnsupportedAddress", f"{where}: {problem}"))
-    states = evaluate_listeners(gw, snapshot, caps)
+            return c.false("Accepted", "UnsupportedAddress", f"{where}: {problem}"), parameters
+    return None, parameters
+
+
+def evaluate_gateway(gw: Gateway, cls: ClassState, snapshot: Snapshot) -> GatewayState:
+    rejection, parameters = _rejection(gw, cls, snapshot)
+    # Listeners are evaluated even for a rejected Gateway: status.listeners lists every one of them.
+    states = evaluate_listeners(gw, snapshot, cls.capabilities or DEFAULT_CAPABILITIES)
+    if rejection is not None:
+        for state in states:
+            state.gateway_problem = f"Gateway is not accepted: {rejection.message}"
+        return GatewayState(gw, cls, rejection, states, parameters)
     valid = [s for s in states if s.is_accepted]
     invalid = [s for s in states if not s.is_accepted]
     if not valid:
@@ -160,7 +157,52 @@ def evaluate_gateway(gw: Gateway, cls: ClassState, snapshot: Snapshot) -> Gatewa
         )
     else:
         accepted = c.true("Accepted", message="Gateway is accepted")
-    return GatewayState(gw, cls, accepted, states, parameters)
+    result = GatewayState(gw, cls, accepted, states, parameters)
+    _resolve_client_certificate(result, snapshot)
+    return result
+
+
+def _resolve_client_certificate(state: GatewayState, snapshot: Snapshot) -> None:
+    """spec.tls.backend.clientCertificateRef: a problem sets ResolvedRefs only (not Accepted/Programmed)."""
+    tls = state.resource.spec.tls
+    ref = tls.backend.client_certificate_ref if tls and tls.backend else None
+    if ref is None:
+        return
+    result = resolve_certificate(
+        snapshot,
+        state.resource.metadata.namespace,
+        ref,
+        None,
+        field=CLIENT_CERTIFICATE_FIELD,
+        invalid_reason="InvalidClientCertificateRef",
+    )
+    if result.certificate is None:
+        message = result.message
+        if not message.startswith(CLIENT_CERTIFICATE_FIELD):
+            message = f"{CLIENT_CERTIFICATE_FIELD}: {message}"
+        state.client_certificate_problem = c.false(
+            "ResolvedRefs", result.reason or "InvalidClientCertificateRef", message
+        )
+    else:
+        state.client_certificate = result.certificate
+
+
+def unreadable_gateway_listeners(bad: Unreadable, cls: ClassState, snapshot: Snapshot) -> list[ListenerState]:
+    """The listeners of a Gateway whose spec cannot be read, each evaluated on its own, none programmed."""
+    spec = bad.raw.get("spec")
+    raw = spec.get("listeners") if isinstance(spec, dict) else None
+    if not isinstance(raw, list):
+        return []
+    # Only what evaluate_listeners reads: the namespace (for certificate refs) and the parsed listeners.
+    shell = Gateway.model_construct(
+        metadata=ObjectMeta(name=bad.name, namespace=bad.namespace),
+        spec=GatewaySpecShell.model_construct(gateway_class_name=cls.resource.metadata.name, listeners=raw),
+        listeners=parse_listeners(raw),
+    )
+    states = evaluate_listeners(shell, snapshot, cls.capabilities or DEFAULT_CAPABILITIES)
+    for state in states:
+        state.gateway_problem = f"Gateway is not accepted: {bad.message}"
+    return states
 
 
 def gateway_conditions(state: GatewayState) -> list[c.Condition]:
@@ -173,6 +215,8 @@ def gateway_conditions(state: GatewayState) -> list[c.Condition]:
         else c.false("Programmed", "Invalid", "no listener can be programmed")
     )
     unresolved = [s.name for s in state.listeners if s.resolved.status is not True]
+    if state.client_certificate_problem is not None:
+        return [state.accepted, programmed, state.client_certificate_problem]
     resolved = (
         c.false(
             "ResolvedRefs",

@@ -31,6 +31,7 @@ class ListenerState:
     supported_kinds: tuple[str, ...] = ()
     certificates: tuple[Certificate, ...] = ()
     tls_problem: str | None = None
+    gateway_problem: str | None = None
     attached_routes: set[tuple[str, str, str]] = field(default_factory=set)
 
     @property
@@ -48,9 +49,11 @@ class ListenerState:
     @property
     def is_programmable(self) -> bool:
         """Accepted and with everything it needs to serve (certificates for HTTPS)."""
-        return self.is_accepted and self.tls_problem is None
+        return self.is_accepted and self.tls_problem is None and self.gateway_problem is None
 
     def programmed(self) -> c.Condition:
+        if self.gateway_problem:
+            return c.false("Programmed", "Invalid", self.gateway_problem)
         if not self.is_accepted:
             return c.false("Programmed", "Invalid", f"listener is not accepted: {self.accepted.message}")
         if self.tls_problem:

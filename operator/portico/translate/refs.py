@@ -13,6 +13,7 @@ from portico.api.base import GATEWAY_GROUP
 from portico.api.core import Secret
 from portico.api.gateway import SecretObjectReference
 from portico.ir import Certificate, ObjectKey
+from portico.translate.keypair import keypair_problem
 
 _PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z ]+)-----\s*(.*?)\s*-----END \1-----", re.DOTALL)
 
@@ -67,6 +68,9 @@ def check_keypair(secret: Secret) -> str | None:
     key_blocks = _pem_blocks(key)
     if not key_blocks or not any(label.endswith("PRIVATE KEY") for label, _ in key_blocks):
         return f"Secret {secret.display}: tls.key is not a PEM private key"
+    mismatch = keypair_problem(cert, key)
+    if mismatch:
+        return f"Secret {secret.display}: {mismatch}"
     return None
 
 
@@ -78,14 +82,21 @@ class CertificateResult:
 
 
 def resolve_certificate(
-    snapshot: Snapshot, gateway_namespace: str, ref: SecretObjectReference, hostname: str | None
+    snapshot: Snapshot,
+    gateway_namespace: str,
+    ref: SecretObjectReference,
+    hostname: str | None,
+    *,
+    field: str = "certificateRef",
+    invalid_reason: str = "InvalidCertificateRef",
 ) -> CertificateResult:
+    """A kubernetes.io/tls Secret as a Certificate; `invalid_reason` is the reason for a bad or missing one."""
     namespace = ref.namespace or gateway_namespace
-    where = f"certificateRef {namespace}/{ref.name}"
+    where = f"{field} {namespace}/{ref.name}"
     if ref.group != "" or ref.kind != "Secret":
         return CertificateResult(
             None,
-            "InvalidCertificateRef",
+            invalid_reason,
             f"{where}: unsupported kind {ref.group or 'core'}/{ref.kind}; use a core Secret",
         )
     if not reference_permitted(
@@ -102,10 +113,10 @@ def resolve_certificate(
         )
     secret = snapshot.secrets.get((namespace, ref.name))
     if secret is None:
-        return CertificateResult(None, "InvalidCertificateRef", f"{where}: Secret not found")
+        return CertificateResult(None, invalid_reason, f"{where}: Secret not found")
     problem = check_keypair(secret)
     if problem:
-        return CertificateResult(None, "InvalidCertificateRef", problem)
+        return CertificateResult(None, invalid_reason, problem)
     cert_pem = (secret.value("tls.crt") or b"").decode("ascii")
     key_pem = (secret.value("tls.key") or b"").decode("ascii")
     return CertificateResult(

@@ -61,10 +61,14 @@ class Diff:
     ids: Mapping[str, str]  # resource id -> cloud id of the kept, existing resource
 
 
-def _pick_keeper(wanted: dict[str, Any], candidates: Sequence[Observed]) -> Observed:
+def _changed(rules: KindRules, current: dict[str, Any], wanted: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(k for k in {**current, **wanted} if not rules.same(current.get(k), wanted.get(k)))
+
+
+def _pick_keeper(rules: KindRules, wanted: dict[str, Any], candidates: Sequence[Observed]) -> Observed:
     """Among duplicates (a create whose answer was lost), keep the one already right, else the oldest id."""
     ordered = sorted(candidates, key=lambda o: o.cloud_id)
-    return next((o for o in ordered if dump(o.spec) == wanted), ordered[0])
+    return next((o for o in ordered if not _changed(rules, dump(o.spec), wanted)), ordered[0])
 
 
 def diff(desired: Sequence[Desired], observed: Sequence[Observed], kinds: Sequence[KindRules]) -> Diff:
@@ -92,14 +96,13 @@ def diff(desired: Sequence[Desired], observed: Sequence[Observed], kinds: Sequen
                 creates[rules.kind].append(Step("create", rules.kind, want.id, desired=want))
                 continue
             target, _ = resolved(want.spec, ids)
-            keeper = _pick_keeper(target, candidates)
+            keeper = _pick_keeper(rules, target, candidates)
             deletes.extend(
                 Step("delete", rules.kind, want.id, observed=o, reason="duplicate")
                 for o in candidates
                 if o is not keeper
             )
-            current = dump(keeper.spec)
-            changed = tuple(k for k in {**current, **target} if target.get(k) != current.get(k))
+            changed = _changed(rules, dump(keeper.spec), target)
             forced = [k for k in changed if k in rules.immutable]
             if forced:
                 reason = f"replace: {', '.join(forced)} cannot change in place"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,10 +46,17 @@ class Observed:
         return self.cloud_id
 
 
+def equal(current: Any, wanted: Any) -> bool:
+    return bool(current == wanted)
+
+
 @dataclass(frozen=True)
 class KindRules:
-    """How one resource kind is planned: its place in the forward order, what forces a replace."""
+    """How one resource kind is planned: its place in the forward order, what forces a replace,
+    and when an observed field value already satisfies the desired one (`same`: equality; a
+    kind whose API adds defaults around what was set compares by containment instead)."""
 
     kind: str
     immutable: frozenset[str] = frozenset()
     delete_early: bool = False
+    same: Callable[[Any, Any], bool] = equal

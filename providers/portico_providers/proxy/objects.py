@@ -94,6 +94,8 @@ def certificates(ir: GatewayIR) -> list[Certificate]:
     for listener in ir.listeners:
         for cert in listener.certificates:
             seen.setdefault(str(cert.secret), cert)
+    if ir.client_certificate is not None:  # mounted the same way: the proxy reads its key from the volume
+        seen.setdefault(str(ir.client_certificate.secret), ir.client_certificate)
     return [seen[k] for k in sorted(seen)]
 
 

@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from portico.ir import GatewayIR, ObjectKey
+from portico_providers.kit.diff import Step, diff
+from portico_providers.kit.resources import Desired, KindRules, Spec
+from portico_providers.kit.resources import Observed as KitObserved
 from portico_providers.proxy import objects as o
 
 ObjectId = tuple[str, str]  # (kind, name) within the Gateway's namespace
@@ -24,16 +27,23 @@ class Observed:
     node_addresses: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Step:
-    action: str  # create | patch | delete
-    kind: str
-    namespace: str
-    name: str
-    body: Mapping[str, Any] | None = None
+class KubeObject(Spec):
+    """One Kubernetes object as the kit's resource spec: the whole object in `body`."""
 
-    def to_document(self) -> dict[str, Any]:
-        return {"action": self.action, "kind": self.kind, "name": f"{self.namespace}/{self.name}"}
+    body: dict[str, Any]
+
+
+def covers(current: Any, wanted: Any) -> bool:
+    """The API server adds defaults and status around what Portico set: compare by containment."""
+    if wanted is None:
+        return True
+    if isinstance(wanted, Mapping) and "metadata" in wanted:
+        return contains(current, patch_body(wanted))
+    return contains(current, wanted)
+
+
+# Creation order: what the Deployment mounts comes before it, the Service last (deletes: reverse).
+KINDS = tuple(KindRules(kind, same=covers) for kind in ("Secret", "ConfigMap", "Deployment", "Service"))
 
 
 @dataclass(frozen=True)
@@ -48,7 +58,12 @@ class ProxyPlan:
         return not self.steps
 
     def to_document(self) -> dict[str, Any]:
-        return {"gateway": str(self.gateway), "steps": [s.to_document() for s in self.steps]}
+        return {"gateway": str(self.gateway), "steps": [step_document(self.gateway, s) for s in self.steps]}
+
+
+def step_document(gateway: ObjectKey, step: Step) -> dict[str, Any]:
+    action = "patch" if step.action == "update" else step.action
+    return {"action": action, "kind": step.kind, "name": f"{gateway.namespace}/{step.id}"}
 
 
 def contains(actual: Any, wanted: Any) -> bool:
@@ -64,7 +79,8 @@ def contains(actual: Any, wanted: Any) -> bool:
     return bool(actual == wanted)
 
 
-def _patch_body(desired: Mapping[str, Any]) -> dict[str, Any]:
+def patch_body(desired: Mapping[str, Any]) -> dict[str, Any]:
+    """What a patch sets: everything but the identity, and only the metadata Portico owns."""
     meta = desired.get("metadata") or {}
     body = {k: v for k, v in desired.items() if k not in ("apiVersion", "kind", "metadata")}
     body["metadata"] = {k: v for k, v in meta.items() if k in ("labels", "annotations", "ownerReferences")}
@@ -72,22 +88,14 @@ def _patch_body(desired: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def plan_objects(gateway: ObjectKey, desired: Sequence[Mapping[str, Any]], observed: Observed | None) -> list[Step]:
-    """Create what is missing, patch what differs, delete what is owned and no longer wanted."""
+    """Create what is missing, patch what differs, delete what is owned and no longer wanted (the kit's diff)."""
+    wanted = [Desired(kind, name, KubeObject(body=dict(obj))) for obj in desired for kind, name in [object_id(obj)]]
     have = dict(observed.objects) if observed is not None else {}
-    steps: list[Step] = []
-    wanted_ids = set()
-    for obj in desired:
-        kind, name = object_id(obj)
-        wanted_ids.add((kind, name))
-        current = have.get((kind, name))
-        if current is None:
-            steps.append(Step("create", kind, gateway.namespace, name, obj))
-        elif not contains(current, _patch_body(obj)):
-            steps.append(Step("patch", kind, gateway.namespace, name, _patch_body(obj)))
-    order = {"Service": 0, "Deployment": 1, "ConfigMap": 2, "Secret": 3}
-    leftovers = sorted((k for k in have if k not in wanted_ids), key=lambda k: (order.get(k[0], 9), k[1]))
-    steps += [Step("delete", kind, gateway.namespace, name) for kind, name in leftovers]
-    return steps
+    found = [
+        KitObserved(kind, name, f"{gateway.namespace}/{name}", KubeObject(body=dict(obj)))
+        for (kind, name), obj in sorted(have.items())
+    ]
+    return list(diff(wanted, found, KINDS).steps)
 
 
 def plan(ir: GatewayIR | None, observed: Observed | None, gateway: ObjectKey, image: str) -> ProxyPlan:

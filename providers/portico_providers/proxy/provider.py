@@ -13,16 +13,19 @@ from portico.kube import ApiError, resource_for
 from portico.kube.resources import NODE, SECRET, ResourceType
 from portico.provider import ApplyResult, Capabilities, DeleteResult
 from portico.translate import DEFAULT_CAPABILITIES
+from portico_providers.kit.resources import Spec
 from portico_providers.proxy import objects as o
 from portico_providers.proxy.plan import (
+    KubeObject,
     Observed,
     ProxyPlan,
-    Step,
     addresses,
     node_addresses,
     object_id,
+    patch_body,
     plan,
     readiness,
+    step_document,
 )
 
 
@@ -105,32 +108,40 @@ class ProxyProvider:
     def _run(self, proxy_plan: ProxyPlan) -> str:
         """Run the steps; the API server's refusal as a message ("" when all ran)."""
         kube = self._api()
+        namespace = proxy_plan.gateway.namespace
         for step in proxy_plan.steps:
             resource = resource_for(step.kind)
             try:
                 if step.action == "create":
-                    assert step.body is not None
-                    self._create(kube, resource, step, proxy_plan.gateway)
-                elif step.action == "patch":
-                    kube.patch(resource, step.namespace, step.name, step.body or {})
+                    assert step.desired is not None
+                    self._create(kube, resource, step.desired.spec, proxy_plan.gateway)
+                elif step.action == "update":
+                    assert step.desired is not None
+                    kube.patch(resource, namespace, step.id, patch_body(self._body(step.desired.spec)))
                 else:
-                    kube.delete(resource, step.namespace, step.name)
+                    kube.delete(resource, namespace, step.id)
             except (ApiError, NotOurs) as error:
-                return f"{step.action} {step.kind} {step.namespace}/{step.name}: {error}"
+                return f"{step_document(proxy_plan.gateway, step)['action']} {step.kind} {namespace}/{step.id}: {error}"
         return ""
 
     @staticmethod
-    def _create(kube: Kube, resource: ResourceType, step: Step, gateway: ObjectKey) -> None:
+    def _body(spec: Spec) -> dict[str, Any]:
+        assert isinstance(spec, KubeObject)
+        return spec.body
+
+    def _create(self, kube: Kube, resource: ResourceType, spec: Spec, gateway: ObjectKey) -> None:
+        body = self._body(spec)
+        name = str(body["metadata"]["name"])
         try:
-            kube.create(resource, step.body)
+            kube.create(resource, body)
         except ApiError as error:
             if not error.conflict:
                 raise
             # Made by an earlier run whose answer was lost: adopt it, but only if it carries our labels.
-            existing = kube.get_or_none(resource, step.namespace, step.name)
+            existing = kube.get_or_none(resource, gateway.namespace, name)
             if existing is None or not _owned_by(existing, gateway):
                 raise NotOurs("exists and does not carry this Gateway's ownership labels") from error
-            kube.patch(resource, step.namespace, step.name, step.body)
+            kube.patch(resource, gateway.namespace, name, body)
 
     def apply(self, proxy_plan: ProxyPlan) -> ApplyResult:
         refused = self._run(proxy_plan)

@@ -6,7 +6,16 @@ import pytest
 
 from portico.ir import GatewayIR, Infrastructure, Listener, ListenerProtocol, ObjectKey
 from portico_providers.proxy import objects as o
-from portico_providers.proxy.plan import Observed, addresses, node_addresses, object_id, plan, readiness
+from portico_providers.proxy.plan import (
+    KubeObject,
+    Observed,
+    addresses,
+    node_addresses,
+    object_id,
+    patch_body,
+    plan,
+    readiness,
+)
 
 GW = ObjectKey(namespace="default", name="web")
 
@@ -39,20 +48,22 @@ def test_nothing_to_do_when_the_cluster_matches() -> None:
 
 
 def test_a_changed_port_patches_service_and_deployment_and_config() -> None:
-    steps = plan(ir(port=8080), observed_from(ir()), GW, o.DEFAULT_IMAGE).steps
-    assert [(s.action, s.kind) for s in steps] == [
+    planned = plan(ir(port=8080), observed_from(ir()), GW, o.DEFAULT_IMAGE)
+    assert [(s["action"], s["kind"]) for s in planned.to_document()["steps"]] == [
         ("patch", "ConfigMap"),
         ("patch", "Deployment"),
         ("patch", "Service"),
     ]
-    service_patch = steps[2].body
-    assert service_patch is not None and service_patch["spec"]["ports"][0]["port"] == 8080
+    desired = planned.steps[2].desired
+    assert desired is not None and isinstance(desired.spec, KubeObject)
+    service_patch = patch_body(desired.spec.body)
+    assert service_patch["spec"]["ports"][0]["port"] == 8080
     assert "name" not in service_patch["metadata"]
 
 
 def test_deleting_removes_everything_owned_service_first() -> None:
-    steps = plan(None, observed_from(ir()), GW, o.DEFAULT_IMAGE).steps
-    assert [(s.action, s.kind) for s in steps] == [
+    planned = plan(None, observed_from(ir()), GW, o.DEFAULT_IMAGE)
+    assert [(s["action"], s["kind"]) for s in planned.to_document()["steps"]] == [
         ("delete", "Service"),
         ("delete", "Deployment"),
         ("delete", "ConfigMap"),

@@ -1,0 +1,51 @@
+"""What the converter emits depends on what the target can express: a target with TLS listeners gets
+TLSRoutes for ssl-passthrough, one with HTTPRouteCORS gets the CORS filter, and without them both are
+reported instead of emitted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from portico.convert import Options, Outcome, convert
+from portico.manifests import load_manifests
+from portico.translate import DEFAULT_CAPABILITIES
+
+CORPUS = Path(__file__).parent / "corpus"
+
+
+def _objects(name: str) -> list[dict[str, Any]]:
+    return [m.obj for m in load_manifests([CORPUS / name])]
+
+
+def test_passthrough_becomes_a_tls_listener_and_a_tlsroute_where_the_target_has_tls() -> None:
+    options = Options(listener_protocols=frozenset({"HTTP", "HTTPS", "TLS"}))
+    result = convert(_objects("protocols.in.yaml"), options)
+    (route,) = [o for o in result.objects if o["kind"] == "TLSRoute"]
+    assert route["spec"]["hostnames"] == ["tls.example.com"]
+    assert route["spec"]["rules"] == [{"backendRefs": [{"name": "tls-app", "port": 443}]}]
+    gateway = next(o for o in result.objects if o["kind"] == "Gateway")
+    (listener,) = [item for item in gateway["spec"]["listeners"] if item["protocol"] == "TLS"]
+    assert (listener["name"], listener["port"], listener["tls"]) == (
+        "tls-tls-example-com",
+        443,
+        {"mode": "Passthrough"},
+    )
+    assert route["spec"]["parentRefs"][0]["sectionName"] == listener["name"]
+
+
+def test_without_tls_listeners_passthrough_is_reported_not_emitted() -> None:
+    result = convert(_objects("protocols.in.yaml"), Options(listener_protocols=DEFAULT_CAPABILITIES.listener_protocols))
+    assert not [o for o in result.objects if o["kind"] == "TLSRoute"]
+    assert [f.outcome for f in result.findings if f.subject == "ssl-passthrough"] == [Outcome.TARGET]
+
+
+def test_cors_filter_with_ingress_nginx_defaults_where_the_target_supports_it() -> None:
+    options = Options(features=DEFAULT_CAPABILITIES.features | {"HTTPRouteCORS"})
+    result = convert(_objects("annotations.in.yaml"), options)
+    route = next(o for o in result.objects if o["metadata"]["name"] == "app-app-example-com")
+    filters = route["spec"]["rules"][1]["filters"]
+    (cors,) = [f["cors"] for f in filters if f["type"] == "CORS"]
+    assert cors["allowOrigins"] == ["https://example.com", "https://*.example.com"]
+    assert cors["allowMethods"] == ["GET", "PUT", "POST", "DELETE", "PATCH", "OPTIONS"]
+    assert (cors["allowCredentials"], cors["maxAge"]) == (True, 1728000)
