@@ -33,6 +33,8 @@ def provider_name_for(controller_name: str) -> str | None:
 
 
 RulesCheck = Callable[[Sequence[Listener]], Mapping[str, str]]
+# The Gateway's merged GatewayParameters spec -> one "spec.<field>: reason" message per problem.
+ParametersCheck = Callable[[Mapping[str, Any]], Sequence[str]]
 
 
 @dataclass(frozen=True)
@@ -44,12 +46,15 @@ class Capabilities:
     returns {rule.id: message naming the limit} for the rules it cannot program (per-rule
     limits such as condition counts, and aggregate ones such as rules per load balancer).
     Translation drops exactly those route rules and reports them on their routes.
+    `check_parameters` is the provider's own validation of its GatewayParameters section, the one
+    its plan applies; translation turns its messages into Accepted=False/InvalidParameters.
     """
 
     features: frozenset[str]
     route_kinds: frozenset[str] = frozenset({"HTTPRoute", "GRPCRoute"})
     listener_protocols: frozenset[str] = frozenset({"HTTP", "HTTPS"})
     check_rules: RulesCheck | None = None
+    check_parameters: ParametersCheck | None = None
 
 
 class ApplyState(StrEnum):
@@ -171,6 +176,13 @@ def reconcile_once(provider: Provider[ObservedT, PlanT], ir: GatewayIR) -> Apply
 
 class ProviderUnavailable(Exception):
     """The provider is unknown or its SDK is not installed; the message says what to do."""
+
+
+class Undeliverable(Exception):
+    """The Gateway's configuration cannot reach its data plane as it is (e.g. it is too large).
+
+    Retrying does not help until the Gateway or its routes change: the operator reports
+    `Programmed=False` (reason `Invalid`) with the message and waits for the next change."""
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 from pathlib import Path
 
@@ -24,8 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def load_config(path: str) -> list[GatewayIR]:
-    """One GatewayIR document, or an IRBundle (a `gateways` list)."""
-    text = Path(path).read_text()
+    """One GatewayIR document, or an IRBundle (a `gateways` list); gzip-compressed or not."""
+    raw = Path(path).read_bytes()
+    text = (gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw).decode()
     document = json.loads(text)
     if isinstance(document, dict) and "gateways" in document:
         return list(IRBundle.from_json(text).gateways)

@@ -21,20 +21,54 @@ log = logging.getLogger("portico.proxy")
 
 Loader = Callable[[], Sequence[GatewayIR]]
 POLL_INTERVAL_S = 1.0
+# Exit statuses of a worker that could not start; the supervisor stops instead of restarting it.
+EXIT_CANNOT_BIND = 1
+EXIT_BAD_CONFIG = 2
+EXIT_CRASHED = 70
+
+
+def port_number(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a port number (0-65535; 0 picks a free port)")
+    return value
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a positive whole number")
+    return value
+
+
+def fraction(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text} is not a fraction between 0 and 1")
+    return value
+
+
+def seconds(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} is not a number of seconds (0 or more)")
+    return value
 
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--address", default="127.0.0.1", help="address every listener binds (default 127.0.0.1)")
-    parser.add_argument("--admin-port", type=int, default=None, help="port of /healthz /readyz /metrics /config")
-    parser.add_argument("--workers", type=int, default=1, help="processes sharing each port (SO_REUSEPORT)")
+    parser.add_argument(
+        "--admin-port", type=port_number, default=None, help="port of /healthz /readyz /metrics /config"
+    )
+    parser.add_argument("--workers", type=positive_int, default=1, help="processes sharing each port (SO_REUSEPORT)")
     parser.add_argument(
         "--access-log-sample",
-        type=float,
+        type=fraction,
         default=1.0,
         metavar="FRACTION",
         help="fraction of requests written as JSON access log lines to stdout; 0 turns them off",
     )
-    parser.add_argument("--drain-seconds", type=float, default=10.0, help="time given to in-flight requests on stop")
+    parser.add_argument("--drain-seconds", type=seconds, default=10.0, help="time given to in-flight requests on stop")
 
 
 def fingerprint(paths: Sequence[str]) -> str:
@@ -52,7 +86,7 @@ def fingerprint(paths: Sequence[str]) -> str:
     return digest.hexdigest()
 
 
-async def _serve(args: argparse.Namespace, paths: Sequence[str], load: Loader, reuse_port: bool) -> int:
+async def _serve(args: argparse.Namespace, paths: Sequence[str], load: Loader, reuse_port: bool, strict: bool) -> int:
     runtime = ProxyRuntime(
         args.address,
         args.admin_port,
@@ -61,7 +95,17 @@ async def _serve(args: argparse.Namespace, paths: Sequence[str], load: Loader, r
         reuse_port=reuse_port,
         port_fallback=False,
     )
-    await runtime.start()
+    try:
+        await runtime.start()
+    except OSError as exc:
+        log.error("cannot serve the admin endpoints on %s port %s: %s", args.address, args.admin_port, exc)
+        await runtime.stop(0)
+        return EXIT_CANNOT_BIND
+    if strict:
+        failed = await _first_load(runtime, load)
+        if failed:
+            await runtime.stop(0)
+            return failed
     stop = asyncio.Event()
     reload = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -72,6 +116,8 @@ async def _serve(args: argparse.Namespace, paths: Sequence[str], load: Loader, r
     next_poll = 0.0
     while not stop.is_set():
         now = time.monotonic()
+        if strict and not seen:
+            seen = fingerprint(paths)  # loaded by _first_load just before the files were read
         current = fingerprint(paths) if reload.is_set() or now >= next_poll else seen
         next_poll = now + POLL_INTERVAL_S
         if current != seen or reload.is_set():
@@ -87,36 +133,60 @@ async def _serve(args: argparse.Namespace, paths: Sequence[str], load: Loader, r
     return 0
 
 
-async def _reload(runtime: ProxyRuntime, load: Loader) -> None:
+async def _first_load(runtime: ProxyRuntime, load: Loader) -> int:
+    """0 once the first configuration serves, or the exit status after saying why it cannot."""
     try:
         gateways = load()
     except Exception as exc:
-        log.error("configuration rejected, previous one keeps serving: %s", exc)
+        log.error("configuration does not load, nothing to serve: %s", exc)
+        return EXIT_BAD_CONFIG
+    if not any(gateway.listeners for gateway in gateways):
+        log.error("nothing to serve: no accepted Gateway has a listener (the warnings above say why)")
+        return EXIT_BAD_CONFIG
+    try:
+        await runtime.update(gateways)
+    except ConfigRejected:
+        return EXIT_BAD_CONFIG  # already logged by the runtime
+    except OSError as exc:
+        log.error("cannot bind a listener: %s", exc)
+        return EXIT_CANNOT_BIND
+    return 0
+
+
+async def _reload(runtime: ProxyRuntime, load: Loader) -> None:
+    keeps = "the previous one keeps serving" if runtime.ready else "nothing is served until a valid one arrives"
+    try:
+        gateways = load()
+    except Exception as exc:
+        log.error("configuration rejected, %s: %s", keeps, exc)
         return
     try:
         await runtime.update(gateways)
     except ConfigRejected:
         return  # already logged by the runtime
     except OSError as exc:
-        log.error("cannot bind a listener port, previous configuration keeps serving: %s", exc)
+        log.error("cannot bind a listener port, %s: %s", keeps, exc)
 
 
-def run_proxy(args: argparse.Namespace, paths: Sequence[str], load: Loader) -> int:
+def run_proxy(args: argparse.Namespace, paths: Sequence[str], load: Loader, strict_start: bool = False) -> int:
+    """Serve until SIGTERM/SIGINT. `strict_start`: exit non-zero, saying why, when the first configuration
+    does not load, serves nothing, or a port cannot be bound (`portico serve`); otherwise wait for a
+    valid configuration (`portico proxy`, whose ConfigMap may still be on its way)."""
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s")
-    workers = max(1, args.workers)
-    if workers == 1:
-        return _run_worker(args, paths, load, reuse_port=False)
-    return _supervise(args, paths, load, workers)
+    if args.workers == 1:
+        return _run_worker(args, paths, load, False, strict_start)
+    return _supervise(args, paths, load, args.workers, strict_start)
 
 
-def _run_worker(args: argparse.Namespace, paths: Sequence[str], load: Loader, reuse_port: bool) -> int:
+def _run_worker(args: argparse.Namespace, paths: Sequence[str], load: Loader, reuse_port: bool, strict: bool) -> int:
     import uvloop
 
-    return uvloop.run(_serve(args, paths, load, reuse_port))
+    return uvloop.run(_serve(args, paths, load, reuse_port, strict))
 
 
-def _supervise(args: argparse.Namespace, paths: Sequence[str], load: Loader, workers: int) -> int:
-    """Fork `workers` processes that each bind every port with SO_REUSEPORT; relay signals; restart crashes."""
+def _supervise(args: argparse.Namespace, paths: Sequence[str], load: Loader, workers: int, strict: bool) -> int:
+    """Fork `workers` processes that each bind every port with SO_REUSEPORT; relay signals; restart crashes.
+    A worker that cannot start (bad configuration, port unavailable) stops them all with its status."""
     children: dict[int, int] = {}
     stopping = False
 
@@ -125,7 +195,12 @@ def _supervise(args: argparse.Namespace, paths: Sequence[str], load: Loader, wor
         if pid == 0:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             signal.signal(signal.SIGHUP, signal.SIG_DFL)
-            os._exit(_run_worker(args, paths, load, reuse_port=True))
+            try:
+                code = _run_worker(args, paths, load, True, strict)
+            except BaseException:
+                log.exception("worker crashed")
+                code = EXIT_CRASHED
+            os._exit(code)
         children[pid] = slot
 
     def relay(signum: int, _: object) -> None:
@@ -148,10 +223,15 @@ def _supervise(args: argparse.Namespace, paths: Sequence[str], load: Loader, wor
         if pid not in children:
             continue
         slot = children.pop(pid)
-        if not stopping:
-            log.error("worker %d exited with status %d; starting another", pid, code)
+        exit_code = os.waitstatus_to_exitcode(code)
+        if not stopping and exit_code in (EXIT_CANNOT_BIND, EXIT_BAD_CONFIG):
+            stopping, status = True, exit_code
+            for other in children:
+                os.kill(other, signal.SIGTERM)
+        elif not stopping:
+            log.error("worker %d exited with status %d; starting another", pid, exit_code)
             time.sleep(0.5)
             spawn(slot)
-        elif code:
+        elif code and not status:
             status = 1
     return status

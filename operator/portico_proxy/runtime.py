@@ -40,6 +40,7 @@ class ProxyRuntime:
 
     `port_fallback`: when a listener port cannot be bound (privileged or in use), bind an ephemeral
     port instead and report it in `bound_ports()` (local demo mode); the CLI turns this off.
+    `port_map`: listener port -> the local port to bind for it (`portico demo --port`).
     """
 
     def __init__(
@@ -52,6 +53,7 @@ class ProxyRuntime:
         access_log: AccessLog | None = None,
         reuse_port: bool = False,
         port_fallback: bool = True,
+        port_map: dict[int, int] | None = None,
     ) -> None:
         self.address = address
         self.admin_port = admin_port
@@ -59,6 +61,7 @@ class ProxyRuntime:
         self.client_certificates = ClientCertificates(secrets_dir)
         self.reuse_port = reuse_port
         self.port_fallback = port_fallback
+        self.port_map = dict(port_map or {})
         self.ctx = Context(limits, access_log)
         self.gateways: tuple[GatewayIR, ...] = ()
         self.ports: dict[int, _Port] = {}
@@ -92,7 +95,10 @@ class ProxyRuntime:
             endpoints = {ep for g in gateways for lst in g.listeners for r in lst.rules for ep in _endpoints(r)}
             self.ctx.pools.retain(endpoints)
             self.ready = True
-            log.info("configuration applied: %d gateways, ports %s", len(gateways), sorted(tables))
+            if tables:
+                log.info("configuration applied: %d gateways, ports %s", len(gateways), sorted(tables))
+            else:
+                log.warning("configuration applied: no listener to serve; every port is closed")
 
     async def _apply(self, tables: dict[int, PortTable], selectors: dict[int, CertificateSelector]) -> None:
         for port in [p for p in self.ports if p not in tables or tables[p].tls != (self.ports[p].tls is not None)]:
@@ -125,7 +131,7 @@ class ProxyRuntime:
             )
 
         try:
-            return await bind(state.port)
+            return await bind(self.port_map.get(state.port, state.port))
         except OSError as exc:
             if not self.port_fallback or exc.errno not in FALLBACK_ERRNOS:
                 raise

@@ -16,6 +16,7 @@ from portico.handlers.reconcile import Timing
 from portico.kube import ApiError, KubeClient, resource_for
 from portico.kube.client import Connection
 from portico.manifests import load_manifests
+from tests.e2e.process import OperatorProcess
 from tests.kube_requests import SESSION_LOG, TEST_CLIENT_TOKEN, from_operator
 
 MANIFESTS = Path(__file__).parent / "manifests"
@@ -126,3 +127,19 @@ async def operator(cluster: Cluster) -> AsyncIterator[RunningOperator]:
     await running.start()
     yield running
     await running.stop()
+
+
+@pytest.fixture
+async def operator_processes(
+    cluster: Cluster, tmp_path: Path
+) -> AsyncIterator[Callable[..., Awaitable[OperatorProcess]]]:
+    """Start `portico run` child processes against the emulator; all are stopped at teardown."""
+    started: list[OperatorProcess] = []
+
+    async def start(*args: str) -> OperatorProcess:
+        process = OperatorProcess(cluster.connection.server, tmp_path / f"operator-{len(started)}.log", *args)
+        started.append(process)
+        return await process.start()
+
+    yield start
+    await asyncio.gather(*(process.stop() for process in started))

@@ -69,6 +69,16 @@ async def test_statuses_objects_and_finalizer(cluster: Cluster, operator: Runnin
     assert [p["port"] for p in service["spec"]["ports"]] == [80]
     assert service["spec"]["type"] == "LoadBalancer"
 
+    # A new listener port changes the proxy's Service and Deployment in place.
+    listeners = [*gateway["spec"]["listeners"], {"name": "alt", "port": 8080, "protocol": "HTTP"}]
+    await cluster.patch("Gateway", "default", "web", {"spec": {"listeners": listeners}})
+
+    async def both_ports() -> bool:
+        found = await cluster.get("Service", "default", "portico-web")
+        return [p["port"] for p in (found or {}).get("spec", {}).get("ports", [])] == [80, 8080]
+
+    await cluster.wait_for("the Service with both listener ports", both_ports)
+
 
 async def _route_with(cluster: Cluster, namespace: str, name: str, check: Any) -> dict[str, Any] | None:
     route = await cluster.get("HTTPRoute", namespace, name)
@@ -136,7 +146,10 @@ async def test_a_restarted_operator_adopts_instead_of_duplicating(cluster: Clust
     await cluster.apply("base.yaml")
     await cluster.wait_for("Gateway web Programmed", lambda: programmed(cluster))
     await operator.operator.writer.flushed()  # type: ignore[union-attr]
+    stopped = operator.operator
+    assert stopped is not None and stopped.metrics.registry.get_sample_value("portico_leader") == 1
     await operator.stop()
+    assert stopped.metrics.registry.get_sample_value("portico_leader") == 0
     creates = {plural: len(cluster.writes(plural)) for plural in ("configmaps", "deployments", "services")}
     statuses = sum(len(cluster.writes(p, "status")) for p in ("gateways", "httproutes", "gatewayclasses"))
 

@@ -151,7 +151,8 @@ def test_operator_args_parse_with_portico_run() -> None:
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
     assert args.command == "run"
     assert args.cluster_id == "lab"
-    assert args.peering_name == only(render(values), "ClusterKopfPeering")["metadata"]["name"]
+    assert args.lease_name == only(render(values), "Role")["metadata"]["name"]
+    assert args.lease_duration > args.renew_deadline > args.retry_period > 0
     assert args.liveness == f"http://0.0.0.0:{ports['health']}/healthz"
     assert args.metrics_port == ports["metrics"]
     assert args.proxy_image == container["image"]

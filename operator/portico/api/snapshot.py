@@ -65,6 +65,12 @@ class Snapshot:
         ns = self.namespaces.get(name)
         return dict(ns.metadata.labels) if ns else {}
 
+    def unreadable_parameters(self, namespace: str, name: str) -> Unreadable | None:
+        """A GatewayParameters object that is present but whose spec could not be read."""
+        return next(
+            (u for u in self.unreadable if (u.kind, u.namespace, u.name) == (PARAMETERS_KIND, namespace, name)), None
+        )
+
     def grants_in(self, namespace: str) -> list[ReferenceGrant]:
         return [g for g in self.reference_grants if g.metadata.namespace == namespace]
 
@@ -159,6 +165,9 @@ class _Builder:
             params = parse_as(GatewayParameters, obj)
             if isinstance(params, GatewayParameters):
                 self.parameters[params.key] = params
+            else:  # kept so that a parametersRef to it says why it is invalid, not "not found"
+                namespace, name, generation = _meta_of(obj)
+                self.unreadable.append(Unreadable(kind, namespace, name, generation, obj, tuple(params)))
 
     def snapshot(self) -> Snapshot:
         return Snapshot(

@@ -4,6 +4,7 @@ exposing `add_arguments(parser)` and `run(args) -> int`, imported only when it i
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import sys
 from collections.abc import Sequence
@@ -22,8 +23,21 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+OFFLINE = ("status", "translate", "plan")
+
+
+def installed_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("portico-gateway")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="portico", description="Kubernetes Gateway API on any cloud.")
+    parser.add_argument("--version", action="version", version=f"portico {installed_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     wanted = next((a for a in argv if not a.startswith("-")), None)
     for name, (module, help_text) in COMMANDS.items():
@@ -37,6 +51,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     args = build_parser(args_list).parse_args(args_list)
     module = importlib.import_module(COMMANDS[args.command][0])
+    if args.command in OFFLINE:
+        # One-shot commands allocate millions of small acyclic objects; the cycle collector's
+        # repeated scans of them cost more than the work itself (35k routes: 7.4 s -> 4.6 s of CPU).
+        gc.disable()
     try:
         result: int = module.run(args)
     except BrokenPipeError:  # `portico status ... | head` is not an error

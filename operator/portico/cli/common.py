@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import yaml
-
 from portico.api import Snapshot, build_snapshot
+from portico.cli.inputs import check_manifests, ignored_notes
+from portico.cli.progress import progress
+from portico.cli.yamlout import dump_document
 from portico.manifests import Manifest, ManifestError, load_manifests
 from portico.provider import Capabilities, ProviderUnavailable, load_provider, provider_name_for
 from portico.translate import TranslateResult, translate
@@ -37,10 +38,15 @@ def add_input_arguments(parser: argparse.ArgumentParser, formats: Sequence[str] 
 def read_inputs(paths: Sequence[str]) -> list[Manifest] | None:
     """The manifests, or None after printing `file:line: message` to stderr."""
     try:
-        return load_manifests(paths)
+        with progress("reading manifests"):
+            manifests = load_manifests(paths)
+        check_manifests(manifests)
     except ManifestError as error:
         print(str(error), file=sys.stderr)
         return None
+    if not manifests:
+        print(f"no Kubernetes objects in {', '.join(paths)}", file=sys.stderr)
+    return manifests
 
 
 def provider_capabilities(snapshot: Snapshot) -> tuple[dict[str, Capabilities], dict[str, str]]:
@@ -74,12 +80,16 @@ def load_and_translate(paths: Sequence[str]) -> tuple[list[Manifest], TranslateR
     manifests = read_inputs(paths)
     if manifests is None:
         return None
-    return manifests, translate_files(manifests)[1]
+    with progress("translating"):
+        snapshot, result = translate_files(manifests)
+    for note in ignored_notes(manifests, snapshot, result.statuses):
+        print(note, file=sys.stderr)
+    return manifests, result
 
 
-def emit(document: Any, output: str) -> None:
+def emit(document: Mapping[str, Any], output: str) -> None:
     if output == "json":
         json.dump(document, sys.stdout, indent=2, sort_keys=False)
         sys.stdout.write("\n")
     else:
-        yaml.safe_dump(document, sys.stdout, sort_keys=False)
+        dump_document(document, sys.stdout)

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from portico.cli.common import add_input_arguments, emit, load_and_translate
-from portico.provider import ProviderUnavailable, available_providers, load_provider
+from portico.provider import ProviderUnavailable, Undeliverable, available_providers, load_provider
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,9 +29,14 @@ def run(args: argparse.Namespace) -> int:
         return 2
     _, result = loaded
     plans = []
+    undeliverable = 0
     for (namespace, name), ir in sorted(result.ir_by_gateway.items()):
         if not ir.controller_name.endswith("/" + args.provider):
             continue
-        plans.append({"gateway": f"{namespace}/{name}", "plan": provider.plan(ir, None).to_document()})
+        try:
+            plans.append({"gateway": f"{namespace}/{name}", "plan": provider.plan(ir, None).to_document()})
+        except Undeliverable as error:  # e.g. too large for its data plane: said per Gateway, as in status
+            undeliverable += 1
+            plans.append({"gateway": f"{namespace}/{name}", "undeliverable": str(error)})
     emit({"provider": args.provider, "gateways": plans}, args.output)
-    return 0
+    return 1 if undeliverable else 0

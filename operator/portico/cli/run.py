@@ -1,5 +1,5 @@
 """`portico run`: the operator. Credentials come from --server, the pod's service account,
-or the kubeconfig, in that order."""
+or the kubeconfig (read by the `kubernetes` package, exec plugins included), in that order."""
 
 from __future__ import annotations
 
@@ -18,8 +18,14 @@ from portico.kube.client import Connection
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--server", help="API server URL without credentials (tests, demos, kubectl proxy)")
-    parser.add_argument("--standalone", action="store_true", help="no peering: run without HA coordination")
-    parser.add_argument("--peering-name", default="portico", help="the ClusterKopfPeering object for HA")
+    parser.add_argument("--standalone", action="store_true", help="no leader election: this replica is active at once")
+    parser.add_argument("--lease-name", default="portico", help="the coordination.k8s.io/v1 Lease replicas elect with")
+    parser.add_argument(
+        "--lease-namespace", default=None, help="namespace of the Lease (default: $POD_NAMESPACE, else 'default')"
+    )
+    parser.add_argument("--lease-duration", type=float, default=15.0, help="seconds a standby waits on a silent leader")
+    parser.add_argument("--renew-deadline", type=float, default=10.0, help="seconds the leader may fail to renew")
+    parser.add_argument("--retry-period", type=float, default=2.0, help="seconds between acquire/renew attempts")
     parser.add_argument("--cluster-id", default="default", help="tags every cloud resource this operator owns")
     parser.add_argument("--metrics-port", type=int, default=None, help="serve Prometheus metrics on this port")
     parser.add_argument(
@@ -29,13 +35,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
 
 
+def connection_from_kubeconfig() -> Connection | None:
+    """The current context of $KUBECONFIG (or ~/.kube/config) through the `kubernetes` client package,
+    which runs exec plugins (aws eks get-token, gke-gcloud-auth-plugin, kubelogin) as kubectl does."""
+    from kubernetes import client, config
+
+    configuration = client.Configuration()
+    try:
+        config.load_kube_config(client_configuration=configuration, persist_config=False)  # type: ignore[no-untyped-call]
+    except config.ConfigException as error:
+        if "Invalid kube-config file. No configuration found" in str(error):
+            return None
+        raise ValueError(str(error)) from error
+    # "BearerToken" in recent client versions, "authorization" in older ones; with its "Bearer " prefix.
+    authorization = configuration.get_api_key_with_prefix("BearerToken", alias="authorization") or ""
+    return Connection(
+        server=configuration.host,
+        token=authorization.removeprefix("Bearer ") or None,
+        ca_path=configuration.ssl_ca_cert,
+        insecure=not configuration.verify_ssl,
+        certificate_path=configuration.cert_file,
+        private_key_path=configuration.key_file,
+    )
+
+
 def resolve_connection(server: str | None) -> Connection | None:
     if server:
         return Connection(server=server)
     settings = kopf.OperatorSettings()
-    info = kopf.login_with_service_account(settings=settings) or kopf.login_with_kubeconfig(settings=settings)
+    info = kopf.login_with_service_account(settings=settings)
     if info is None:
-        return None
+        return connection_from_kubeconfig()
 
     def text(value: object) -> str | None:
         if value is None:
@@ -68,21 +98,33 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         connection = resolve_connection(args.server)
-    except (OSError, ValueError, KeyError) as error:
+    except (OSError, ValueError, KeyError, RuntimeError) as error:
         print(f"portico run: cannot read credentials: {error}", file=sys.stderr)
         return 2
     if connection is None:
         print("portico run: no --server, no service account and no kubeconfig found", file=sys.stderr)
         return 2
     options = {"proxy": {"image": args.proxy_image}} if args.proxy_image else {}
+    if not args.lease_duration > args.renew_deadline > args.retry_period > 0:
+        print(
+            "portico run: --lease-duration must be greater than --renew-deadline, "
+            "which must be greater than --retry-period (all positive)",
+            file=sys.stderr,
+        )
+        return 2
     config = OperatorConfig(
         connection=connection,
         standalone=args.standalone,
-        peering_name=args.peering_name,
+        lease_name=args.lease_name,
+        **({"lease_namespace": args.lease_namespace} if args.lease_namespace else {}),
+        lease_duration_seconds=args.lease_duration,
+        renew_deadline_seconds=args.renew_deadline,
+        retry_period_seconds=args.retry_period,
         cluster_id=args.cluster_id,
         metrics_port=args.metrics_port,
         liveness_endpoint=args.liveness or None,
         provider_options=options,
     )
-    asyncio.run(_serve(Operator(config)))
-    return 0
+    operator = Operator(config)
+    asyncio.run(_serve(operator))
+    return 1 if operator.lost_leadership else 0

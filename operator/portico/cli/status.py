@@ -1,13 +1,15 @@
-"""`portico status`: the status Portico would write, as a Kubernetes List."""
+"""`portico status`: the status Portico would write, as a Kubernetes List or a kubectl-like table."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 from typing import Any
 
 from portico.api.base import GATEWAY_GROUP
-from portico.cli.common import add_input_arguments, emit, load_and_translate
+from portico.cli.common import add_paths_argument, emit, load_and_translate
+from portico.cli.table import false_conditions, render_table
 from portico.manifests import Manifest
 from portico.translate import TranslateResult
 
@@ -15,14 +17,36 @@ KINDS = ("GatewayClass", "Gateway", "HTTPRoute", "GRPCRoute")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_input_arguments(parser)
+    add_paths_argument(parser)
+    parser.add_argument(
+        "-o",
+        "--output",
+        choices=["wide", "yaml", "json"],
+        default=None,
+        help="output format (default: wide on a terminal, yaml otherwise)",
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 1 when any condition Portico owns is False (for CI pipelines that lint manifests)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     loaded = load_and_translate(args.paths)
     if loaded is None:
         return 2
-    emit(status_list(*loaded), args.output)
+    document = status_list(*loaded)
+    output = args.output or ("wide" if sys.stdout.isatty() else "yaml")
+    if output == "wide":
+        sys.stdout.write(render_table(document["items"]))
+    else:
+        emit(document, output)
+    if args.strict:
+        failing = false_conditions(document["items"])
+        for line in failing:
+            print(f"strict: {line}", file=sys.stderr)
+        return 1 if failing else 0
     return 0
 
 

@@ -33,6 +33,7 @@ import attrs
 import kmock
 from kmock._internal.k8s import KubernetesEmulator
 
+from portico.devcluster.faults import Faults
 from portico.devcluster.store import Kind, ObjectStore, StatusError, matches_labels, merged
 from portico.kube.resources import RESOURCES
 
@@ -68,6 +69,7 @@ class ClusterEmulator(KubernetesEmulator):
     # Distinct (verb, group, resource[/subresource], Authorization header): what RBAC would be asked.
     access_log: set[tuple[str, str, str, str]] = attrs.field(factory=set, init=False)
     store: ObjectStore = attrs.field(init=False)
+    faults: Faults = attrs.field(factory=Faults, init=False)  # see portico.devcluster.faults
     _kinds: dict[tuple[str, str, str], Kind] = attrs.field(factory=dict, init=False)
     _addresses: Any = attrs.field(factory=lambda: itertools.count(10), init=False)
     _ports: Any = attrs.field(factory=lambda: itertools.count(30000), init=False)
@@ -137,11 +139,16 @@ class ClusterEmulator(KubernetesEmulator):
             self.reads[(plural, subresource or "", verb)] += 1
         group = kind.api_version.rsplit("/", 1)[0] if "/" in kind.api_version else ""
         resource = plural + (f"/{subresource}" if subresource else "")
-        self.access_log.add((verb, group, resource, raw_request.headers.get("Authorization", "")))
+        authorization = raw_request.headers.get("Authorization", "")
+        self.access_log.add((verb, group, resource, authorization))
         try:
+            self.faults.check(verb, resource, authorization)
             return await self._serve(raw_request, kind, namespace, name, subresource)
         except StatusError as error:
-            return _json(error.status(), error.code)
+            response = _json(error.status(), error.code)
+            if error.code == 429:
+                response.headers["Retry-After"] = "1"
+            return response
 
     async def _serve(
         self,
@@ -194,7 +201,10 @@ class ClusterEmulator(KubernetesEmulator):
         response = aiohttp.web.StreamResponse(headers={"Content-Type": "application/json"})
         await response.prepare(raw_request)
         try:
-            replay, queue = self.store.subscribe(kind, query.get("resourceVersion"))
+            since = query.get("resourceVersion")
+            if self.faults.expired(since):
+                raise StatusError(410, "Expired", f"too old resource version: {since} ({self.faults.expired_before})")
+            replay, queue = self.store.subscribe(kind, since)
         except StatusError as error:
             await response.write(json.dumps({"type": "ERROR", "object": error.status()}).encode() + b"\n")
             return response
@@ -204,6 +214,7 @@ class ClusterEmulator(KubernetesEmulator):
             in_namespace = not namespace or (obj.get("metadata") or {}).get("namespace") == namespace
             return in_namespace and matches_labels(obj, selector)
 
+        cuts = self.faults.watch_cuts
         try:
             events = replay
             while True:
@@ -214,7 +225,7 @@ class ClusterEmulator(KubernetesEmulator):
                 while not events:
                     remaining = deadline - loop.time()
                     transport = raw_request.transport
-                    if remaining <= 0 or transport is None or transport.is_closing():
+                    if remaining <= 0 or transport is None or transport.is_closing() or cuts != self.faults.watch_cuts:
                         return response
                     with contextlib.suppress(TimeoutError):
                         events.append(await asyncio.wait_for(queue.get(), min(remaining, WATCH_POLL_SECONDS)))

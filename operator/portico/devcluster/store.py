@@ -15,6 +15,7 @@ Stored dicts are never mutated in place: a write builds a new object, so events 
 from __future__ import annotations
 
 import asyncio
+import base64
 import copy
 import itertools
 import secrets
@@ -94,6 +95,37 @@ def matches_labels(obj: Mapping[str, Any], selector: str | None) -> bool:
     return True
 
 
+DATA_LIMIT = 1024 * 1024  # bytes of data + binaryData a ConfigMap or Secret may hold
+
+
+def _decoded_size(value: Any) -> int:
+    try:
+        return len(base64.b64decode(str(value)))
+    except ValueError:
+        return len(str(value).encode())
+
+
+def validate(kind: Kind, obj: Mapping[str, Any]) -> None:
+    """The API server's validation of what Portico writes and a real server refuses: sizes, duplicate keys."""
+    if kind.kind not in ("ConfigMap", "Secret"):
+        return
+    name = (obj.get("metadata") or {}).get("name")
+    data = obj.get("data") or {}
+    binary = obj.get("binaryData") or {}
+    duplicates = sorted(set(data) & set(binary))
+    if duplicates:
+        message = f"data[{duplicates[0]}]: duplicate of key present in binaryData"
+        raise StatusError(422, "Invalid", f'{kind.kind} "{name}" is invalid: {message}')
+    if kind.kind == "Secret":
+        size = sum(len(k) + _decoded_size(v) for k, v in data.items())
+    else:
+        size = sum(len(k) + len(str(v).encode()) for k, v in data.items())
+    size += sum(len(k) + _decoded_size(v) for k, v in binary.items())
+    if size > DATA_LIMIT:
+        message = f"[]: Too long: must have at most {DATA_LIMIT} bytes"
+        raise StatusError(422, "Invalid", f'{kind.kind} "{name}" is invalid: {message}')
+
+
 # Called after every write that is not to the status subresource: (kind, object before or None,
 # object after) -> the object to store, e.g. with the status a cluster's controllers would set.
 Controller = Callable[[Kind, Mapping[str, Any] | None, dict[str, Any]], dict[str, Any]]
@@ -155,6 +187,7 @@ class ObjectStore:
             generation=1,
         )
         obj = {**body, "apiVersion": kind.api_version, "kind": kind.kind, "metadata": meta}
+        validate(kind, obj)
         if self._controller is not None:
             obj = self._controller(kind, None, obj)
         self._put(key, obj)
@@ -221,6 +254,7 @@ class ObjectStore:
         meta["generation"] = generation + 1 if after.get("spec") != current.get("spec") else generation
         meta["resourceVersion"] = self._next_version()
         after = {**after, "apiVersion": kind.api_version, "kind": kind.kind, "metadata": meta}
+        validate(kind, after)
         if self._controller is not None and subresource is None:
             after = self._controller(kind, current, after)
         if meta.get("deletionTimestamp") and not meta.get("finalizers"):

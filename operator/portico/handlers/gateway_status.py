@@ -48,6 +48,11 @@ def failed_status(status: Mapping[str, Any], message: str, generation: int, now:
     return with_condition(status, cond)
 
 
+def invalid_status(status: Mapping[str, Any], message: str, generation: int, now: str) -> dict[str, Any]:
+    """Programmed=False, reason Invalid: the configuration cannot be delivered as it is."""
+    return with_condition(status, condition("Programmed", False, "Invalid", message[:1024], generation, now))
+
+
 def programmed_of(status: Mapping[str, Any] | None) -> str | None:
     for cond in (status or {}).get("conditions") or ():
         if cond.get("type") == "Programmed":

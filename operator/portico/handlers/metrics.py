@@ -43,6 +43,11 @@ class Metrics:
         self.status_writes = Counter(
             "portico_status_writes", "Status patches written, by kind.", ["kind"], registry=self.registry
         )
+        self.leader = Gauge(
+            "portico_leader",
+            "1 while this replica holds the Lease and reconciles, 0 on standby.",
+            registry=self.registry,
+        )
         self.queue_depth = Gauge(
             "portico_queue_depth", "Gateways and classes waiting for a reconcile.", registry=self.registry
         )

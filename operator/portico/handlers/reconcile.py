@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import aiohttp
 from tenacity import RetryCallState, wait_exponential
 
 from portico.api import build_snapshot
@@ -22,8 +23,8 @@ from portico.handlers.bus import Outcome
 from portico.handlers.events import Events
 from portico.handlers.metrics import Metrics
 from portico.handlers.providers import Providers
-from portico.handlers.store import ObjKey, Store, gateway_secrets
-from portico.handlers.writer import StatusWriter
+from portico.handlers.store import ObjKey, Store, gateway_secrets, key_of
+from portico.handlers.writer import RELEASE, StatusWriter
 from portico.ir import GatewayIR, ObjectKey
 from portico.kube import ApiError, KubeClient
 from portico.kube.resources import GATEWAY
@@ -33,6 +34,7 @@ from portico.provider import (
     ApplyState,
     DeleteResult,
     ProviderUnavailable,
+    Undeliverable,
     provider_name_for,
     reconcile_once,
 )
@@ -130,6 +132,7 @@ class Reconciler:
         gateway = self.store.get("Gateway", namespace, name)
         if gateway is None:
             self._failures.pop(("Gateway", namespace, name), None)
+            self._clear_route_parents((namespace, name))
             return Outcome(finished=True)
         meta = gateway.get("metadata") or {}
         ours = FINALIZER in (meta.get("finalizers") or ())
@@ -142,13 +145,19 @@ class Reconciler:
         if provider_name is None:
             if ours and gw_class is not None:
                 # The class now names another controller: clean up what we made, then let go.
-                return await self._finalize(gateway)
+                outcome = await self._finalize(gateway)
+                if outcome.finished:
+                    self.writer.submit(("Gateway", namespace, name), {}, RELEASE)
+                    self._clear_route_parents((namespace, name))
+                return outcome
             if gw_class is None and ours:
-                self._write_translated(gateway, None, "")
+                await self._write_translated(gateway, None, "")
+            elif not ours:
+                self._clear_route_parents((namespace, name))
             return Outcome(finished=True)
         return await self._program(gateway, gw_class, controller, provider_name)
 
-    def _write_translated(
+    async def _write_translated(
         self,
         gateway: dict[str, Any],
         gw_class: dict[str, Any] | None,
@@ -160,16 +169,29 @@ class Reconciler:
         meta = gateway["metadata"]
         key = (str(meta.get("namespace") or "default"), str(meta["name"]))
         now = utc_now()
-        snapshot = build_snapshot(self._snapshot_objects(gateway, gw_class))
-        result = translate(snapshot, capabilities or {}, now, unavailable)
+        objects = self._snapshot_objects(gateway, gw_class)
+        # Parsing and translating a large Gateway takes seconds of CPU: in a thread, so the event
+        # loop keeps feeding the store and other Gateways' workers meanwhile. The store replaces
+        # objects instead of changing them, so the thread reads a consistent snapshot.
+        result = await asyncio.to_thread(
+            lambda: translate(build_snapshot(objects), capabilities or {}, now, unavailable)
+        )
         source = f"{key[0]}/{key[1]}"
-        for (kind, ns, n), status in result.statuses.items():
-            if kind in ("HTTPRoute", "GRPCRoute"):
-                self.writer.submit((kind, ns, n), gs.parents_for_gateway(status, key, ns), source)
+        # Every route that names this Gateway (in spec or in status) gets this Gateway's part, an
+        # empty one when it is no longer attached: the writer then drops our stale entries.
+        for route in self.store.routes_for(key):
+            route_key = key_of(route)
+            status = result.statuses.get(route_key) or {}
+            self.writer.submit(route_key, gs.parents_for_gateway(status, key, route_key[1]), source)
         gw_status = result.statuses.get(("Gateway", *key))
         if gw_status is not None and result.ir_by_gateway.get(key) is None:
             self.writer.submit(("Gateway", *key), gw_status, "gateway")
         return result.ir_by_gateway.get(key), gw_status, now
+
+    def _clear_route_parents(self, gateway: tuple[str, str]) -> None:
+        """Portico no longer manages `gateway`: its routes keep none of our entries for it."""
+        for route in self.store.routes_for(gateway):
+            self.writer.submit(key_of(route), {"parents": []}, f"{gateway[0]}/{gateway[1]}")
 
     async def _program(
         self, gateway: dict[str, Any], gw_class: dict[str, Any] | None, controller: str, provider_name: str
@@ -179,7 +201,7 @@ class Reconciler:
         started = time.monotonic()
         unavailable = self._unavailable(controller)
         capabilities = self.providers.capabilities(controller)
-        ir, status, now = self._write_translated(gateway, gw_class, controller, capabilities, unavailable)
+        ir, status, now = await self._write_translated(gateway, gw_class, controller, capabilities, unavailable)
         if ir is None or status is None or unavailable:
             self._log(key, provider_name, "not-accepted", started)
             return Outcome()
@@ -187,7 +209,21 @@ class Reconciler:
         provider = self.providers.get(provider_name)
         try:
             await self._ensure_finalizer(gateway, provider_name)
+        except (ApiError, aiohttp.ClientError, OSError, TimeoutError) as error:
+            # Portico's own API call failed, not the provider: retry, and say nothing in status.
+            delay = self._delay(self._failures.get(key, 0) + 1)
+            self._failures[key] = self._failures.get(key, 0) + 1
+            self._log(key, provider_name, "api-error", started, retry_in=f"{delay:.1f}s", error=str(error))
+            return Outcome(requeue_after=delay)
+        try:
             result = await self._apply(provider, provider_name, ir)
+        except Undeliverable as error:  # retrying cannot help: say why, wait for the next change
+            self._failures.pop(key, None)
+            self.writer.submit(key, gs.invalid_status(status, str(error), generation, now), "gateway")
+            if gs.programmed_of((self.store.get(*key) or {}).get("status")) != "False":
+                await self.events.post(gateway, "Warning", "ProgrammingFailed", str(error))
+            self._log(key, provider_name, "undeliverable", started, error=str(error))
+            return Outcome()
         except Exception as error:  # a provider bug: logged with its traceback, counted, retried
             message = str(error) or repr(error)
             log.exception("provider %s raised while programming %s/%s", provider_name, key[1], key[2])
@@ -239,6 +275,7 @@ class Reconciler:
 
     async def _apply(self, provider: AnyProvider, provider_name: str, ir: GatewayIR) -> ApplyResult:
         with self.metrics.reconcile_seconds.labels(provider_name).time():
+            # observe, plan (which serialises a large IR: CPU work) and apply, all in a thread
             result = await asyncio.to_thread(reconcile_once, provider, ir)
         self.metrics.cloud_calls.labels(provider_name, "observe").inc()
         self.metrics.cloud_calls.labels(provider_name, "apply").inc()

@@ -1,21 +1,30 @@
-"""The operator as one object: store, bus, reconciler and status writer, run under kopf."""
+"""The operator as one object: reflectors fill the store, the elected leader's bus reconciles,
+one status writer patches what changed. kopf runs it (login, start-up, clean-up, liveness)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Mapping
+import os
+import socket
+import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 import kopf
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_random_exponential
 
 from portico.handlers.bus import Bus
 from portico.handlers.events import Events
+from portico.handlers.leader import LeaderElector, LeaseConfig, lead
 from portico.handlers.metrics import Metrics
 from portico.handlers.prerequisites import report_missing_crds
 from portico.handlers.providers import Providers
 from portico.handlers.reconcile import Reconciler, Timing
+from portico.handlers.reflector import Reflector, ReflectorTiming
 from portico.handlers.registry import TLS_SECRET, build_registry, significant
 from portico.handlers.status import GATEWAY_GROUP
 from portico.handlers.store import ObjKey, Store, key_of
@@ -23,7 +32,7 @@ from portico.handlers.writer import StatusWriter
 from portico.kube import ApiError, KubeClient
 from portico.kube.blocking import BlockingKube
 from portico.kube.client import Connection
-from portico.kube.resources import MANAGED_BY, MANAGED_BY_LABEL, WATCHED
+from portico.kube.resources import MANAGED_BY, MANAGED_BY_LABEL, WATCHED, WATCHED_OWNED, ResourceType
 from portico.provider import CONTROLLER_PREFIX, ProviderContext
 
 log = logging.getLogger("portico.operator")
@@ -42,11 +51,27 @@ def owning_gateway(obj: Mapping[str, Any]) -> ObjKey | None:
     return None
 
 
+def default_identity() -> str:
+    """The Pod's name (Downward API) or the host name, plus a suffix unique to this process."""
+    return f"{os.environ.get('POD_NAME') or socket.gethostname()}_{uuid.uuid4().hex[:8]}"
+
+
+def _transient(error: BaseException) -> bool:
+    if isinstance(error, ApiError):
+        return error.transient
+    return isinstance(error, aiohttp.ClientError | OSError | TimeoutError)
+
+
 @dataclass(frozen=True)
 class OperatorConfig:
     connection: Connection
-    standalone: bool = False
-    peering_name: str = "portico"
+    standalone: bool = False  # no leader election: this process leads at once
+    lease_name: str = "portico"
+    lease_namespace: str = field(default_factory=lambda: os.environ.get("POD_NAMESPACE") or "default")
+    identity: str = field(default_factory=default_identity)
+    lease_duration_seconds: float = 15.0
+    renew_deadline_seconds: float = 10.0
+    retry_period_seconds: float = 2.0
     cluster_id: str = "default"
     controller_prefix: str = CONTROLLER_PREFIX  # route parents entries with this prefix are Portico's
     metrics_port: int | None = None
@@ -56,6 +81,16 @@ class OperatorConfig:
     watch_timeout_seconds: int = 300
     timing: Timing = field(default_factory=Timing)
     provider_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def lease(self) -> LeaseConfig:
+        return LeaseConfig(
+            name=self.lease_name,
+            namespace=self.lease_namespace,
+            identity=self.identity,
+            lease_duration=self.lease_duration_seconds,
+            renew_deadline=self.renew_deadline_seconds,
+            retry_period=self.retry_period_seconds,
+        )
 
 
 class Operator:
@@ -76,8 +111,20 @@ class Operator:
         )
         self.bus = Bus(self.reconciler, config.quiet_seconds, config.max_delay_seconds)
         self.metrics.track_queue(lambda: self.bus.pending)
+        reflector_timing = ReflectorTiming(watch_timeout_seconds=config.watch_timeout_seconds)
+        owned = f"{MANAGED_BY_LABEL}={MANAGED_BY}"  # only Portico's own Deployments, filtered by the server
+        self.reflectors = [
+            Reflector(
+                self.client, r, self._listed, self._watched, owned if r in WATCHED_OWNED else None, reflector_timing
+            )
+            for r in (*WATCHED, *WATCHED_OWNED)
+        ]
+        self.elector = None if config.standalone else LeaderElector(self.client, config.lease())
+        self.lost_leadership = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._started = False
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stop: asyncio.Event | None = None
 
     def _provider_context(self, name: str) -> ProviderContext:
         assert self._loop is not None, "providers are loaded by reconciles, after start()"
@@ -88,31 +135,76 @@ class Operator:
         }
         return ProviderContext(cluster_id=self.config.cluster_id, options=options)
 
+    @property
+    def leading(self) -> bool:
+        return self._started
+
     async def start(self) -> None:
-        """List everything once (so the first reconciles see a whole cluster), then start the workers."""
+        """List everything once (the lists the watches continue from), watch, then stand for election."""
         self._loop = asyncio.get_running_loop()
         if self.config.metrics_port is not None:
             self.metrics.serve(self.config.metrics_port)
         missing = []
-        for resource in WATCHED:
+        for reflector in self.reflectors:
             try:
-                objects = await self.client.list(resource)
+                async for attempt in AsyncRetrying(
+                    retry=retry_if_exception(_transient),
+                    wait=wait_random_exponential(multiplier=0.1, max=5.0),
+                    stop=stop_after_delay(120),
+                    reraise=True,
+                ):
+                    with attempt:
+                        await reflector.list_once()
             except ApiError as error:
                 if not error.not_found:
                     raise
-                missing.append(resource)
-                continue
-            for obj in objects:
-                if resource.kind != "Secret" or obj.get("type") == TLS_SECRET:
-                    self.store.upsert(obj)
+                missing.append(reflector.resource)
         if missing:
             raise await report_missing_crds(Events(self.client), missing)
+        for reflector in self.reflectors:
+            self._tasks.append(asyncio.create_task(reflector.run(), name=f"portico-watch:{reflector.resource.plural}"))
+        if self.elector is None:
+            await self._lead()
+        else:
+            self._tasks.append(asyncio.create_task(self._campaign(self.elector), name="portico-leader-election"))
+        role = "active" if self._started else f"standby until it holds the lease {self.config.lease_name}"
+        log.info("started: %d objects known, %s", len(self.store.objects), role)
+
+    async def _campaign(self, elector: LeaderElector) -> None:
+        await lead(elector, self._lead)
+        # Leadership lost (the Lease could not be renewed): stop, and let the Pod start again as a standby.
+        self.lost_leadership = True
+        if self._stop is not None:
+            self._stop.set()
+
+    async def _lead(self) -> None:
+        """Become the active replica: write statuses and reconcile everything the store knows."""
         self.writer.start()
         self._started = True
-        for key in list(self.store.objects):
-            if key[0] in ("Gateway", "GatewayClass"):
-                self.bus.publish(key)
-        log.info("started: %d objects known, %d keys queued", len(self.store.objects), self.bus.pending)
+        self.metrics.leader.set(1)
+        for key in self.store.work_keys():
+            self.bus.publish(key)
+        log.info("leading: %d keys queued", self.bus.pending)
+
+    def _listed(self, resource: ResourceType, items: Sequence[Mapping[str, Any]]) -> None:
+        """A full list replaces what the store holds of the resource: what is missing was deleted."""
+        if resource.kind == "Secret":
+            items = [obj for obj in items if obj.get("type") == TLS_SECRET]
+        if resource.kind in WATCHED_KINDS:
+            listed = {key_of(obj) for obj in items}
+            for stored in self.store.of_kind(resource.kind):
+                if key_of(stored) not in listed:
+                    self.observe("DELETED", stored)
+        for obj in items:
+            self.observe("ADDED", obj)
+
+    def _watched(self, resource: ResourceType, event_type: str, obj: Mapping[str, Any]) -> None:
+        if resource.kind == "Secret" and obj.get("type") != TLS_SECRET:
+            # Only TLS secrets can be certificates; one that stopped being one is gone for Portico.
+            if self.store.get(*key_of(obj)) is None:
+                return
+            event_type = "DELETED"
+        self.observe(event_type, obj)
 
     def observe(self, event_type: str, obj: Mapping[str, Any]) -> None:
         """A watch event: update the store; wake the workers whose input changed.
@@ -126,6 +218,8 @@ class Operator:
             return
         before = self.store.get(*key_of(obj))
         if event_type == "DELETED":
+            if before is None:
+                return
             affected = self.store.delete(obj)
         else:
             affected = self.store.upsert(obj)
@@ -135,22 +229,56 @@ class Operator:
             for key in affected:
                 self.bus.publish(key)
 
-    async def stop(self) -> None:
+    async def step_down(self, flush_seconds: float = 1.0) -> None:
+        """Stop reconciling, write what is pending (briefly), and hand the Lease over."""
         await self.bus.close()
+        if self._started:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.writer.flushed(), flush_seconds)
         await self.writer.close()
+        self._started = False
+        self.metrics.leader.set(0)
+        if self.elector is not None:
+            await self.elector.release()
+
+    async def stop(self) -> None:
+        await self.step_down()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
         await self.client.close()
+        if self._stop is not None:
+            # kopf may have stopped on its own (it handles SIGTERM): end its wait on our stop flag too,
+            # or its shutdown waits 5 s for that task.
+            self._stop.set()
 
     def registry(self) -> kopf.OperatorRegistry:
         return build_registry(self)
 
     async def run(self, stop_flag: asyncio.Event | None = None, ready_flag: asyncio.Event | None = None) -> None:
-        await kopf.operator(
-            registry=self.registry(),
-            clusterwide=True,
-            standalone=self.config.standalone,
-            # A peering name makes peering mandatory in kopf: only pass it when not standalone.
-            peering_name=None if self.config.standalone else self.config.peering_name,
-            liveness_endpoint=self.config.liveness_endpoint,
-            stop_flag=stop_flag,
-            ready_flag=ready_flag,
-        )
+        """Run under kopf until `stop_flag` is set or leadership is lost.
+
+        The Lease is released as soon as the stop is asked for, before kopf's own shutdown
+        (which waits for its tasks), so a rolling update hands over within a retry period."""
+        self._stop = stop = asyncio.Event()
+
+        async def relay() -> None:
+            await (stop_flag.wait() if stop_flag is not None else asyncio.Event().wait())
+            await self.step_down()
+            stop.set()
+
+        relay_task = asyncio.create_task(relay(), name="portico-stop-relay")
+        try:
+            await kopf.operator(
+                registry=self.registry(),
+                clusterwide=True,
+                standalone=True,  # the Lease elects the active replica; kopf peering is not used
+                liveness_endpoint=self.config.liveness_endpoint,
+                stop_flag=stop,
+                ready_flag=ready_flag,
+            )
+        finally:
+            relay_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await relay_task

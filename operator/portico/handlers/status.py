@@ -71,13 +71,16 @@ def merge_route_status(
     controller_prefix: str,
     route_namespace: str,
     spec_parent_refs: Sequence[Mapping[str, Any]],
+    covers: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
     """Routes: replace our entries for the parents in `desired`, keep everyone else's.
 
     Ours are the entries whose controllerName starts with `controller_prefix` (every Portico
-    provider's controller). Entries of other controllers stay untouched. Our entries for parents not in `desired`
-    stay while the route still references that parent (another Gateway's worker owns
-    them) and go once the route no longer does.
+    provider's controller). Entries of other controllers stay untouched. `covers` is the Gateway
+    (namespace, name) whose worker wrote `desired`: all our entries for it are exactly those in
+    `desired`, so a Gateway that is gone, moved to another controller or no longer attached
+    leaves nothing behind. Our entries for other parents not in `desired` stay while the route
+    still references that parent (another Gateway's worker owns them) and go once it does not.
     """
     existing = existing or {}
     wanted = {parent_key(p.get("parentRef") or {}, route_namespace): p for p in desired.get("parents") or ()}
@@ -93,12 +96,26 @@ def merge_route_status(
         elif key in wanted and key not in placed:
             parents.append(_carry_entry(entry, wanted[key]))
             placed.add(key)
-        elif key in referenced and key not in wanted:
+        elif key in referenced and key not in wanted and key[2:4] != covers:
             parents.append(dict(entry))
     parents.extend(dict(entry) for key, entry in wanted.items() if key not in placed)
     merged = {k: v for k, v in existing.items() if k != "parents"}
-    merged["parents"] = parents
+    if parents or "parents" in existing:  # no empty list where there was nothing: that is no change
+        merged["parents"] = parents
     return merged
+
+
+def released_gateway_status(existing: Mapping[str, Any] | None, generation: int) -> dict[str, Any]:
+    """A Gateway Portico no longer manages: without our conditions, listeners and addresses.
+
+    What Portico wrote describes a generation before the one that moved the Gateway away; a
+    status whose conditions all describe an older generation is ours and goes. Once a condition
+    describes the current generation, the new controller has written: its status stays."""
+    existing = existing or {}
+    conditions = [c for c in existing.get("conditions") or () if isinstance(c, Mapping)]
+    if any(int(c.get("observedGeneration") or 0) >= generation for c in conditions):
+        return dict(existing)
+    return {k: v for k, v in existing.items() if k not in ("conditions", "listeners", "addresses")}
 
 
 def merge_patch(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:

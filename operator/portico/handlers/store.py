@@ -141,6 +141,13 @@ class Store:
             out += [self.objects[k] for k in sorted(self._slices_by_service.get(service, ())) if k in self.objects]
         return out
 
+    def work_keys(self) -> set[ObjKey]:
+        """Every key a new leader reconciles: classes, Gateways, and Gateways routes still name
+        (a Gateway deleted while no replica led leaves route status entries only its key clears)."""
+        keys = {*self._by_kind.get("GatewayClass", {}), *self._by_kind.get("Gateway", {})}
+        keys |= {("Gateway", ns, name) for (ns, name), routes in self._routes_by_gateway.items() if routes}
+        return keys
+
     def gateways_of_class(self, class_name: str) -> set[ObjKey]:
         return {
             key

@@ -10,7 +10,7 @@ import base64
 import json
 import ssl
 import tempfile
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ import aiohttp
 from portico.kube.resources import ResourceType
 
 MERGE_PATCH = "application/merge-patch+json"
+Items = list[dict[str, Any]]  # a list's objects (an alias: the method `list` shadows the builtin in the class)
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,21 @@ class ApiError(Exception):
     @property
     def conflict(self) -> bool:
         return self.status == 409
+
+    @property
+    def transient(self) -> bool:
+        """Worth retrying as it is: throttled, a server error, or a timeout."""
+        return self.status in (429, 500, 502, 503, 504) or self.status == 408
+
+
+def _api_error(status: int, default_reason: str, text: str) -> ApiError:
+    try:
+        payload = json.loads(text) if text else {}
+    except json.JSONDecodeError:
+        payload = {"message": text}
+    reason = payload.get("reason") if isinstance(payload, dict) else None
+    message = payload.get("message") if isinstance(payload, dict) else None
+    return ApiError(status, str(reason or default_reason), str(message or text)[:500])
 
 
 def _pem(data: str) -> str:
@@ -131,14 +147,12 @@ class KubeClient:
             method, path.lstrip("/"), data=data, headers=headers, params=params
         ) as response:
             text = await response.text()
+            if response.status >= 400:
+                raise _api_error(response.status, response.reason or "", text)
             try:
                 payload = json.loads(text) if text else {}
             except json.JSONDecodeError:
                 payload = {"message": text}
-            if response.status >= 400:
-                reason = payload.get("reason") if isinstance(payload, dict) else None
-                message = payload.get("message") if isinstance(payload, dict) else None
-                raise ApiError(response.status, str(reason or response.reason), str(message or text)[:500])
             return payload if isinstance(payload, dict) else {"items": payload}
 
     async def get(self, resource: ResourceType, namespace: str | None, name: str) -> dict[str, Any]:
@@ -155,10 +169,46 @@ class KubeClient:
     async def list(
         self, resource: ResourceType, namespace: str | None = None, label_selector: str | None = None
     ) -> list[dict[str, Any]]:
+        items, _ = await self.list_with_version(resource, namespace, label_selector)
+        return items
+
+    async def list_with_version(
+        self, resource: ResourceType, namespace: str | None = None, label_selector: str | None = None
+    ) -> tuple[Items, str]:
+        """Every object, and the list's resourceVersion (where a watch continues from)."""
         params = {"labelSelector": label_selector} if label_selector else None
         payload = await self.request("GET", resource.path(namespace), params=params)
         items = payload.get("items") or []
-        return [dict(item, apiVersion=resource.api_version, kind=resource.kind) for item in items]
+        version = str((payload.get("metadata") or {}).get("resourceVersion") or "")
+        return [dict(item, apiVersion=resource.api_version, kind=resource.kind) for item in items], version
+
+    async def watch(
+        self,
+        resource: ResourceType,
+        since: str,
+        timeout_seconds: int,
+        label_selector: str | None = None,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Watch events from `since` until the server ends the stream; ERROR events are yielded as they are."""
+        params = {"watch": "true", "resourceVersion": since, "timeoutSeconds": str(timeout_seconds)}
+        params["allowWatchBookmarks"] = "true"
+        if label_selector:
+            params["labelSelector"] = label_selector
+        self.calls += 1
+        # The stream lives up to timeout_seconds; a silent connection is caught by the read timeout.
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=timeout_seconds + 30)
+        async with self._open().get(resource.path().lstrip("/"), params=params, timeout=timeout) as response:
+            if response.status >= 400:
+                raise _api_error(response.status, response.reason or "", await response.text())
+            # One event per line, of any length (a route can be larger than aiohttp's line limit).
+            pending = bytearray()
+            async for chunk in response.content.iter_any():
+                pending += chunk
+                while (end := pending.find(b"\n")) >= 0:
+                    line = bytes(pending[:end])
+                    del pending[: end + 1]
+                    if line.strip() and isinstance(event := json.loads(line), dict):
+                        yield event
 
     async def create(self, resource: ResourceType, obj: Mapping[str, Any]) -> dict[str, Any]:
         namespace = obj.get("metadata", {}).get("namespace")

@@ -65,8 +65,9 @@ CONFIG_MAP = ResourceType("", "v1", "configmaps", "ConfigMap")
 DEPLOYMENT = ResourceType("apps", "v1", "deployments", "Deployment")
 NODE = ResourceType("", "v1", "nodes", "Node", namespaced=False)
 EVENT = ResourceType("", "v1", "events", "Event")
+LEASE = ResourceType("coordination.k8s.io", "v1", "leases", "Lease")  # leader election between replicas
 
-RESOURCES: tuple[ResourceType, ...] = (*WATCHED, CONFIG_MAP, DEPLOYMENT, NODE, EVENT)
+RESOURCES: tuple[ResourceType, ...] = (*WATCHED, CONFIG_MAP, DEPLOYMENT, NODE, EVENT, LEASE)
 
 # Objects Portico's providers make in the cluster carry this label and an ownerReference to their
 # Gateway; the operator watches these (server-side filtered) only to wake that Gateway.

@@ -87,6 +87,9 @@ def evaluate_class(
         return invalid("namespace is required: GatewayParameters is namespaced")
     params = snapshot.parameters.get((ref.namespace, ref.name))
     if params is None:
+        bad = snapshot.unreadable_parameters(ref.namespace, ref.name)
+        if bad is not None:
+            return invalid(f"GatewayParameters {ref.namespace}/{ref.name} is invalid: {bad.message}")
         return invalid(f"GatewayParameters {ref.namespace}/{ref.name} not found")
     return ClassState(gc, caps, c.true("Accepted", message="GatewayClass is accepted"), dict(params.spec))
 
@@ -114,13 +117,15 @@ def _rejection(gw: Gateway, cls: ClassState, snapshot: Snapshot) -> tuple[c.Cond
     if infra is not None and infra.parameters_ref is not None:
         ref = infra.parameters_ref
         found = snapshot.parameters.get((gw.metadata.namespace, ref.name))
+        bad = snapshot.unreadable_parameters(gw.metadata.namespace, ref.name)
         if ref.group != PORTICO_GROUP or ref.kind != PARAMETERS_KIND or found is None:
-            message = (
-                f"spec.infrastructure.parametersRef: {ref.group}/{ref.kind} {ref.name} "
-                f"{'not found' if found is None else 'is not supported'}"
-            )
+            why = "is not supported" if found is not None else f"is invalid: {bad.message}" if bad else "not found"
+            message = f"spec.infrastructure.parametersRef: {ref.group}/{ref.kind} {ref.name} {why}"
             return c.false("Accepted", "InvalidParameters", message), parameters
         parameters = deep_merge(parameters, found.spec)
+    problems = caps.check_parameters(parameters) if caps.check_parameters is not None else ()
+    if problems:
+        return c.false("Accepted", "InvalidParameters", "GatewayParameters: " + "; ".join(problems)), parameters
     for index, address in enumerate(gw.spec.addresses):
         where = f"spec.addresses[{index}]"
         if "GatewayStaticAddresses" not in caps.features:

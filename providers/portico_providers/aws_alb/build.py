@@ -28,7 +28,7 @@ from portico_providers.aws_alb.model import (
 from portico_providers.aws_alb.params import AlbParameters
 from portico_providers.aws_alb.rules import check_rules, shape_of
 from portico_providers.aws_common.acm import certificate_id, desired_certificates
-from portico_providers.aws_common.tags import Owner
+from portico_providers.aws_common.tags import Owner, bounded_id
 from portico_providers.kit.flow import Built
 from portico_providers.kit.naming import bounded_name
 from portico_providers.kit.references import Reference, order_key, ref
@@ -39,7 +39,7 @@ HTTP_MATCHER = "200-399"
 
 
 def target_group_id(backend: Backend, version: str) -> str:
-    return f"tg:{backend.namespace}/{backend.name}:{backend.port}:{version}"
+    return bounded_id(f"tg:{backend.namespace}/{backend.name}:{backend.port}:{version}")
 
 
 def _version(backend: Backend, kind: RouteKind) -> str:
@@ -92,7 +92,7 @@ def _target_group(
 
 def alb_rule_id(port: int, rule_id: str, index: int) -> str:
     """The first ALB rule of an IR rule keeps the plain id; further host groups are numbered."""
-    return f"rule:{port}:{rule_id}" + (f":hosts-{index + 1}" if index else "")
+    return bounded_id(f"rule:{port}:{rule_id}" + (f":hosts-{index + 1}" if index else ""))
 
 
 def _forward(

@@ -15,7 +15,7 @@ from portico_providers.aws_alb.params import SECTION, AlbParameters
 from portico_providers.aws_alb.rules import check_rules
 from portico_providers.aws_common.acm import KIND as CERTIFICATE
 from portico_providers.aws_common.acm import CertificateHandler
-from portico_providers.aws_common.params import parse_section
+from portico_providers.aws_common.params import parse_section, section_problems
 from portico_providers.aws_common.provider import AwsProvider
 from portico_providers.aws_common.tags import Owner
 from portico_providers.kit.cloud_plan import CloudPlan
@@ -50,7 +50,9 @@ class AlbProvider(AwsProvider):
         self._balancers: LoadBalancerHandler | None = None
 
     def capabilities(self) -> Capabilities:
-        return Capabilities(features=FEATURES, check_rules=check_rules)
+        return Capabilities(
+            features=FEATURES, check_rules=check_rules, check_parameters=section_problems(AlbParameters, SECTION)
+        )
 
     def read(self, gateway: ObjectKey) -> ObservedState:
         return observe(self.clients, self.ownership(gateway))

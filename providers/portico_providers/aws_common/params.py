@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -34,6 +34,16 @@ def parse_section(model: type[M], parameters: Mapping[str, Any], section: str) -
             path = ".".join(str(p) for p in item["loc"])
             messages.append(f"spec.{section}.{path}: {item['msg']}")
         return messages
+
+
+def section_problems(model: type[BaseModel], section: str) -> Callable[[Mapping[str, Any]], list[str]]:
+    """A Capabilities.check_parameters: the messages `parse_section` gives, none when the section is valid."""
+
+    def check(parameters: Mapping[str, Any]) -> list[str]:
+        parsed = parse_section(model, parameters, section)
+        return parsed if isinstance(parsed, list) else []
+
+    return check
 
 
 def check_user_tags(tags: dict[str, str]) -> dict[str, str]:

@@ -7,6 +7,7 @@ namespace/name (the kit's one ownership rule). Anything else is never modified o
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -17,12 +18,23 @@ GATEWAY_TAG = "portico.dev/gateway"
 RESOURCE_TAG = "portico.dev/resource"
 # Content fingerprint of an imported certificate: a changed Secret is re-imported.
 FINGERPRINT_TAG = "portico.dev/sha256"
+TAG_VALUE_MAX = 256  # AWS: a tag value is at most 256 Unicode characters
+DIGEST_CHARS = 16
 AWS_KEYS = TagKeys(cluster=CLUSTER_TAG, gateway=GATEWAY_TAG, resource=RESOURCE_TAG)
 
 
 @dataclass(frozen=True)
 class Owner(TagOwnership):
     keys: TagKeys = AWS_KEYS
+
+
+def bounded_id(value: str, limit: int = TAG_VALUE_MAX) -> str:
+    """`value`, or when it is longer than an AWS tag value may be, its start and a digest of the whole:
+    still unique and the same on every reconcile (a 253-character route name made 293-character ids)."""
+    if len(value) <= limit:
+        return value
+    digest = hashlib.sha256(value.encode()).hexdigest()[:DIGEST_CHARS]
+    return f"{value[: limit - DIGEST_CHARS - 1]}~{digest}"
 
 
 def tag_list(tags: Mapping[str, str]) -> list[dict[str, str]]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from portico.ir import Backend, BackendProtocol, GatewayIR, ListenerProtocol, RouteKind, Rule
 from portico_providers.aws_common.acm import certificate_id, desired_certificates
-from portico_providers.aws_common.tags import Owner
+from portico_providers.aws_common.tags import Owner, bounded_id
 from portico_providers.aws_lattice.model import (
     INVALID_BACKEND,
     LISTENER,
@@ -68,7 +68,7 @@ def _version(backend: Backend, kind: RouteKind) -> str:
 
 
 def _target_group(backend: Backend, version: str, owner: Owner, vpc: str, tags: dict[str, str]) -> Desired:
-    rid = f"tg:{backend.namespace}/{backend.name}:{backend.port}:{version}"
+    rid = bounded_id(f"tg:{backend.namespace}/{backend.name}:{backend.port}:{version}")
     port = backend.target_port or (backend.endpoints[0].port if backend.endpoints else None) or backend.port or 80
     protocol = "HTTPS" if backend.protocol is BackendProtocol.HTTPS else "HTTP"
     targets = sorted({Target(id=e.address, port=e.port) for e in backend.endpoints}, key=lambda t: (t.id, t.port))
@@ -169,7 +169,7 @@ def build(
     rejected = dict(checker(rules_per_listener, listeners_per_service)(ir.listeners))
     groups: dict[str, Desired] = {}
     for route in _routes(ir, params, built, rejected):
-        service_id = f"svc:{route.key}"
+        service_id = bounded_id(f"svc:{route.key}")
         built.desired.append(
             Desired(
                 SERVICE,
@@ -194,12 +194,12 @@ def build(
         built.desired.append(
             Desired(
                 SERVICE_ASSOCIATION,
-                f"svc-assoc:{route.key}",
+                bounded_id(f"svc-assoc:{route.key}"),
                 ServiceAssociationSpec(service_network=network, service=ref(service_id), tags=tags),
             )
         )
         for port, (protocol, shapes) in route.ports.items():
-            listener_id = f"listener:{route.key}:{port}"
+            listener_id = bounded_id(f"listener:{route.key}:{port}")
             built.desired.append(
                 Desired(
                     LISTENER,
@@ -223,7 +223,7 @@ def build(
                         groups.setdefault(tg.id, tg)
                         forward.append(WeightedTargetGroup(target_group=ref(tg.id), weight=weight))
                     action = Action(forward=tuple(sorted(forward, key=lambda f: order_key(f.target_group))))
-                rule_id = f"rule:{listener_id}:{rule.id}"
+                rule_id = bounded_id(f"rule:{listener_id}:{rule.id}")
                 built.desired.append(
                     Desired(
                         RULE,

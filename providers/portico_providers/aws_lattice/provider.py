@@ -8,7 +8,7 @@ from portico.ir import GatewayIR, ObjectKey
 from portico.provider import Address, Capabilities, Provider, ProviderContext
 from portico_providers.aws_common.acm import KIND as CERTIFICATE
 from portico_providers.aws_common.acm import CertificateHandler
-from portico_providers.aws_common.params import parse_section
+from portico_providers.aws_common.params import parse_section, section_problems
 from portico_providers.aws_common.provider import AwsProvider
 from portico_providers.aws_common.tags import Owner
 from portico_providers.aws_lattice.build import LatticeLookups, build
@@ -66,7 +66,11 @@ class LatticeProvider(AwsProvider):
         self._services: ServiceHandler | None = None
 
     def capabilities(self) -> Capabilities:
-        return Capabilities(features=FEATURES, check_rules=checker(self.rules_per_listener, self.listeners_per_service))
+        return Capabilities(
+            features=FEATURES,
+            check_rules=checker(self.rules_per_listener, self.listeners_per_service),
+            check_parameters=section_problems(LatticeParameters, SECTION),
+        )
 
     def read(self, gateway: ObjectKey) -> ObservedState:
         return observe(self.clients, self.ownership(gateway))

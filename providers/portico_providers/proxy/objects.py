@@ -9,6 +9,7 @@ ownerReference to the Gateway.
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 from typing import Any
 
@@ -17,6 +18,7 @@ from pydantic import ValidationError
 from portico.api.base import field_errors, join_errors
 from portico.ir import Certificate, GatewayIR, ObjectKey
 from portico.kube.resources import MANAGED_BY_LABEL
+from portico.provider import Undeliverable
 from portico_providers.proxy.params import SECTION, ProxyParameters
 
 CONFIG_DIR = "/etc/portico"
@@ -24,6 +26,12 @@ CONFIG_FILE = f"{CONFIG_DIR}/ir.json"
 SECRETS_DIR = f"{CONFIG_DIR}/tls"
 CONFIG_KEY = "ir.json"
 DEFAULT_IMAGE = "portico/portico:0.1.0"
+# The API server refuses a ConfigMap whose data and binaryData hold more than 1 MiB together.
+CONFIG_MAP_LIMIT = 1024 * 1024
+# Up to this size the IR stays readable JSON in `data`; above, it goes gzip-compressed in
+# `binaryData` under the same key (the proxy recognises gzip by its magic bytes).
+INLINE_LIMIT = 256 * 1024
+MIB = 1024 * 1024
 
 MANAGED_BY = MANAGED_BY_LABEL  # the operator watches what carries it (portico.kube.resources)
 GATEWAY_NAME = "portico.dev/gateway-name"
@@ -108,12 +116,23 @@ def mounted_secret_name(ir: GatewayIR, cert: Certificate) -> str:
 
 
 def config_map(ir: GatewayIR) -> dict[str, Any]:
-    return {
+    """The redacted IR: JSON in `data`, or gzip in `binaryData` when large; Undeliverable above 1 MiB."""
+    document = ir.redacted().to_json()
+    obj: dict[str, Any] = {
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": _metadata(ir, object_name(ir.gateway.name)),
-        "data": {CONFIG_KEY: ir.redacted().to_json()},
     }
+    raw = document.encode()
+    if len(raw) <= INLINE_LIMIT:
+        return {**obj, "data": {CONFIG_KEY: document}}
+    packed = gzip.compress(raw, compresslevel=6, mtime=0)  # mtime=0: the same IR gives the same bytes
+    if len(packed) + len(CONFIG_KEY) > CONFIG_MAP_LIMIT:
+        raise Undeliverable(
+            f"the proxy configuration is {len(raw) / MIB:.1f} MiB, {len(packed) / MIB:.2f} MiB compressed; "
+            "a ConfigMap holds at most 1 MiB: spread the routes over more Gateways or listeners"
+        )
+    return {**obj, "binaryData": {CONFIG_KEY: base64.b64encode(packed).decode()}}
 
 
 def secret_copies(ir: GatewayIR) -> list[dict[str, Any]]:

@@ -69,7 +69,9 @@ def step_document(gateway: ObjectKey, step: Step) -> dict[str, Any]:
 def contains(actual: Any, wanted: Any) -> bool:
     """Whether `actual` has everything `wanted` has (the server may add defaults around it)."""
     if isinstance(wanted, Mapping):
-        return isinstance(actual, Mapping) and all(k in actual and contains(actual[k], v) for k, v in wanted.items())
+        return isinstance(actual, Mapping) and all(
+            actual.get(k) is None if v is None else (k in actual and contains(actual[k], v)) for k, v in wanted.items()
+        )
     if isinstance(wanted, list | tuple):
         return (
             isinstance(actual, list | tuple)
@@ -84,6 +86,9 @@ def patch_body(desired: Mapping[str, Any]) -> dict[str, Any]:
     meta = desired.get("metadata") or {}
     body = {k: v for k, v in desired.items() if k not in ("apiVersion", "kind", "metadata")}
     body["metadata"] = {k: v for k, v in meta.items() if k in ("labels", "annotations", "ownerReferences")}
+    if desired.get("kind") == "ConfigMap":  # the IR moves between data and binaryData as it grows
+        for content in ("data", "binaryData"):
+            body.setdefault(content, None)
     return body
 
 

@@ -1,0 +1,58 @@
+"""Names at the Kubernetes limit (253 characters) give AWS resource ids within AWS's limit for tag values
+(256), still distinct, and the same on every plan."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from portico_providers.aws_common.tags import TAG_VALUE_MAX, bounded_id
+from tests.unit.cli_process import ROOT, portico
+
+LONG = "s" * 253
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+    elif isinstance(value, str):
+        yield value
+
+
+@pytest.mark.parametrize("provider", ["aws-alb", "aws-lattice"])
+def test_plan_ids_stay_within_aws_limits_for_253_character_names(tmp_path: Path, provider: str) -> None:
+    for manifest in (ROOT / "examples" / "aws").glob("*.yaml"):
+        shutil.copy(manifest, tmp_path)
+    routes = tmp_path / "routes.yaml"
+    routes.write_text(
+        routes.read_text()
+        .replace("name: store\n", f"name: {LONG}\n")
+        .replace("name: api-internal\n", f"name: {LONG[:-1]}x\n")
+    )
+    first = portico("plan", "--provider", provider, "-f", str(tmp_path), "-o", "json")
+    assert first.returncode == 0, first.stderr
+    plans = json.loads(first.stdout)["gateways"]
+    steps = [step for gateway in plans for step in gateway["plan"]["steps"]]
+    ids = [step["id"] for step in steps]
+    assert any(LONG in step_id or "~" in step_id for step_id in ids)  # the long route is planned
+    assert max(len(step_id) for step_id in ids) <= TAG_VALUE_MAX
+    assert len(ids) == len(set(ids))
+    assert all(len(s) <= TAG_VALUE_MAX for step in steps for s in _strings(step.get("spec", {}).get("tags", {})))
+    again = portico("plan", "--provider", provider, "-f", str(tmp_path), "-o", "json")
+    assert [s["id"] for g in json.loads(again.stdout)["gateways"] for s in g["plan"]["steps"]] == ids
+
+
+def test_bounded_ids_are_short_distinct_and_stable() -> None:
+    a, b = "rule:443:" + "a" * 300, "rule:443:" + "a" * 299 + "b"
+    assert len(bounded_id(a)) == TAG_VALUE_MAX and bounded_id(a) == bounded_id(a)
+    assert bounded_id(a) != bounded_id(b)
+    assert bounded_id("short") == "short"
