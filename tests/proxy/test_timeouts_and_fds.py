@@ -108,10 +108,6 @@ def test_connection_caps_are_derived_from_the_descriptor_limit() -> None:
 SOFT, HARD = 64, 192
 
 
-def low_nofile() -> None:
-    resource.setrlimit(resource.RLIMIT_NOFILE, (SOFT, HARD))
-
-
 async def test_fd_exhaustion_is_refused_not_a_crash(echo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """Many clients holding stalled request bodies (each with its backend connection) against a process
     with few descriptors: it raises its soft limit to the hard one, refuses what is over its caps,
@@ -119,7 +115,7 @@ async def test_fd_exhaustion_is_refused_not_a_crash(echo, tmp_path: Path) -> Non
     a = await echo("a")
     port, admin = free_port(), free_port()
     ir = gateway(listener(port=port, rules=(rule("r", match=prefix("/"), backends=(local_backend("a", a.port),)),)))
-    async with proxy_process(tmp_path, ir, port, admin, preexec_fn=low_nofile) as proc:
+    async with proxy_process(tmp_path, ir, port, admin, nofile=(SOFT, HARD)) as proc:
         limits = Path(f"/proc/{proc.process.pid}/limits").read_text().splitlines()
         soft, hard = next(line.split()[3:5] for line in limits if line.startswith("Max open files"))
         assert (int(soft), int(hard)) == (HARD, HARD)  # started with SOFT, raised to the hard limit
