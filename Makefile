@@ -36,6 +36,7 @@ $(CHECKOV_STAMP):
 checkov: $(CHECKOV_STAMP)
 	$(CHECKOV_VENV)/bin/checkov --directory terraform/aws --framework terraform --skip-download --quiet --compact
 	$(CHECKOV_VENV)/bin/checkov --directory terraform/azure --framework terraform --skip-download --quiet --compact
+	$(CHECKOV_VENV)/bin/checkov --directory terraform/gcp --framework terraform --skip-download --quiet --compact
 
 test: lint typecheck unit checkov
 

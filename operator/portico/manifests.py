@@ -16,14 +16,15 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import yaml
+from yaml.constructor import SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode
 
 from portico.names import name_problem, namespace_problem
 
 SUFFIXES = (".yaml", ".yml", ".json")
 STDIN = "-"
-# libyaml composes nodes in C; only construction (node -> dict) is Python. ~7x the pure loader.
-SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 UTF16_32_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
+MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 class ManifestError(Exception):
@@ -32,6 +33,50 @@ class ManifestError(Exception):
 
 class SyntaxProblem(ManifestError):
     """The text is not YAML (as opposed to YAML that is not a valid object)."""
+
+
+class DuplicateKey(yaml.constructor.ConstructorError):
+    """A key twice in one mapping: PyYAML keeps the last silently, kubectl refuses the file."""
+
+
+def _first_duplicate(entries: list[tuple[Node, Node]]) -> tuple[Node, Node] | None:
+    """The second occurrence of a key and the first, among a mapping's own entries (not `<<` merges,
+    whose keys the mapping's own keys override on purpose)."""
+    first: dict[tuple[str, object], Node] = {}
+    for key, _ in entries:
+        if key.tag == MERGE_TAG or not isinstance(key, ScalarNode):
+            continue
+        earlier = first.setdefault((key.tag, key.value), key)
+        if earlier is not key:
+            return key, earlier
+    return None
+
+
+def _construct_unique_mapping(self: SafeConstructor, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
+    own = list(node.value)
+    mapping: dict[Any, Any] = SafeConstructor.construct_mapping(self, node, deep=deep)
+    # Fewer keys than entries is the only sign of a duplicate (or of a merge): the check costs
+    # nothing on the common path, which keeps the C loader's speed on large files.
+    if len(mapping) < len(node.value) and (found := _first_duplicate(own)) is not None:
+        key, earlier = found
+        raise DuplicateKey(
+            None,
+            None,
+            f"duplicate key {key.value!r} in one mapping (first at line {earlier.start_mark.line + 1})",
+            key.start_mark,
+        )
+    return mapping
+
+
+# libyaml composes nodes in C; only construction (node -> dict) is Python. ~7x the pure loader.
+SafeLoader: type[yaml.SafeLoader] = type(
+    "UniqueKeysLoader",
+    (getattr(yaml, "CSafeLoader", yaml.SafeLoader),),
+    {"construct_mapping": _construct_unique_mapping},
+)
+PureSafeLoader: type[yaml.SafeLoader] = type(
+    "PureUniqueKeysLoader", (yaml.SafeLoader,), {"construct_mapping": _construct_unique_mapping}
+)
 
 
 @dataclass(frozen=True)
@@ -167,6 +212,9 @@ def _read_yaml(text: str, source: str, loader_class: type[yaml.SafeLoader]) -> l
                 out.extend(_expand(loader.construct_document(node), source, line))
         finally:
             loader.dispose()
+    except DuplicateKey as error:
+        assert error.problem_mark is not None
+        raise ManifestError(f"{source}:{error.problem_mark.line + 1}: {error.problem}") from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         last_line = text.count("\n") + (0 if text.endswith("\n") else 1)
@@ -185,11 +233,11 @@ def read_text(text: str, source: str) -> list[Manifest]:
     try:
         return _read_yaml(text, source, SafeLoader)
     except SyntaxProblem:
-        if SafeLoader is yaml.SafeLoader:
+        if not hasattr(yaml, "CSafeLoader"):
             raise
     # libyaml follows YAML 1.1 in places where PyYAML's own scanner accepts more (`{a:, b:}`);
     # what read before still reads, and errors are the pure loader's.
-    return _read_yaml(text, source, yaml.SafeLoader)
+    return _read_yaml(text, source, PureSafeLoader)
 
 
 def _read_bytes(path: Path, stdin: BinaryIO | None) -> bytes:

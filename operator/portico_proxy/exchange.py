@@ -107,6 +107,12 @@ class Exchange:
         if listener is None:
             self._local(404, GRPC_UNIMPLEMENTED, NO_ROUTE_MESSAGE)
             return
+        if head.sni and self.table.select(head.sni) not in (listener, None):
+            # The connection's SNI chose another listener (and its certificate): Gateway API's
+            # misdirected request. The client should open a connection for this Host. An SNI that
+            # selects no listener got the default certificate and is left to Host.
+            self._local(421, GRPC_UNAVAILABLE, "misdirected request: this connection serves another listener")
+            return
         self.listener_port = listener.port
         method, path, query, grpc = head.method, head.path, head.query, head.grpc
         headers = HeaderMap(head.headers)
@@ -156,13 +162,18 @@ class Exchange:
                 head.has_body,
                 head.content_length,
                 head.te_trailers,
-                self.block_responder is not None,
+                # A client that takes trailers gets the response field by field (trailers included).
+                self.block_responder is not None and not head.te_trailers,
             )
         else:
             self.outgoing = filtered_request(head, rf, bf)
             self.response_mods = rf.response_mods + bf.response_mods
-            if rf.mirrors or bf.mirrors:
+            if (rf.mirrors or bf.mirrors) and not head.upgrade:  # a tunnel cannot be copied
                 self.mirrors = start_mirrors(self.ctx, rf.mirrors + bf.mirrors, self.outgoing)
+        if head.upgrade and not backend.h2c:
+            # The handshake carries the route's request filters; its answer is read field by field.
+            self.outgoing.upgrade = head.upgrade
+            self.outgoing.raw_response = False
         if rule.request_s is not None:
             self.request_timer = self.loop.call_later(rule.request_s, self.fail, "request timeout")
         if not self.request_complete and (idle := self.ctx.limits.body_idle_timeout_s):
@@ -325,6 +336,17 @@ class Exchange:
     def upstream_idle(self) -> None:
         if not self.finished:
             self.responder.flush()
+
+    def upstream_switched(self, headers: Headers, transport: asyncio.Transport, rest: bytes) -> None:
+        if self.finished:
+            transport.close()
+            return
+        self.upstream = None
+        self._head_arrived(101)
+        for modifier in self.response_mods:
+            headers = modifier.apply(headers)  # type: ignore[attr-defined]
+        self._finish()
+        self.responder.switch_protocols(headers, transport, rest)
 
     def upstream_write_paused(self) -> None:
         if not self.source_paused:

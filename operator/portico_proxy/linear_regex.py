@@ -74,4 +74,13 @@ def check_rules(listeners: Sequence[Listener]) -> Mapping[str, str]:
     return rejected
 
 
-PROXY_CAPABILITIES: Capabilities = dataclasses.replace(DEFAULT_CAPABILITIES, check_rules=check_rules)
+# Beyond what translation claims for every provider: HTTP/1.1 Upgrade is tunnelled (tunnel.py), so
+# backends with appProtocol kubernetes.io/ws work; HTTPS requests whose Host selects another listener
+# than the connection's SNI get 421 (exchange.py).
+PROXY_FEATURES = DEFAULT_CAPABILITIES.features | {
+    "HTTPRouteBackendProtocolWebSocket",
+    "GatewayHTTPSListenerDetectMisdirectedRequests",
+}
+PROXY_CAPABILITIES: Capabilities = dataclasses.replace(
+    DEFAULT_CAPABILITIES, features=PROXY_FEATURES, check_rules=check_rules
+)

@@ -57,8 +57,10 @@ class RequestHead:
         "query",
         "route_path",
         "scheme",
+        "sni",
         "target",
         "te_trailers",
+        "upgrade",
         "version",
     )
 
@@ -78,6 +80,8 @@ class RequestHead:
         forwarded: bool,
     ) -> None:
         self.method = method
+        self.sni = b""  # the TLS server name of the connection (421 when Host selects another listener)
+        self.upgrade = b""  # the Upgrade field of an HTTP/1.1 request that asks to switch protocols
         path, separator, query = target.partition(b"?")
         self.path = path or b"/"
         self.route_path = PARAMS.sub(b"", self.path) if b";" in path else self.path  # what rules match

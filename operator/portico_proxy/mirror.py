@@ -6,6 +6,7 @@ and any failure only ends the mirror.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -87,6 +88,10 @@ class MirrorRequest:
 
     def upstream_idle(self) -> None:
         return
+
+    def upstream_switched(self, headers: Headers, transport: asyncio.Transport, rest: bytes) -> None:
+        self.done = True  # mirrors never ask to upgrade; a backend that switches anyway is dropped
+        transport.close()
 
 
 def start_mirrors(ctx: Context, specs: Sequence[MirrorSpec], request: OutgoingRequest) -> list[object]:

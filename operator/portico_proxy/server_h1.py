@@ -23,6 +23,8 @@ from portico_proxy.messages import (
 from portico_proxy.normalize import BadRequest, h1_target, normalize_authority
 from portico_proxy.server_h2 import H2Server
 from portico_proxy.tables import PortState
+from portico_proxy.tls import server_sni
+from portico_proxy.tunnel import splice
 from portico_proxy.upstream_h1 import set_nodelay
 
 H2_PREFACE_START = b"PRI "
@@ -37,13 +39,15 @@ HTTP_VERSIONS = {"1.1": b"1.1", "1.0": b"1.0"}
 Reject = BadRequest
 
 
-NO_HOP_FIELDS: tuple[int | None, bool, bool, frozenset[bytes]] = (None, False, False, frozenset())
+HopFields = tuple[int | None, bool, bool, frozenset[bytes], bool]
+NO_HOP_FIELDS: HopFields = (None, False, False, frozenset(), False)
 
 
-def read_hop_fields(fields: Headers) -> tuple[int | None, bool, bool, frozenset[bytes]]:
-    """Content-Length, chunked, Expect: 100-continue, and the names listed in Connection."""
+def read_hop_fields(fields: Headers) -> HopFields:
+    """Content-Length, chunked, Expect: 100-continue, the names listed in Connection, and whether
+    the client takes trailers (TE: trailers)."""
     content_length: int | None = None
-    chunked = expect_continue = False
+    chunked = expect_continue = te_trailers = False
     listed: frozenset[bytes] = frozenset()
     for name, value in fields:
         if name == b"content-length":
@@ -58,9 +62,11 @@ def read_hop_fields(fields: Headers) -> tuple[int | None, bool, bool, frozenset[
             expect_continue = value.lower() == b"100-continue"
         elif name == b"connection":
             listed = listed | connection_tokens([(name, value)])
+        elif name == b"te":
+            te_trailers = te_trailers or b"trailers" in value.lower()
     if chunked and content_length is not None:
         raise Reject(400, "both Content-Length and Transfer-Encoding")
-    return content_length, chunked, expect_continue, listed
+    return content_length, chunked, expect_continue, listed, te_trailers
 
 
 class H1Server(asyncio.Protocol):
@@ -95,6 +101,11 @@ class H1Server(asyncio.Protocol):
         self.url = b""
         self.raw_headers: list[tuple[bytes, bytes]] = []
         self.header_bytes = 0
+        # Bytes after the head of an Upgrade request: not HTTP; held (with reading paused) until the
+        # backend answers. None: no Upgrade request is waiting.
+        self.tunnel_early: bytes | None = None
+        self.sni = b""
+        self.upgrading: Exchange | None = None
 
     # ---- connection
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -111,6 +122,8 @@ class H1Server(asyncio.Protocol):
             return
         set_nodelay(transport)
         self.deadline = self.loop.time() + ctx.limits.header_timeout_s
+        if self.scheme == b"https":
+            self.sni = server_sni(transport)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
@@ -123,6 +136,9 @@ class H1Server(asyncio.Protocol):
         self.queue.clear()
 
     def data_received(self, data: bytes) -> None:
+        if self.tunnel_early is not None:
+            self.tunnel_early += data
+            return
         if self.first:
             self.first = False
             if data.startswith(H2_PREFACE_START):
@@ -133,11 +149,18 @@ class H1Server(asyncio.Protocol):
         except Reject as exc:
             self._reject(exc.status, str(exc))
         except httptools.HttpParserUpgrade as upgrade:
-            # Upgrade is not offered: the request was served as plain HTTP; go on with a fresh parser,
-            # which reads what followed it in the same write (a pipelined request).
             self._message_complete()
-            self.parser = httptools.HttpRequestParser(self)
             rest = data[upgrade.args[0] :] if upgrade.args else b""
+            if self.tunnel_early is not None:
+                # What follows an Upgrade request belongs to the new protocol if the backend
+                # switches; else the connection closes after the answer and it is dropped.
+                self.tunnel_early = rest
+                if self.transport is not None:
+                    self.transport.pause_reading()
+                return
+            # An Upgrade the proxy does not take (CONNECT is refused before this): the request was
+            # served as plain HTTP; a fresh parser reads what followed it in the same write.
+            self.parser = httptools.HttpRequestParser(self)
             if rest and not self.closed:
                 self.data_received(rest)
         except httptools.HttpParserCallbackError as exc:
@@ -216,7 +239,9 @@ class H1Server(asyncio.Protocol):
                 noted.append(item)
             else:
                 dropped.append(item)
-        content_length, chunked, expect_continue, listed = read_hop_fields(dropped) if dropped else NO_HOP_FIELDS
+        content_length, chunked, expect_continue, listed, te_trailers = (
+            read_hop_fields(dropped) if dropped else NO_HOP_FIELDS
+        )
         if listed:
             # Fields named in Connection are hop-by-hop for this message.
             headers = [item for item in headers if item[0] not in listed]
@@ -247,8 +272,12 @@ class H1Server(asyncio.Protocol):
             grpc,
             forwarded,
         )
-        head.te_trailers = grpc
-        exchange = Exchange(self.ctx, self, head, self.state.table, self.loop, self)
+        head.te_trailers, head.sni = grpc or te_trailers, self.sni
+        exchange = (
+            self._exchange_asking_upgrade(head, listed, dropped)
+            if listed
+            else Exchange(self.ctx, self, head, self.state.table, self.loop, self)
+        )
         self.parsing = exchange
         if self.active is None:
             self._activate(exchange, keep_alive, not has_body)
@@ -260,6 +289,17 @@ class H1Server(asyncio.Protocol):
             if not self.paused_by_queue and self.transport is not None:
                 self.paused_by_queue = True
                 self.transport.pause_reading()
+
+    def _exchange_asking_upgrade(self, head: RequestHead, listed: frozenset[bytes], dropped: Headers) -> Exchange:
+        """The exchange of a request with a Connection field: if it asks to Upgrade (and has no
+        body), what the client sends after its head waits for the backend's answer."""
+        exchange = Exchange(self.ctx, self, head, self.state.table, self.loop, self)
+        if b"upgrade" in listed and not head.has_body:
+            head.upgrade = next((value for name, value in dropped if name == b"upgrade"), b"")
+            if head.upgrade:
+                self.tunnel_early = b""
+                self.upgrading = exchange
+        return exchange
 
     def _new_authority(self, authority: bytes) -> None:
         self.last_normal = normalize_authority(authority)
@@ -361,6 +401,20 @@ class H1Server(asyncio.Protocol):
         if self.transport is not None:
             self.writes.close(self.transport)
 
+    def switch_protocols(self, headers: Headers, backend: asyncio.Transport, rest: bytes) -> None:
+        """101 from the backend: this connection stops being HTTP and becomes one side of a tunnel."""
+        transport, early = self.transport, self.tunnel_early
+        if transport is None or self.closed or early is None:
+            backend.close()
+            return
+        self.active = self.upgrading = None
+        self.closed = True  # this protocol object is done; the tunnel owns the socket now
+        self.tunnel_early = None
+        block = b"".join([JOIN_FIELD(item) + b"\r\n" for item in headers])
+        self.writes.write(transport, status_line(101) + block + b"\r\n")
+        self.ctx.connections.discard(self)  # the tunnel's client side takes its place (and its count)
+        splice(self.ctx, transport, backend, rest, early)
+
     def pause_source(self) -> None:
         if not self.paused_by_exchange and self.transport is not None:
             self.paused_by_exchange = True
@@ -381,9 +435,12 @@ class H1Server(asyncio.Protocol):
         self.head_only = exchange.head.method == b"HEAD"
 
     def _response_done(self) -> None:
-        self.active = None
+        done, self.active = self.active, None
         transport = self.transport
         if transport is None or self.closed:
+            return
+        if done is self.upgrading and done is not None:
+            self._upgrade_refused(transport)
             return
         if not self.active_keep_alive:
             self.closed = True
@@ -402,6 +459,21 @@ class H1Server(asyncio.Protocol):
                 self.deadline = self.loop.time() + self.ctx.limits.idle_timeout_s
             else:
                 self.writes.close(transport)
+
+    def _upgrade_refused(self, transport: asyncio.Transport) -> None:
+        """The answer to an Upgrade request was not 101: the connection stays HTTP/1.1 (RFC 9110
+        7.8), and what the client sent behind that request is read as the next request."""
+        early = self.tunnel_early or b""
+        self.tunnel_early = self.upgrading = None
+        if not self.active_keep_alive:
+            self.closed = True
+            self.writes.close(transport)
+            return
+        self.parser = httptools.HttpRequestParser(self)
+        self._idle()
+        transport.resume_reading()
+        if early:
+            self.data_received(early)
 
     def _idle(self) -> None:
         if not self.keep_alive and self.transport is not None:
@@ -430,7 +502,7 @@ class H1Server(asyncio.Protocol):
 
     def _switch_to_h2(self, data: bytes) -> None:
         assert self.transport is not None
-        h2 = H2Server(self.ctx, self.state, self.scheme, self.client_ip)
+        h2 = H2Server(self.ctx, self.state, self.scheme, self.client_ip, self.sni)
         self.ctx.connections.discard(self)
         self.ctx.metrics.active_connections -= 1
         self.transport.set_protocol(h2)

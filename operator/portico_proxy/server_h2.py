@@ -74,6 +74,11 @@ class StreamResponder:
         elif server.write_paused or server.h2.local_flow_control_window(self.stream_id) <= 0:
             self.pause_client()  # nothing could leave: read no more than the backend already sent
 
+    def switch_protocols(self, headers: Headers, backend: asyncio.Transport, rest: bytes) -> None:
+        # HTTP/2 requests never carry Upgrade (H2_FORBIDDEN), so no backend is asked to switch.
+        backend.close()
+        self.abort()
+
     def send_data(self, data: bytes) -> None:
         server = self.server
         if server.closed:
@@ -134,8 +139,9 @@ class StreamResponder:
 
 
 class H2Server(H2Peer):
-    def __init__(self, ctx: Context, state: PortState, scheme: bytes, client_ip: bytes) -> None:
+    def __init__(self, ctx: Context, state: PortState, scheme: bytes, client_ip: bytes, sni: bytes = b"") -> None:
         self.ctx = ctx
+        self.sni = sni
         self.state = state
         self.scheme = scheme
         self.client_ip = client_ip
@@ -347,7 +353,7 @@ class H2Server(H2Peer):
             grpc,
             forwarded,
         )
-        head.te_trailers = te_trailers
+        head.te_trailers, head.sni = te_trailers, self.sni
         stream = StreamResponder(self, event.stream_id)
         self.streams[event.stream_id] = stream
         state = self.state

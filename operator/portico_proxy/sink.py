@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Protocol
 
 from portico_proxy.filters import Headers
@@ -20,6 +21,8 @@ class Responder(Protocol):
     def abort(self) -> None: ...
     def pause_source(self) -> None: ...
     def resume_source(self) -> None: ...
+    def switch_protocols(self, headers: Headers, backend: asyncio.Transport, rest: bytes) -> None:
+        """Send 101 with `headers` and splice the client to `backend` (HTTP/1.1 clients only)."""
 
 
 class BlockResponder(Protocol):
@@ -46,6 +49,10 @@ class UpstreamSink(Protocol):
     def upstream_write_resumed(self) -> None: ...
     def upstream_idle(self) -> None:
         """The backend has no more bytes for now: anything held back for a joint write goes out."""
+
+    def upstream_switched(self, headers: Headers, transport: asyncio.Transport, rest: bytes) -> None:
+        """The backend answered an Upgrade request with 101: its connection (`transport`, with `rest`
+        read after the head) is no longer HTTP and now belongs to the sink."""
 
 
 class Upstream(Protocol):
@@ -74,6 +81,7 @@ class OutgoingRequest:
         "raw_response",
         "target",
         "te_trailers",
+        "upgrade",
     )
 
     def __init__(
@@ -98,3 +106,4 @@ class OutgoingRequest:
         # The response head may reach the sink as the backend's field block (upstream_response_block):
         # set only when nothing needs the fields one by one (an HTTP/1.1 client, no response filter).
         self.raw_response = raw_response
+        self.upgrade = b""  # Upgrade protocols asked for (HTTP/1.1 backends only); b"": none

@@ -3,6 +3,7 @@ and the client side: the context that presents a Gateway's backend client certif
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import ssl
@@ -129,6 +130,16 @@ class CertificateSelector:
         return self.default
 
 
+# Where the SNI of a connection is kept, on its SSLObject, for the 421 check (server_sni).
+SERVER_NAME_ATTR = "portico_server_name"
+
+
+def server_sni(transport: asyncio.BaseTransport) -> bytes:
+    """The lower-case SNI the client sent on this TLS connection, b"" when none."""
+    sslobj = transport.get_extra_info("ssl_object")
+    return getattr(sslobj, SERVER_NAME_ATTR, b"") if sslobj is not None else b""
+
+
 class SelectorHolder:
     """What the server's SSLContext consults on every handshake; reload swaps `selector`."""
 
@@ -141,6 +152,8 @@ class SelectorHolder:
 
         def on_sni(sock: ssl.SSLObject, server_name: str | None, _: ssl.SSLContext) -> None:
             sock.context = self.selector.choose(server_name)
+            if server_name:
+                setattr(sock, SERVER_NAME_ATTR, server_name.lower().encode())
 
         base.sni_callback = on_sni
         return base

@@ -94,6 +94,17 @@ def encode_request_head(request: OutgoingRequest, chunked: bool, endpoint: bytes
     )
 
 
+def hop_fields(request: OutgoingRequest) -> bytes:
+    """This hop's Connection, Upgrade and TE fields: the protocols the client asked to switch to,
+    and that the proxy takes trailers (it forwards them to a client that takes them)."""
+    if request.upgrade:
+        fields = b"connection: upgrade, te\r\n" if request.te_trailers else b"connection: upgrade\r\n"
+        fields += b"upgrade: %s\r\n" % request.upgrade
+    else:
+        fields = b"connection: te\r\n"
+    return fields + b"te: trailers\r\n" if request.te_trailers else fields
+
+
 class UpstreamH1(asyncio.Protocol):
     __slots__ = (
         "chunked",
@@ -120,7 +131,10 @@ class UpstreamH1(asyncio.Protocol):
         "reused",
         "sink",
         "status",
+        "switched",
         "transport",
+        "upgrade",
+        "upgrade_value",
         "write_paused",
         "writes",
     )
@@ -156,6 +170,9 @@ class UpstreamH1(asyncio.Protocol):
         self.reusable = False  # the response just completed left the connection fit for another
         self.received = False  # any byte of the current response arrived
         self.head_finished = False  # a HEAD response ended at its head; its parser may still end it
+        self.upgrade = b""  # the request in flight asks to switch to these protocols
+        self.upgrade_value = b""  # the Upgrade field of the response
+        self.switched: Headers | None = None  # the head of a 101 answering `upgrade`
 
     # --- asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -180,6 +197,13 @@ class UpstreamH1(asyncio.Protocol):
             self.head_data += data
         try:
             self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade as upgrade:
+            if self.switched is not None:
+                self._switch(data[upgrade.args[0] :] if upgrade.args else b"")
+                return
+            self.in_flight = False
+            self._fail("backend switched protocols unasked")
+            return
         except httptools.HttpParserError as exc:
             # Callback errors too: UnexpectedBytes arrives wrapped in HttpParserCallbackError.
             self.in_flight = False
@@ -235,6 +259,9 @@ class UpstreamH1(asyncio.Protocol):
         if name in RESPONSE_SPECIAL:
             if name == b"content-length":
                 self.framed = self.has_length = True
+            elif name == b"upgrade":
+                self.upgrade_value = value
+                return
             else:
                 if name == b"transfer-encoding":
                     self.framed = True
@@ -246,6 +273,9 @@ class UpstreamH1(asyncio.Protocol):
         status = parser.get_status_code()
         self.status = status
         if status < 200:
+            if status == 101 and self.upgrade and self.upgrade_value:
+                # The tunnel starts where the parser stops (HttpParserUpgrade in data_received).
+                self.switched = [*self.headers, (b"connection", b"upgrade"), (b"upgrade", self.upgrade_value)]
             self.headers = []
             self.framed = self.has_length = False
             return
@@ -310,13 +340,17 @@ class UpstreamH1(asyncio.Protocol):
             self.headers = []
         self.framed = self.has_length = False
         self.head_only = request.head_only
+        self.upgrade = request.upgrade
         self.raw = request.raw_response
         self.head_data = b""
         self.parser = self.raw_parser if self.raw else self.field_parser
         self.chunked = request.has_body and request.content_length is None
         self.request_done = not request.has_body
         endpoint = b"" if request.authority else b"%s:%d" % (self.pool.host.encode(), self.pool.port)
-        self.writes.write(self.transport, encode_request_head(request, self.chunked, endpoint))
+        head = encode_request_head(request, self.chunked, endpoint)
+        if request.upgrade or request.te_trailers:
+            head = head[:-2] + hop_fields(request) + b"\r\n"  # before the blank line that ends the head
+        self.writes.write(self.transport, head)
         if self.write_paused:
             sink.upstream_write_paused()
 
@@ -362,6 +396,10 @@ class UpstreamH1(asyncio.Protocol):
         sink = self.sink
         self.sink = None
         self.responding = False
+        # Fields parsed after the head are the trailers of a chunked response (field parser only).
+        trailers = self.headers or None
+        if trailers:
+            self.headers = []
         if self.head_only:
             # A response to HEAD announces a body that never comes: the next one needs a fresh parser.
             if self.parser is self.raw_parser:
@@ -375,7 +413,24 @@ class UpstreamH1(asyncio.Protocol):
         else:
             self.close()
         if sink is not None:
-            sink.upstream_response_end(None)
+            sink.upstream_response_end(trailers)
+
+    def _switch(self, rest: bytes) -> None:
+        """101 to our Upgrade: the connection leaves the pool for good and goes to the sink."""
+        headers, self.switched = self.switched, None
+        sink, self.sink = self.sink, None
+        self.in_flight = self.reusable = False
+        self.closed = True  # as far as the pool is concerned; the socket lives on in the tunnel
+        self.pool.forget(self)
+        transport = self.transport
+        assert headers is not None and transport is not None
+        if self.reading_paused:
+            self.reading_paused = False
+        if sink is None:
+            transport.close()  # connection_lost counts the socket out
+            return
+        transport.pause_reading()  # until the tunnel takes it
+        sink.upstream_switched(headers, transport, rest)
 
     def _fail(self, message: str) -> None:
         sink = self.sink

@@ -1,7 +1,7 @@
 # What the operator may do in AWS: exactly the API actions the aws-alb and aws-lattice providers call, as
 # recorded by their tests in providers/portico_providers/aws_alb/iam-actions.txt and
-# aws_lattice/iam-actions.txt (tests/install/test_terraform.py checks that these statements hold exactly
-# those actions). Both providers are in one policy: whatever they change is scoped to this cluster's tag.
+# aws_lattice/iam-actions.txt, plus the dependent actions AWS checks inside them (iam-dependent-actions.txt
+# next to each; tests/install/test_terraform.py checks that these statements hold exactly those actions). Both providers are in one policy: whatever they change is scoped to this cluster's tag.
 # The lists are literal so that static checks (checkov) see them.
 
 data "aws_iam_policy_document" "operator" {
@@ -15,6 +15,7 @@ data "aws_iam_policy_document" "operator" {
       "ec2:DescribeInstances",
       "ec2:DescribeSecurityGroups",
       "ec2:DescribeSubnets",
+      "ec2:DescribeVpcs",
       "elasticloadbalancing:DescribeListenerCertificates",
       "elasticloadbalancing:DescribeListeners",
       "elasticloadbalancing:DescribeLoadBalancers",
@@ -51,11 +52,13 @@ data "aws_iam_policy_document" "operator" {
   }
 
   # Creating (and tagging on create): the request must tag the new resource as this cluster's.
+  # AddTagsToCertificate and AddTags are the dependent actions of tagging on create.
   statement {
     sid       = "CreateTaggedForThisCluster"
     effect    = "Allow"
     resources = local.resource_arns
     actions = [
+      "acm:AddTagsToCertificate",
       "acm:ImportCertificate",
       "elasticloadbalancing:AddTags",
       "elasticloadbalancing:CreateListener",

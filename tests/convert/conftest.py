@@ -1,26 +1,11 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
 
 from portico.devcluster import ClusterEmulator
-from tests.proxy.echo_backend import EchoBackend
-
-
-@pytest.fixture
-async def echo() -> AsyncIterator[Callable[[str], Awaitable[EchoBackend]]]:
-    started: list[EchoBackend] = []
-
-    async def make(name: str) -> EchoBackend:
-        backend = await EchoBackend(name).start()
-        started.append(backend)
-        return backend
-
-    yield make
-    for backend in started:
-        await backend.stop()
+from tests.proxy.conftest import echo  # noqa: F401  (the proxy tests' echo-backend fixture, shared)
 
 
 @pytest.fixture

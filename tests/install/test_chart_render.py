@@ -70,9 +70,19 @@ def test_each_gateway_class_references_its_rendered_parameters(values_file: Path
 def test_each_enabled_provider_gets_a_class_with_its_section() -> None:
     objects = render(values_of(CHART / "ci" / "everything-values.yaml"))
     by_controller = {c["spec"]["controllerName"]: c for c in of_kind(objects, "GatewayClass")}
-    assert set(by_controller) == {"portico.dev/proxy", "portico.dev/aws-alb", "portico.dev/aws-lattice"}
+    assert set(by_controller) == {
+        "portico.dev/proxy",
+        "portico.dev/aws-alb",
+        "portico.dev/aws-lattice",
+        "portico.dev/gcp-alb",
+    }
     sections = {p["metadata"]["name"]: set(p["spec"]) for p in of_kind(objects, "GatewayParameters")}
-    assert sections == {"portico-proxy": {"proxy"}, "portico-aws-alb": {"aws"}, "portico-aws-lattice": {"awsLattice"}}
+    assert sections == {
+        "portico-proxy": {"proxy"},
+        "portico-aws-alb": {"aws"},
+        "portico-aws-lattice": {"awsLattice"},
+        "portico-gcp-alb": {"gcp"},
+    }
 
 
 def test_provider_parameters_are_copied_into_the_parameters_object() -> None:

@@ -156,6 +156,7 @@ def test_operator_args_parse_with_portico_run() -> None:
     assert args.liveness == f"http://0.0.0.0:{ports['health']}/healthz"
     assert args.metrics_port == ports["metrics"]
     assert args.proxy_image == container["image"]
+    assert args.gcp_project == "lab-project-1"
     assert not args.standalone
 
 

@@ -19,7 +19,14 @@ from tests.install.docs import CHECKED, REAL_CLUSTER, helm_set_values, option, s
 
 ONPREM = ROOT / "docs" / "quickstart-onprem.md"
 AWS = ROOT / "docs" / "quickstart-aws.md"
-GUIDES = [ONPREM, AWS, ROOT / "examples" / "aws-irsa" / "README.md"]
+GCP = ROOT / "docs" / "quickstart-gcp.md"
+GUIDES = [
+    ONPREM,
+    AWS,
+    GCP,
+    ROOT / "examples" / "aws-irsa" / "README.md",
+    ROOT / "examples" / "gcp-workload-identity" / "README.md",
+]
 
 
 @pytest.mark.parametrize("guide", GUIDES, ids=[p.name for p in GUIDES])
@@ -107,6 +114,39 @@ def test_aws_manifests_are_accepted() -> None:
     directory = ROOT / str(option(apply, "-f"))
     objects = render(_install_values(AWS, {"irsa-values.json": _irsa_values()}))
     statuses = _statuses(objects + [m.obj for m in load_manifests([directory])], "aws-alb")
+    assert _conditions(statuses[("Gateway", "demo", "web")])["Accepted"][:2] == ("True", "Accepted")
+    (parent,) = statuses[("HTTPRoute", "demo", "echo")]["parents"]
+    assert {t: s for t, (s, _, _) in _conditions(parent).items()} == {"Accepted": "True", "ResolvedRefs": "True"}
+
+
+def _gcp_values() -> dict[str, Any]:
+    """What terraform/gcp's `helm_values` output prints, for an example cluster."""
+    return {
+        "clusterId": "prod-eu",
+        "gcp": {"project": "shop-prod-1234"},
+        "serviceAccount": {
+            "name": "portico",
+            "gcpServiceAccount": "portico-prod-eu@shop-prod-1234.iam.gserviceaccount.com",
+        },
+    }
+
+
+def test_gcp_install_renders_an_alb_class_with_the_service_account() -> None:
+    objects = render(_install_values(GCP, {"gcp-values.json": _gcp_values()}))
+    (gateway_class,) = of_kind(objects, "GatewayClass")
+    assert gateway_class["spec"]["controllerName"] == "portico.dev/gcp-alb"
+    assert f"kubectl get gatewayclass {gateway_class['metadata']['name']}" in GCP.read_text()
+    account = only(objects, "ServiceAccount")
+    assert account["metadata"]["annotations"]["iam.gke.io/gcp-service-account"].startswith("portico-prod-eu@")
+    args = only(objects, "Deployment")["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert "--cluster-id=prod-eu" in args and "--gcp-project=shop-prod-1234" in args
+
+
+def test_gcp_manifests_are_accepted() -> None:
+    (apply,) = _commands(GCP, "kubectl")
+    directory = ROOT / str(option(apply, "-f"))
+    objects = render(_install_values(GCP, {"gcp-values.json": _gcp_values()}))
+    statuses = _statuses(objects + [m.obj for m in load_manifests([directory])], "gcp-alb")
     assert _conditions(statuses[("Gateway", "demo", "web")])["Accepted"][:2] == ("True", "Accepted")
     (parent,) = statuses[("HTTPRoute", "demo", "echo")]["parents"]
     assert {t: s for t, (s, _, _) in _conditions(parent).items()} == {"Accepted": "True", "ResolvedRefs": "True"}

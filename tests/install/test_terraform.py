@@ -58,8 +58,10 @@ def policy_documents() -> dict[str, dict[str, Any]]:
 
 
 def recorded(provider: str) -> set[str]:
+    """The recorded actions plus the dependent ones AWS checks inside them (iam-dependent-actions.txt)."""
     lines = RECORDED[provider].read_text().splitlines()
-    return {line.strip() for line in lines if line.strip() and not line.startswith("#")}
+    lines += RECORDED[provider].with_name("iam-dependent-actions.txt").read_text().splitlines()
+    return {line.split()[0] for line in lines if line.strip() and not line.startswith("#")}
 
 
 def _statements() -> dict[str, dict[str, Any]]:

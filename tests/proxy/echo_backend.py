@@ -39,6 +39,10 @@ class _EchoProtocol(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         try:
             self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade as upgrade:
+            # Upgrade is not offered here (answered as plain HTTP): what follows is the next request.
+            self.parser = httptools.HttpRequestParser(self)
+            self.data_received(data[upgrade.args[0] :] if upgrade.args else b"")
         except httptools.HttpParserError:
             assert self.transport is not None
             self.transport.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,14 +49,17 @@ async def proxy_process(
     port: int,
     admin: int,
     *extra: str,
-    preexec_fn: Callable[[], None] | None = None,
+    nofile: tuple[int, int] | None = None,
 ) -> AsyncIterator[ProxyProcess]:
     config = tmp / "ir.json"
     config.write_text(IRBundle(gateways=(ir,)).to_json())
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",
-        "import sys; from portico.cli import main; sys.exit(main())",
+        # The child lowers its own descriptor limit before Portico starts: preexec_fn is not safe in a
+        # process with threads (the test runner has them) and has aborted the fork under load.
+        (f"import resource; resource.setrlimit(resource.RLIMIT_NOFILE, {nofile}); " if nofile else "")
+        + "import sys; from portico.cli import main; sys.exit(main())",
         "proxy",
         "--config",
         str(config),
@@ -67,7 +70,6 @@ async def proxy_process(
         *extra,
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
-        preexec_fn=preexec_fn,
     )
     try:
         await wait_ready(admin)

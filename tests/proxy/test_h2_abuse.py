@@ -13,7 +13,7 @@ import httpx
 import pytest
 from hyperframe.frame import DataFrame
 
-from tests.proxy.builders import backend, free_port, gateway, listener, prefix, rule
+from tests.irs import free_port, gateway, listener, local_backend, prefix, rule
 from tests.proxy.echo_backend import EchoBackend
 from tests.proxy.h2raw import ENHANCE_YOUR_CALM, REFUSED_STREAM, RawH2, answered, goaway_code, resets
 from tests.proxy.proxy_process import ProxyProcess, proxy_process
@@ -28,7 +28,7 @@ ZERO_WINDOW_GROWTH_MIB = 96
 async def served(echo, tmp_path: Path) -> AsyncIterator[tuple[ProxyProcess, EchoBackend]]:  # type: ignore[no-untyped-def]
     a = await echo("a")
     port, admin = free_port(), free_port()
-    ir = gateway(listener(port, rule("r", prefix("/"), (backend("a", a.port),))))
+    ir = gateway(listener(port=port, rules=(rule("r", match=prefix("/"), backends=(local_backend("a", a.port),)),)))
     async with proxy_process(tmp_path, ir, port, admin) as proc:
         await legit(proc.port)  # warm-up: pools, code paths, allocator arenas
         yield proc, a

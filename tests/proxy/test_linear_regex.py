@@ -15,7 +15,7 @@ from portico.ir import Match, MatchType, PathMatch
 from portico.manifests import load_manifests
 from portico.translate import translate
 from portico_proxy.linear_regex import PROXY_CAPABILITIES, RegexRejected, compile_linear
-from tests.proxy.builders import backend, free_port, gateway, listener, prefix, rule
+from tests.irs import free_port, gateway, listener, local_backend, prefix, rule
 from tests.proxy.proxy_process import proxy_process
 
 ROUTES = """\
@@ -82,7 +82,13 @@ async def test_a_catastrophic_pattern_does_not_stall_the_proxy(echo, tmp_path: P
     port, admin = free_port(), free_port()
     evil = Match(path=PathMatch(type=MatchType.REGULAR_EXPRESSION, value="/(a+)+$"))
     ir = gateway(
-        listener(port, rule("evil", evil, (backend("a", a.port),)), rule("ok", prefix("/ok"), (backend("a", a.port),)))
+        listener(
+            port=port,
+            rules=(
+                rule("evil", match=evil, backends=(local_backend("a", a.port),)),
+                rule("ok", match=prefix("/ok"), backends=(local_backend("a", a.port),)),
+            ),
+        )
     )
     async with proxy_process(tmp_path, ir, port, admin) as proc, httpx.AsyncClient(timeout=10) as client:
         slow, fine = await asyncio.gather(

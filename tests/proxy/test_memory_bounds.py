@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.proxy.builders import backend, free_port, gateway, listener, prefix, rule
+from tests.irs import free_port, gateway, listener, local_backend, prefix, rule
 from tests.proxy.proxy_process import proxy_process
 
 READERS = 200
@@ -20,7 +20,7 @@ RSS_GROWTH_MIB = 64
 async def test_slow_http1_readers_keep_memory_bounded(echo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     a = await echo("a")
     port, admin = free_port(), free_port()
-    ir = gateway(listener(port, rule("r", prefix("/"), (backend("a", a.port),))))
+    ir = gateway(listener(port=port, rules=(rule("r", match=prefix("/"), backends=(local_backend("a", a.port),)),)))
     async with proxy_process(tmp_path, ir, port, admin) as proc:
         async with httpx.AsyncClient(timeout=10) as client:
             assert (await client.get(f"http://127.0.0.1:{port}/warm")).status_code == 200

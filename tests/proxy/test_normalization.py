@@ -10,7 +10,7 @@ import pytest
 
 from portico.ir import RequestRedirectFilter
 from portico_proxy.normalize import BadRequest, normalize_authority, normalize_target
-from tests.proxy.builders import backend, free_port, gateway, listener, prefix, rule
+from tests.irs import free_port, gateway, listener, local_backend, prefix, rule
 from tests.proxy.h2raw import RawH2, statuses
 from tests.proxy.test_upstream_desync import read_response
 
@@ -38,9 +38,21 @@ BYPASSES = [
 async def start(proxy, echo) -> tuple[int, object]:  # type: ignore[no-untyped-def]
     app = await echo("app")
     port = free_port()
-    admin = rule("admin", prefix("/admin"), (), hostnames=("a.example.com",), filters=(AWAY,))
-    catch_all = rule("app", prefix("/"), (backend("app", app.port),))
-    await proxy([gateway(listener(port, admin, catch_all))])
+    admin = rule("admin", match=prefix("/admin"), backends=(), hostnames=("a.example.com",), filters=(AWAY,))
+    catch_all = rule("app", match=prefix("/"), backends=(local_backend("app", app.port),))
+    await proxy(
+        [
+            gateway(
+                listener(
+                    port=port,
+                    rules=(
+                        admin,
+                        catch_all,
+                    ),
+                )
+            )
+        ]
+    )
     return port, app
 
 

@@ -10,7 +10,7 @@ import asyncio
 import pytest
 from hyperframe.frame import HeadersFrame
 
-from tests.proxy.builders import backend, free_port, gateway, listener, prefix, rule
+from tests.irs import free_port, gateway, listener, local_backend, prefix, rule
 from tests.proxy.h2raw import RawH2, resets, statuses
 
 PROTOCOL_ERROR = 1
@@ -19,7 +19,13 @@ PROTOCOL_ERROR = 1
 async def start(proxy, echo) -> tuple[int, object]:  # type: ignore[no-untyped-def]
     app = await echo("app")
     port = free_port()
-    await proxy([gateway(listener(port, rule("r", prefix("/"), (backend("app", app.port),))))])
+    await proxy(
+        [
+            gateway(
+                listener(port=port, rules=(rule("r", match=prefix("/"), backends=(local_backend("app", app.port),)),))
+            )
+        ]
+    )
     return port, app
 
 

@@ -16,7 +16,7 @@ from portico.ir import IRBundle, Timeouts
 from portico_proxy.context import Limits
 from portico_proxy.fdlimit import max_connections_for, upstream_cap
 from portico_proxy.process import add_common_arguments, limits_from
-from tests.proxy.builders import backend, free_port, gateway, listener, prefix, rule
+from tests.irs import free_port, gateway, listener, local_backend, prefix, rule
 from tests.proxy.proxy_process import proxy_process
 from tests.proxy.raw_backend import RawBackend
 from tests.proxy.test_upstream_desync import read_response
@@ -33,7 +33,14 @@ async def raw() -> AsyncIterator[RawBackend]:
 
 async def test_a_backend_that_never_answers_gets_504_by_default(proxy, raw) -> None:  # type: ignore[no-untyped-def]
     port = free_port()
-    await proxy([gateway(listener(port, rule("r", prefix("/"), (backend("raw", raw.port),))))], limits=SHORT)
+    await proxy(
+        [
+            gateway(
+                listener(port=port, rules=(rule("r", match=prefix("/"), backends=(local_backend("raw", raw.port),)),))
+            )
+        ],
+        limits=SHORT,
+    )
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write(b"GET /hang/x HTTP/1.1\r\nHost: a\r\n\r\n")
     head, body = await asyncio.wait_for(read_response(reader), 5)
@@ -44,8 +51,8 @@ async def test_a_backend_that_never_answers_gets_504_by_default(proxy, raw) -> N
 async def test_a_route_timeout_replaces_the_default(proxy, raw) -> None:  # type: ignore[no-untyped-def]
     """A route with its own (longer) timeout is not cut by the default response-header timeout."""
     port = free_port()
-    slow = rule("r", prefix("/"), (backend("raw", raw.port),), timeouts=Timeouts(request_ms=900))
-    await proxy([gateway(listener(port, slow))], limits=SHORT)
+    slow = rule("r", match=prefix("/"), backends=(local_backend("raw", raw.port),), timeouts=Timeouts(request_ms=900))
+    await proxy([gateway(listener(port=port, rules=(slow,)))], limits=SHORT)
     loop = asyncio.get_running_loop()
     started = loop.time()
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -58,7 +65,14 @@ async def test_a_route_timeout_replaces_the_default(proxy, raw) -> None:  # type
 
 async def test_a_stalled_request_body_gets_408_and_frees_both_connections(proxy, raw) -> None:  # type: ignore[no-untyped-def]
     port = free_port()
-    runtime = await proxy([gateway(listener(port, rule("r", prefix("/"), (backend("raw", raw.port),))))], limits=SHORT)
+    runtime = await proxy(
+        [
+            gateway(
+                listener(port=port, rules=(rule("r", match=prefix("/"), backends=(local_backend("raw", raw.port),)),))
+            )
+        ],
+        limits=SHORT,
+    )
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write(b"POST /id/x HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n0123456789")
     answer = await asyncio.wait_for(reader.read(), 5)
@@ -94,18 +108,14 @@ def test_connection_caps_are_derived_from_the_descriptor_limit() -> None:
 SOFT, HARD = 64, 192
 
 
-def low_nofile() -> None:
-    resource.setrlimit(resource.RLIMIT_NOFILE, (SOFT, HARD))
-
-
 async def test_fd_exhaustion_is_refused_not_a_crash(echo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """Many clients holding stalled request bodies (each with its backend connection) against a process
     with few descriptors: it raises its soft limit to the hard one, refuses what is over its caps,
     keeps polling its configuration, and serves again once the clients are gone."""
     a = await echo("a")
     port, admin = free_port(), free_port()
-    ir = gateway(listener(port, rule("r", prefix("/"), (backend("a", a.port),))))
-    async with proxy_process(tmp_path, ir, port, admin, preexec_fn=low_nofile) as proc:
+    ir = gateway(listener(port=port, rules=(rule("r", match=prefix("/"), backends=(local_backend("a", a.port),)),)))
+    async with proxy_process(tmp_path, ir, port, admin, nofile=(SOFT, HARD)) as proc:
         limits = Path(f"/proc/{proc.process.pid}/limits").read_text().splitlines()
         soft, hard = next(line.split()[3:5] for line in limits if line.startswith("Max open files"))
         assert (int(soft), int(hard)) == (HARD, HARD)  # started with SOFT, raised to the hard limit
@@ -134,7 +144,9 @@ async def test_fd_exhaustion_is_refused_not_a_crash(echo, tmp_path: Path) -> Non
         # Clients plus backend sockets stay within the caps derived from the limit, with a reserve.
         assert proc.open_fds() <= upstream_cap(max_connections_for(HARD)) + 24 < HARD
         # The configuration poller keeps working at the limit: a new route appears.
-        moved = gateway(listener(port, rule("r", prefix("/moved"), (backend("a", a.port),))))
+        moved = gateway(
+            listener(port=port, rules=(rule("r", match=prefix("/moved"), backends=(local_backend("a", a.port),)),))
+        )
         (tmp_path / "ir.json").write_text(IRBundle(gateways=(moved,)).to_json())
         await asyncio.sleep(1.5)
         assert proc.process.returncode is None
@@ -158,7 +170,9 @@ async def test_a_listener_closed_by_the_loop_is_bound_again(proxy, echo) -> None
     its reserve descriptor); the reaper binds it again."""
     a = await echo("a")
     port = free_port()
-    runtime = await proxy([gateway(listener(port, rule("r", prefix("/"), (backend("a", a.port),))))])
+    runtime = await proxy(
+        [gateway(listener(port=port, rules=(rule("r", match=prefix("/"), backends=(local_backend("a", a.port),)),)))]
+    )
     runtime.ports[port].server.close()  # what the loop does on such an error
     await runtime.ports[port].server.wait_closed()
     with pytest.raises(OSError):

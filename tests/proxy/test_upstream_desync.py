@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from portico.ir import HeaderModifier, HeaderValue, ResponseHeaderModifierFilter
-from tests.proxy.builders import backend, free_port, gateway, listener, prefix, rule
+from tests.irs import free_port, gateway, listener, local_backend, prefix, rule
 from tests.proxy.raw_backend import EXTRA_DELAY_S, RawBackend
 
 CLIENTS = 24
@@ -63,9 +63,15 @@ async def start_two_paths(proxy, raw: RawBackend) -> tuple[int, int]:  # type: i
     await proxy(
         [
             gateway(
-                listener(plain, rule("plain", prefix("/"), (backend("raw", raw.port),))),
                 listener(
-                    filtered, rule("filtered", prefix("/"), (backend("raw", raw.port),), filters=(via,)), name="f"
+                    port=plain, rules=(rule("plain", match=prefix("/"), backends=(local_backend("raw", raw.port),)),)
+                ),
+                listener(
+                    port=filtered,
+                    rules=(
+                        rule("filtered", match=prefix("/"), backends=(local_backend("raw", raw.port),), filters=(via,)),
+                    ),
+                    name="f",
                 ),
             )
         ]
@@ -107,7 +113,15 @@ async def test_a_connection_that_sent_extra_bytes_is_never_reused(proxy, raw, fa
 
 async def test_release_to_the_pool_is_idempotent(proxy, raw) -> None:  # type: ignore[no-untyped-def]
     port = free_port()
-    runtime = await proxy([gateway(listener(port, rule("plain", prefix("/"), (backend("raw", raw.port),))))])
+    runtime = await proxy(
+        [
+            gateway(
+                listener(
+                    port=port, rules=(rule("plain", match=prefix("/"), backends=(local_backend("raw", raw.port),)),)
+                )
+            )
+        ]
+    )
     assert await client(port, [b"/id/warm"]) == [(b"/id/warm", b"warm")]
     pool = runtime.ctx.pools.h1("127.0.0.1", raw.port, False)
     assert len(pool.idle) == 1
@@ -122,7 +136,15 @@ async def test_a_stale_pooled_connection_is_retried_once_for_idempotent_requests
     proxy, raw, method: bytes, retried: bool
 ) -> None:
     port = free_port()
-    await proxy([gateway(listener(port, rule("plain", prefix("/"), (backend("raw", raw.port),))))])
+    await proxy(
+        [
+            gateway(
+                listener(
+                    port=port, rules=(rule("plain", match=prefix("/"), backends=(local_backend("raw", raw.port),)),)
+                )
+            )
+        ]
+    )
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write(b"GET /id/warm HTTP/1.1\r\nHost: a\r\n\r\n")
     assert (await asyncio.wait_for(read_response(reader), 10))[1] == b"warm"

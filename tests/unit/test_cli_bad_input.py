@@ -47,6 +47,12 @@ LONG = "a" * 254
             1,
             "spec.listeners[1].name: duplicate value 'http' (spec.listeners[0] has it; listeners are keyed by name)",
         ),
+        (
+            SERVICE + "---\napiVersion: v1\nkind: Service\nmetadata:\n  name: a\n  labels: {x: '1'}\n  name: b\n",
+            10,
+            "duplicate key 'name' in one mapping (first at line 8)",
+        ),
+        ("apiVersion: v1\nkind: Service\nkind: Secret\nmetadata: {name: a}\n", 3, "duplicate key 'kind'"),
     ],
 )
 def test_bad_yaml_objects_exit_2_with_file_and_line(tmp_path: Path, content: str, line: int, message: str) -> None:
@@ -146,7 +152,10 @@ def test_ignored_objects_are_said(tmp_path: Path) -> None:
     assert "items: []" in done.stdout
     lines = done.stderr.splitlines()
     assert lines[0] == f"{tmp_path}/x.yaml:1: ignored Gateway default/web: GatewayClass 'elsewhere' is not in the input"
-    assert lines[1].startswith(f"{tmp_path}/x.yaml:6: ignored HTTPRoute default/r: unreadable (spec: ")
+    assert lines[1] == (
+        f"{tmp_path}/x.yaml:6: ignored HTTPRoute default/r: unreadable (spec: expected a mapping (an object with "
+        "fields), got a string ('hello')) and not attached to a Portico Gateway in the input"
+    )
     assert lines[2] == f"{tmp_path}/x.yaml:11: ignored TLSRoute t: Portico does not implement this kind"
     assert lines[3] == "ignored 2 object(s) of kinds Portico does not read: ConfigMap, Deployment"
     assert lines[4].startswith("hint: the Helm chart installs the GatewayClass")
@@ -163,3 +172,15 @@ def test_quickstart_whose_class_comes_from_the_chart_prints_a_hint() -> None:
     assert done.returncode == 0
     assert "GatewayClass 'portico-aws-alb' is not in the input" in done.stderr
     assert "hint: the Helm chart installs the GatewayClass" in done.stderr
+
+
+def test_merge_keys_may_repeat_a_key_of_the_merged_mapping(tmp_path: Path) -> None:
+    """`<<` merges are overridden by the mapping's own keys on purpose: that is not a duplicate."""
+    good = tmp_path / "merge.yaml"
+    good.write_text(
+        "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Service\n  metadata:\n    name: a\n"
+        "    labels: &base {app: x, tier: web}\n- apiVersion: v1\n  kind: Service\n  metadata:\n    name: b\n"
+        "    labels:\n      <<: *base\n      tier: api\n"
+    )
+    done = portico("translate", "-f", str(good))
+    assert done.returncode == 0, done.stderr

@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 
-from portico_providers.aws_common.tags import TAG_VALUE_MAX, bounded_id
+from portico.ir import Certificate, ObjectKey
+from portico_providers.aws_common.acm import certificate_id
+from portico_providers.aws_common.tags import TAG_VALUE_MAX, Owner, bounded_id
 from tests.unit.cli_process import ROOT, portico
 
 LONG = "s" * 253
@@ -56,3 +58,21 @@ def test_bounded_ids_are_short_distinct_and_stable() -> None:
     assert len(bounded_id(a)) == TAG_VALUE_MAX and bounded_id(a) == bounded_id(a)
     assert bounded_id(a) != bounded_id(b)
     assert bounded_id("short") == "short"
+
+
+def test_gateway_tag_and_certificate_ids_of_longest_names_stay_within_aws_limits() -> None:
+    """namespace (63) / name (253) is 317 characters: the Gateway tag value and the ACM certificate id
+    (also a tag value) are bounded, and the owner still claims exactly what it marked."""
+    namespace = "n" * 63
+    owner = Owner(cluster_id="c1", gateway=ObjectKey(namespace=namespace, name=LONG))
+    other = Owner(cluster_id="c1", gateway=ObjectKey(namespace=namespace, name=LONG[:-1] + "x"))
+    marks = owner.mark("rule:443:" + LONG)
+    assert all(len(value) <= TAG_VALUE_MAX for value in marks.tags.values())
+    assert owner.claim(marks) == marks.tags["portico.dev/resource"]
+    assert other.claim(marks) is None  # same start, different Gateway: not ours
+    assert owner.tags("x", {"portico.dev/gateway": "forged"})["portico.dev/gateway"] != "forged"
+    cert = Certificate(secret=ObjectKey(namespace=namespace, name=LONG), cert_pem="pem")
+    twin = Certificate(secret=ObjectKey(namespace=namespace, name=LONG[:-1] + "x"), cert_pem="pem")
+    assert len(certificate_id(cert)) <= TAG_VALUE_MAX
+    assert certificate_id(cert) != certificate_id(twin)
+    assert certificate_id(cert) == certificate_id(cert)

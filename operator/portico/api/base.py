@@ -132,6 +132,30 @@ def _format_loc(prefix: str, loc: Sequence[int | str]) -> str:
     return out
 
 
+MAPPING_EXPECTED = {"model_type", "model_attributes_type"}
+SHOWN_MAX = 40
+
+
+def yaml_type(value: object) -> str:
+    """The kind of value as a YAML/JSON author sees it."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return "null" if value is None else f"a {type(value).__name__}"
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return f"({text[:SHOWN_MAX]}...)" if len(text) > SHOWN_MAX else f"({text})"
+
+
 def field_errors(error: ValidationError, prefix: str = "") -> list[FieldError]:
     """pydantic's errors as field paths the way a Kubernetes user writes them."""
     out: list[FieldError] = []
@@ -140,7 +164,9 @@ def field_errors(error: ValidationError, prefix: str = "") -> list[FieldError]:
         enum_value = item["type"] in {"literal_error", "enum", "union_tag_invalid"}
         value = item.get("input")
         message = item["msg"].removeprefix("Value error, ")
-        if enum_value or item["type"].startswith("string_pattern"):
+        if item["type"] in MAPPING_EXPECTED:  # pydantic would name our Python class ("instance of RouteSpecShell")
+            message = f"expected a mapping (an object with fields), got {yaml_type(value)} {_shown(value)}"
+        elif enum_value or item["type"].startswith("string_pattern"):
             message = f"{message} (got {value!r})"
         out.append(FieldError(_format_loc(prefix, loc), message, enum_value))
     return out

@@ -38,6 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--azure-resource-group", default=None, help="azure-appgw: the resource group Portico's gateways live in"
     )
+    parser.add_argument("--gcp-project", default=None, help="Google Cloud project of the gcp-alb provider")
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
 
 
@@ -110,12 +111,14 @@ def run(args: argparse.Namespace) -> int:
     if connection is None:
         print("portico run: no --server, no service account and no kubeconfig found", file=sys.stderr)
         return 2
-    options: dict[str, dict[str, str]] = {"proxy": {"image": args.proxy_image}} if args.proxy_image else {}
+    options: dict[str, dict[str, object]] = {"proxy": {"image": args.proxy_image}} if args.proxy_image else {}
     if args.azure_subscription_id or args.azure_resource_group:
         options["azure-appgw"] = {
             "subscription_id": args.azure_subscription_id or "",
             "resource_group": args.azure_resource_group or "",
         }
+    if args.gcp_project:
+        options["gcp-alb"] = {"gcp_project": args.gcp_project}
     if not args.lease_duration > args.renew_deadline > args.retry_period > 0:
         print(
             "portico run: --lease-duration must be greater than --renew-deadline, "

@@ -35,7 +35,6 @@ from portico_providers.kit.references import Reference, order_key, ref
 from portico_providers.kit.resources import Desired
 
 LB_ID = "load-balancer"
-GRPC_MATCHER = "0-99"
 HTTP_MATCHER = "200-399"
 
 
@@ -75,17 +74,48 @@ def _target_group(
     port, targets = _targets(backend, params, lookups, built)
     rid = target_group_id(backend, version)
     return TargetGroupSpec(
-        name=bounded_name(backend.name, owner.cluster_id, owner.gateway, rid, protocol, port, params.target_type),
+        # Every immutable field is in the hash, so a replacement never collides with the old name.
+        name=bounded_name(
+            backend.name, owner.cluster_id, owner.gateway, rid, protocol, port, params.target_type, lookups.vpc_id
+        ),
         protocol=protocol,
         protocol_version=version,
         port=port,
         vpc_id=lookups.vpc_id,
         target_type=params.target_type,
-        health_check_path=params.health_check_path,
-        matcher=GRPC_MATCHER if version == "GRPC" else HTTP_MATCHER,
+        health_check_path=params.grpc_health_check_path if version == "GRPC" else params.health_check_path,
+        matcher=params.grpc_success_codes if version == "GRPC" else HTTP_MATCHER,
         targets=tuple(sorted(targets, key=lambda t: (t.id, t.port))),
         tags=params.tags,
     )
+
+
+def alb_rule_id(port: int, rule_id: str, index: int) -> str:
+    """The first ALB rule of an IR rule keeps the plain id; further host groups are numbered."""
+    return bounded_id(f"rule:{port}:{rule_id}" + (f":hosts-{index + 1}" if index else ""))
+
+
+def _forward(
+    shares: tuple[tuple[Backend, int], ...],
+    kind: RouteKind,
+    params: AlbParameters,
+    owner: Owner,
+    lookups: Lookups,
+    groups: dict[str, TargetGroupSpec],
+    built: Built,
+) -> Action:
+    forward = []
+    for backend, weight in shares:
+        if params.target_type == "instance" and backend.node_port is None:
+            built.notes.append(f"backend {backend.id}: instance targets need a NodePort Service")
+            continue
+        version = _version(backend, kind)
+        tg_id = target_group_id(backend, version)
+        if tg_id not in groups:
+            groups[tg_id] = _target_group(backend, version, owner, params, lookups, built)
+        forward.append(WeightedTargetGroup(target_group=ref(tg_id), weight=weight))
+    forward.sort(key=lambda f: order_key(f.target_group))
+    return Action(type="forward", forward=tuple(forward)) if forward else INVALID_BACKEND
 
 
 def _merge_by_port(ir: GatewayIR, built: Built) -> list[tuple[int, ListenerProtocol, list[Listener]]]:
@@ -158,35 +188,16 @@ def build(ir: GatewayIR, params: AlbParameters, lookups: Lookups, owner: Owner) 
                 if rule.id in rejected:
                     built.notes.append(f"rule {rule.id}: not programmed: {rejected[rule.id]}")
                     continue
-                shape = shape_of(rule, protocol)
-                priority += 1
+                shape = shape_of(rule, member)
                 if shape.redirect is not None:
                     action = Action(type="redirect", redirect=shape.redirect)
                 else:
-                    forward = []
-                    for backend, weight in shape.forward:
-                        if params.target_type == "instance" and backend.node_port is None:
-                            built.notes.append(f"backend {backend.id}: instance targets need a NodePort Service")
-                            continue
-                        version = _version(backend, rule.route_kind)
-                        tg_id = target_group_id(backend, version)
-                        if tg_id not in groups:
-                            groups[tg_id] = _target_group(backend, version, owner, params, lookups, built)
-                        forward.append(WeightedTargetGroup(target_group=ref(tg_id), weight=weight))
-                    forward.sort(key=lambda f: order_key(f.target_group))
-                    action = Action(type="forward", forward=tuple(forward)) if forward else INVALID_BACKEND
-                built.desired.append(
-                    Desired(
-                        RULE,
-                        bounded_id(f"rule:{port}:{rule.id}"),
-                        RuleSpec(
-                            listener=ref(listener_id),
-                            priority=priority,
-                            conditions=shape.conditions,
-                            action=action,
-                            tags=tags,
-                        ),
+                    action = _forward(shape.forward, rule.route_kind, params, owner, lookups, groups, built)
+                for index, conditions in enumerate(shape.variants):
+                    priority += 1
+                    spec = RuleSpec(
+                        listener=ref(listener_id), priority=priority, conditions=conditions, action=action, tags=tags
                     )
-                )
+                    built.desired.append(Desired(RULE, alb_rule_id(port, rule.id, index), spec))
     built.desired += [Desired(TARGET_GROUP, rid, spec) for rid, spec in sorted(groups.items())]
     return built

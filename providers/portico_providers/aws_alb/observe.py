@@ -117,8 +117,14 @@ def _target_groups(elbv2: Any, owner: Owner) -> list[Observed]:
         if arn not in owned:
             continue
         health = call(elbv2.describe_target_health, TargetGroupArn=arn).get("TargetHealthDescriptions", [])
+        # A draining target is on its way out: it counts as not registered, so a pod IP that
+        # comes back while draining is registered again (and is not deregistered twice).
         targets = sorted(
-            {Target(id=h["Target"]["Id"], port=h["Target"]["Port"]) for h in health},
+            {
+                Target(id=h["Target"]["Id"], port=h["Target"]["Port"])
+                for h in health
+                if h.get("TargetHealth", {}).get("State") != "draining"
+            },
             key=lambda t: (t.id, t.port),
         )
         matcher = group.get("Matcher", {})

@@ -13,6 +13,8 @@ SECTION = "aws"
 DEFAULT_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 PUBLIC_SUBNET_TAG = "kubernetes.io/role/elb"
 INTERNAL_SUBNET_TAG = "kubernetes.io/role/internal-elb"
+DEFAULT_GRPC_HEALTH_CHECK_PATH = "/AWS.ALB/healthcheck"
+DEFAULT_GRPC_SUCCESS_CODES = "12"
 
 
 class AlbParameters(Parameters):
@@ -45,6 +47,10 @@ class AlbParameters(Parameters):
     portico.dev/ or aws:."""
     health_check_path: str = "/"
     """Path of the target groups' HTTP health checks."""
+    grpc_health_check_path: str = DEFAULT_GRPC_HEALTH_CHECK_PATH
+    """Path of gRPC target groups' health checks; ALB's own default is a gRPC call to /AWS.ALB/healthcheck."""
+    grpc_success_codes: str = DEFAULT_GRPC_SUCCESS_CODES
+    """gRPC status codes that mean healthy (ALB's default 12: the health check method answered UNIMPLEMENTED)."""
     target_type: Literal["ip", "instance"] = "ip"
     """What the target groups register - pod IPs (ip, needs the VPC CNI), or the cluster's nodes at
     the Service's nodePort (instance; the running EC2 instances tagged kubernetes.io/cluster/CLUSTER_ID,

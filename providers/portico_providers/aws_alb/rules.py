@@ -1,10 +1,15 @@
 """One IR rule -> ALB conditions and action, or the reason ALB cannot express it.
 
 ALB limits checked here (Elastic Load Balancing quotas and listener-rule docs):
-5 condition values per rule, 5 target groups per forward action, 100 rules per load
-balancer, weights 0-999, path patterns and header values use `*`/`?` as wildcards (so a
-literal `*` or `?` cannot be matched exactly), no regular expressions, redirects only with
-301/302 and without prefix replacement, no header modifiers, URL rewrites or mirrors.
+5 condition values per rule and 3 per condition (a rule with more hostnames becomes several ALB
+rules, 3 hostnames each), condition values up to 128 characters (a PathPrefix's `/*` included),
+http-header names up to 40 characters and never `Host` (ALB matches it only with host-header),
+5 target groups per forward action (a backend named twice is one target group with the summed
+weight), 100 rules per load balancer (counted as ALB rules), weights 0-999, path patterns and
+header values use `*`/`?` as wildcards (so a literal `*` or `?` cannot be matched exactly), no
+regular expressions, redirects only with 301/302, without prefix replacement, never from an
+HTTPS listener to `http` and never to the request's own URL (a loop), no header modifiers,
+URL rewrites or mirrors.
 """
 
 from __future__ import annotations
@@ -27,6 +32,9 @@ from portico_providers.aws_common.limits import MAX_WEIGHT
 from portico_providers.kit.limits import Quota, Unsupported, rules_checker, scale_weights
 
 MAX_CONDITION_VALUES = 5
+MAX_VALUES_PER_CONDITION = 3
+MAX_VALUE_LENGTH = 128
+MAX_HEADER_NAME_LENGTH = 40
 MAX_TARGET_GROUPS = 5
 MAX_RULES = 100
 WILDCARDS = ("*", "?")
@@ -34,7 +42,8 @@ WILDCARDS = ("*", "?")
 
 @dataclass(frozen=True)
 class RuleShape:
-    conditions: tuple[Condition, ...]
+    # One condition set per ALB rule: more hostnames than one condition takes become more rules.
+    variants: tuple[tuple[Condition, ...], ...]
     redirect: Redirect | None = None
     # (backend, ALB weight 1-999); empty with no redirect means "answer 500".
     forward: tuple[tuple[Backend, int], ...] = ()
@@ -43,6 +52,12 @@ class RuleShape:
 def _literal(value: str, what: str) -> str:
     if any(w in value for w in WILDCARDS):
         raise Unsupported(f"{what} {value!r} contains '*' or '?', which ALB treats as wildcards")
+    return _bounded(value, what)
+
+
+def _bounded(value: str, what: str) -> str:
+    if len(value) > MAX_VALUE_LENGTH:
+        raise Unsupported(f"{what} is {len(value)} characters; ALB allows {MAX_VALUE_LENGTH} per condition value")
     return value
 
 
@@ -65,14 +80,23 @@ def _path_values(rule: Rule) -> tuple[str, ...]:
     if match.path.type is MatchType.EXACT:
         return (value,)
     prefix = value.rstrip("/")
-    return (prefix, f"{prefix}/*") if prefix else ()
+    return (prefix, _bounded(f"{prefix}/*", "path pattern (with the /* ALB needs for a prefix)")) if prefix else ()
 
 
-def conditions_of(rule: Rule) -> tuple[Condition, ...]:
+def host_groups(rule: Rule) -> tuple[tuple[str, ...], ...]:
+    """The rule's hostnames in groups of at most 3 (one ALB rule each); `((),)` when it has none."""
+    hosts = tuple(_bounded(h, "hostname") for h in rule.hostnames)
+    step = MAX_VALUES_PER_CONDITION
+    return tuple(hosts[i : i + step] for i in range(0, len(hosts), step)) or ((),)
+
+
+def conditions_of(rule: Rule, hosts: tuple[str, ...] | None = None) -> tuple[Condition, ...]:
+    """ALB conditions for `rule` restricted to `hosts` (one of its `host_groups`; default the first)."""
     match = rule.match
+    hosts = host_groups(rule)[0] if hosts is None else hosts
     conditions: list[Condition] = []
-    if rule.hostnames:
-        conditions.append(Condition(field="host-header", values=tuple(rule.hostnames)))
+    if hosts:
+        conditions.append(Condition(field="host-header", values=hosts))
     paths = _path_values(rule)
     if paths:
         conditions.append(Condition(field="path-pattern", values=paths))
@@ -80,6 +104,13 @@ def conditions_of(rule: Rule) -> tuple[Condition, ...]:
         conditions.append(Condition(field="http-request-method", values=(match.method.upper(),)))
     for header in match.headers:
         _exact_only(header.type, f"header match {header.name!r}")
+        if header.name.lower() == "host":
+            raise Unsupported("header match on Host: ALB matches the host only through hostnames (host-header)")
+        if len(header.name) > MAX_HEADER_NAME_LENGTH:
+            raise Unsupported(
+                f"header name {header.name[:20]!r}... is {len(header.name)} characters; "
+                f"ALB allows {MAX_HEADER_NAME_LENGTH} in an http-header condition"
+            )
         value = _literal(header.value, f"header {header.name!r} value")
         conditions.append(Condition(field="http-header", header_name=header.name, values=(value,)))
     for param in match.query_params:
@@ -103,7 +134,7 @@ def canonical(conditions: Sequence[Condition]) -> tuple[Condition, ...]:
     return tuple(sorted(conditions, key=lambda c: (c.field, c.header_name or "", c.values, str(c.query))))
 
 
-def _redirect(redirect: RequestRedirectFilter) -> Redirect:
+def _redirect(redirect: RequestRedirectFilter, listener: Listener) -> Redirect:
     if redirect.status_code not in (301, 302):
         raise Unsupported(f"redirect status {redirect.status_code}: ALB redirects only with 301 or 302")
     fields: dict[str, str] = {"status_code": f"HTTP_{redirect.status_code}"}
@@ -120,25 +151,48 @@ def _redirect(redirect: RequestRedirectFilter) -> Redirect:
         if redirect.path.type is not PathModifierType.REPLACE_FULL_PATH:
             raise Unsupported("redirect with ReplacePrefixMatch: ALB redirects can only replace the full path")
         fields["path"] = redirect.path.value
-    return Redirect.model_validate(fields)
+    made = Redirect.model_validate(fields)
+    https = listener.protocol is ListenerProtocol.HTTPS
+    if https and made.protocol == "HTTP":
+        raise Unsupported("redirect from an HTTPS listener to scheme http: ALB does not redirect HTTPS to HTTP")
+    if (
+        made.protocol in ("#{protocol}", listener.protocol.value.upper())
+        and made.port in ("#{port}", str(listener.port))
+        and (made.host, made.path, made.query) == ("#{host}", "/#{path}", "#{query}")
+    ):
+        raise Unsupported("redirect to the request's own URL: ALB refuses a redirect that changes nothing (a loop)")
+    return made
 
 
-def shape_of(rule: Rule, protocol: ListenerProtocol) -> RuleShape:
+def _merged(backends: Sequence[Backend]) -> list[Backend]:
+    """A backend named twice in one rule is one target group: ALB refuses a forward that lists a
+    target group twice, so the shares add up."""
+    merged: dict[str, Backend] = {}
+    for backend in backends:
+        earlier = merged.get(backend.id)
+        merged[backend.id] = (
+            earlier.model_copy(update={"weight": earlier.weight + backend.weight}) if earlier else backend
+        )
+    return list(merged.values())
+
+
+def shape_of(rule: Rule, listener: Listener) -> RuleShape:
     """Raises Unsupported with the limit's name when ALB cannot program `rule`."""
+    protocol = listener.protocol
     if rule.timeouts.request_ms is not None or rule.timeouts.backend_request_ms is not None:
         raise Unsupported("ALB has no per-rule request timeouts (only the load balancer's idle timeout)")
     if rule.route_kind is RouteKind.GRPC and protocol is not ListenerProtocol.HTTPS:
         raise Unsupported("ALB forwards gRPC only from HTTPS listeners")
-    conditions = conditions_of(rule)
+    variants = tuple(conditions_of(rule, hosts) for hosts in host_groups(rule))
     redirect = None
     for item in rule.filters:
         if isinstance(item, RequestRedirectFilter):
-            redirect = _redirect(item)
+            redirect = _redirect(item, listener)
         else:
             raise Unsupported(f"filter {item.type}: ALB listener rules cannot apply it")
     if redirect is not None:
-        return RuleShape(conditions, redirect=redirect)
-    live = [b for b in rule.backends if b.invalid_reason is None and b.weight > 0]
+        return RuleShape(variants, redirect=redirect)
+    live = _merged([b for b in rule.backends if b.invalid_reason is None and b.weight > 0])
     for backend in live:
         if backend.filters:
             raise Unsupported(f"backend {backend.id} has filters; ALB cannot apply filters per backend")
@@ -147,11 +201,19 @@ def shape_of(rule: Rule, protocol: ListenerProtocol) -> RuleShape:
     if len({b.id for b in live}) > MAX_TARGET_GROUPS:
         raise Unsupported(f"forwards to {len(live)} backends; ALB allows {MAX_TARGET_GROUPS} target groups per rule")
     weights = scale_weights([b.weight for b in live], MAX_WEIGHT)
-    return RuleShape(conditions, forward=tuple(zip(live, weights, strict=True)))
+    return RuleShape(variants, forward=tuple(zip(live, weights, strict=True)))
 
 
 def _shape_check(listener: Listener, rule: Rule) -> None:
-    shape_of(rule, listener.protocol)
+    shape_of(rule, listener)
+
+
+class AlbRuleQuota(Quota):
+    """The 100-rule quota counted in ALB rules: a rule with more than 3 hostnames takes several."""
+
+    def __call__(self, listener: Listener, rule: Rule) -> None:
+        for _ in host_groups(rule):
+            super().__call__(listener, rule)
 
 
 def _rules_quota(limit: int, count: int, _: str) -> str:
@@ -159,4 +221,4 @@ def _rules_quota(limit: int, count: int, _: str) -> str:
 
 
 # {rule.id: why ALB cannot program it}; the 100-rule quota counts in precedence order.
-check_rules = rules_checker(lambda: [_shape_check, Quota(MAX_RULES, _rules_quota)])
+check_rules = rules_checker(lambda: [_shape_check, AlbRuleQuota(MAX_RULES, _rules_quota)])

@@ -14,7 +14,7 @@ from typing import Any
 
 from portico.ir import Certificate
 from portico_providers.aws_common.retry import call
-from portico_providers.aws_common.tags import FINGERPRINT_TAG, RESOURCE_TAG, Owner, tag_dict, tag_list
+from portico_providers.aws_common.tags import FINGERPRINT_TAG, RESOURCE_TAG, Owner, bounded_id, tag_dict, tag_list
 from portico_providers.kit.diff import Step
 from portico_providers.kit.execute import StepFailed
 from portico_providers.kit.ownership import Marks
@@ -43,7 +43,8 @@ class Material:
 
 
 def certificate_id(cert: Certificate) -> str:
-    return f"cert:{cert.secret}"
+    """Also the resource tag's value: a Secret's `namespace/name` can exceed a tag value's 256 characters."""
+    return bounded_id(f"cert:{cert.secret}")
 
 
 def fingerprint(cert: Certificate) -> str:

@@ -42,9 +42,10 @@ GONE_CODES = frozenset(
         "CertificateNotFound",
     }
 )
-# Refusals that pass once something else finishes (a target group still used by a listener, a
-# resource still being provisioned or deleted).
-CONFLICT_CODES = frozenset({"ResourceInUse", "ConflictException", "OperationNotPermitted"})
+# Refusals that pass once something else finishes: a target group still used by a listener (and
+# for a while after the listener or balancer is deleted), an ACM certificate an ALB has not let go
+# of yet (ResourceInUseException), a resource still being provisioned or deleted.
+CONFLICT_CODES = frozenset({"ResourceInUse", "ResourceInUseException", "ConflictException", "OperationNotPermitted"})
 
 
 def error_code(error: BaseException) -> str:

@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from portico_providers.kit.ownership import TagKeys, TagOwnership
+from portico_providers.kit.ownership import Marks, TagKeys, TagOwnership
 
 CLUSTER_TAG = "portico.dev/cluster"
 GATEWAY_TAG = "portico.dev/gateway"
@@ -25,7 +25,23 @@ AWS_KEYS = TagKeys(cluster=CLUSTER_TAG, gateway=GATEWAY_TAG, resource=RESOURCE_T
 
 @dataclass(frozen=True)
 class Owner(TagOwnership):
+    """The kit's tag ownership with every value within AWS's limit: a Gateway `namespace/name` may
+    be 63 + 1 + 253 characters, and a tag value longer than 256 makes every tagging call fail."""
+
     keys: TagKeys = AWS_KEYS
+
+    def tags(self, resource_id: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        tags = dict(extra or {})
+        tags.update({self.keys.cluster: bounded_id(self.cluster_id), self.keys.gateway: bounded_id(str(self.gateway))})
+        tags[self.keys.resource] = bounded_id(resource_id)
+        return tags
+
+    def claim(self, found: Marks) -> str | None:
+        wanted = self.tags("")
+        tags = found.tags
+        if any(tags.get(key) != wanted[key] for key in (self.keys.cluster, self.keys.gateway)):
+            return None
+        return tags.get(self.keys.resource) or None
 
 
 def bounded_id(value: str, limit: int = TAG_VALUE_MAX) -> str:

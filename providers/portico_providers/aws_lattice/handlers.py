@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,6 +16,33 @@ from portico_providers.kit.resources import Desired, Observed
 
 MAX_PRIORITY = 2000  # Lattice rule priorities run 1-2000
 BATCH = 10  # BatchUpdateRule takes at most 10 rules
+TARGETS_PER_CALL = 100  # RegisterTargets and DeregisterTargets take at most 100 targets
+
+
+def idempotent(function: Any, /, **kwargs: Any) -> Any:
+    """A create with one clientToken for all its retries: when an answer was lost and the call is
+    retried, Lattice answers with the resource the first attempt made instead of a duplicate or a
+    name conflict. A fresh token per create step, so a later re-create is never mistaken for it."""
+    return call(function, clientToken=uuid.uuid4().hex, **kwargs)
+
+
+class TargetsRefused(StepFailed):
+    """Lattice answered a (de)registration with `unsuccessful` targets."""
+
+
+def change_targets(function: Any, arn: str, targets: Sequence[dict[str, Any]]) -> None:
+    """(De)register in calls of at most 100; targets Lattice lists as unsuccessful fail the step
+    with its reasons (the others stay done; the next reconcile retries only what is missing)."""
+    refused: list[str] = []
+    for start in range(0, len(targets), TARGETS_PER_CALL):
+        batch = list(targets[start : start + TARGETS_PER_CALL])
+        answer = call(function, targetGroupIdentifier=arn, targets=batch)
+        refused += [
+            f"{t.get('id')}:{t.get('port')} ({t.get('failureCode', '')}: {t.get('failureMessage', '')})"
+            for t in answer.get("unsuccessful") or []
+        ]
+    if refused:
+        raise TargetsRefused(f"Lattice refused targets {', '.join(refused)}")
 
 
 class LatticeHandler(UpdateThenRetag):
@@ -30,7 +58,7 @@ class LatticeHandler(UpdateThenRetag):
 
 class ServiceNetworkHandler(LatticeHandler):
     def create(self, desired: Desired, spec: dict[str, Any], marks: Marks) -> str:
-        arn: str = call(
+        arn: str = idempotent(
             self.lattice.create_service_network, name=spec["name"], authType=spec["auth_type"], tags=dict(marks.tags)
         )["arn"]
         return arn
@@ -56,7 +84,7 @@ class VpcAssociationHandler(LatticeHandler):
         }
         if spec["security_groups"]:
             args["securityGroupIds"] = spec["security_groups"]
-        arn: str = call(self.lattice.create_service_network_vpc_association, **args)["arn"]
+        arn: str = idempotent(self.lattice.create_service_network_vpc_association, **args)["arn"]
         return arn
 
     def update_one(self, step: Step, spec: dict[str, Any]) -> None:
@@ -84,11 +112,11 @@ class TargetGroupHandler(LatticeHandler):
             "vpcIdentifier": spec["vpc_id"],
             "ipAddressType": "IPV4",
         }
-        arn: str = call(
+        arn: str = idempotent(
             self.lattice.create_target_group, name=spec["name"], type="IP", config=config, tags=dict(marks.tags)
         )["arn"]
         if spec["targets"]:
-            call(self.lattice.register_targets, targetGroupIdentifier=arn, targets=_targets(spec["targets"]))
+            change_targets(self.lattice.register_targets, arn, _targets(spec["targets"]))
         return arn
 
     def update_one(self, step: Step, spec: dict[str, Any]) -> None:
@@ -99,15 +127,15 @@ class TargetGroupHandler(LatticeHandler):
         new = [{"id": i, "port": p} for i, p in sorted(wanted - current)]
         gone = [{"id": i, "port": p} for i, p in sorted(current - wanted)]
         if new:
-            call(self.lattice.register_targets, targetGroupIdentifier=step.observed.arn, targets=new)
+            change_targets(self.lattice.register_targets, step.observed.arn, new)
         if gone:
-            call(self.lattice.deregister_targets, targetGroupIdentifier=step.observed.arn, targets=gone)
+            change_targets(self.lattice.deregister_targets, step.observed.arn, gone)
 
     def delete(self, observed: Observed) -> None:
         # Lattice refuses to delete a target group that still has registered targets.
         targets = observed.spec.model_dump()["targets"]
         if targets:
-            call(self.lattice.deregister_targets, targetGroupIdentifier=observed.arn, targets=_targets(targets))
+            change_targets(self.lattice.deregister_targets, observed.arn, _targets(targets))
         call(self.lattice.delete_target_group, targetGroupIdentifier=observed.arn)
 
 
@@ -122,7 +150,7 @@ class ServiceHandler(LatticeHandler):
             args["customDomainName"] = spec["custom_domain_name"]
         if spec.get("certificate"):
             args["certificateArn"] = spec["certificate"]
-        result = call(self.lattice.create_service, **args)
+        result = idempotent(self.lattice.create_service, **args)
         arn: str = result["arn"]
         self.dns_names[arn] = (result.get("dnsEntry") or {}).get("domainName", "")
         return arn
@@ -141,7 +169,7 @@ class ServiceHandler(LatticeHandler):
 
 class ServiceAssociationHandler(LatticeHandler):
     def create(self, desired: Desired, spec: dict[str, Any], marks: Marks) -> str:
-        arn: str = call(
+        arn: str = idempotent(
             self.lattice.create_service_network_service_association,
             serviceIdentifier=spec["service"],
             serviceNetworkIdentifier=spec["service_network"],
@@ -158,7 +186,7 @@ class ServiceAssociationHandler(LatticeHandler):
 
 class ListenerHandler(LatticeHandler):
     def create(self, desired: Desired, spec: dict[str, Any], marks: Marks) -> str:
-        arn: str = call(
+        arn: str = idempotent(
             self.lattice.create_listener,
             serviceIdentifier=spec["service"],
             name=spec["name"],
@@ -189,7 +217,7 @@ class RuleMoveFailed(StepFailed):
 
 class RuleHandler(LatticeHandler):
     def create(self, desired: Desired, spec: dict[str, Any], marks: Marks) -> str:
-        arn: str = call(
+        arn: str = idempotent(
             self.lattice.create_rule,
             serviceIdentifier=spec["service"],
             listenerIdentifier=spec["listener"],

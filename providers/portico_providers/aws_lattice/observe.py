@@ -115,6 +115,8 @@ class _Reader:
                 {
                     Target(id=t["id"], port=t["port"])
                     for t in _items(self.lattice.list_targets, targetGroupIdentifier=item["arn"])
+                    # A draining target counts as not registered (one that comes back is registered again).
+                    if t.get("status") != "DRAINING"
                 },
                 key=lambda t: (t.id, t.port),
             )

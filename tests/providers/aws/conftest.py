@@ -11,6 +11,8 @@ from unittest import mock
 
 import pytest
 
+from tests.providers.aws.strict_moto import Release, strict_moto
+
 REGION = "eu-west-1"
 
 
@@ -21,6 +23,7 @@ class Account:
     session: Any
     vpc_id: str
     subnets: tuple[str, ...]
+    release: Release
     calls: list[tuple[str, str]] = field(default_factory=list)
 
     def client(self, service: str) -> Any:
@@ -55,8 +58,10 @@ def _keep_tags_on_reimport(original: Any) -> Any:
 
 
 @contextmanager
-def fresh_account() -> Iterator[Account]:
-    """A new moto account: a VPC with subnets tagged for public ALBs in two zones."""
+def fresh_account(release_lag: int = 0) -> Iterator[Account]:
+    """A new moto account, as strict as AWS on deletes in use and draining targets (`strict_moto`;
+    `release_lag`: delete attempts refused after a resource's last user went away), with a VPC
+    and subnets tagged for public ALBs in two zones."""
     import boto3
     from moto import mock_aws
     from moto.acm.models import AWSCertificateManagerBackend
@@ -67,6 +72,7 @@ def fresh_account() -> Iterator[Account]:
         mock.patch.dict(os.environ, env),
         mock.patch.object(AWSCertificateManagerBackend, "import_certificate", patched),
         mock_aws(),
+        strict_moto(release_lag) as release,
     ):
         session = boto3.Session(region_name=REGION)
         ec2 = session.client("ec2")
@@ -77,7 +83,7 @@ def fresh_account() -> Iterator[Account]:
             subnet_id = subnet["Subnet"]["SubnetId"]
             ec2.create_tags(Resources=[subnet_id], Tags=[{"Key": "kubernetes.io/role/elb", "Value": "1"}])
             subnets.append(subnet_id)
-        yield Account(session=session, vpc_id=vpc, subnets=tuple(subnets))
+        yield Account(session=session, vpc_id=vpc, subnets=tuple(subnets), release=release)
 
 
 @pytest.fixture

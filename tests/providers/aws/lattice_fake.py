@@ -72,6 +72,7 @@ class LatticeCore:
         self.target_groups: dict[str, dict[str, Any]] = {}
         self.targets: dict[str, dict[tuple[str, int], dict[str, Any]]] = {}
         self.tags: dict[str, dict[str, str]] = {}
+        self.client_tokens: dict[tuple[str, str], tuple[dict[str, Any], dict[str, Any]]] = {}
 
     # -- transport -------------------------------------------------------------------------
     def __call__(self, request: Any, **_: Any) -> Any:
@@ -99,11 +100,27 @@ class LatticeCore:
             params.update(json.loads(body or b"{}"))
         handler: Callable[[dict[str, Any]], dict[str, Any]] = getattr(self, _snake(name))
         try:
-            out = handler(params)
+            out = self._idempotent(name, params, handler)
         except LatticeError as error:
             return self._error(request.url, error)
         status = self.model.operation_model(name).http.get("responseCode", 200)
         return AWSResponse(request.url, status, {"Content-Type": "application/json"}, _Raw(json.dumps(out).encode()))
+
+    def _idempotent(self, name: str, params: dict[str, Any], handler: Callable[..., dict[str, Any]]) -> Any:
+        """clientToken as Lattice keeps it: a retry with the same token and request gets the first
+        answer; the same token with another request is a ConflictException."""
+        token = params.pop("clientToken", None)
+        if token is None:
+            return handler(params)
+        seen = self.client_tokens.get((name, token))
+        if seen is not None:
+            if seen[0] != params:
+                raise conflict(f"clientToken {token} was used with another request")
+            return seen[1]
+        request = json.loads(json.dumps(params))
+        out = handler(params)
+        self.client_tokens[(name, token)] = (request, out)
+        return out
 
     @staticmethod
     def _error(url: str, error: LatticeError) -> Any:

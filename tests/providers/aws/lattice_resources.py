@@ -2,14 +2,34 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
-from tests.providers.aws.lattice_fake import LatticeCore, conflict, not_found
+from tests.providers.aws.lattice_fake import LatticeCore, LatticeError, conflict, not_found
 
 Params = dict[str, Any]
 
 
+def _at_most_100(targets: list[Params]) -> None:
+    if len(targets) > MAX_TARGETS_PER_CALL:
+        raise LatticeError(400, "ValidationException", f"targets: at most {MAX_TARGETS_PER_CALL} per call")
+
+
+def _ipv4(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).version == 4
+    except ValueError:
+        return False
+
+
+MAX_TARGETS_PER_CALL = 100  # RegisterTargets / DeregisterTargets
+
+
 class LatticeFake(LatticeCore):
+    # ListTargets answers that still show a deregistered target as DRAINING (-1: gone at once).
+    # Tests of draining raise it; the shared suites expect a first delete to finish.
+    drain_lists = -1
+
     # -- service networks and VPC associations ---------------------------------------------
     def create_service_network(self, p: Params) -> Params:
         if any(n["name"] == p["name"] for n in self.networks.values()):
@@ -326,17 +346,38 @@ class LatticeFake(LatticeCore):
 
     def register_targets(self, p: Params) -> Params:
         group = self._find(self.target_groups, p["targetGroupIdentifier"], "target group")
+        _at_most_100(p["targets"])
+        done, refused = [], []
         for target in p["targets"]:
             port = target.get("port", group["config"]["port"])
+            if not _ipv4(target["id"]):
+                why = f"{target['id']} is not an IPv4 address of this IPV4 target group"
+                refused.append({**target, "failureCode": "InvalidParameter", "failureMessage": why})
+                continue
             self.targets[group["id"]][(target["id"], port)] = {"id": target["id"], "port": port, "status": "HEALTHY"}
-        return {"successful": p["targets"], "unsuccessful": []}
+            done.append(target)
+        return {"successful": done, "unsuccessful": refused}
 
     def deregister_targets(self, p: Params) -> Params:
+        """Targets drain first: listed as DRAINING (and keeping the group from being deleted) until
+        `drain_lists` ListTargets answers have shown them."""
         group = self._find(self.target_groups, p["targetGroupIdentifier"], "target group")
+        _at_most_100(p["targets"])
         for target in p["targets"]:
-            self.targets[group["id"]].pop((target["id"], target.get("port", group["config"]["port"])), None)
+            key = (target["id"], target.get("port", group["config"]["port"]))
+            if key in self.targets[group["id"]] and self.drain_lists < 0:
+                del self.targets[group["id"]][key]
+            elif key in self.targets[group["id"]]:
+                self.targets[group["id"]][key].update(status="DRAINING", lists_left=self.drain_lists)
         return {"successful": p["targets"], "unsuccessful": []}
 
     def list_targets(self, p: Params) -> Params:
         group = self._find(self.target_groups, p["targetGroupIdentifier"], "target group")
-        return self._page(list(self.targets[group["id"]].values()), p)
+        targets = self.targets[group["id"]]
+        answer = self._page([{k: v for k, v in t.items() if k != "lists_left"} for t in targets.values()], p)
+        for key, target in list(targets.items()):
+            if target["status"] == "DRAINING":
+                target["lists_left"] -= 1
+                if target["lists_left"] < 0:
+                    del targets[key]
+        return answer

@@ -28,7 +28,8 @@ class AlbState:
     listeners: list[dict[str, Any]] = field(default_factory=list)
     rules: list[dict[str, Any]] = field(default_factory=list)
     target_groups: list[dict[str, Any]] = field(default_factory=list)
-    targets: dict[str, set[tuple[str, int]]] = field(default_factory=dict)  # TG name -> targets
+    targets: dict[str, set[tuple[str, int]]] = field(default_factory=dict)  # TG name -> registered targets
+    draining: dict[str, set[tuple[str, int]]] = field(default_factory=dict)  # TG name -> draining targets
     certificates: list[dict[str, Any]] = field(default_factory=list)
     tags: dict[str, dict[str, str]] = field(default_factory=dict)
 
@@ -50,7 +51,10 @@ def alb_state(session: Any) -> AlbState:
     state.target_groups = elbv2.describe_target_groups()["TargetGroups"]
     for group in state.target_groups:
         health = elbv2.describe_target_health(TargetGroupArn=group["TargetGroupArn"])["TargetHealthDescriptions"]
-        state.targets[group["TargetGroupName"]] = {(h["Target"]["Id"], h["Target"]["Port"]) for h in health}
+        for h in health:
+            target = (h["Target"]["Id"], h["Target"]["Port"])
+            draining = h["TargetHealth"]["State"] == "draining"
+            (state.draining if draining else state.targets).setdefault(group["TargetGroupName"], set()).add(target)
     arns = [lb["LoadBalancerArn"] for lb in state.balancers] + [li["ListenerArn"] for li in state.listeners]
     arns += [r["RuleArn"] for r in state.rules if not r["IsDefault"]]
     arns += [g["TargetGroupArn"] for g in state.target_groups]

@@ -96,3 +96,40 @@ def test_the_aws_doc_lists_the_same_actions() -> None:
         ]
         section = doc.split(f"{provider.replace('_', '-')}:\n\n", 1)[1].split("\n\n", 1)[0]
         assert [line.strip() for line in section.splitlines()] == listed
+
+
+def dependent_actions(provider: str) -> list[tuple[str, str]]:
+    """(dependent action, the action that needs it) from iam-dependent-actions.txt."""
+    text = (PROVIDERS / provider / "iam-dependent-actions.txt").read_text()
+    return [(line.split()[0], line.split()[1]) for line in text.splitlines() if line and not line.startswith("#")]
+
+
+# What the AWS Service Authorization Reference lists as dependent actions of the calls the providers
+# make (tag-on-create needs the tagging action; the Lattice VPC association reads the VPC and its
+# security groups). A call listed here that a provider makes must bring its dependents along.
+AWS_DEPENDENTS = {
+    "acm:ImportCertificate": ("acm:AddTagsToCertificate",),
+    "elasticloadbalancing:CreateListener": ("elasticloadbalancing:AddTags",),
+    "elasticloadbalancing:CreateLoadBalancer": ("elasticloadbalancing:AddTags",),
+    "elasticloadbalancing:CreateRule": ("elasticloadbalancing:AddTags",),
+    "elasticloadbalancing:CreateTargetGroup": ("elasticloadbalancing:AddTags",),
+    "vpc-lattice:CreateServiceNetworkVpcAssociation": ("ec2:DescribeVpcs", "ec2:DescribeSecurityGroups"),
+    "vpc-lattice:UpdateServiceNetworkVpcAssociation": ("ec2:DescribeSecurityGroups",),
+}
+
+
+@pytest.mark.parametrize("provider", ["aws_alb", "aws_lattice"])
+def test_dependent_actions_are_listed_for_every_call_that_needs_them(provider: str) -> None:
+    called = {line for line in (PROVIDERS / provider / "iam-actions.txt").read_text().splitlines() if ":" in line}
+    listed = dependent_actions(provider)
+    expected = {(dep, action) for action in called for dep in AWS_DEPENDENTS.get(action, ())}
+    assert set(listed) == expected
+    assert all(action in called for _, action in listed)
+
+
+def test_the_aws_doc_explains_the_dependent_actions() -> None:
+    doc = (PROVIDERS.parents[1] / "docs" / "providers" / "aws.md").read_text()
+    section = doc.split("## Dependent IAM actions", 1)[1].split("\n## ", 1)[0]
+    for provider in ("aws_alb", "aws_lattice"):
+        for dependent, action in dependent_actions(provider):
+            assert f"`{dependent}`" in section and f"`{action}`" in section, (dependent, action)

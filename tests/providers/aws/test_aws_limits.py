@@ -152,3 +152,51 @@ def test_provider_packages_and_offline_plans_do_not_import_boto3() -> None:
         "assert 'boto3' not in sys.modules, 'an offline plan must not need the SDK'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[3])
+
+
+def test_alb_rejects_values_the_real_api_refuses_naming_the_limit() -> None:
+    long_path = "/" + "p" * 127  # fits as an exact path; with the /* of a prefix it is 130
+    host_header = Match(headers=(HeaderMatch(type=MatchType.EXACT, name="Host", value="shop.example.com"),))
+    long_name = Match(headers=(HeaderMatch(type=MatchType.EXACT, name="x-" + "n" * 39, value="1"),))
+    to_http = (RequestRedirectFilter(scheme="http", status_code=301),)
+    loop = (RequestRedirectFilter(status_code=301),)
+    https_rules = (
+        rule("tohttp", 0, path="/a", filters=to_http),
+        rule("loop443", 0, path="/b", filters=(RequestRedirectFilter(scheme="https", port=443),)),
+    )
+    http_rules = (
+        rule("exact", 0, path=long_path, path_type=MatchType.EXACT, backends=(backend("web"),)),
+        rule("prefix", 0, path=long_path, backends=(backend("web"),)),
+        rule("host", 0, match=host_header, backends=(backend("web"),)),
+        rule("name", 0, match=long_name, backends=(backend("web"),)),
+        rule("loop", 0, path="/c", filters=loop),
+        rule("upgrade", 0, path="/d", filters=(RequestRedirectFilter(scheme="https", status_code=301),)),
+    )
+    rejected = check_rules(
+        [listener(rules=http_rules), listener("https", 443, protocol=ListenerProtocol.HTTPS, rules=https_rules)]
+    )
+    by_route = {rid.split("/")[2]: message for rid, message in rejected.items()}
+    assert set(by_route) == {"prefix", "host", "name", "loop", "tohttp", "loop443"}
+    assert "128 per condition value" in by_route["prefix"]
+    assert "host-header" in by_route["host"]
+    assert "40" in by_route["name"]
+    assert "loop" in by_route["loop"] and "loop" in by_route["loop443"]
+    assert "HTTPS to HTTP" in by_route["tohttp"]
+
+
+def test_alb_splits_hostnames_three_per_rule_and_counts_each_against_the_quota() -> None:
+    hosts = tuple(f"h{i}.example.com" for i in range(7))
+    wide = rule("wide", 0, hostnames=hosts, path="/w", path_type=MatchType.EXACT, backends=(backend("web"),))
+    fillers = tuple(rule(f"r{i}", 0, path=f"/r{i}", backends=(backend("web"),)) for i in range(98))
+    rejected = check_rules([listener(rules=(wide, *fillers))])
+    # wide takes 3 ALB rules (3 + 3 + 1 hostnames), so 97 of the others fit in 100.
+    assert [rid.split("/")[2] for rid in rejected] == ["r97"]
+    assert "this would be rule 101" in next(iter(rejected.values()))
+
+
+def test_alb_merges_a_backend_named_twice_into_one_target_group() -> None:
+    from portico_providers.aws_alb.rules import shape_of
+
+    twice = rule("twice", 0, path="/t", backends=(backend("web", weight=1), backend("web", weight=2)))
+    shape = shape_of(twice, listener(rules=(twice,)))
+    assert [(b.id, w) for b, w in shape.forward] == [("shop/web:80", 3)]

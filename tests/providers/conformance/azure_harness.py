@@ -10,11 +10,11 @@ from typing import Any
 from portico.ir import GatewayIR, HeaderModifier, HeaderValue, RequestHeaderModifierFilter, Rule
 from portico.provider import AnyProvider, ProviderContext, load_provider
 from portico_providers.azure_appgw.naming import CLUSTER_TAG, GATEWAY_TAG, RESOURCE_TAG, gateway_name
+from tests.irs import rule
 from tests.providers.azure.arm_server import ArmFake
 from tests.providers.azure.arm_state import Fault
 from tests.providers.azure.conftest import GROUP
 from tests.providers.conformance.harness import GATEWAY, gateway_ir, web
-from tests.providers.irs import rule
 
 CLUSTER = "test-cluster"
 

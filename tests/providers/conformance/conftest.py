@@ -20,10 +20,11 @@ from tests.providers.aws.conftest import fresh_account, no_backoff_wait  # noqa:
 from tests.providers.azure.arm_server import serve
 from tests.providers.conformance.aws_harness import AlbHarness, LatticeHarness
 from tests.providers.conformance.azure_harness import AzureHarness
+from tests.providers.conformance.gcp_harness import GcpHarness, compute_fake, no_gcp_backoff
 from tests.providers.conformance.harness import Harness
 from tests.providers.conformance.proxy_harness import ProxyHarness
 
-PROVIDERS = ["proxy", "aws-alb", "aws-lattice", "azure-appgw"]
+PROVIDERS = ["proxy", "aws-alb", "aws-lattice", "azure-appgw", "gcp-alb"]
 
 
 @pytest.fixture
@@ -45,6 +46,10 @@ async def harness(request: pytest.FixtureRequest, kmock: ClusterEmulator, tmp_pa
     if request.param == "azure-appgw":
         with mock.patch("portico_providers.azure_appgw.arm.sleep"), serve(tmp_path) as fake:
             yield AzureHarness(fake)
+        return
+    if request.param == "gcp-alb":
+        with compute_fake() as (state, endpoint), no_gcp_backoff():
+            yield GcpHarness(state, endpoint)
         return
     with fresh_account() as account:
         yield AlbHarness(account) if request.param == "aws-alb" else LatticeHarness(account)

@@ -1,0 +1,173 @@
+"""moto made as strict as AWS on the refusals the AWS providers must live with.
+
+- DeleteTargetGroup answers `ResourceInUse` while a rule forwards to the group (moto does) and,
+  like AWS, for a while after the rule, listener or load balancer that used it changed or was
+  deleted (`release_lag` attempts; AWS takes seconds to let go).
+- ACM DeleteCertificate answers `ResourceInUseException` while a listener serves the
+  certificate, and for `release_lag` attempts after the listener let go of it or was deleted.
+- CreateRule/ModifyRule refuse, as AWS does, more than 3 values in one condition or 5 in a
+  rule, and an http-header condition on `Host`.
+- DeregisterTargets leaves targets `draining` (the deregistration delay, 300 s by default, is
+  longer than any test): DescribeTargetHealth lists them as `draining` until they are
+  registered again or their group is deleted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from unittest import mock
+
+
+@dataclass
+class Release:
+    """ARN -> delete attempts AWS still refuses after the last user of the resource went away."""
+
+    lag: int = 0
+    held: dict[str, int] = field(default_factory=dict)
+    refused: list[str] = field(default_factory=list)
+
+    def hold(self, arns: set[str]) -> None:
+        for arn in arns:
+            self.held[arn] = self.lag
+
+    def refuses(self, arn: str) -> bool:
+        left = self.held.get(arn, 0)
+        if left <= 0:
+            return False
+        self.held[arn] = left - 1
+        self.refused.append(arn)
+        return True
+
+
+def _used_by_listener(backend: Any, listener: Any) -> set[str]:
+    """Target group and certificate ARNs one moto listener uses."""
+    used = set(listener.certificates)
+    for action in [*listener.default_actions, *(a for r in listener.rules.values() for a in r.actions)]:
+        used |= set(backend._get_target_group_arns_from(action_data=action.data))
+    return used
+
+
+def _all_used(backend: Any) -> set[str]:
+    return set().union(
+        *(_used_by_listener(backend, li) for lb in backend.load_balancers.values() for li in lb.listeners.values())
+    )
+
+
+def _certificate_in_use(account_id: str, region: str, arn: str) -> bool:
+    from moto.elbv2.models import elbv2_backends
+
+    backend = elbv2_backends[account_id][region]
+    listeners = [li for lb in backend.load_balancers.values() for li in lb.listeners.values()]
+    return any(arn in listener.certificates for listener in listeners)
+
+
+def _condition_values(condition: dict[str, Any]) -> int:
+    for key, config in condition.items():
+        if key.endswith("Config") and isinstance(config, dict):
+            return len(config.get("Values", []))
+    return len(condition.get("Values", []))
+
+
+def _strict_conditions(validate_conditions: Any) -> Any:
+    """moto's condition checks plus the value counts and the Host rule AWS enforces."""
+
+    def strict_conditions(self: Any, conditions: list[dict[str, Any]]) -> None:
+        from moto.elbv2.exceptions import InvalidConditionValueError
+
+        validate_conditions(self, conditions)
+        counts = [_condition_values(c) for c in conditions]
+        if any(count > 3 for count in counts) or sum(counts) > 5:
+            raise InvalidConditionValueError(
+                "A rule can have at most '3' values per condition and '5' condition values in total"
+            )
+        for condition in conditions:
+            if condition.get("HttpHeaderConfig", {}).get("HttpHeaderName", "").lower() == "host":
+                raise InvalidConditionValueError("Use the 'host-header' condition to match the Host header")
+
+    return strict_conditions
+
+
+@contextmanager
+def strict_moto(release_lag: int = 0) -> Iterator[Release]:
+    from moto.acm.models import AWSCertificateManagerBackend
+    from moto.core.exceptions import JsonRESTError
+    from moto.elbv2.exceptions import ResourceInUseError
+    from moto.elbv2.models import ELBv2Backend, FakeHealthStatus, FakeTargetGroup
+
+    release = Release(lag=release_lag)
+    delete_group, delete_cert = ELBv2Backend.delete_target_group, AWSCertificateManagerBackend.delete_certificate
+    register, health = FakeTargetGroup.register, FakeTargetGroup.health_for
+    describe_health = ELBv2Backend.describe_target_health
+
+    def letting_go(method: Any) -> Any:
+        """Wrap a call that can stop a balancer using resources: what it let go of is held."""
+
+        def wrapped(self: Any, *args: Any, **kwargs: Any) -> Any:
+            before = _all_used(self)
+            result = method(self, *args, **kwargs)
+            release.hold(before - _all_used(self))
+            return result
+
+        return wrapped
+
+    def delete_target_group(self: Any, target_group_arn: str) -> Any:
+        if target_group_arn in self.target_groups and release.refuses(target_group_arn):
+            raise ResourceInUseError(f"Target group '{target_group_arn}' is currently in use by a listener or a rule")
+        return delete_group(self, target_group_arn)
+
+    def delete_certificate(self: Any, arn: str) -> None:
+        if arn in self._certificates and (
+            _certificate_in_use(self.account_id, self.region_name, arn) or release.refuses(arn)
+        ):
+            raise JsonRESTError("ResourceInUseException", f"Certificate {arn} in use")
+        delete_cert(self, arn)
+
+    def deregister(self: Any, targets: list[dict[str, Any]]) -> None:
+        draining = self.__dict__.setdefault("draining", {})
+        for target in targets:
+            found = self.targets.pop(target["Id"], None)
+            if found is None:
+                from moto.elbv2.exceptions import InvalidTargetError
+
+                raise InvalidTargetError()
+            draining[target["Id"]] = found
+
+    def register_(self: Any, targets: list[dict[str, Any]]) -> None:
+        register(self, targets)
+        for target in targets:
+            self.__dict__.get("draining", {}).pop(target["Id"], None)
+
+    def health_for(self: Any, target: dict[str, Any], ec2_backend: Any) -> Any:
+        drained = self.__dict__.get("draining", {}).get(target["Id"])
+        if target["Id"] not in self.targets and drained is not None:
+            reason, text = "Target.DeregistrationInProgress", "Target deregistration is in progress"
+            return FakeHealthStatus(drained["Id"], drained["Port"], self.health_check_port, "draining", reason, text)
+        return health(self, target, ec2_backend)
+
+    def describe_target_health(self: Any, target_group_arn: str, targets: list[dict[str, Any]]) -> Any:
+        group = self.target_groups.get(target_group_arn)
+        if not targets and group is not None:
+            targets = [*group.targets.values(), *group.__dict__.get("draining", {}).values()]
+        return describe_health(self, target_group_arn, targets)
+
+    releasing = ("delete_load_balancer", "delete_listener", "delete_rule", "modify_rule", "modify_listener")
+    patches = [
+        *(mock.patch.object(ELBv2Backend, name, letting_go(getattr(ELBv2Backend, name))) for name in releasing),
+        mock.patch.object(
+            ELBv2Backend, "remove_listener_certificates", letting_go(ELBv2Backend.remove_listener_certificates)
+        ),
+        mock.patch.object(ELBv2Backend, "delete_target_group", delete_target_group),
+        mock.patch.object(ELBv2Backend, "describe_target_health", describe_target_health),
+        mock.patch.object(ELBv2Backend, "_validate_conditions", _strict_conditions(ELBv2Backend._validate_conditions)),
+        mock.patch.object(AWSCertificateManagerBackend, "delete_certificate", delete_certificate),
+        mock.patch.object(FakeTargetGroup, "deregister", deregister),
+        mock.patch.object(FakeTargetGroup, "register", register_),
+        mock.patch.object(FakeTargetGroup, "health_for", health_for),
+    ]
+    with ExitStack() as stack:
+        for patch in patches:
+            stack.enter_context(patch)
+        yield release

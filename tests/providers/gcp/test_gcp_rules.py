@@ -1,0 +1,150 @@
+"""check_rules, priorities, names and parameters of gcp-alb: the pure parts, without Compute."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from portico.ir import Listener, ObjectKey
+from portico_providers.gcp_alb.limits import check_rules
+from portico_providers.gcp_alb.naming import MAX_NAME, Owner
+from portico_providers.gcp_alb.params import parse
+from portico_providers.gcp_alb.urlmap import host_groups, priorities
+from tests.providers.gcp.irs import backend, rule
+
+
+def _listener(*rules: dict[str, Any], protocol: str = "HTTP") -> Listener:
+    return Listener.model_validate({"name": "l", "port": 80, "protocol": protocol, "rules": list(rules)})
+
+
+def _rejected(**extra: Any) -> str | None:
+    return check_rules([_listener(rule("r", "/a", backend("api", "10.0.0.1"), **extra))]).get("r")
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ({"match": {"path": {"type": "RegularExpression", "value": "/(?=x)"}}}, "not an RE2 regular expression"),
+        ({"match": {"headers": [{"type": "RegularExpression", "name": "x", "value": "(a)\\1"}]}}, "RE2"),
+        ({"filters": [{"type": "RequestRedirect", "port": 8443}]}, "cannot set a port"),
+        ({"filters": [{"type": "RequestRedirect", "scheme": "ftp"}]}, "only switch to https"),
+        ({"timeouts": {"request_ms": 0}}, "cannot be switched off"),
+        ({"timeouts": {"request_ms": 5000, "backend_request_ms": 1000}}, "one timeout per route"),
+        (
+            {
+                "filters": [
+                    {"type": "RequestMirror", "backend": backend("m1", "10.0.0.2")},
+                    {"type": "RequestMirror", "backend": backend("m2", "10.0.0.3")},
+                ]
+            },
+            "mirrors to one backend service",
+        ),
+        (
+            {
+                "match": {"path": {"type": "RegularExpression", "value": "/x.*"}},
+                "filters": [{"type": "URLRewrite", "path": {"type": "ReplaceFullPath", "value": "/y"}}],
+            },
+            "from templates",
+        ),
+    ],
+)
+def test_rules_gcp_cannot_express_are_rejected_with_the_limit(extra: dict[str, Any], expected: str) -> None:
+    message = _rejected(**extra)
+    assert message is not None and expected in message
+
+
+def test_rules_gcp_can_express_are_kept() -> None:
+    assert _rejected(match={"path": {"type": "RegularExpression", "value": "/items/[0-9]+"}, "method": "PUT"}) is None
+    assert _rejected(filters=[{"type": "RequestRedirect", "scheme": "https", "port": 443, "status_code": 308}]) is None
+    assert _rejected(timeouts={"request_ms": 2500, "backend_request_ms": 2500}) is None
+
+
+def test_the_one_megabyte_url_map_limit_rejects_the_rules_past_it() -> None:
+    big = "x" * 900
+    rules = [
+        rule(
+            f"r{i}",
+            f"/p{i}",
+            backend("api", "10.0.0.1"),
+            match={"headers": [{"type": "Exact", "name": "h", "value": big}]},
+        )
+        for i in range(1200)
+    ]
+    rejected = check_rules([_listener(*rules)])
+    assert rejected and all("1 MB" in m for m in rejected.values())
+    kept = [r["id"] for r in rules if r["id"] not in rejected]
+    assert kept == [f"r{i}" for i in range(len(kept))]  # precedence order: the last ones go
+
+
+def test_priorities_stay_put_and_new_rules_fill_the_gaps() -> None:
+    first = priorities(["a", "b", "c"], {})
+    assert first == {"a": 1000, "b": 2000, "c": 3000}
+    again = priorities(["a", "x", "b", "c"], first)
+    assert again["a"] == 1000 and again["b"] == 2000 and again["c"] == 3000 and 1000 < again["x"] < 2000
+    swapped = priorities(["b", "a"], first)
+    assert swapped["b"] < swapped["a"]
+    crowded = priorities(["a", "x", "b"], {"a": 5, "b": 6})
+    assert crowded == {"a": 1000, "x": 2000, "b": 3000}  # no room between 5 and 6: renumbered
+
+
+@given(st.lists(st.text(alphabet="abcdefgh", min_size=1, max_size=3), unique=True, max_size=12), st.data())
+def test_priorities_are_strictly_ascending_whatever_was_there(keys: list[str], data: st.DataObject) -> None:
+    previous = data.draw(st.dictionaries(st.sampled_from(keys) if keys else st.just("z"), st.integers(0, 10_000)))
+    numbers = priorities(keys, previous)
+    ordered = [numbers[k] for k in keys]
+    assert ordered == sorted(set(ordered)) and all(0 <= n <= 2147483647 for n in ordered)
+
+
+def test_names_fit_compute_and_ownership_needs_name_and_marker() -> None:
+    owner = Owner("cluster-" + "x" * 200, ObjectKey(namespace="n" * 63, name="g" * 253))
+    name = owner.name("neg-0123456789")
+    assert len(name) <= MAX_NAME and name.startswith("portico-")
+    body = {"name": name, "description": owner.marker("neg-0123456789")}
+    assert owner.resource_id(body) == "neg-0123456789"
+    assert owner.resource_id({**body, "description": "hand made"}) is None
+    other = Owner("other", owner.gateway)
+    assert other.resource_id(body) is None
+    marker = json.loads(body["description"])
+    assert marker == {
+        "managedBy": "portico.dev",
+        "cluster": owner.cluster_id,
+        "gateway": str(owner.gateway),
+        "resource": "neg-0123456789",
+    }
+
+
+def test_parameters_name_the_field_at_fault() -> None:
+    assert parse({"gcp": {"scheme": "RegionalInternal", "region": "europe-west1"}}) == [
+        "spec.gcp: subnetwork: scheme RegionalInternal needs the subnet its address comes from"
+    ]
+    problems = parse({"gcp": {"network": "Bad_Name", "tls": {}}})
+    assert isinstance(problems, list)
+    assert any(p.startswith("spec.gcp.network: ") for p in problems)
+    assert any(p.startswith("spec.gcp.tls: ") for p in problems)
+
+
+def test_listener_isolation_each_host_sees_only_its_most_specific_listener() -> None:
+    wildcard = Listener.model_validate(
+        {
+            "name": "any",
+            "port": 80,
+            "protocol": "HTTP",
+            "hostname": "*.example.com",
+            "rules": [rule("wild", "/", backend("a", "10.0.0.1"), hostnames=["*.example.com"])],
+        }
+    )
+    exact = Listener.model_validate(
+        {
+            "name": "shop",
+            "port": 80,
+            "protocol": "HTTP",
+            "hostname": "shop.example.com",
+            "rules": [rule("shop", "/", backend("b", "10.0.0.2"), hostnames=["shop.example.com"])],
+        }
+    )
+    groups = {hosts: [r.id for r in rules] for hosts, rules in host_groups([wildcard, exact])}
+    assert groups == {("*.example.com",): ["wild"], ("shop.example.com",): ["shop"]}
