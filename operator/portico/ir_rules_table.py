@@ -9,17 +9,22 @@ list of indexes into that table. portico.ir_document reads it back into the same
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from portico.ir import Listener
 
-_ID_KEYS = ("id_suffix", "id")
-
 
 def share_rules(listeners: Sequence[Listener], dumped_listeners: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Replace each dumped listener's rules by indexes; return the shared rule bodies."""
-    index_by_body: dict[tuple[Any, ...], int] = {}
+    names = [name for name in _rule_fields(listeners) if name != "id"]
+    fields = attrgetter(*names) if len(names) > 1 else (lambda rule: (getattr(rule, names[0]),))
+    # Rules are grouped by their id without the listener's name, which already names the route, rule
+    # and match; within a group the field values are compared. Hashing whole rules would walk every
+    # nested model (endpoints, filters) of every rule; comparing tuples first compares by identity,
+    # and translation places the same objects on every listener.
+    groups: dict[tuple[str, str], list[tuple[tuple[Any, ...], int]]] = {}
     bodies: list[dict[str, Any]] = []
     for listener, dumped in zip(listeners, dumped_listeners, strict=True):
         prefix = f"{listener.name}:"
@@ -29,12 +34,17 @@ def share_rules(listeners: Sequence[Listener], dumped_listeners: list[dict[str, 
                 id_key, id_value = "id_suffix", rule.id[len(prefix) :]
             else:
                 id_key, id_value = "id", rule.id
-            # Nested IR models are frozen, so the field values make a hashable key.
-            body = (id_key, id_value, *(value for name, value in rule if name != "id"))
-            index = index_by_body.get(body)
+            values = fields(rule)
+            group = groups.setdefault((id_key, id_value), [])
+            index = next((i for shared, i in group if shared == values), None)
             if index is None:
-                index = index_by_body[body] = len(bodies)
+                index = len(bodies)
+                group.append((values, index))
                 bodies.append({**rule.model_dump(mode="json", exclude={"id"}), id_key: id_value})
             refs.append(index)
         dumped["rules"] = refs
     return bodies
+
+
+def _rule_fields(listeners: Sequence[Listener]) -> Sequence[str]:
+    return next((tuple(type(rule).model_fields) for listener in listeners for rule in listener.rules), ("id",))
