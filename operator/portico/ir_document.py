@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import Field, StrictInt, TypeAdapter, model_validator
 
+from portico.gcpause import cyclic_gc_paused
 from portico.ir import IR_VERSION, IR_VERSION_V1, GatewayIR, IRBundle, Listener, Rule, _Frozen
 
 
@@ -65,29 +66,36 @@ def to_ir(document: GatewayDocument | GatewayDocumentV1) -> GatewayIR:
     fields = {name: getattr(document, name) for name in _GATEWAY_FIELDS}
     if isinstance(document, GatewayDocumentV1):
         return GatewayIR.model_construct(**fields, listeners=document.listeners)
-    table = [({name: getattr(body, name) for name in _RULE_FIELDS}, body) for body in document.rules]
+    # One Rule per table entry; each placement is a copy with the listener's id (a copy costs half
+    # a construction, and the proxy places tens of thousands of rules on every reload).
+    table = [
+        (Rule.model_construct(id=body.id, **{name: getattr(body, name) for name in _RULE_FIELDS}), body.id_suffix)
+        for body in document.rules
+    ]
     listeners = []
     for listener in document.listeners:
         rules = []
         for index in listener.rules:
-            shared, body = table[index]
-            rule_id = body.id if body.id_suffix is None else f"{listener.name}:{body.id_suffix}"
-            rules.append(Rule.model_construct(id=rule_id, **shared))
+            shared, suffix = table[index]
+            rules.append(shared if suffix is None else shared.model_copy(update={"id": f"{listener.name}:{suffix}"}))
         own = {name: getattr(listener, name) for name in _LISTENER_FIELDS}
         listeners.append(Listener.model_construct(**own, rules=tuple(rules)))
     return GatewayIR.model_construct(**fields, listeners=tuple(listeners))
 
 
+@cyclic_gc_paused
 def gateway_from_json(text: str | bytes) -> GatewayIR:
     return to_ir(_GATEWAY.validate_json(text))
 
 
+@cyclic_gc_paused
 def gateway_from_python(data: Any) -> GatewayIR:
     if isinstance(data, dict) and "version" not in data:  # hand-written IR (tests, examples): rules inline
         data = {**data, "version": IR_VERSION_V1}
     return to_ir(_GATEWAY.validate_python(data))
 
 
+@cyclic_gc_paused
 def bundle_from_json(text: str | bytes) -> IRBundle:
     document = BundleDocument.model_validate_json(text)
     return IRBundle(gateways=tuple(to_ir(gateway) for gateway in document.gateways))

@@ -12,10 +12,13 @@ from collections.abc import Sequence
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
+from portico.gcpause import cyclic_gc_paused
+
 if TYPE_CHECKING:
     from portico.ir import Listener
 
 
+@cyclic_gc_paused
 def share_rules(listeners: Sequence[Listener], dumped_listeners: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Replace each dumped listener's rules by indexes; return the shared rule bodies."""
     names = [name for name in _rule_fields(listeners) if name != "id"]

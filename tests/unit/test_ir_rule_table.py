@@ -3,15 +3,20 @@ and still reads v1 documents (a new proxy during a rolling upgrade)."""
 
 from __future__ import annotations
 
+import gzip
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from pydantic import ValidationError
 
 from portico.api import build_snapshot
+from portico.cli import main
 from portico.ir import IR_VERSION, IR_VERSION_V1, GatewayIR, IRBundle
 from portico.translate import translate
+from portico_proxy.cli_proxy import load_config
 
 ROUTES = 8
 PATHS = 6
@@ -19,6 +24,11 @@ PATHS = 6
 
 def gateway_ir(listeners: int) -> GatewayIR:
     """`listeners` HTTP listeners on their own ports, each with the same ROUTES x PATHS rules attached."""
+    (ir,) = translate(build_snapshot(gateway_objects(listeners))).ir_by_gateway.values()
+    return ir
+
+
+def gateway_objects(listeners: int) -> list[dict[str, Any]]:
     objects: list[dict[str, Any]] = [
         {
             "apiVersion": "gateway.networking.k8s.io/v1",
@@ -67,8 +77,7 @@ def gateway_ir(listeners: int) -> GatewayIR:
                 },
             }
         )
-    (ir,) = translate(build_snapshot(objects)).ir_by_gateway.values()
-    return ir
+    return objects
 
 
 def v1_document(ir: GatewayIR) -> dict[str, Any]:
@@ -113,6 +122,24 @@ def test_a_v1_document_is_still_read() -> None:
     assert GatewayIR.from_json(json.dumps(document)) == ir
     bundle = {"version": IR_VERSION_V1, "gateways": [document]}
     assert IRBundle.from_json(json.dumps(bundle)).gateways == (ir,)
+
+
+def test_the_proxy_loads_v1_and_v2_files_and_portico_translate_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ir = gateway_ir(3)
+    v1 = tmp_path / "v1.json"
+    v1.write_bytes(gzip.compress(json.dumps(v1_document(ir)).encode()))  # as a large ConfigMap is mounted
+    v2 = tmp_path / "v2.json"
+    v2.write_text(ir.to_json())
+    assert load_config(str(v1)) == load_config(str(v2)) == [ir]
+
+    manifests = tmp_path / "routes.yaml"
+    manifests.write_text(yaml.safe_dump_all(gateway_objects(3)))
+    assert main(["translate", "-f", str(manifests), "-o", "json"]) == 0
+    printed = tmp_path / "translated.json"
+    printed.write_text(capsys.readouterr().out)
+    assert load_config(str(printed)) == [ir]
 
 
 @pytest.mark.parametrize(
