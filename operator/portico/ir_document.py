@@ -66,18 +66,22 @@ def to_ir(document: GatewayDocument | GatewayDocumentV1) -> GatewayIR:
     fields = {name: getattr(document, name) for name in _GATEWAY_FIELDS}
     if isinstance(document, GatewayDocumentV1):
         return GatewayIR.model_construct(**fields, listeners=document.listeners)
-    # One Rule per table entry; each placement is a copy with the listener's id (a copy costs half
-    # a construction, and the proxy places tens of thousands of rules on every reload).
-    table = [
-        (Rule.model_construct(id=body.id, **{name: getattr(body, name) for name in _RULE_FIELDS}), body.id_suffix)
-        for body in document.rules
-    ]
+    # A table entry's first placement is constructed; the others copy it with their listener's id
+    # (a copy costs half a construction, and the proxy places tens of thousands of rules per reload).
+    placed: dict[int, Rule] = {}
     listeners = []
     for listener in document.listeners:
         rules = []
         for index in listener.rules:
-            shared, suffix = table[index]
-            rules.append(shared if suffix is None else shared.model_copy(update={"id": f"{listener.name}:{suffix}"}))
+            body = document.rules[index]
+            rule_id = body.id if body.id_suffix is None else f"{listener.name}:{body.id_suffix}"
+            first = placed.get(index)
+            if first is None:
+                shared = {name: getattr(body, name) for name in _RULE_FIELDS}
+                first = placed[index] = Rule.model_construct(id=rule_id, **shared)
+                rules.append(first)
+            else:
+                rules.append(first if first.id == rule_id else first.model_copy(update={"id": rule_id}))
         own = {name: getattr(listener, name) for name in _LISTENER_FIELDS}
         listeners.append(Listener.model_construct(**own, rules=tuple(rules)))
     return GatewayIR.model_construct(**fields, listeners=tuple(listeners))
