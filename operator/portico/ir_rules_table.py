@@ -21,8 +21,9 @@ if TYPE_CHECKING:
 @cyclic_gc_paused
 def share_rules(listeners: Sequence[Listener], dumped_listeners: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Replace each dumped listener's rules by indexes; return the shared rule bodies."""
-    names = [name for name in _rule_fields(listeners) if name != "id"]
-    fields = attrgetter(*names) if len(names) > 1 else (lambda rule: (getattr(rule, names[0]),))
+    from portico.ir import Rule  # not at the top: portico.ir imports this module
+
+    fields = attrgetter(*(name for name in Rule.model_fields if name != "id"))
     # Rules are grouped by their id without the listener's name, which already names the route, rule
     # and match; within a group the field values are compared. Hashing whole rules would walk every
     # nested model (endpoints, filters) of every rule; comparing tuples first compares by identity,
@@ -47,7 +48,3 @@ def share_rules(listeners: Sequence[Listener], dumped_listeners: list[dict[str, 
             refs.append(index)
         dumped["rules"] = refs
     return bodies
-
-
-def _rule_fields(listeners: Sequence[Listener]) -> Sequence[str]:
-    return next((tuple(type(rule).model_fields) for listener in listeners for rule in listener.rules), ("id",))
