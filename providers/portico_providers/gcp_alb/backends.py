@@ -15,13 +15,14 @@ from portico_providers.gcp_alb.model import (
     HEALTH_CHECK,
     INSTANCE_GROUP,
     NEG,
-    Desired,
     GrpcPortCheck,
     NetworkEndpoint,
     PortCheck,
+    desired,
 )
-from portico_providers.gcp_alb.naming import Owner, short_hash
+from portico_providers.gcp_alb.naming import ComputeOwnership, scope_of, short_hash, suffix_of
 from portico_providers.gcp_alb.params import GcpParameters
+from portico_providers.kit.resources import Desired
 
 # Capacity is not what Portico balances on: RATE mode needs a ceiling, so one no endpoint reaches.
 MAX_RATE_PER_ENDPOINT = 100_000_000.0
@@ -39,7 +40,7 @@ def service_protocol(backend: Backend, kind: RouteKind) -> str:
 
 @dataclass
 class Backends:
-    owner: Owner
+    owner: ComputeOwnership
     project: str
     scope: str
     params: GcpParameters
@@ -82,14 +83,17 @@ class Backends:
                 by_zone.setdefault(zone, []).append(member)
         network = f"projects/{self.project}/global/networks/{self.params.network}"
         return [
-            Desired(
+            desired(
                 NEG,
-                rid,
                 f"zones/{zone}",
+                rid,
                 model.NetworkEndpointGroup(
-                    name=self.owner.name(rid), description=self.owner.marker(rid), network=network, default_port=port
+                    name=self.owner.name(rid),
+                    description=self.owner.marker(f"zones/{zone}", rid),
+                    network=network,
+                    default_port=port,
+                    network_endpoints=tuple(sorted(set(members), key=lambda e: (e.ip_address, e.port))),
                 ),
-                endpoints=tuple(sorted(set(members), key=lambda e: (e.ip_address, e.port))),
             )
             for zone, members in sorted(by_zone.items())
         ]
@@ -115,14 +119,17 @@ class Backends:
         named = tuple(model.NamedPort(name=f"np-{port}", port=port) for port in ports) or None
         network = f"projects/{self.project}/global/networks/{self.params.network}"
         return [
-            Desired(
+            desired(
                 INSTANCE_GROUP,
-                "ig",
                 f"zones/{zone}",
+                "ig",
                 model.InstanceGroup(
-                    name=self.owner.name("ig"), description=self.owner.marker("ig"), network=network, named_ports=named
+                    name=self.owner.name("ig"),
+                    description=self.owner.marker(f"zones/{zone}", "ig"),
+                    network=network,
+                    named_ports=named,
+                    instances=tuple(f"projects/{self.project}/zones/{zone}/instances/{node}" for node in sorted(names)),
                 ),
-                instances=tuple(f"projects/{self.project}/zones/{zone}/instances/{node}" for node in sorted(names)),
             )
             for zone, names in sorted(self._nodes().items())
         ]
@@ -140,7 +147,7 @@ class Backends:
         body = model.HealthCheck.model_validate(
             {
                 "name": self.owner.name(rid),
-                "description": self.owner.marker(rid),
+                "description": self.owner.marker(self.scope, rid),
                 "check_interval_sec": hc.check_interval_sec,
                 "timeout_sec": hc.timeout_sec,
                 "healthy_threshold": hc.healthy_threshold,
@@ -148,38 +155,42 @@ class Backends:
                 **fields,
             }
         )
-        return Desired(HEALTH_CHECK, rid, self.scope, body)
+        return desired(HEALTH_CHECK, self.scope, rid, body)
 
     def resources(self) -> list[Desired]:
         out: list[Desired] = []
-        negs: dict[tuple[str, str], Desired] = {}
+        negs: dict[str, Desired] = {}
         empty = model.BackendService(
             name=self.owner.name(EMPTY_SERVICE),
-            description=self.owner.marker(EMPTY_SERVICE),
+            description=self.owner.marker(self.scope, EMPTY_SERVICE),
             load_balancing_scheme=self.params.load_balancing_scheme,
             protocol="HTTP",
             timeout_sec=self.params.backend_timeout_sec,
         )
-        out.append(Desired(BACKEND_SERVICE, EMPTY_SERVICE, self.scope, empty))
+        out.append(desired(BACKEND_SERVICE, self.scope, EMPTY_SERVICE, empty))
         by_nodes = self.params.backend_type == "InstanceGroup"
         instance_groups = self._instance_groups() if by_nodes else []
         for rid, (backend, kind, protocol) in sorted(self.services.items()):
             groups = [
                 model.Backend(
-                    group=self.link(ig.scope, INSTANCE_GROUP, ig.id), max_rate_per_instance=MAX_RATE_PER_ENDPOINT
+                    group=self.link(scope_of(ig.id), INSTANCE_GROUP, suffix_of(ig.id)),
+                    max_rate_per_instance=MAX_RATE_PER_ENDPOINT,
                 )
                 for ig in instance_groups
             ]
             for neg in [] if by_nodes else self._negs(backend):
-                negs.setdefault((neg.id, neg.scope), neg)
+                negs.setdefault(neg.id, neg)
                 groups.append(
-                    model.Backend(group=self.link(neg.scope, NEG, neg.id), max_rate_per_endpoint=MAX_RATE_PER_ENDPOINT)
+                    model.Backend(
+                        group=self.link(scope_of(neg.id), NEG, suffix_of(neg.id)),
+                        max_rate_per_endpoint=MAX_RATE_PER_ENDPOINT,
+                    )
                 )
             check_id = "hc-" + rid.removeprefix("bs-")
             out.append(self._health_check(check_id, protocol, kind))
             body = model.BackendService(
                 name=self.owner.name(rid),
-                description=self.owner.marker(rid),
+                description=self.owner.marker(self.scope, rid),
                 load_balancing_scheme=self.params.load_balancing_scheme,
                 protocol=protocol,
                 health_checks=(self.link(self.scope, HEALTH_CHECK, check_id),),
@@ -187,5 +198,5 @@ class Backends:
                 port_name=f"np-{backend.node_port}" if by_nodes and backend.node_port is not None else None,
                 timeout_sec=self.params.backend_timeout_sec,
             )
-            out.append(Desired(BACKEND_SERVICE, rid, self.scope, body))
+            out.append(desired(BACKEND_SERVICE, self.scope, rid, body))
         return list(negs.values()) + instance_groups + out

@@ -25,6 +25,8 @@ class CloudPlan:
     offline: bool = False
     deleting: bool = False
     addresses: tuple[tuple[str, str], ...] = ()  # as observed (apply may learn new ones)
+    running: tuple[str, ...] = ()  # earlier operations still running: apply waits for them
+    recheck_after: float | None = None
     # How documents name a cloud id ("arn") and where the diff was taken ("the AWS account").
     id_label: str = "cloud_id"
     account: str = "the cloud account"
@@ -52,5 +54,7 @@ class CloudPlan:
             doc["notes"] = list(self.notes)
         if self.lookups:
             doc["lookups"] = dict(self.lookups)
+        if self.running:
+            doc["running"] = list(self.running)
         doc["steps"] = [step.to_document(self.id_label) for step in self.steps]
         return doc

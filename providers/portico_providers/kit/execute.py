@@ -89,12 +89,17 @@ class NotOurs(StepFailed):
 
 class StillRunning(Exception):
     """Raised by a handler whose cloud operation has started and is not finished (a long-running
-    operation): the plan stops here and the result is pending; `recheck_after` in seconds."""
+    operation): the plan stops here and the result is pending; `recheck_after` in seconds.
 
-    def __init__(self, what: str, recheck_after: float = 15.0) -> None:
+    `wave`: the following steps of the same kind and action do not depend on this one, so they
+    still start (a wave of operations running together); the plan stops before the next other step.
+    """
+
+    def __init__(self, what: str, recheck_after: float = 15.0, *, wave: bool = False) -> None:
         super().__init__(what)
         self.what = what
         self.recheck_after = recheck_after
+        self.wave = wave
 
 
 CONFLICT_RECHECK_SECONDS = 15.0
@@ -109,6 +114,7 @@ class Execution:
     running: str = ""
     recheck_after: float | None = None
     created: list[str] = field(default_factory=list)
+    running_steps: list[str] = field(default_factory=list)  # steps whose operations still run
 
 
 def marks_for(plan: CloudPlan, step: Step, spec: Mapping[str, Any]) -> Marks:
@@ -150,8 +156,11 @@ def execute(plan: CloudPlan, handlers: Mapping[str, KindHandler], classifier: Er
     run = Execution(ids=dict(plan.ids))
     steps = list(plan.steps)
     index = 0
+    wave: tuple[str, str] | None = None  # (kind, action) of a wave of operations still running
     while index < len(steps):
         step = steps[index]
+        if wave is not None and (step.kind, step.action) != wave:
+            return run
         handler = handlers[step.kind]
         count = 1
         try:
@@ -170,9 +179,12 @@ def execute(plan: CloudPlan, handlers: Mapping[str, KindHandler], classifier: Er
                 _check_ours(plan, step)
                 _delete(handler, step, classifier)
         except StillRunning as running:
-            run.running = f"{step.action} {step.kind} {step.id}: {running.what}"
-            run.recheck_after = running.recheck_after
-            return run
+            _record_running(run, f"{step.action} {step.kind} {step.id}: {running.what}", running.recheck_after)
+            if not running.wave:
+                return run
+            wave = (step.kind, step.action)
+            index += count
+            continue
         except StepFailed as error:
             run.error, run.error_kind = f"{step.action} {step.kind} {step.id}: {error}", error.kind
             return run
@@ -189,6 +201,14 @@ def execute(plan: CloudPlan, handlers: Mapping[str, KindHandler], classifier: Er
         index += count
         run.done += count
     return run
+
+
+def _record_running(run: Execution, what: str, recheck_after: float) -> None:
+    """The first running step names the wait; later ones of a wave are counted."""
+    run.running_steps.append(what)
+    more = len(run.running_steps) - 1
+    run.running = run.running_steps[0] + (f" (and {more} more running)" if more else "")
+    run.recheck_after = min(run.recheck_after or recheck_after, recheck_after)
 
 
 def _delete(handler: KindHandler, step: Step, classifier: ErrorClassifier) -> None:

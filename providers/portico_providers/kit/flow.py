@@ -25,13 +25,17 @@ from portico_providers.kit.resources import Desired, KindRules, Observed
 class ObservedState:
     """What a Gateway owns in the account, plus facts the build may look up (subnets, networks).
 
-    `error` is set when the account could not be read (an expected cloud error, after retries)."""
+    `error` is set when the account could not be read (an expected cloud error, after retries).
+    `running`: long-running operations an earlier apply started that have not ended; nothing is
+    applied until they have (the listing may not show their effect yet)."""
 
     ownership: Ownership
     resources: tuple[Observed, ...] = ()
     addresses: tuple[Address, ...] = ()
     facts: Any = None
     error: str = ""
+    running: tuple[str, ...] = ()
+    recheck_after: float | None = None
 
 
 @dataclass
@@ -111,7 +115,14 @@ class CloudProvider(ABC, Generic[OwnershipT]):
                     problems=("deleting needs the observed state (run observe first)",),
                 )
             gone = diff([], observed.resources, self.kinds)
-            return self._plan(observed.ownership, steps=gone.steps, ids=gone.ids, deleting=True)
+            return self._plan(
+                observed.ownership,
+                steps=gone.steps,
+                ids=gone.ids,
+                deleting=True,
+                running=observed.running,
+                recheck_after=observed.recheck_after,
+            )
         ownership = self.ownership(ir.gateway)
         problems = ir.validate_ir()
         built = self.build(ir, ownership, observed)
@@ -128,6 +139,8 @@ class CloudProvider(ABC, Generic[OwnershipT]):
             notes=tuple(built.notes),
             offline=observed is None,
             addresses=observed.addresses if observed else (),
+            running=observed.running if observed else (),
+            recheck_after=observed.recheck_after if observed else None,
         )
 
     def _execute(self, plan: CloudPlan) -> tuple[Execution, int]:
@@ -143,6 +156,8 @@ class CloudProvider(ABC, Generic[OwnershipT]):
             return ApplyResult.failed("; ".join(plan.problems))
         if plan.offline:
             return ApplyResult.failed("an offline dry-run plan cannot be applied")
+        if plan.running:
+            return ApplyResult.pending(_waiting(plan.running), plan.recheck_after, plan.addresses)
         run, mutations = self._execute(plan)
         if run.error:
             return ApplyResult.failed(run.error, plan.addresses, mutations)
@@ -163,6 +178,9 @@ class CloudProvider(ABC, Generic[OwnershipT]):
         if seen.error:
             return DeleteResult(remaining=("unknown (the account could not be read)",), message=seen.error)
         plan = self.plan(None, seen)
+        if plan.running:
+            left = tuple(sorted(f"{o.kind} {o.cloud_id}" for o in seen.resources))
+            return DeleteResult(left, _waiting(plan.running), plan.recheck_after)
         run, mutations = self._execute(plan)
         if run.error or run.running:
             left = tuple(f"{s.kind} {s.observed.cloud_id}" for s in plan.steps[run.done :] if s.observed)
@@ -172,3 +190,8 @@ class CloudProvider(ABC, Generic[OwnershipT]):
             return DeleteResult(("unknown (the account could not be read)",), after.error, None, mutations)
         left = tuple(sorted(f"{o.kind} {o.cloud_id}" for o in after.resources))
         return DeleteResult(left, "deletion still in progress" if left else "", None, mutations)
+
+
+def _waiting(running: tuple[str, ...]) -> str:
+    more = f" (and {len(running) - 1} more)" if len(running) > 1 else ""
+    return f"waiting for running operations: {running[0]}{more}"
