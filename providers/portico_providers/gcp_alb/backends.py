@@ -20,13 +20,12 @@ from portico_providers.gcp_alb.model import (
     PortCheck,
     desired,
 )
-from portico_providers.gcp_alb.naming import ComputeOwnership, scope_of, short_hash, suffix_of
+from portico_providers.gcp_alb.naming import ComputeOwnership, scope_of, short_hash, suffix_of, versioned
 from portico_providers.gcp_alb.params import GcpParameters
 from portico_providers.kit.resources import Desired
 
 # Capacity is not what Portico balances on: RATE mode needs a ceiling, so one no endpoint reaches.
 MAX_RATE_PER_ENDPOINT = 100_000_000.0
-EMPTY_SERVICE = "bs-none"
 
 
 def service_protocol(backend: Backend, kind: RouteKind) -> str:
@@ -50,16 +49,29 @@ class Backends:
     def link(self, scope: str, kind: str, rid: str) -> str:
         return f"projects/{self.project}/{scope}/{model.COLLECTIONS[kind]}/{self.owner.name(rid)}"
 
+    @property
+    def by_nodes(self) -> bool:
+        return self.params.backend_type == "InstanceGroup"
+
+    def _port_name(self, backend: Backend) -> str | None:
+        return f"np-{backend.node_port}" if self.by_nodes and backend.node_port is not None else None
+
     def ref(self, backend: Backend, kind: RouteKind) -> str:
         protocol = service_protocol(backend, kind)
-        rid = "bs-" + short_hash(f"{backend.id}/{protocol}/{kind.value}", 10)
+        # The scheme and named port cannot change in place: they are part of the name.
+        unique = f"{backend.id}/{protocol}/{kind.value}/{self.params.load_balancing_scheme}/{self._port_name(backend)}"
+        rid = "bs-" + short_hash(unique, 10)
         self.services.setdefault(rid, (backend, kind, protocol))
         return self.link(self.scope, BACKEND_SERVICE, rid)
 
     @property
+    def empty_id(self) -> str:
+        return versioned("bs-none", self.params.load_balancing_scheme)
+
+    @property
     def empty(self) -> str:
         """A backend service with no backends, behind every fault-injected 404 or 500 answer."""
-        return self.link(self.scope, BACKEND_SERVICE, EMPTY_SERVICE)
+        return self.link(self.scope, BACKEND_SERVICE, self.empty_id)
 
     def _zone(self, zone: str | None, backend: Backend) -> str | None:
         zone = zone or self.params.default_zone
@@ -73,8 +85,9 @@ class Backends:
         return zone
 
     def _negs(self, backend: Backend) -> list[Desired]:
-        rid = "neg-" + short_hash(f"{backend.namespace}/{backend.name}:{backend.port}", 10)
         port = backend.target_port or (backend.endpoints[0].port if backend.endpoints else backend.port) or 80
+        # The network and default port cannot change in place: they are part of the name.
+        rid = "neg-" + short_hash(f"{backend.namespace}/{backend.name}:{backend.port}/{self.params.network}/{port}", 10)
         by_zone: dict[str, list[NetworkEndpoint]] = {}
         for endpoint in backend.endpoints:
             zone = self._zone(endpoint.zone, backend)
@@ -118,14 +131,15 @@ class Backends:
         ports = sorted({b.node_port for b, _, _ in self.services.values() if b.node_port is not None})
         named = tuple(model.NamedPort(name=f"np-{port}", port=port) for port in ports) or None
         network = f"projects/{self.project}/global/networks/{self.params.network}"
+        rid = versioned("ig", network)
         return [
             desired(
                 INSTANCE_GROUP,
                 f"zones/{zone}",
-                "ig",
+                rid,
                 model.InstanceGroup(
-                    name=self.owner.name("ig"),
-                    description=self.owner.marker(f"zones/{zone}", "ig"),
+                    name=self.owner.name(rid),
+                    description=self.owner.marker(f"zones/{zone}", rid),
                     network=network,
                     named_ports=named,
                     instances=tuple(f"projects/{self.project}/zones/{zone}/instances/{node}" for node in sorted(names)),
@@ -161,14 +175,14 @@ class Backends:
         out: list[Desired] = []
         negs: dict[str, Desired] = {}
         empty = model.BackendService(
-            name=self.owner.name(EMPTY_SERVICE),
-            description=self.owner.marker(self.scope, EMPTY_SERVICE),
+            name=self.owner.name(self.empty_id),
+            description=self.owner.marker(self.scope, self.empty_id),
             load_balancing_scheme=self.params.load_balancing_scheme,
             protocol="HTTP",
             timeout_sec=self.params.backend_timeout_sec,
         )
-        out.append(desired(BACKEND_SERVICE, self.scope, EMPTY_SERVICE, empty))
-        by_nodes = self.params.backend_type == "InstanceGroup"
+        out.append(desired(BACKEND_SERVICE, self.scope, self.empty_id, empty))
+        by_nodes = self.by_nodes
         instance_groups = self._instance_groups() if by_nodes else []
         for rid, (backend, kind, protocol) in sorted(self.services.items()):
             groups = [
@@ -195,7 +209,7 @@ class Backends:
                 protocol=protocol,
                 health_checks=(self.link(self.scope, HEALTH_CHECK, check_id),),
                 backends=tuple(groups) or None,
-                port_name=f"np-{backend.node_port}" if by_nodes and backend.node_port is not None else None,
+                port_name=self._port_name(backend),
                 timeout_sec=self.params.backend_timeout_sec,
             )
             out.append(desired(BACKEND_SERVICE, self.scope, rid, body))

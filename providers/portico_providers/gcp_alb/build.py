@@ -28,7 +28,14 @@ from portico_providers.gcp_alb.model import (
     WeightedBackendService,
     desired,
 )
-from portico_providers.gcp_alb.naming import ComputeOwnership, resource_id, scope_of, short_hash, suffix_of
+from portico_providers.gcp_alb.naming import (
+    ComputeOwnership,
+    resource_id,
+    scope_of,
+    short_hash,
+    suffix_of,
+    versioned,
+)
 from portico_providers.gcp_alb.params import GcpParameters
 from portico_providers.gcp_alb.rules import RoutePiece, Unsupported, pieces
 from portico_providers.gcp_alb.urlmap import host_groups, url_map
@@ -74,21 +81,20 @@ def _address(
         return f"projects/{link.project}/{scope}/addresses/{existing}", None
     if ips and params.scheme != "RegionalInternal":
         raise Unsupported("spec.addresses: an external IP must be reserved first and named (NamedAddress)")
-    body = model.Address(
-        name=owner.name("ip"),
-        description=owner.marker(scope, "ip"),
-        address_type="INTERNAL" if params.scheme == "RegionalInternal" else "EXTERNAL",
-        ip_version=None if params.regional else "IPV4",
-        subnetwork=(
-            f"projects/{link.project}/regions/{params.region}/subnetworks/{params.subnetwork}"
-            if params.scheme == "RegionalInternal"
-            else None
+    internal = params.scheme == "RegionalInternal"
+    fields = {
+        "address_type": "INTERNAL" if internal else "EXTERNAL",
+        "ip_version": None if params.regional else "IPV4",
+        "subnetwork": (
+            f"projects/{link.project}/regions/{params.region}/subnetworks/{params.subnetwork}" if internal else None
         ),
         # Several forwarding rules (one per port) share an internal address only with this purpose.
-        purpose="SHARED_LOADBALANCER_VIP" if params.scheme == "RegionalInternal" else None,
-        address=ips[0] if ips else None,
-    )
-    return link.link(scope, ADDRESS, "ip"), desired(ADDRESS, scope, "ip", body)
+        "purpose": "SHARED_LOADBALANCER_VIP" if internal else None,
+        "address": ips[0] if ips else None,
+    }
+    rid = versioned("ip", *fields.values())
+    body = model.Address.model_validate({"name": owner.name(rid), "description": owner.marker(scope, rid), **fields})
+    return link.link(scope, ADDRESS, rid), desired(ADDRESS, scope, rid, body)
 
 
 def _certificates(
@@ -121,7 +127,6 @@ def _proxy(
             name=owner.name(rid), description=owner.marker(scope, rid), url_map=map_ref
         )
         return desired(TARGET_HTTP_PROXY, scope, rid, body)
-    rid = f"tsp-{port}"
     certs: list[str] = []
     for listener in listeners:
         if listener.name in params.ssl_certificates:
@@ -139,6 +144,7 @@ def _proxy(
             f"port {port}: {len(certs)} certificates; a target HTTPS proxy holds {MAX_CERTIFICATES_PER_PROXY}"
         )
     ssl_policy = f"projects/{link.project}/{scope}/sslPolicies/{params.ssl_policy}" if params.ssl_policy else None
+    rid = versioned(f"tsp-{port}", params.certificate_map, ssl_policy)
     body = model.TargetHttpsProxy(
         name=owner.name(rid),
         description=owner.marker(scope, rid),
@@ -153,8 +159,15 @@ def _proxy(
 def _forwarding_rule(
     port: int, proxy: Desired, address: str, params: GcpParameters, owner: ComputeOwnership, link: Backends
 ) -> Desired:
-    rid = f"fr-{port}"
     scope = scope_of(proxy.id)
+    network = f"projects/{link.project}/global/networks/{params.network}" if params.regional else None
+    subnetwork = (
+        f"projects/{link.project}/regions/{params.region}/subnetworks/{params.subnetwork}"
+        if params.scheme == "RegionalInternal"
+        else None
+    )
+    # The address is in the name too: Compute answers it as the IP, so it is not compared.
+    rid = versioned(f"fr-{port}", address, params.load_balancing_scheme, network, subnetwork)
     body = model.ForwardingRule(
         name=owner.name(rid),
         description=owner.marker(scope, rid),
@@ -162,12 +175,8 @@ def _forwarding_rule(
         port_range=str(port),
         target=link.link(scope, proxy.kind, suffix_of(proxy.id)),
         load_balancing_scheme=params.load_balancing_scheme,
-        network=f"projects/{link.project}/global/networks/{params.network}" if params.regional else None,
-        subnetwork=(
-            f"projects/{link.project}/regions/{params.region}/subnetworks/{params.subnetwork}"
-            if params.scheme == "RegionalInternal"
-            else None
-        ),
+        network=network,
+        subnetwork=subnetwork,
     )
     return desired(FORWARDING_RULE, scope, rid, body)
 

@@ -23,6 +23,13 @@ def short_hash(text: str, length: int) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:length]
 
 
+def versioned(base: str, *immutable: object) -> str:
+    """`<base>-<hash>` of the settings a kind cannot change in place: changing one makes a new
+    name, so the replacement is created and switched to before the old resource is deleted
+    (Compute refuses to delete what something still refers to)."""
+    return f"{base}-{short_hash(chr(31).join(str(v) for v in immutable), 6)}"
+
+
 def resource_id(scope: str, suffix: str) -> str:
     return f"{scope}/{suffix}"
 

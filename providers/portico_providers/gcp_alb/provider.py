@@ -95,9 +95,8 @@ class GcpAlbProvider(CloudProvider[ComputeOwnership]):
         project = self.project(gateway)
         if project is None:
             return ObservedState(ownership, error="no GCP project: set the operator's --gcp-project")
-        earlier = poll(self.api, project, self._pending.pop(gateway, []))
-        if earlier.running:
-            self._pending[gateway] = earlier.running
+        earlier = poll(self.api, project, self._pending.get(gateway, []))  # kept if polling fails
+        self._pending[gateway] = earlier.running
         seen = observe(self.api, ownership, project, str(earlier.error or ""))
         return replace(seen, running=tuple(op.what for op in earlier.running), recheck_after=RECHECK)
 

@@ -200,3 +200,21 @@ def test_what_check_rules_admits_is_what_compute_accepts(compute: Compute) -> No
     assert not results[-1].programmed and "more than 5 regular expressions" in results[-1].message
     converge(provider, gateway(regex_rules[:5]))  # the rules check_rules keeps are programmed
     assert len(_url_map(compute, 80).path_matchers[0].route_rules) == 5
+
+
+def test_settings_compute_cannot_change_in_place_replace_before_the_old_resource_goes(compute: Compute) -> None:
+    provider = provider_for(compute)
+    converge(provider, gateway([rule("r-api", "/api", backend("api", "10.0.1.20"))], cert="serial-1"))
+    negs, proxies = _names(compute, "networkEndpointGroups"), _names(compute, "targetHttpsProxies")
+    # A new target port (the NEG's defaultPort) and an SSL policy (a target HTTPS proxy's): neither
+    # changes in place, and both resources are still referenced while their replacements come up.
+    compute.state.put(("global", "sslPolicies", "modern"), {})
+    changed = gateway(
+        [rule("r-api", "/api", backend("api", "10.0.1.20", port=9090))], cert="serial-1", gcp={"sslPolicy": "modern"}
+    )
+    converge(provider, changed)
+    assert len(_names(compute, "networkEndpointGroups")) == 1 and _names(compute, "networkEndpointGroups") != negs
+    (proxy,) = compute.client(compute_v1.TargetHttpsProxiesClient).list(project=PROJECT)
+    assert [proxy.name] != proxies and proxy.ssl_policy.endswith("/sslPolicies/modern")
+    (members,) = compute.state.endpoints.values()
+    assert [(m["ipAddress"], m["port"]) for m in members] == [("10.0.1.20", 9090)]

@@ -29,7 +29,7 @@ def test_portico_plan_prints_the_load_balancers_offline(capsys: pytest.CaptureFi
     web = plans["shop/web"]
     assert web["mode"] == "offline dry run" and "problems" not in web
     kinds = [(step["kind"], step["id"]) for step in web["steps"] if step["action"] == "create"]
-    assert [i for k, i in kinds if k == "forwardingRule"] == ["global/fr-80", "global/fr-443"]
+    assert [i.rsplit("-", 1)[0] for k, i in kinds if k == "forwardingRule"] == ["global/fr-80", "global/fr-443"]
     url_map = next(s["spec"] for s in web["steps"] if s["id"] == "global/um-443")
     routes = [r for m in url_map["pathMatchers"] for r in m["routeRules"]]
     assert all(isinstance(r["priority"], int) for r in routes) and len(routes) >= 8
