@@ -156,7 +156,8 @@ async def test_run_refreshes_the_exec_plugin_token(cluster: Cluster, tmp_path: P
         await cluster.create(gateway_class("after"))
         await wait_accepted(cluster, "after")
     finally:
-        process.send_signal(signal.SIGTERM)
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
         await asyncio.wait_for(process.wait(), 30)
     newer = status_writers(cluster) - refused
     assert newer and all(header.startswith("Bearer exec-token-") for header in newer), sorted(newer)

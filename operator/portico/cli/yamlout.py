@@ -1,18 +1,31 @@
-"""YAML output for large documents: PyYAML's C emitter fed by a representer for JSON-shaped data.
+"""YAML output for large documents: PyYAML's C emitter fed one event at a time.
 
-PyYAML's own representer tracks aliases and walks each value's type hierarchy in Python; for the
-35k-route status List that was two thirds of `portico status`. Everything we print is plain JSON
-data (dict, list, str, int, bool, None), so those build nodes directly; anything else goes through
-PyYAML's representer. The emitter still decides quoting (`"true"`, `"8080"` stay strings).
+Building PyYAML nodes for a whole document holds a node per value (gigabytes for the IR of a
+Gateway with 35k routes), and PyYAML's representer walks each value's type hierarchy in Python.
+Everything we print is plain JSON data (dict, list, str, int, bool, None), so events are made
+straight from it and handed to the C emitter as they are made: memory is the depth of the
+document, not its size. Scalars carry the same implicit-tag flags PyYAML's serializer gives them,
+so the emitter still decides quoting (`"true"`, `"8080"` stay strings) and the text is the same.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import lru_cache
 from typing import Any, TextIO
 
 import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.events import (
+    DocumentEndEvent,
+    DocumentStartEvent,
+    Event,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+)
+from yaml.nodes import ScalarNode
 
 BASE_DUMPER: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 STR = "tag:yaml.org,2002:str"
@@ -21,40 +34,57 @@ BOOL = "tag:yaml.org,2002:bool"
 NULL = "tag:yaml.org,2002:null"
 MAP = "tag:yaml.org,2002:map"
 SEQ = "tag:yaml.org,2002:seq"
+_RESOLVER = yaml.resolver.Resolver()
+_MAPPING_END = MappingEndEvent()
+_SEQUENCE_END = SequenceEndEvent()
 
 
-class JSONDataDumper(BASE_DUMPER):  # type: ignore[misc,valid-type]
-    def node_for(self, value: Any) -> Node:
-        if isinstance(value, str):
-            return ScalarNode(STR, value)
-        if isinstance(value, bool):
-            return ScalarNode(BOOL, "true" if value else "false")
-        if isinstance(value, int):
-            return ScalarNode(INT, str(value))
-        if value is None:
-            return ScalarNode(NULL, "null")
-        if isinstance(value, dict):
-            pairs = [(self.node_for(k), self.node_for(v)) for k, v in value.items()]
-            return MappingNode(MAP, pairs, flow_style=False)
-        if isinstance(value, list | tuple):
-            return SequenceNode(SEQ, [self.node_for(v) for v in value], flow_style=False)
-        node: Node = self.represent_data(value)
-        return node
+@lru_cache(maxsize=65536)
+def _string_implicit(value: str) -> tuple[bool, bool]:
+    """The serializer's flags for a str scalar: may it be plain (it would not read back as another
+    type), and may it be quoted without a tag (always, for str)."""
+    return _RESOLVER.resolve(ScalarNode, value, (True, False)) == STR, True  # type: ignore[no-untyped-call]
 
-    def represent(self, data: Any) -> None:
-        self.serialize(self.node_for(data))
-        self.represented_objects.clear()
-        self.object_keeper.clear()
-        self.alias_key = None
+
+def _scalar(tag: str, text: str) -> ScalarEvent:
+    # Our bool/int/null texts read back as their own type when plain ("true", "12", "null").
+    return ScalarEvent(None, tag, (True, False), text)
+
+
+def _emit_value(value: Any, emit: Callable[[Event], None]) -> None:
+    """Events for `value`, handed to `emit` as they are made (calls, not nested generators: ~2x faster)."""
+    if isinstance(value, str):
+        emit(ScalarEvent(None, STR, _string_implicit(value), value))
+    elif isinstance(value, bool):
+        emit(_scalar(BOOL, "true" if value else "false"))
+    elif isinstance(value, int):
+        emit(_scalar(INT, str(value)))
+    elif value is None:
+        emit(_scalar(NULL, "null"))
+    elif isinstance(value, dict):
+        emit(MappingStartEvent(None, MAP, True, flow_style=False))
+        for key, item in value.items():
+            _emit_value(key, emit)
+            _emit_value(item, emit)
+        emit(_MAPPING_END)
+    elif isinstance(value, list | tuple):
+        emit(SequenceStartEvent(None, SEQ, True, flow_style=False))
+        for item in value:
+            _emit_value(item, emit)
+        emit(_SEQUENCE_END)
+    else:
+        raise TypeError(f"not JSON data: {type(value).__name__}")
 
 
 def dump_document(document: Mapping[str, Any], stream: TextIO) -> None:
-    """Block-style YAML of `document`, one top-level key and one list element at a time: the same text
-    as dumping it whole, without holding a node for every value of a 35k-item List at once."""
-    for key, value in document.items():
-        if isinstance(value, list) and value:
-            stream.write(f"{key}:\n")  # our own keys (items, gateways): plain scalars
-            for element in value:
-                yaml.dump([element], stream, Dumper=JSONDataDumper, sort_keys=False)
-        else:
-            yaml.dump({key: value}, stream, Dumper=JSONDataDumper, sort_keys=False)
+    """Block-style YAML of `document`: the text `yaml.dump(document, Dumper=CSafeDumper,
+    sort_keys=False)` prints, made without holding more than one path through the document."""
+    if not document:
+        return
+    emitter = BASE_DUMPER(stream, default_flow_style=False, sort_keys=False)
+    emitter.open()
+    emitter.emit(DocumentStartEvent(explicit=False))
+    _emit_value(dict(document), emitter.emit)
+    emitter.emit(DocumentEndEvent(explicit=False))
+    emitter.close()
+    emitter.dispose()
