@@ -86,10 +86,12 @@ def _construct(loader: yaml.SafeLoader, node: Node) -> Any:
 SafeLoader: type[yaml.SafeLoader] = type(
     "UniqueKeysLoader",
     (getattr(yaml, "CSafeLoader", yaml.SafeLoader),),
-    {"construct_mapping": _construct_unique_mapping},
+    {"construct_mapping": _construct_unique_mapping, "resolve": yamltree.resolve},
 )
 PureSafeLoader: type[yaml.SafeLoader] = type(
-    "PureUniqueKeysLoader", (yaml.SafeLoader,), {"construct_mapping": _construct_unique_mapping}
+    "PureUniqueKeysLoader",
+    (yaml.SafeLoader,),
+    {"construct_mapping": _construct_unique_mapping, "resolve": yamltree.resolve},
 )
 
 

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.resolver import Resolver
 
 STR = "tag:yaml.org,2002:str"
 MAP = "tag:yaml.org,2002:map"
@@ -25,6 +27,22 @@ SEQ = "tag:yaml.org,2002:seq"
 MERGE = "tag:yaml.org,2002:merge"
 # Scalar tags whose SafeConstructor function reads only the node (no loader state).
 SCALARS = frozenset(f"tag:yaml.org,2002:{name}" for name in ("null", "bool", "int", "float", "binary", "timestamp"))
+
+
+_RESOLVER = Resolver()
+
+
+@lru_cache(maxsize=4096)
+def _plain_scalar_tag(value: str) -> str:
+    return str(Resolver.resolve(_RESOLVER, ScalarNode, value, (True, False)))  # type: ignore[no-untyped-call]
+
+
+def resolve(self: Resolver, kind: type[Node], value: Any, implicit: tuple[bool, bool]) -> str:
+    """`Resolver.resolve` for a loader, cached for plain scalars: libyaml asks it once per node,
+    and keys and most values repeat (the implicit resolvers are regular expressions)."""
+    if kind is ScalarNode and implicit[0] and not self.yaml_path_resolvers:
+        return _plain_scalar_tag(value)
+    return str(Resolver.resolve(self, kind, value, implicit))  # type: ignore[no-untyped-call]
 
 
 class Unsupported(Exception):
