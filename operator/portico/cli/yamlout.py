@@ -2,10 +2,11 @@
 
 Building PyYAML nodes for a whole document holds a node per value (gigabytes for the IR of a
 Gateway with 35k routes), and PyYAML's representer walks each value's type hierarchy in Python.
-Everything we print is plain JSON data (dict, list, str, int, bool, None), so events are made
-straight from it and handed to the C emitter as they are made: memory is the depth of the
-document, not its size. Scalars carry the same implicit-tag flags PyYAML's serializer gives them,
-so the emitter still decides quoting (`"true"`, `"8080"` stay strings) and the text is the same.
+Nearly everything we print is plain JSON data (dict, list, str, int, bool, None), so events are
+made straight from it (anything else, such as a float, through PyYAML's representer) and handed
+to the C emitter as they are made: memory is the depth of the document, not its size. Scalars
+carry the same implicit-tag flags PyYAML's serializer gives them, so the emitter still decides
+quoting (`"true"`, `"8080"` stay strings) and the text is the same.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from yaml.events import (
     SequenceEndEvent,
     SequenceStartEvent,
 )
-from yaml.nodes import ScalarNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 BASE_DUMPER: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 STR = "tag:yaml.org,2002:str"
@@ -59,29 +60,59 @@ def _int_event(value: int) -> ScalarEvent:
     return ScalarEvent(None, INT, (True, False), str(value))
 
 
-def _emit_value(value: Any, emit: Callable[[Event], None]) -> None:
-    """Events for `value`, handed to `emit` as they are made (calls, not nested generators: ~2x faster)."""
-    if isinstance(value, str):
-        emit(_string_event(value))
-    elif isinstance(value, bool):
-        emit(_TRUE if value else _FALSE)
-    elif isinstance(value, int):
-        emit(_int_event(value))
-    elif value is None:
-        emit(_NULL)
-    elif isinstance(value, dict):
-        emit(MappingStartEvent(None, MAP, True, flow_style=False))
-        for key, item in value.items():
-            _emit_value(key, emit)
-            _emit_value(item, emit)
-        emit(_MAPPING_END)
-    elif isinstance(value, list | tuple):
-        emit(SequenceStartEvent(None, SEQ, True, flow_style=False))
-        for item in value:
-            _emit_value(item, emit)
-        emit(_SEQUENCE_END)
-    else:
-        raise TypeError(f"not JSON data: {type(value).__name__}")
+class _EventWriter:
+    """Events for a value, handed to the emitter as they are made (calls, not nested generators)."""
+
+    def __init__(self, emitter: Any) -> None:
+        self.emitter = emitter
+        self.emit: Callable[[Event], None] = emitter.emit
+
+    def value(self, value: Any) -> None:
+        emit = self.emit
+        if isinstance(value, str):
+            emit(_string_event(value))
+        elif isinstance(value, bool):
+            emit(_TRUE if value else _FALSE)
+        elif isinstance(value, int):
+            emit(_int_event(value))
+        elif value is None:
+            emit(_NULL)
+        elif isinstance(value, dict):
+            emit(MappingStartEvent(None, MAP, True, flow_style=False))
+            for key, item in value.items():
+                self.value(key)
+                self.value(item)
+            emit(_MAPPING_END)
+        elif isinstance(value, list | tuple):
+            emit(SequenceStartEvent(None, SEQ, True, flow_style=False))
+            for item in value:
+                self.value(item)
+            emit(_SEQUENCE_END)
+        else:  # a float, a date: PyYAML's representer says how it is written
+            self.node(self.emitter.represent_data(value))
+
+    def node(self, node: Node) -> None:
+        """What PyYAML's serializer emits for a node (without anchors: each value is written in full)."""
+        resolve = self.emitter.resolve
+        if isinstance(node, ScalarNode):
+            implicit = (
+                node.tag == resolve(ScalarNode, node.value, (True, False)),
+                node.tag == resolve(ScalarNode, node.value, (False, True)),
+            )
+            self.emit(ScalarEvent(None, node.tag, implicit, node.value, style=node.style))
+        elif isinstance(node, SequenceNode):
+            implicit_seq = node.tag == resolve(SequenceNode, node.value, True)
+            self.emit(SequenceStartEvent(None, node.tag, implicit_seq, flow_style=node.flow_style))
+            for item in node.value:
+                self.node(item)
+            self.emit(_SEQUENCE_END)
+        elif isinstance(node, MappingNode):
+            implicit_map = node.tag == resolve(MappingNode, node.value, True)
+            self.emit(MappingStartEvent(None, node.tag, implicit_map, flow_style=node.flow_style))
+            for key, item in node.value:
+                self.node(key)
+                self.node(item)
+            self.emit(_MAPPING_END)
 
 
 def dump_document(document: Mapping[str, Any], stream: TextIO) -> None:
@@ -92,7 +123,7 @@ def dump_document(document: Mapping[str, Any], stream: TextIO) -> None:
     emitter = BASE_DUMPER(stream, default_flow_style=False, sort_keys=False)
     emitter.open()
     emitter.emit(DocumentStartEvent(explicit=False))
-    _emit_value(dict(document), emitter.emit)
+    _EventWriter(emitter).value(dict(document))
     emitter.emit(DocumentEndEvent(explicit=False))
     emitter.close()
     emitter.dispose()
