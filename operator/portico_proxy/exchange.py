@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from portico_proxy.context import Context
+from portico_proxy.cors import CompiledCORS
 from portico_proxy.exchange_support import NO_ROUTE, NO_ROUTE_MESSAGE, filtered_request, may_retry, record
 from portico_proxy.filters import Headers
 from portico_proxy.messages import (
@@ -125,6 +126,8 @@ class Exchange:
             return
         self.rule = rule
         self.route = rule.route_label
+        if rule.filters.cors is not None and self._preflight(rule.filters.cors):
+            return
         redirect = rule.filters.redirect
         if redirect is not None:
             self._redirect(redirect.status, redirect.location(self.scheme, head.host, listener.port, path, query))
@@ -139,6 +142,8 @@ class Exchange:
         self.backend = backend
         if backend.invalid:
             self._local(500, GRPC_UNAVAILABLE, f"backend {backend.id} is invalid")
+            return
+        if backend.filters.cors is not None and self._preflight(backend.filters.cors):
             return
         if backend.filters.redirect is not None:
             r = backend.filters.redirect
@@ -170,6 +175,10 @@ class Exchange:
             self.response_mods = rf.response_mods + bf.response_mods
             if (rf.mirrors or bf.mirrors) and not head.upgrade:  # a tunnel cannot be copied
                 self.mirrors = start_mirrors(self.ctx, rf.mirrors + bf.mirrors, self.outgoing)
+        cors = bf.cors or rf.cors
+        if cors is not None and (fields := cors.response_fields(head.headers)) is not None:
+            self.response_mods += (fields,)
+            self.outgoing.raw_response = False  # the response gets fields of its own
         if head.upgrade and not backend.h2c:
             # The handshake carries the route's request filters; its answer is read field by field.
             self.outgoing.upgrade = head.upgrade
@@ -360,9 +369,19 @@ class Exchange:
 
     # ---- local answers
     def _redirect(self, status: int, location: bytes) -> None:
+        self._answer(status, [(b"location", location), (b"content-length", b"0")])
+
+    def _preflight(self, cors: CompiledCORS) -> bool:
+        """A CORS preflight is answered here (200), whatever the backends."""
+        headers = cors.preflight(self.head.method, self.head.headers)
+        if headers is not None:
+            self._answer(200, headers)
+        return headers is not None
+
+    def _answer(self, status: int, headers: Headers) -> None:
         self.status = status
         self._finish()
-        self.responder.send_head(status, [(b"location", location), (b"content-length", b"0")], True)
+        self.responder.send_head(status, headers, True)
 
     def _local(self, status: int, grpc_status: int, message: str) -> None:
         status, headers, body = local_response(status, self.head.grpc, grpc_status, message)

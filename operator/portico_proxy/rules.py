@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl
 from portico.ir import (
     Backend,
     BackendProtocol,
+    CORSFilter,
     Filter,
     HeaderMatch,
     Match,
@@ -25,6 +26,7 @@ from portico.ir import (
     first_by_name,
 )
 from portico_proxy.balance import WeightedPicker
+from portico_proxy.cors import CompiledCORS
 from portico_proxy.filters import (
     CompiledHeaderModifier,
     CompiledPathModifier,
@@ -48,6 +50,7 @@ class FilterSet:
     """The filters of a rule or of one backendRef, split by the phase they act in."""
 
     __slots__ = (
+        "cors",
         "mirrors",
         "passthrough",
         "redirect",
@@ -64,6 +67,7 @@ class FilterSet:
         self.rewrite_host: bytes | None = None
         self.rewrite_path: CompiledPathModifier | None = None
         self.mirrors: tuple[MirrorSpec, ...] = ()
+        self.cors: CompiledCORS | None = None
         for item in filters:
             if isinstance(item, RequestHeaderModifierFilter):
                 self.request_mods += (CompiledHeaderModifier(item.modifier),)
@@ -77,6 +81,8 @@ class FilterSet:
             elif isinstance(item, RequestMirrorFilter):
                 mirror = MirrorSpec(CompiledBackend(item.backend, client_tls), item.numerator, item.denominator)
                 self.mirrors += (mirror,)
+            elif isinstance(item, CORSFilter):
+                self.cors = CompiledCORS(item)
         # Nothing that changes the forwarded request or its response (redirects answer before that).
         self.passthrough = not (
             self.request_mods or self.response_mods or self.rewrite_host or self.rewrite_path or self.mirrors
@@ -91,6 +97,7 @@ class FilterSet:
             or self.rewrite_host
             or self.rewrite_path
             or self.mirrors
+            or self.cors
         )
 
 
