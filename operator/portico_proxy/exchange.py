@@ -206,7 +206,7 @@ class Exchange:
         if backend.h2c:
             h2_pool(pools, host, port).acquire(self._upstream_ready)
         else:
-            pools.h1(host, port, backend.tls, backend.client_tls).acquire(self._upstream_ready)
+            pools.h1(host, port, backend.upstream_tls).acquire(self._upstream_ready)
 
     def _upstream_ready(self, upstream: Upstream | None, error: str | None) -> None:
         if self.finished:
@@ -339,7 +339,7 @@ class Exchange:
             return False
         self.retried = True
         host, port = self.endpoints[self.endpoint_index - 1]
-        self.ctx.pools.h1(host, port, backend.tls, backend.client_tls).connect(self._upstream_ready)
+        self.ctx.pools.h1(host, port, backend.upstream_tls).connect(self._upstream_ready)
         return True
 
     def upstream_idle(self) -> None:

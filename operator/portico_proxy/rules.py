@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ssl
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
@@ -36,6 +35,7 @@ from portico_proxy.filters import (
     header_safe,
 )
 from portico_proxy.linear_regex import Pattern, compile_linear
+from portico_proxy.upstream_tls import DEFAULT, GatewayUpstreamTLS, UpstreamTLS
 
 if TYPE_CHECKING:
     from portico_proxy.metrics import Metrics, RouteBackendStats
@@ -60,7 +60,7 @@ class FilterSet:
         "rewrite_path",
     )
 
-    def __init__(self, filters: Sequence[Filter], client_tls: ssl.SSLContext | None = None) -> None:
+    def __init__(self, filters: Sequence[Filter], backend_tls: GatewayUpstreamTLS = DEFAULT) -> None:
         self.request_mods: tuple[CompiledHeaderModifier, ...] = ()
         self.response_mods: tuple[CompiledHeaderModifier, ...] = ()
         self.redirect: CompiledRedirect | None = None
@@ -79,7 +79,7 @@ class FilterSet:
                 self.rewrite_host = header_safe(item.hostname.encode(), "rewrite hostname") if item.hostname else None
                 self.rewrite_path = CompiledPathModifier(item.path) if item.path else None
             elif isinstance(item, RequestMirrorFilter):
-                mirror = MirrorSpec(CompiledBackend(item.backend, client_tls), item.numerator, item.denominator)
+                mirror = MirrorSpec(CompiledBackend(item.backend, backend_tls), item.numerator, item.denominator)
                 self.mirrors += (mirror,)
             elif isinstance(item, CORSFilter):
                 self.cors = CompiledCORS(item)
@@ -105,7 +105,6 @@ class CompiledBackend:
     """A weighted backendRef: endpoints in round-robin order, its own filters, 500 when invalid."""
 
     __slots__ = (
-        "client_tls",
         "endpoints",
         "filters",
         "h2c",
@@ -117,9 +116,10 @@ class CompiledBackend:
         "rotations",
         "stats",
         "tls",
+        "upstream_tls",
     )
 
-    def __init__(self, backend: Backend, client_tls: ssl.SSLContext | None = None) -> None:
+    def __init__(self, backend: Backend, backend_tls: GatewayUpstreamTLS = DEFAULT) -> None:
         self.id = backend.id
         self.label = f"{backend.namespace}/{backend.name}"
         self.invalid = backend.invalid_reason is not None
@@ -130,9 +130,9 @@ class CompiledBackend:
         self.rotations = tuple(endpoints[start:] + endpoints[:start] for start in range(count))
         self.h2c = backend.protocol is BackendProtocol.H2C
         self.tls = backend.protocol is BackendProtocol.HTTPS
-        # The Gateway's client certificate context (clientCertificateRef), for HTTPS backends only.
-        self.client_tls = client_tls if self.tls else None
-        self.filters = FilterSet(backend.filters, client_tls)
+        # The certificate check (BackendTLSPolicy) and the Gateway's client certificate, HTTPS backends only.
+        self.upstream_tls: UpstreamTLS | None = backend_tls.for_backend(backend) if self.tls else None
+        self.filters = FilterSet(backend.filters, backend_tls)
         self.next_index = 0
         # The counters this backend's requests go to, found once per process (see Exchange._finish).
         self.metrics: Metrics | None = None
@@ -191,12 +191,12 @@ class CompiledRule:
         "route_label",
     )
 
-    def __init__(self, rule: Rule, client_tls: ssl.SSLContext | None = None) -> None:
+    def __init__(self, rule: Rule, backend_tls: GatewayUpstreamTLS = DEFAULT) -> None:
         self.id = rule.id
         self.route_label = str(rule.route)
         self.grpc = rule.route_kind is RouteKind.GRPC
-        self.filters = FilterSet(rule.filters, client_tls)
-        backends = [CompiledBackend(b, client_tls) for b in rule.backends]
+        self.filters = FilterSet(rule.filters, backend_tls)
+        backends = [CompiledBackend(b, backend_tls) for b in rule.backends]
         self.no_backends = not backends
         self.picker = WeightedPicker([(b.weight, cb) for b, cb in zip(rule.backends, backends, strict=True)])
         timeouts = rule.timeouts

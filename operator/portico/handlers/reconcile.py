@@ -126,6 +126,8 @@ class Reconciler:
             *self.store.of_kind("Namespace"),
             *self.store.of_kind("ReferenceGrant"),
             *self.store.of_kind("GatewayParameters"),
+            *self.store.of_kind("BackendTLSPolicy"),
+            *self.store.of_kind("ConfigMap"),
         ]
 
     async def reconcile_gateway(self, namespace: str, name: str) -> Outcome:
@@ -183,6 +185,10 @@ class Reconciler:
             route_key = key_of(route)
             status = result.statuses.get(route_key) or {}
             self.writer.submit(route_key, gs.parents_for_gateway(status, key, route_key[1]), source)
+        # Likewise every BackendTLSPolicy: this Gateway's ancestor entry, or none once it stops using it.
+        for policy in self.store.of_kind("BackendTLSPolicy"):
+            policy_key = key_of(policy)
+            self.writer.submit(policy_key, result.statuses.get(policy_key) or {"ancestors": []}, source)
         gw_status = result.statuses.get(("Gateway", *key))
         if gw_status is not None and result.ir_by_gateway.get(key) is None:
             self.writer.submit(("Gateway", *key), gw_status, "gateway")

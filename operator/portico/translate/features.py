@@ -42,6 +42,8 @@ ALL_FEATURES = HTTP_ROUTE_FEATURES | {
     "GRPCRouteNamedRouteRule",
     "GatewayPort8080",
     "GatewayHTTPListenerIsolation",
+    "BackendTLSPolicy",
+    "BackendTLSPolicySANValidation",
 }
 
 
