@@ -6,7 +6,8 @@ import asyncio
 
 from portico_proxy.context import Context
 from portico_proxy.cors import CompiledCORS
-from portico_proxy.exchange_support import NO_ROUTE, NO_ROUTE_MESSAGE, filtered_request, may_retry, record
+from portico_proxy.exchange_sink import ExchangeSink
+from portico_proxy.exchange_support import NO_ROUTE, NO_ROUTE_MESSAGE, filtered_request, record
 from portico_proxy.filters import Headers
 from portico_proxy.messages import (
     GRPC_DEADLINE_EXCEEDED,
@@ -23,7 +24,8 @@ from portico_proxy.tables import PortTable
 from portico_proxy.upstream_h2 import h2_pool
 
 
-class Exchange:
+class Exchange(ExchangeSink):
+    # (the fields the backend side writes are slots of ExchangeSink)
     __slots__ = (
         "backend",
         "backend_timer",
@@ -36,7 +38,6 @@ class Exchange:
         "endpoints",
         "finished",
         "head",
-        "head_watched",
         "last_body_at",
         "listener_port",
         "loop",
@@ -46,16 +47,11 @@ class Exchange:
         "request_timer",
         "responder",
         "response_mods",
-        "response_started",
-        "retried",
         "route",
         "rule",
         "scheme",
-        "source_paused",
         "started_at",
-        "status",
         "table",
-        "upstream",
     )
 
     def __init__(
@@ -284,88 +280,6 @@ class Exchange:
         if self.upstream is not None:
             self.upstream.abort()
             self.upstream = None
-
-    # ---- UpstreamSink
-    def upstream_response_head(self, status: int, headers: Headers, has_length: bool | None) -> None:
-        if self.finished:
-            return
-        self._head_arrived(status)
-        if self.response_mods:
-            for modifier in self.response_mods:
-                headers = modifier.apply(headers)  # type: ignore[attr-defined]
-            has_length = None  # a modifier may have set or removed framing fields
-        self.responder.send_head(status, headers, False, has_length)
-
-    def _head_arrived(self, status: int) -> None:
-        self.status = status
-        self.response_started = True
-        if self.head_watched:
-            self.head_watched = False
-            self.ctx.awaiting_head.pop(self, None)
-
-    def upstream_response_block(self, status: int, block: bytes, has_length: bool) -> None:
-        if self.finished or self.block_responder is None:
-            return
-        self._head_arrived(status)
-        self.block_responder.send_head_block(status, block, has_length)
-
-    def upstream_response_body(self, data: bytes) -> None:
-        if not self.finished:
-            self.responder.send_data(data)
-
-    def upstream_response_end(self, trailers: Headers | None) -> None:
-        if self.finished:
-            return
-        self.upstream = None
-        self._finish()
-        self.responder.send_end(trailers)
-
-    def upstream_error(self, sent: bool, message: str) -> None:
-        if self.finished:
-            return
-        self.upstream = None
-        if not sent and self._retry():
-            return
-        if self.response_started:
-            self._finish()
-            self.responder.abort()
-        else:
-            self._local(502, GRPC_UNAVAILABLE, f"backend failed: {message}")
-
-    def _retry(self) -> bool:
-        """Once, on a new connection to the same endpoint, for an idempotent request without body."""
-        backend = self.backend
-        if self.retried or self.response_started or backend is None or not may_retry(self.head, backend.h2c):
-            return False
-        self.retried = True
-        host, port = self.endpoints[self.endpoint_index - 1]
-        self.ctx.pools.h1(host, port, backend.upstream_tls).connect(self._upstream_ready)
-        return True
-
-    def upstream_idle(self) -> None:
-        if not self.finished:
-            self.responder.flush()
-
-    def upstream_switched(self, headers: Headers, transport: asyncio.Transport, rest: bytes) -> None:
-        if self.finished:
-            transport.close()
-            return
-        self.upstream = None
-        self._head_arrived(101)
-        for modifier in self.response_mods:
-            headers = modifier.apply(headers)  # type: ignore[attr-defined]
-        self._finish()
-        self.responder.switch_protocols(headers, transport, rest)
-
-    def upstream_write_paused(self) -> None:
-        if not self.source_paused:
-            self.source_paused = True
-            self.responder.pause_source()
-
-    def upstream_write_resumed(self) -> None:
-        if self.source_paused:
-            self.source_paused = False
-            self.responder.resume_source()
 
     # ---- local answers
     def _redirect(self, status: int, location: bytes) -> None:
