@@ -15,32 +15,36 @@ import httpx
 import pytest
 
 from portico.api import build_snapshot
-from portico.ir import Backend, BackendProtocol, BackendTLS, ObjectKey, SubjectAltName
+from portico.ir import Backend, BackendProtocol, BackendTLS, Certificate, ObjectKey, SubjectAltName
 from portico.manifests import load_manifests
 from portico.translate import translate
 from portico_proxy.context import Limits
 from portico_proxy.linear_regex import PROXY_CAPABILITIES
 from tests.irs import free_port, gateway, listener, local_backend, prefix, rule
-from tests.proxy.certs import certificate_authority, issued, self_signed
+from tests.proxy.certs import certificate_authority, common_name, issued, self_signed
 
 SPIFFE = "spiffe://cluster.local/ns/shop/sa/app"
 POLICY = ObjectKey(namespace="shop", name="app-tls")
 
-TLSServer = Callable[[str, str], Awaitable[int]]
+TLSServer = Callable[..., Awaitable[int]]
 
 
 @pytest.fixture
 async def tls_backend(tmp_path: Path) -> AsyncIterator[TLSServer]:
-    """An HTTPS backend with this certificate; it answers with the SNI the client sent."""
+    """An HTTPS backend with this certificate; it answers with the SNI the client sent, and with the
+    client certificate's name when it requires one signed by `client_ca`."""
     servers: list[asyncio.Server] = []
 
-    async def start(cert: str, key: str) -> int:
+    async def start(cert: str, key: str, client_ca: str | None = None) -> int:
         folder = tmp_path / f"backend-{len(servers)}"
         folder.mkdir()
         (folder / "tls.crt").write_text(cert)
         (folder / "tls.key").write_text(key)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(folder / "tls.crt", folder / "tls.key")
+        if client_ca is not None:
+            context.verify_mode = ssl.CERT_REQUIRED
+            context.load_verify_locations(cadata=client_ca)
         seen: dict[int, str | None] = {}
 
         def remember(sock: ssl.SSLObject, name: str | None, _: ssl.SSLContext) -> None:
@@ -51,8 +55,11 @@ async def tls_backend(tmp_path: Path) -> AsyncIterator[TLSServer]:
         async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             try:
                 while await reader.readuntil(b"\r\n\r\n"):
-                    sni = seen.get(id(writer.get_extra_info("ssl_object")))
-                    body = json.dumps({"sni": sni}).encode()
+                    tls = writer.get_extra_info("ssl_object")
+                    answer: dict[str, str | None] = {"sni": seen.get(id(tls))}
+                    if client_ca is not None:
+                        answer["client"] = common_name(tls.getpeercert(binary_form=True))
+                    body = json.dumps(answer).encode()
                     writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body))
                     await writer.drain()
             except (asyncio.IncompleteReadError, ConnectionError, ssl.SSLError):
@@ -145,6 +152,25 @@ async def test_https_without_policy_is_verified_unless_the_user_opts_out(proxy, 
         assert (await client.get(f"http://127.0.0.1:{strict}/app")).status_code == 502
         assert (await client.get(f"http://127.0.0.1:{opted_out}/app")).status_code == 200
         assert (await client.get(f"http://127.0.0.1:{opted_out}/policy")).status_code == 502
+
+
+async def test_the_gateway_client_certificate_on_verified_connections(proxy, tls_backend) -> None:  # type: ignore[no-untyped-def]
+    """GatewayBackendClientCertificate with BackendTLSPolicy: both sides authenticated."""
+    ca = certificate_authority("Portico Test CA")
+    client_cert, client_key = self_signed("portico-client.example")
+    backend = await tls_backend(*issued(ca, ("backend.example.com",)), client_ca=client_cert)
+    upstream = _verified("app", backend, _policy(ca[0]))
+    with_cert, without_cert = free_port(), free_port()
+    identity = Certificate(secret=ObjectKey(namespace="shop", name="client"), cert_pem=client_cert, key_pem=client_key)
+    presenting = gateway(listener(port=with_cert, rules=(rule("r", backends=(upstream,)),)), name="presenting")
+    anonymous = gateway(listener(port=without_cert, rules=(rule("r", backends=(upstream,)),)), name="anonymous")
+    await proxy([presenting.model_copy(update={"client_certificate": identity}), anonymous])
+    async with httpx.AsyncClient() as client:
+        for _ in range(2):
+            r = await client.get(f"http://127.0.0.1:{with_cert}/")
+            assert r.status_code == 200
+            assert r.json() == {"sni": "backend.example.com", "client": "portico-client.example"}
+        assert (await client.get(f"http://127.0.0.1:{without_cert}/")).status_code == 502
 
 
 MANIFESTS = """
