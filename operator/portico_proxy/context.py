@@ -34,6 +34,7 @@ class Limits:
     response_header_timeout_s: float = 60.0
     body_idle_timeout_s: float = 60.0
     merge_slashes: bool = True  # request paths: `//` becomes `/` (normalize.py)
+    max_udp_sessions: int = 16384  # per UDP listener: client addresses with a backend socket (udp.py)
 
 
 class Expirable(Protocol):

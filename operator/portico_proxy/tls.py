@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from portico.ir import Certificate, GatewayIR
-from portico_proxy.tables import PortTable, wildcard_suffix
+from portico_proxy.tables import PortMode, PortTable, wildcard_suffix
 
 ALPN = ["h2", "http/1.1"]
 
@@ -34,10 +34,11 @@ def key_pair(cert: Certificate, secrets_dir: str | None) -> tuple[bytes, bytes]:
         raise CertificateError(f"certificate {cert.secret}: cannot read {exc.filename}: {exc.strerror}") from exc
 
 
-def _context(cert_pem: bytes, key_pem: bytes, name: str) -> ssl.SSLContext:
+def _context(cert_pem: bytes, key_pem: bytes, name: str, alpn: list[str]) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.set_alpn_protocols(ALPN)
+    if alpn:
+        context.set_alpn_protocols(alpn)
     _load_chain(context, cert_pem, key_pem, name)
     return context
 
@@ -95,14 +96,17 @@ def _load_chain(context: ssl.SSLContext, cert_pem: bytes, key_pem: bytes, name: 
 
 
 class CertificateSelector:
-    """SNI -> context: an exact hostname, else the longest wildcard, else the first certificate."""
+    """SNI -> context: an exact hostname, else the longest wildcard, else the first certificate.
+
+    HTTPS ports offer ALPN h2 and http/1.1; TLS Terminate ports relay bytes, so they offer none."""
 
     def __init__(self, table: PortTable, secrets_dir: str | None) -> None:
         self.exact: dict[str, ssl.SSLContext] = {}
         wildcards: dict[str, ssl.SSLContext] = {}
         self.default: ssl.SSLContext | None = None
+        alpn = ALPN if table.mode == PortMode.HTTP else []
         for listener_hostname, cert in table.certificates:
-            context = _context(*key_pair(cert, secrets_dir), name=str(cert.secret))
+            context = _context(*key_pair(cert, secrets_dir), name=str(cert.secret), alpn=alpn)
             if self.default is None:
                 self.default = context
             names = cert.hostnames or ((listener_hostname,) if listener_hostname else ())
@@ -113,7 +117,7 @@ class CertificateSelector:
                 else:
                     wildcards.setdefault(suffix.decode(), context)
         if self.default is None:
-            raise CertificateError(f"port {table.port}: an HTTPS listener has no certificate")
+            raise CertificateError(f"port {table.port}: a TLS-terminating listener has no certificate")
         self.wildcards = sorted(wildcards.items(), key=lambda item: -len(item[0]))
 
     def choose(self, server_name: str | None) -> ssl.SSLContext:

@@ -35,7 +35,7 @@ def test_passthrough_becomes_a_tls_listener_and_a_tlsroute_where_the_target_has_
 
 
 def test_without_tls_listeners_passthrough_is_reported_not_emitted() -> None:
-    result = convert(_objects("protocols.in.yaml"), Options(listener_protocols=DEFAULT_CAPABILITIES.listener_protocols))
+    result = convert(_objects("protocols.in.yaml"), Options(listener_protocols=frozenset({"HTTP", "HTTPS"})))
     assert not [o for o in result.objects if o["kind"] == "TLSRoute"]
     assert [f.outcome for f in result.findings if f.subject == "ssl-passthrough"] == [Outcome.TARGET]
 

@@ -200,7 +200,7 @@ def passthrough(state: State, mains: list[Ingress]) -> list[dict[str, Any]]:
                 "ssl-passthrough",
                 Outcome.TARGET,
                 "the target provider has no TLS listeners: TLSRoute "
-                "passthrough cannot be served there (Portico's proxy terminates TLS)",
+                "passthrough cannot be served there (Portico's proxy provider can)",
             )
             continue
         for rule in ing.rules:

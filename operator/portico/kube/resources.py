@@ -39,6 +39,9 @@ GATEWAY_CLASS = ResourceType(GW, "v1", "gatewayclasses", "GatewayClass", namespa
 GATEWAY = ResourceType(GW, "v1", "gateways", "Gateway")
 HTTP_ROUTE = ResourceType(GW, "v1", "httproutes", "HTTPRoute")
 GRPC_ROUTE = ResourceType(GW, "v1", "grpcroutes", "GRPCRoute")
+TLS_ROUTE = ResourceType(GW, "v1", "tlsroutes", "TLSRoute")
+TCP_ROUTE = ResourceType(GW, "v1", "tcproutes", "TCPRoute")
+UDP_ROUTE = ResourceType(GW, "v1", "udproutes", "UDPRoute")
 REFERENCE_GRANT = ResourceType(GW, "v1beta1", "referencegrants", "ReferenceGrant")
 SERVICE = ResourceType("", "v1", "services", "Service")
 ENDPOINT_SLICE = ResourceType("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice")
@@ -52,6 +55,9 @@ WATCHED: tuple[ResourceType, ...] = (
     GATEWAY,
     HTTP_ROUTE,
     GRPC_ROUTE,
+    TLS_ROUTE,
+    TCP_ROUTE,
+    UDP_ROUTE,
     REFERENCE_GRANT,
     SERVICE,
     ENDPOINT_SLICE,
@@ -59,6 +65,10 @@ WATCHED: tuple[ResourceType, ...] = (
     NAMESPACE,
     GATEWAY_PARAMETERS,
 )
+
+# Route kinds a cluster may lack (their CRDs came to the standard channel in v1.5 and v1.6): the
+# operator runs without them and claims none of their features (portico.handlers.optional_kinds).
+OPTIONAL: tuple[ResourceType, ...] = (TLS_ROUTE, TCP_ROUTE, UDP_ROUTE)
 
 # What the proxy provider and the operator write besides statuses.
 CONFIG_MAP = ResourceType("", "v1", "configmaps", "ConfigMap")
