@@ -21,6 +21,8 @@ from portico_proxy.upstream_h1 import set_nodelay
 
 log = logging.getLogger("portico.proxy")
 
+EARLY_BYTES = 256 * 1024  # what a client may send before its backend is connected (as for HTTP bodies)
+
 
 class _Connecting(asyncio.Protocol):
     """A backend socket until it is spliced (right after the connect returns). A backend may speak
@@ -75,7 +77,7 @@ class StreamClient(asyncio.Protocol):
                 self.deadline = asyncio.get_running_loop().time() + ctx.limits.header_timeout_s
             return
         if not self.state.table.tls:
-            transport.pause_reading()  # TLS Terminate keeps reading: data_received buffers
+            transport.pause_reading()  # TLS Terminate reads on: data_received buffers, up to EARLY_BYTES
         l4 = self.state.table.l4
         assert l4 is not None
         route = l4.by_server_name(server_sni(transport).decode()) if self.state.table.tls else l4.only_route()
@@ -84,6 +86,8 @@ class StreamClient(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         self.buffer += data
         if not self.peek or self.task is not None:
+            if len(self.buffer) >= EARLY_BYTES and self.transport is not None:
+                self.transport.pause_reading()  # the backend is not connected yet; splice resumes
             return
         try:
             found = read_sni(self.buffer)
