@@ -238,3 +238,20 @@ endpoints: [{{addresses: [127.0.0.1]}}]
     await proxy(gateways)
     name, echo, _ = await tls_exchange(port, "files.example.com", target.cert_pem)
     assert (name, echo) == ("from-files", b"ping")
+
+
+async def test_a_stream_outlives_the_reload_that_removes_its_route(proxy: Start, backends: Make) -> None:
+    target = await backends("kept", "kept.example.com")
+    port = free_port()
+    runtime = await proxy([tls_gateway(port, tls_rule("kept", ("kept.example.com",), local_backend("k", target.port)))])
+    reader, writer = await asyncio.open_connection(
+        "127.0.0.1", port, ssl=trusting(target.cert_pem), server_hostname="kept.example.com"
+    )
+    assert await asyncio.wait_for(reader.readline(), WAIT) == b"kept\n"
+    await runtime.update(
+        [tls_gateway(port, tls_rule("other", ("other.example.com",), local_backend("k", target.port)))]
+    )
+    writer.write(b"still here")
+    assert await asyncio.wait_for(reader.readexactly(10), WAIT) == b"still here"
+    writer.close()
+    assert await refused(port, "kept.example.com")  # new connections follow the new table
