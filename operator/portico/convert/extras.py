@@ -203,6 +203,17 @@ def passthrough(state: State, mains: list[Ingress]) -> list[dict[str, Any]]:
                 "passthrough cannot be served there (Portico's proxy provider can)",
             )
             continue
+        if any(host.https_listeners for host in state.hosts.values()):
+            # Portico's listeners cannot share a port between HTTPS and TLS (ProtocolConflict): both
+            # would stop serving. HTTPS keeps 443; passthrough needs a Gateway of its own.
+            state.note(
+                ing,
+                "ssl-passthrough",
+                Outcome.TARGET,
+                "the Gateway serves HTTPS on 443, and Portico cannot share a port between HTTPS and TLS "
+                "passthrough listeners: convert the ssl-passthrough Ingresses with a --gateway of their own",
+            )
+            continue
         for rule in ing.rules:
             root = next((p for p in rule.paths if p.path == "/"), None)
             backend = resolve_backend(ing, root.backend, state.inputs)[0] if root else None
