@@ -40,11 +40,22 @@ class ObjectKey(_Frozen):
 class RouteKind(StrEnum):
     HTTP = "HTTPRoute"
     GRPC = "GRPCRoute"
+    TLS = "TLSRoute"
+    TCP = "TCPRoute"
+    UDP = "UDPRoute"
 
 
 class ListenerProtocol(StrEnum):
     HTTP = "HTTP"
     HTTPS = "HTTPS"
+    TLS = "TLS"
+    TCP = "TCP"
+    UDP = "UDP"
+
+
+class TLSMode(StrEnum):
+    TERMINATE = "Terminate"
+    PASSTHROUGH = "Passthrough"
 
 
 class MatchType(StrEnum):
@@ -288,6 +299,8 @@ class Listener(_Frozen):
     port: int
     protocol: ListenerProtocol
     hostname: str | None = None
+    # TLS listeners only: Passthrough routes by the ClientHello's SNI without terminating.
+    tls_mode: TLSMode | None = None
     certificates: tuple[Certificate, ...] = ()
     rules: tuple[Rule, ...] = ()
 
@@ -331,6 +344,11 @@ class GatewayIR(_Frozen):
                 problems.append(f"{where}.port: {listener.port} is outside 1-65535")
             if listener.protocol is ListenerProtocol.HTTPS and not listener.certificates:
                 problems.append(f"{where}.certificates: an HTTPS listener needs a certificate")
+            if listener.protocol is ListenerProtocol.TLS:
+                if listener.tls_mode is None:
+                    problems.append(f"{where}.tls_mode: a TLS listener needs a mode")
+                elif listener.tls_mode is TLSMode.TERMINATE and not listener.certificates:
+                    problems.append(f"{where}.certificates: a TLS Terminate listener needs a certificate")
             rule_ids: set[str] = set()
             for rule in listener.rules:
                 if rule.id in rule_ids:

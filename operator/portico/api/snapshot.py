@@ -20,6 +20,7 @@ from portico.api.core import (
     Service,
 )
 from portico.api.gateway import Gateway, GatewayClass, parse_gateway
+from portico.api.l4routes import L4_ROUTE_KINDS
 from portico.api.policies import BackendTLSPolicy, ConfigMap
 from portico.api.routes import Route, parse_route
 from portico.gcpause import cyclic_gc_paused
@@ -52,6 +53,8 @@ class Snapshot:
     gateways: Mapping[Key, Gateway] = field(default_factory=dict)
     http_routes: Mapping[Key, Route] = field(default_factory=dict)
     grpc_routes: Mapping[Key, Route] = field(default_factory=dict)
+    # TLSRoute, TCPRoute and UDPRoute, keyed by (kind, namespace, name)
+    l4_routes: Mapping[tuple[str, str, str], Route] = field(default_factory=dict)
     reference_grants: tuple[ReferenceGrant, ...] = ()
     services: Mapping[Key, Service] = field(default_factory=dict)
     endpoint_slices: Mapping[Key, tuple[EndpointSlice, ...]] = field(default_factory=dict)
@@ -115,6 +118,7 @@ class _Builder:
     gateways: dict[Key, Gateway] = field(default_factory=dict)
     http_routes: dict[Key, Route] = field(default_factory=dict)
     grpc_routes: dict[Key, Route] = field(default_factory=dict)
+    l4_routes: dict[tuple[str, str, str], Route] = field(default_factory=dict)
     grants: list[ReferenceGrant] = field(default_factory=list)
     services: dict[Key, Service] = field(default_factory=dict)
     slices: dict[Key, list[EndpointSlice]] = field(default_factory=dict)
@@ -141,6 +145,11 @@ class _Builder:
             if isinstance(route, list):
                 return route
             (self.grpc_routes if route.is_grpc else self.http_routes)[route.key] = route
+        elif kind in L4_ROUTE_KINDS:
+            route = parse_route(obj, kind)
+            if isinstance(route, list):
+                return route
+            self.l4_routes[(kind, *route.key)] = route
         elif kind == "ReferenceGrant":
             grant = parse_as(ReferenceGrant, obj)
             if isinstance(grant, list):
@@ -189,6 +198,7 @@ class _Builder:
             gateways=self.gateways,
             http_routes=self.http_routes,
             grpc_routes=self.grpc_routes,
+            l4_routes=self.l4_routes,
             reference_grants=tuple(self.grants),
             services=self.services,
             endpoint_slices={k: tuple(sorted(v, key=lambda s: s.metadata.name)) for k, v in self.slices.items()},

@@ -21,6 +21,7 @@ from portico.handlers.bus import Bus
 from portico.handlers.events import Events
 from portico.handlers.leader import LeaderElector, LeaseConfig, lead
 from portico.handlers.metrics import Metrics
+from portico.handlers.optional_kinds import missing_kind_message
 from portico.handlers.prerequisites import report_missing_crds
 from portico.handlers.providers import Providers
 from portico.handlers.reconcile import Reconciler, Timing
@@ -32,7 +33,7 @@ from portico.handlers.writer import StatusWriter
 from portico.kube import ApiError, KubeClient
 from portico.kube.blocking import BlockingKube
 from portico.kube.client import Connection
-from portico.kube.resources import MANAGED_BY, MANAGED_BY_LABEL, WATCHED, WATCHED_OWNED, ResourceType
+from portico.kube.resources import MANAGED_BY, MANAGED_BY_LABEL, OPTIONAL, WATCHED, WATCHED_OWNED, ResourceType
 from portico.provider import CONTROLLER_PREFIX, ProviderContext
 
 log = logging.getLogger("portico.operator")
@@ -145,7 +146,7 @@ class Operator:
         if self.config.metrics_port is not None:
             self.metrics.serve(self.config.metrics_port)
         missing = []
-        for reflector in self.reflectors:
+        for reflector in list(self.reflectors):
             try:
                 async for attempt in AsyncRetrying(
                     retry=retry_if_exception(_transient),
@@ -158,6 +159,11 @@ class Operator:
             except ApiError as error:
                 if not error.not_found:
                     raise
+                if reflector.resource in OPTIONAL:
+                    log.warning("%s", missing_kind_message(reflector.resource))
+                    self.providers.absent_kinds |= {reflector.resource.kind}
+                    self.reflectors.remove(reflector)
+                    continue
                 missing.append(reflector.resource)
         if missing:
             raise await report_missing_crds(Events(self.client), missing)

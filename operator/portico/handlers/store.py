@@ -15,7 +15,7 @@ from portico.handlers.status import GATEWAY_GROUP
 ObjKey = tuple[str, str, str]  # (kind, namespace, name); namespace "" for cluster-scoped kinds
 NsName = tuple[str, str]
 CLUSTER_SCOPED = frozenset({"GatewayClass", "Namespace"})
-ROUTE_KINDS = frozenset({"HTTPRoute", "GRPCRoute"})
+ROUTE_KINDS = frozenset({"HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "UDPRoute"})
 # Changes to these can affect any Gateway (namespace labels, grants, parameters): rare, so coarse.
 # BackendTLSPolicies and their CA ConfigMaps too: a policy names Services, not Gateways.
 GLOBAL_KINDS = frozenset({"Namespace", "ReferenceGrant", "GatewayParameters", "BackendTLSPolicy", "ConfigMap"})

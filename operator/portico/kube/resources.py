@@ -39,6 +39,9 @@ GATEWAY_CLASS = ResourceType(GW, "v1", "gatewayclasses", "GatewayClass", namespa
 GATEWAY = ResourceType(GW, "v1", "gateways", "Gateway")
 HTTP_ROUTE = ResourceType(GW, "v1", "httproutes", "HTTPRoute")
 GRPC_ROUTE = ResourceType(GW, "v1", "grpcroutes", "GRPCRoute")
+TLS_ROUTE = ResourceType(GW, "v1", "tlsroutes", "TLSRoute")
+TCP_ROUTE = ResourceType(GW, "v1", "tcproutes", "TCPRoute")
+UDP_ROUTE = ResourceType(GW, "v1", "udproutes", "UDPRoute")
 REFERENCE_GRANT = ResourceType(GW, "v1beta1", "referencegrants", "ReferenceGrant")
 SERVICE = ResourceType("", "v1", "services", "Service")
 ENDPOINT_SLICE = ResourceType("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice")
@@ -56,6 +59,9 @@ WATCHED: tuple[ResourceType, ...] = (
     GATEWAY,
     HTTP_ROUTE,
     GRPC_ROUTE,
+    TLS_ROUTE,
+    TCP_ROUTE,
+    UDP_ROUTE,
     REFERENCE_GRANT,
     SERVICE,
     ENDPOINT_SLICE,
@@ -65,6 +71,10 @@ WATCHED: tuple[ResourceType, ...] = (
     BACKEND_TLS_POLICY,
     CONFIG_MAP,
 )
+
+# Route kinds a cluster may lack (their CRDs came to the standard channel in v1.5 and v1.6): the
+# operator runs without them and claims none of their features (portico.handlers.optional_kinds).
+OPTIONAL: tuple[ResourceType, ...] = (TLS_ROUTE, TCP_ROUTE, UDP_ROUTE)
 
 # What the proxy provider and the operator write besides statuses.
 DEPLOYMENT = ResourceType("apps", "v1", "deployments", "Deployment")

@@ -22,6 +22,8 @@ class RefProblem:
 
 def _protocol(port: ServicePort, route_kind: str) -> BackendProtocol | RefProblem:
     app = (port.app_protocol or "").lower()
+    if route_kind in ("TLSRoute", "TCPRoute", "UDPRoute"):
+        return BackendProtocol.HTTP  # bytes are relayed as they are: the appProtocol does not matter
     if route_kind == "GRPCRoute":
         if app in ("", H2C, "grpc", "h2c", "http2"):
             return BackendProtocol.H2C
