@@ -21,7 +21,6 @@ _COPIES = "opt-in copies of cross-namespace TLS Secrets (providers.proxy.copyCer
 NEEDED_BEYOND_E2E: dict[ApiRequest, str] = {
     ApiRequest("get", GW, "grpcroutes"): _GRPC,
     ApiRequest("patch", GW, "grpcroutes/status"): _GRPC,
-    ApiRequest("list", "", "nodes"): "NodePort Services get the nodes' addresses; the e2e Gateways use LoadBalancer",
     ApiRequest("create", "", "secrets"): _COPIES,
     ApiRequest("patch", "", "secrets"): _COPIES,
     ApiRequest("delete", "", "secrets"): _COPIES,

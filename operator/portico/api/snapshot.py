@@ -15,6 +15,8 @@ from portico.api.core import (
     EndpointSlice,
     GatewayParameters,
     Namespace,
+    Node,
+    Pod,
     ReferenceGrant,
     Secret,
     Service,
@@ -57,6 +59,8 @@ class Snapshot:
     secrets: Mapping[Key, Secret] = field(default_factory=dict)
     namespaces: Mapping[str, Namespace] = field(default_factory=dict)
     parameters: Mapping[Key, GatewayParameters] = field(default_factory=dict)
+    nodes: Mapping[str, Node] = field(default_factory=dict)
+    pods: Mapping[Key, Pod] = field(default_factory=dict)
     unreadable: tuple[Unreadable, ...] = ()
     # Memo for pure lookups derived from this snapshot (e.g. resolved backends); never compared.
     memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -103,7 +107,7 @@ def with_default_namespace(obj: Mapping[str, Any], cluster_scoped: bool) -> dict
     return out
 
 
-CLUSTER_SCOPED = {("gateway.networking.k8s.io", "GatewayClass"), ("", "Namespace")}
+CLUSTER_SCOPED = {("gateway.networking.k8s.io", "GatewayClass"), ("", "Namespace"), ("", "Node")}
 
 
 @dataclass
@@ -118,6 +122,8 @@ class _Builder:
     secrets: dict[Key, Secret] = field(default_factory=dict)
     namespaces: dict[str, Namespace] = field(default_factory=dict)
     parameters: dict[Key, GatewayParameters] = field(default_factory=dict)
+    nodes: dict[str, Node] = field(default_factory=dict)
+    pods: dict[Key, Pod] = field(default_factory=dict)
     unreadable: list[Unreadable] = field(default_factory=list)
 
     def add_gateway_api(self, kind: str, obj: dict[str, Any]) -> list[FieldError] | None:
@@ -161,6 +167,14 @@ class _Builder:
             ns = parse_as(Namespace, obj)
             if isinstance(ns, Namespace):
                 self.namespaces[ns.metadata.name] = ns
+        elif (group, kind) == ("", "Node"):
+            node = parse_as(Node, obj)
+            if isinstance(node, Node):
+                self.nodes[node.metadata.name] = node
+        elif (group, kind) == ("", "Pod"):
+            pod = parse_as(Pod, obj)
+            if isinstance(pod, Pod):
+                self.pods[pod.key] = pod
         elif (group, kind) == (PORTICO_GROUP, PARAMETERS_KIND):
             params = parse_as(GatewayParameters, obj)
             if isinstance(params, GatewayParameters):
@@ -181,6 +195,8 @@ class _Builder:
             secrets=self.secrets,
             namespaces=self.namespaces,
             parameters=self.parameters,
+            nodes=self.nodes,
+            pods=self.pods,
             unreadable=tuple(self.unreadable),
         )
 

@@ -44,6 +44,7 @@ SERVICE = ResourceType("", "v1", "services", "Service")
 ENDPOINT_SLICE = ResourceType("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice")
 SECRET = ResourceType("", "v1", "secrets", "Secret")
 NAMESPACE = ResourceType("", "v1", "namespaces", "Namespace", namespaced=False)
+NODE = ResourceType("", "v1", "nodes", "Node", namespaced=False)
 GATEWAY_PARAMETERS = ResourceType("portico.dev", "v1alpha1", "gatewayparameters", "GatewayParameters")
 
 # What the operator watches, in the order the snapshot needs them.
@@ -58,16 +59,17 @@ WATCHED: tuple[ResourceType, ...] = (
     SECRET,
     NAMESPACE,
     GATEWAY_PARAMETERS,
+    NODE,  # the InternalIP of the nodes hosting endpoints (nodePort backends); kept trimmed
 )
 
 # What the proxy provider and the operator write besides statuses.
 CONFIG_MAP = ResourceType("", "v1", "configmaps", "ConfigMap")
 DEPLOYMENT = ResourceType("apps", "v1", "deployments", "Deployment")
-NODE = ResourceType("", "v1", "nodes", "Node", namespaced=False)
+POD = ResourceType("", "v1", "pods", "Pod")  # read one at a time for health checks, never watched
 EVENT = ResourceType("", "v1", "events", "Event")
 LEASE = ResourceType("coordination.k8s.io", "v1", "leases", "Lease")  # leader election between replicas
 
-RESOURCES: tuple[ResourceType, ...] = (*WATCHED, CONFIG_MAP, DEPLOYMENT, NODE, EVENT, LEASE)
+RESOURCES: tuple[ResourceType, ...] = (*WATCHED, CONFIG_MAP, DEPLOYMENT, POD, EVENT, LEASE)
 
 # Objects Portico's providers make in the cluster carry this label and an ownerReference to their
 # Gateway; the operator watches these (server-side filtered) only to wake that Gateway.

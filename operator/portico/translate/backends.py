@@ -8,6 +8,7 @@ from portico.api import Snapshot
 from portico.api.core import Service, ServicePort
 from portico.api.filters import BackendObjectReference
 from portico.ir import Backend, BackendProtocol, Endpoint
+from portico.translate.probes import learn_health_check
 
 H2C = "kubernetes.io/h2c"
 WEBSOCKET = "kubernetes.io/ws"
@@ -50,11 +51,18 @@ def _endpoints(snapshot: Snapshot, service: Service, port: ServicePort) -> tuple
         for endpoint in eps.endpoints:
             if not endpoint.is_ready:
                 continue
+            node = snapshot.nodes.get(endpoint.node_name) if endpoint.node_name else None
             for address in endpoint.addresses:
                 if (address, number) not in seen:
                     seen.add((address, number))
                     found.append(
-                        Endpoint(address=address, port=number, zone=endpoint.zone, node_name=endpoint.node_name)
+                        Endpoint(
+                            address=address,
+                            port=number,
+                            zone=endpoint.zone,
+                            node_name=endpoint.node_name,
+                            node_address=node.internal_ip(address) if node else None,
+                        )
                     )
     return tuple(sorted(found, key=lambda e: (e.address, e.port)))
 
@@ -97,12 +105,14 @@ def resolve_backend(
     if isinstance(protocol, RefProblem):
         return invalid(protocol.reason, f"{where}: {protocol.message}")
     target_port = port.target_port if isinstance(port.target_port, int) else None
+    endpoints = _endpoints(snapshot, service, port)
     backend = base.model_copy(
         update={
             "protocol": protocol,
             "target_port": target_port,
             "node_port": port.node_port,
-            "endpoints": _endpoints(snapshot, service, port),
+            "endpoints": endpoints,
+            "health_check": learn_health_check(snapshot, service.key, endpoints) if snapshot.pods else None,
         }
     )
     return backend, None
