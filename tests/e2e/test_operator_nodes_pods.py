@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from portico.devcluster.faults import FaultRule
 from portico.handlers.pods import PodReader
 from tests.e2e.conftest import Cluster, RunningOperator
 from tests.e2e.test_operator_e2e import programmed
@@ -147,3 +148,27 @@ async def test_the_pod_reader_reads_each_speaking_pod_once(cluster: Cluster) -> 
     (again,) = await reader.speaking_pods([replaced])
     assert again["spec"]["containers"][0]["readinessProbe"]["httpGet"]["path"] == "/v2/ready"
     assert reader.reads == 3
+
+
+async def test_pods_the_role_may_not_read_pause_reading_and_break_nothing(cluster: Cluster) -> None:
+    await cluster.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}})
+    pods = [await cluster.create(pod(name, "/ready")) for name in ("web-a", "api-a")]
+    forbidden = cluster.emulator.faults.add(FaultRule(403, verbs=frozenset({"get"}), resources=frozenset({"pods"})))
+    slices = [
+        {
+            "apiVersion": "discovery.k8s.io/v1",
+            "kind": "EndpointSlice",
+            "metadata": {
+                "name": f"{service}-1",
+                "namespace": "shop",
+                "labels": {"kubernetes.io/service-name": service},
+            },
+            "addressType": "IPv4",
+            "endpoints": [endpoint(f"10.1.0.{index}", "n", target)],
+        }
+        for index, (service, target) in enumerate(zip(("web", "api"), pods, strict=True))
+    ]
+    reader = PodReader(cluster.client)
+    assert await reader.speaking_pods(slices) == []
+    assert await reader.speaking_pods(slices) == []
+    assert forbidden.injected == 1 and reader.reads == 1  # one refusal, then no GET per Service per reconcile

@@ -12,6 +12,7 @@ watches anyway. A Pod that cannot be read (gone, forbidden) only means no learnt
 from __future__ import annotations
 
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -29,6 +30,9 @@ log = logging.getLogger("portico.pods")
 # Pods whose answer was not found are tried in order, so a Pod deleted since the slice was written
 # costs one more GET, not a missing health check; beyond this many the Service has none this time.
 MAX_TRIES_PER_SERVICE = 3
+# A 403 (a ClusterRole without `get pods`, e.g. an older chart) is the same for every Pod: no reads
+# for this long, instead of one refused GET per Service per reconcile.
+FORBIDDEN_PAUSE_S = 300.0
 
 
 def trimmed_pod(pod: Mapping[str, Any]) -> dict[str, Any]:
@@ -53,6 +57,7 @@ class PodReader:
         self._capacity = capacity
         self._known: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
         self._gone: set[PodRef] = set()
+        self._paused_until = 0.0
         self.reads = 0
 
     async def speaking_pods(self, objects: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -91,6 +96,8 @@ class PodReader:
 
     async def _read(self, ref: PodRef) -> dict[str, Any] | None:
         namespace, name, _ = ref
+        if time.monotonic() < self._paused_until:
+            return None
         self.reads += 1
         try:
             pod = trimmed_pod(await self._client.get(POD, namespace, name))
@@ -99,6 +106,9 @@ class PodReader:
                 self._gone.add(ref)
                 if len(self._gone) > self._capacity:
                     self._gone.clear()
+            elif error.status == 403:
+                self._paused_until = time.monotonic() + FORBIDDEN_PAUSE_S
+                log.warning("pods: reading them is forbidden (%s); no learnt health checks for a while", error)
             else:
                 log.warning("pod %s/%s: cannot read its probes (%s); no learnt health check", namespace, name, error)
             return None
