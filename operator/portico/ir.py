@@ -208,10 +208,30 @@ Filter = Annotated[
 
 
 class Endpoint(_Frozen):
+    """`node_address` is the InternalIP of `node_name` (same address family as `address`), for
+    clouds that reach a Service through its nodePort on the node's own address."""
+
     address: str
     port: int
     zone: str | None = None
     node_name: str | None = None
+    node_address: str | None = None
+
+
+class HealthCheck(_Frozen):
+    """An HTTP health check learnt from the backend's pods: the readinessProbe (else the livenessProbe)
+    httpGet of the container serving the Service's target port. `port` is a container port (a named
+    probe port already resolved); `host` is the probe's Host header, if it sets one; seconds."""
+
+    source: Literal["readinessProbe", "livenessProbe"]
+    path: str = "/"
+    port: int
+    scheme: Literal["HTTP", "HTTPS"] = "HTTP"
+    host: str | None = None
+    period_s: int = 10
+    timeout_s: int = 1
+    failure_threshold: int = 3
+    success_threshold: int = 1
 
 
 class BackendProtocol(StrEnum):
@@ -251,6 +271,7 @@ class Backend(_Frozen):
     target_port: int | None = None
     node_port: int | None = None
     endpoints: tuple[Endpoint, ...] = ()
+    health_check: HealthCheck | None = None
     filters: tuple[Filter, ...] = ()
     invalid_reason: str | None = None
     invalid_message: str | None = None

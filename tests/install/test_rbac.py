@@ -26,7 +26,6 @@ NEEDED_BEYOND_E2E: dict[ApiRequest, str] = {
     ApiRequest("patch", GW, "tcproutes/status"): _L4,
     ApiRequest("get", GW, "udproutes"): _L4,
     ApiRequest("patch", GW, "udproutes/status"): _L4,
-    ApiRequest("list", "", "nodes"): "NodePort Services get the nodes' addresses; the e2e Gateways use LoadBalancer",
     ApiRequest("create", "", "secrets"): _COPIES,
     ApiRequest("patch", "", "secrets"): _COPIES,
     ApiRequest("delete", "", "secrets"): _COPIES,

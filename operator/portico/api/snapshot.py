@@ -15,6 +15,8 @@ from portico.api.core import (
     EndpointSlice,
     GatewayParameters,
     Namespace,
+    Node,
+    Pod,
     ReferenceGrant,
     Secret,
     Service,
@@ -63,6 +65,8 @@ class Snapshot:
     parameters: Mapping[Key, GatewayParameters] = field(default_factory=dict)
     backend_tls_policies: Mapping[Key, BackendTLSPolicy] = field(default_factory=dict)
     config_maps: Mapping[Key, ConfigMap] = field(default_factory=dict)
+    nodes: Mapping[str, Node] = field(default_factory=dict)
+    pods: Mapping[Key, Pod] = field(default_factory=dict)
     unreadable: tuple[Unreadable, ...] = ()
     # Memo for pure lookups derived from this snapshot (e.g. resolved backends); never compared.
     memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -109,7 +113,7 @@ def with_default_namespace(obj: Mapping[str, Any], cluster_scoped: bool) -> dict
     return out
 
 
-CLUSTER_SCOPED = {("gateway.networking.k8s.io", "GatewayClass"), ("", "Namespace")}
+CLUSTER_SCOPED = {("gateway.networking.k8s.io", "GatewayClass"), ("", "Namespace"), ("", "Node")}
 
 
 @dataclass
@@ -127,6 +131,8 @@ class _Builder:
     parameters: dict[Key, GatewayParameters] = field(default_factory=dict)
     backend_tls_policies: dict[Key, BackendTLSPolicy] = field(default_factory=dict)
     config_maps: dict[Key, ConfigMap] = field(default_factory=dict)
+    nodes: dict[str, Node] = field(default_factory=dict)
+    pods: dict[Key, Pod] = field(default_factory=dict)
     unreadable: list[Unreadable] = field(default_factory=list)
 
     def add_gateway_api(self, kind: str, obj: dict[str, Any]) -> list[FieldError] | None:
@@ -184,6 +190,14 @@ class _Builder:
             ns = parse_as(Namespace, obj)
             if isinstance(ns, Namespace):
                 self.namespaces[ns.metadata.name] = ns
+        elif (group, kind) == ("", "Node"):
+            node = parse_as(Node, obj)
+            if isinstance(node, Node):
+                self.nodes[node.metadata.name] = node
+        elif (group, kind) == ("", "Pod"):
+            pod = parse_as(Pod, obj)
+            if isinstance(pod, Pod):
+                self.pods[pod.key] = pod
         elif (group, kind) == (PORTICO_GROUP, PARAMETERS_KIND):
             params = parse_as(GatewayParameters, obj)
             if isinstance(params, GatewayParameters):
@@ -207,6 +221,8 @@ class _Builder:
             parameters=self.parameters,
             backend_tls_policies=self.backend_tls_policies,
             config_maps=self.config_maps,
+            nodes=self.nodes,
+            pods=self.pods,
             unreadable=tuple(self.unreadable),
         )
 

@@ -36,6 +36,8 @@ READ_ELSEWHERE = {
     ("", "Secret"),
     ("", "ConfigMap"),
     ("", "Namespace"),
+    ("", "Node"),
+    ("", "Pod"),
     ("discovery.k8s.io", "EndpointSlice"),
 }
 CHART_HINT = "the Helm chart installs the GatewayClass; add its manifest with -f to see these objects' status"

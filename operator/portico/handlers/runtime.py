@@ -28,7 +28,7 @@ from portico.handlers.reconcile import Reconciler, Timing
 from portico.handlers.reflector import Reflector, ReflectorTiming
 from portico.handlers.registry import TLS_SECRET, build_registry, significant
 from portico.handlers.status import GATEWAY_GROUP
-from portico.handlers.store import ObjKey, Store, key_of
+from portico.handlers.store import ObjKey, Store, key_of, trimmed_node
 from portico.handlers.writer import StatusWriter
 from portico.kube import ApiError, KubeClient
 from portico.kube.blocking import BlockingKube
@@ -196,6 +196,8 @@ class Operator:
         """A full list replaces what the store holds of the resource: what is missing was deleted."""
         if resource.kind in ("Secret", "ConfigMap"):
             items = [obj for obj in items if _readable_certificates(resource.kind, obj)]
+        if resource.kind == "Node":
+            items = [trimmed_node(obj) for obj in items]
         if resource.kind in WATCHED_KINDS:
             listed = {key_of(obj) for obj in items}
             for stored in self.store.of_kind(resource.kind):
@@ -210,6 +212,8 @@ class Operator:
             if self.store.get(*key_of(obj)) is None:
                 return
             event_type = "DELETED"
+        if resource.kind == "Node":
+            obj = trimmed_node(obj)
         self.observe(event_type, obj)
 
     def observe(self, event_type: str, obj: Mapping[str, Any]) -> None:
