@@ -9,7 +9,7 @@ from typing import Any
 from portico_providers.aws_common.retry import call
 from portico_providers.aws_lattice.api import action_to_api, match_to_api
 from portico_providers.kit.diff import Step
-from portico_providers.kit.execute import StepFailed, UpdateThenRetag
+from portico_providers.kit.execute import InProgress, StepFailed, UpdateThenRetag
 from portico_providers.kit.limits import priority_waves
 from portico_providers.kit.ownership import Marks
 from portico_providers.kit.resources import Desired, Observed
@@ -17,6 +17,23 @@ from portico_providers.kit.resources import Desired, Observed
 MAX_PRIORITY = 2000  # Lattice rule priorities run 1-2000
 BATCH = 10  # BatchUpdateRule takes at most 10 rules
 TARGETS_PER_CALL = 100  # RegisterTargets and DeregisterTargets take at most 100 targets
+
+
+ACTIVE = "ACTIVE"
+DELETE_IN_PROGRESS = "DELETE_IN_PROGRESS"
+
+
+def created(answer: dict[str, Any]) -> str:
+    """The new resource's ARN; marked in progress while Lattice has not made it ACTIVE yet (the
+    Gateway is Programmed only once it is)."""
+    arn, status = str(answer["arn"]), str(answer.get("status") or ACTIVE)
+    return arn if status == ACTIVE else InProgress(arn, status)
+
+
+def deleting(observed: Observed) -> bool:
+    """Lattice is already deleting it: asking again is refused (ConflictException), and the next
+    look shows whether it is gone."""
+    return observed.extra.get("status") == DELETE_IN_PROGRESS
 
 
 def idempotent(function: Any, /, **kwargs: Any) -> Any:
@@ -84,8 +101,7 @@ class VpcAssociationHandler(LatticeHandler):
         }
         if spec["security_groups"]:
             args["securityGroupIds"] = spec["security_groups"]
-        arn: str = idempotent(self.lattice.create_service_network_vpc_association, **args)["arn"]
-        return arn
+        return created(idempotent(self.lattice.create_service_network_vpc_association, **args))
 
     def update_one(self, step: Step, spec: dict[str, Any]) -> None:
         if "security_groups" in step.fields and step.observed is not None:
@@ -96,7 +112,11 @@ class VpcAssociationHandler(LatticeHandler):
             )
 
     def delete(self, observed: Observed) -> None:
-        call(self.lattice.delete_service_network_vpc_association, serviceNetworkVpcAssociationIdentifier=observed.arn)
+        if not deleting(observed):
+            call(
+                self.lattice.delete_service_network_vpc_association,
+                serviceNetworkVpcAssociationIdentifier=observed.arn,
+            )
 
 
 def _targets(items: Sequence[Any]) -> list[dict[str, Any]]:
@@ -112,9 +132,11 @@ class TargetGroupHandler(LatticeHandler):
             "vpcIdentifier": spec["vpc_id"],
             "ipAddressType": "IPV4",
         }
-        arn: str = idempotent(
-            self.lattice.create_target_group, name=spec["name"], type="IP", config=config, tags=dict(marks.tags)
-        )["arn"]
+        arn = created(
+            idempotent(
+                self.lattice.create_target_group, name=spec["name"], type="IP", config=config, tags=dict(marks.tags)
+            )
+        )
         if spec["targets"]:
             change_targets(self.lattice.register_targets, arn, _targets(spec["targets"]))
         return arn
@@ -132,6 +154,8 @@ class TargetGroupHandler(LatticeHandler):
             change_targets(self.lattice.deregister_targets, step.observed.arn, gone)
 
     def delete(self, observed: Observed) -> None:
+        if deleting(observed):
+            return
         # Lattice refuses to delete a target group that still has registered targets.
         targets = observed.spec.model_dump()["targets"]
         if targets:
@@ -151,7 +175,7 @@ class ServiceHandler(LatticeHandler):
         if spec.get("certificate"):
             args["certificateArn"] = spec["certificate"]
         result = idempotent(self.lattice.create_service, **args)
-        arn: str = result["arn"]
+        arn = created(result)
         self.dns_names[arn] = (result.get("dnsEntry") or {}).get("domainName", "")
         return arn
 
@@ -164,20 +188,23 @@ class ServiceHandler(LatticeHandler):
         call(self.lattice.update_service, **args)
 
     def delete(self, observed: Observed) -> None:
-        call(self.lattice.delete_service, serviceIdentifier=observed.arn)
+        if not deleting(observed):
+            call(self.lattice.delete_service, serviceIdentifier=observed.arn)
 
 
 class ServiceAssociationHandler(LatticeHandler):
     def create(self, desired: Desired, spec: dict[str, Any], marks: Marks) -> str:
-        arn: str = idempotent(
+        answer = idempotent(
             self.lattice.create_service_network_service_association,
             serviceIdentifier=spec["service"],
             serviceNetworkIdentifier=spec["service_network"],
             tags=dict(marks.tags),
-        )["arn"]
-        return arn
+        )
+        return created(answer)
 
     def delete(self, observed: Observed) -> None:
+        if deleting(observed):
+            return
         call(
             self.lattice.delete_service_network_service_association,
             serviceNetworkServiceAssociationIdentifier=observed.arn,

@@ -59,8 +59,13 @@ class _Reader:
         tags: dict[str, str] = call(self.lattice.list_tags_for_resource, resourceArn=arn).get("tags", {})
         return tags if self.owner.owns(tags) else None
 
-    def add(self, kind: str, tags: dict[str, str], arn: str, spec: Any, **extra: Any) -> None:
-        self.found.append(Observed(kind, tags[RESOURCE_TAG], arn, spec, extra, Marks(tags=tags)))
+    def add(self, kind: str, tags: dict[str, str], arn: str, spec: Any, status: str = "ACTIVE", **extra: Any) -> None:
+        """`status` as Lattice lists it: ACTIVE is ready, *_IN_PROGRESS is busy (the Gateway waits
+        for it), *_FAILED is replaced rather than adopted."""
+        failed = status if status.endswith("_FAILED") else ""
+        busy = "" if status == "ACTIVE" or failed else status
+        extra["status"] = status
+        self.found.append(Observed(kind, tags[RESOURCE_TAG], arn, spec, extra, Marks(tags=tags), busy, failed))
 
     def networks(self) -> Networks:
         networks = Networks()
@@ -99,6 +104,7 @@ class _Reader:
                             security_groups=tuple(sorted(detail.get("securityGroupIds", []))),
                             tags=user_tags(tags),
                         ),
+                        status=item.get("status", "ACTIVE"),
                     )
 
     def target_groups(self) -> tuple[dict[str, str], dict[str, str]]:
@@ -133,6 +139,7 @@ class _Reader:
                     targets=tuple(targets),
                     tags=user_tags(tags),
                 ),
+                status=item.get("status", "ACTIVE"),
             )
         return arns, ids
 
@@ -157,6 +164,7 @@ class _Reader:
                     auth_type=detail.get("authType", "NONE"),
                     tags=user_tags(tags),
                 ),
+                status=item.get("status", "ACTIVE"),
                 dns_name=dns,
             )
             for assoc in _items(self.lattice.list_service_network_service_associations, serviceIdentifier=service):
@@ -169,6 +177,7 @@ class _Reader:
                         ServiceAssociationSpec(
                             service_network=assoc["serviceNetworkArn"], service=service, tags=user_tags(atags)
                         ),
+                        status=assoc.get("status", "ACTIVE"),
                     )
             self.listeners(service, group_arns, group_ids)
         return names
