@@ -27,10 +27,9 @@ MAX_TARGETS_PER_CALL = 100  # RegisterTargets / DeregisterTargets
 
 
 class LatticeFake(AsyncStates, LatticeCore):
-    # ListTargets answers that still show a deregistered target as DRAINING (-1: gone at once).
-    # Tests of draining raise it; the shared suites expect a first delete to finish.
-    drain_lists = -1
-    settle_calls = 0
+    # ListTargets answers that still show a deregistered target as DRAINING (-1: gone at once);
+    # a group keeps refusing to be deleted while a target drains.
+    drain_lists = 1
 
     def __init__(self, region: str) -> None:
         super().__init__(region)

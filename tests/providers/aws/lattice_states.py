@@ -4,8 +4,8 @@ Services, target groups and both kinds of service network association are create
 `CREATE_IN_PROGRESS` and become `ACTIVE` (or `CREATE_FAILED`, when a test injects it) later; a
 delete answers `DELETE_IN_PROGRESS` and the resource stays listed, and keeps refusing what it
 refuses (a service network with associations, a service still associated), until it is gone.
-"Later" is counted in API calls, so tests stay deterministic: `settle_calls` calls after the
-request, the transition happens (0: at once, as the synchronous fake used to be).
+"Later" is counted in API calls, so tests stay deterministic: `create_calls` (`delete_calls`)
+calls after the request, the transition happens (0: at once).
 """
 
 from __future__ import annotations
@@ -34,8 +34,10 @@ class AsyncStates:
     """Mixed into the fake: `_advance` runs on every request; creates and deletes go through
     `_born` and `_dying`."""
 
-    # API calls after which a create or delete finishes (tests of the synchronous paths set 0).
-    settle_calls = 2
+    # API calls after which a create or a delete finishes. Deletes last by default, as on Lattice
+    # (every suite must wait for them); creates are immediate unless a test asks for more.
+    create_calls = 0
+    delete_calls = 2
 
     def _init_states(self) -> None:
         self._clock = 0
@@ -64,22 +66,22 @@ class AsyncStates:
         if failing:
             self.fail_creates[name] -= 1
         final = CREATE_FAILED if failing else ACTIVE
-        if self.settle_calls <= 0:
+        if self.create_calls <= 0:
             table[ident]["status"] = final
             return
         table[ident]["status"] = CREATE_IN_PROGRESS
-        self._due.append(_Due(self._clock + self.settle_calls, table, ident, final))
+        self._due.append(_Due(self._clock + self.create_calls, table, ident, final))
 
     def _dying(self, table: dict[str, dict[str, Any]], item: dict[str, Any]) -> dict[str, Any]:
         """Start deleting `item`: it stays listed DELETE_IN_PROGRESS until it is gone."""
         if item.get("status") == DELETE_IN_PROGRESS:
             raise conflict(f"{item['id']} is already being deleted")
         answer = {"id": item["id"], "arn": item["arn"], "status": DELETE_IN_PROGRESS}
-        if self.settle_calls <= 0:
+        if self.delete_calls <= 0:
             del table[item["id"]]
         else:
             item["status"] = DELETE_IN_PROGRESS
-            self._due.append(_Due(self._clock + self.settle_calls, table, item["id"], GONE))
+            self._due.append(_Due(self._clock + self.delete_calls, table, item["id"], GONE))
         return answer
 
     @staticmethod

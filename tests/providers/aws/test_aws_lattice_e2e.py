@@ -13,6 +13,7 @@ from portico_providers.aws_lattice.provider import LatticeProvider
 from tests.irs import GATEWAY, backend, certificate, gateway, listener, rule, self_signed
 from tests.providers.aws.conftest import REGION, Account
 from tests.providers.aws.lattice_resources import LatticeFake
+from tests.providers.aws.settle import delete_until_finished
 from tests.providers.aws.state import context
 
 CERT, KEY = self_signed()
@@ -145,7 +146,8 @@ def test_endpoint_change_registers_only_the_difference(account: Account, fake: L
     lattice.reconcile(shop(web_ips=("10.0.1.11", "10.0.1.12")))
     assert sorted(mutations(counter, mark)) == ["DeregisterTargets", "RegisterTargets"]
     web = next(g for g in fake.target_groups.values() if g["name"].startswith("pt-web-"))
-    assert set(fake.targets[web["id"]]) == {("10.0.1.11", 8080), ("10.0.1.12", 8080)}
+    states = {key: target["status"] for key, target in fake.targets[web["id"]].items()}
+    assert states == {("10.0.1.10", 8080): "DRAINING", ("10.0.1.11", 8080): "HEALTHY", ("10.0.1.12", 8080): "HEALTHY"}
 
 
 def test_certificate_rotation_keeps_the_arn(account: Account, fake: LatticeFake) -> None:
@@ -175,8 +177,7 @@ def test_delete_removes_everything_owned_and_nothing_else(account: Account, fake
     lattice = make_lattice(account, fake, CallCounter())
     lattice.reconcile(shop())
     lattice.reconcile(shop(extra_rule=True))
-    result = lattice.delete(GATEWAY)
-    assert result.finished, result.message
+    delete_until_finished(lattice)
     mine = [
         arn
         for arn, tags in fake.tags.items()
@@ -208,7 +209,7 @@ def test_existing_service_network_is_joined_not_owned(account: Account, fake: La
     assert lattice.reconcile(shop(params=params)).programmed
     assert list(fake.networks) == [shared["id"]]
     assert {a["serviceNetworkId"] for a in fake.service_associations.values()} == {shared["id"]}
-    assert lattice.delete(GATEWAY).finished
+    delete_until_finished(lattice)
     assert list(fake.networks) == [shared["id"]] and fake.service_associations == {}
 
 

@@ -11,9 +11,10 @@ from tests.irs import GATEWAY, gateway, listener
 from tests.providers.aws.conftest import Account
 from tests.providers.aws.lattice_resources import LatticeFake
 from tests.providers.aws.lattice_states import ACTIVE
+from tests.providers.aws.settle import reconcile_until_programmed
 from tests.providers.aws.test_aws_lattice_e2e import PARAMS, make_lattice, shop
 
-NEVER = 10**6  # settle_calls: nothing finishes until the test says so
+NEVER = 10**6  # create_calls: nothing finishes until the test says so
 BOUND = 20  # reconciles or deletes a test allows before it calls the provider stuck
 
 
@@ -28,7 +29,7 @@ def no_routes() -> GatewayIR:
 
 def test_programmed_only_once_lattice_has_made_everything_active(account: Account) -> None:
     fake = LatticeFake(account.session.region_name)
-    fake.settle_calls = NEVER
+    fake.create_calls = NEVER
     lattice = make_lattice(account, fake, CallCounter())
     first = lattice.reconcile(shop())
     assert first.state is ApplyState.PENDING
@@ -43,7 +44,7 @@ def test_programmed_only_once_lattice_has_made_everything_active(account: Accoun
 
 def test_a_gateway_without_routes_is_programmed_once_its_network_is_associated(account: Account) -> None:
     fake = LatticeFake(account.session.region_name)
-    fake.settle_calls = NEVER
+    fake.create_calls = NEVER
     lattice = make_lattice(account, fake, CallCounter())
     first = lattice.reconcile(no_routes())
     assert first.state is ApplyState.PENDING and "vpc-association" in first.message
@@ -60,8 +61,8 @@ def test_a_failed_service_association_is_replaced_not_adopted(account: Account) 
     first = lattice.reconcile(shop())
     assert first.state is ApplyState.PENDING and "CREATE_FAILED" in first.message
     [failed] = [a["id"] for a in fake.service_associations.values() if a["status"] == "CREATE_FAILED"]
-    second = lattice.reconcile(shop())
-    assert second.programmed, second.message
+    # Deleted first (Lattice takes a while), then created anew.
+    reconcile_until_programmed(lattice, shop())
     assert failed not in fake.service_associations
     assert len(fake.service_associations) == 2
     assert {a["status"] for a in fake.service_associations.values()} == {ACTIVE}
@@ -69,7 +70,7 @@ def test_a_failed_service_association_is_replaced_not_adopted(account: Account) 
 
 def test_a_failed_vpc_association_is_replaced_and_the_gateway_then_programmed(account: Account) -> None:
     fake = LatticeFake(account.session.region_name)
-    fake.settle_calls = 1
+    fake.create_calls = fake.delete_calls = 1
     fake.fail_creates["vpc_association"] = 1
     lattice = make_lattice(account, fake, CallCounter())
     assert lattice.reconcile(no_routes()).state is ApplyState.PENDING
@@ -90,7 +91,7 @@ def test_a_failed_vpc_association_is_replaced_and_the_gateway_then_programmed(ac
 
 def test_deletes_lattice_finishes_later_are_waited_for_and_leave_nothing(account: Account) -> None:
     fake = LatticeFake(account.session.region_name)
-    fake.settle_calls = 3
+    fake.create_calls = fake.delete_calls = 3
     lattice = make_lattice(account, fake, CallCounter())
     for _ in range(BOUND):
         if lattice.reconcile(shop()).programmed:
