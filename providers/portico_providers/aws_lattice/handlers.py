@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from portico_providers.aws_common.retry import call
+from portico_providers.aws_common.retry import call, describe_error, error_code
 from portico_providers.aws_lattice.api import action_to_api, match_to_api
 from portico_providers.kit.diff import Step
 from portico_providers.kit.execute import InProgress, StepFailed, UpdateThenRetag
@@ -192,15 +193,45 @@ class ServiceHandler(LatticeHandler):
             call(self.lattice.delete_service, serviceIdentifier=observed.arn)
 
 
+class DomainTaken(StepFailed):
+    """Lattice refused an association because another service of the network has the custom domain name."""
+
+
 class ServiceAssociationHandler(LatticeHandler):
     def create(self, desired: Desired, spec: dict[str, Any], marks: Marks) -> str:
-        answer = idempotent(
-            self.lattice.create_service_network_service_association,
-            serviceIdentifier=spec["service"],
-            serviceNetworkIdentifier=spec["service_network"],
-            tags=dict(marks.tags),
-        )
+        try:
+            answer = idempotent(
+                self.lattice.create_service_network_service_association,
+                serviceIdentifier=spec["service"],
+                serviceNetworkIdentifier=spec["service_network"],
+                tags=dict(marks.tags),
+            )
+        except Exception as error:
+            # Lattice answers ConflictException both for "not yet" and for a custom domain name that
+            # another service of the network has: only the second is the route's problem for good.
+            taken = self._domain_taken(spec) if error_code(error) == "ConflictException" else None
+            if taken:
+                raise DomainTaken(f"{taken} ({describe_error(error)})") from error
+            raise
         return created(answer)
+
+    def _domain_taken(self, spec: dict[str, Any]) -> str | None:
+        domain = call(self.lattice.get_service, serviceIdentifier=spec["service"]).get("customDomainName")
+        if not domain:
+            return None
+        page: dict[str, Any] = {}
+        while True:
+            page = call(
+                self.lattice.list_service_network_service_associations,
+                serviceNetworkIdentifier=spec["service_network"],
+                **({"nextToken": page["nextToken"]} if page.get("nextToken") else {}),
+            )
+            for item in page.get("items", []):
+                if item.get("customDomainName") == domain and item.get("serviceArn") != spec["service"]:
+                    service = item.get("serviceName") or item.get("serviceArn")
+                    return f"custom domain name {domain} is already used by service {service} in this service network"
+            if not page.get("nextToken"):
+                return None
 
     def delete(self, observed: Observed) -> None:
         if deleting(observed):
@@ -297,3 +328,26 @@ class RuleHandler(LatticeHandler):
             listenerIdentifier=spec["listener"],
             ruleIdentifier=observed.arn,
         )
+
+
+class AuthPolicyHandler:
+    """PutAuthPolicy creates and replaces; the policy's cloud id is the protected resource's ARN."""
+
+    def __init__(self, lattice: Any) -> None:
+        self.lattice = lattice
+
+    def create(self, desired: Desired, spec: dict[str, Any], marks: Marks) -> str:
+        self._put(spec)
+        return str(spec["resource"])
+
+    def update(self, steps: Sequence[Step], specs: Sequence[dict[str, Any]]) -> None:
+        for spec in specs:
+            self._put(spec)
+
+    def _put(self, spec: dict[str, Any]) -> None:
+        # `policy` is also the retry helper's own keyword: bound here, not passed through it.
+        put = functools.partial(self.lattice.put_auth_policy, policy=spec["policy"])
+        call(put, resourceIdentifier=spec["resource"])
+
+    def delete(self, observed: Observed) -> None:
+        call(self.lattice.delete_auth_policy, resourceIdentifier=observed.cloud_id)

@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from portico_providers.aws_common.acm import observe_certificates, user_tags
-from portico_providers.aws_common.retry import call
+from portico_providers.aws_common.retry import AWS_ERRORS, call
 from portico_providers.aws_common.tags import RESOURCE_TAG, Owner
 from portico_providers.aws_lattice.api import action_from_api, match_from_api
 from portico_providers.aws_lattice.model import (
+    AUTH_POLICY,
     LISTENER,
     RULE,
     SERVICE,
@@ -18,6 +19,7 @@ from portico_providers.aws_lattice.model import (
     SERVICE_NETWORK,
     TARGET_GROUP,
     VPC_ASSOCIATION,
+    AuthPolicySpec,
     ListenerSpec,
     RuleSpec,
     ServiceAssociationSpec,
@@ -26,7 +28,10 @@ from portico_providers.aws_lattice.model import (
     Target,
     TargetGroupSpec,
     VpcAssociationSpec,
+    auth_policy_id,
 )
+from portico_providers.aws_lattice.params import canonical_policy
+from portico_providers.kit.execute import ErrorKind
 from portico_providers.kit.flow import ObservedState
 from portico_providers.kit.ownership import Marks
 from portico_providers.kit.resources import Observed
@@ -67,6 +72,22 @@ class _Reader:
         extra["status"] = status
         self.found.append(Observed(kind, tags[RESOURCE_TAG], arn, spec, extra, Marks(tags=tags), busy, failed))
 
+    def auth_policy(self, tags: dict[str, str], arn: str) -> None:
+        """The auth policy on a service network or service of ours, if it has one (it carries no
+        tags: it is ours because the resource it protects is)."""
+        try:
+            policy = call(self.lattice.get_auth_policy, resourceIdentifier=arn).get("policy") or ""
+        except Exception as error:
+            if AWS_ERRORS.classify(error) is not ErrorKind.GONE:
+                raise
+            return
+        if policy:
+            policy_id = auth_policy_id(tags[RESOURCE_TAG])
+            spec = AuthPolicySpec(resource=arn, policy=canonical_policy(policy))
+            self.found.append(
+                Observed(AUTH_POLICY, policy_id, arn, spec, marks=Marks(tags={**tags, RESOURCE_TAG: policy_id}))
+            )
+
     def networks(self) -> Networks:
         networks = Networks()
         for item in _items(self.lattice.list_service_networks):
@@ -83,6 +104,7 @@ class _Reader:
                         name=item["name"], auth_type=detail.get("authType", "NONE"), tags=user_tags(tags)
                     ),
                 )
+                self.auth_policy(tags, item["arn"])
         return networks
 
     def vpc_associations(self, network_arns: set[str]) -> None:
@@ -167,6 +189,7 @@ class _Reader:
                 status=item.get("status", "ACTIVE"),
                 dns_name=dns,
             )
+            self.auth_policy(tags, service)
             for assoc in _items(self.lattice.list_service_network_service_associations, serviceIdentifier=service):
                 atags = self.owned_tags(assoc["arn"])
                 if atags:

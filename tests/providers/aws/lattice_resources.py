@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
+from tests.providers.aws.lattice_auth import AuthPolicies
 from tests.providers.aws.lattice_fake import LatticeCore, LatticeError, conflict, not_found
 from tests.providers.aws.lattice_states import AsyncStates
 
@@ -26,7 +27,7 @@ def _ipv4(address: str) -> bool:
 MAX_TARGETS_PER_CALL = 100  # RegisterTargets / DeregisterTargets
 
 
-class LatticeFake(AsyncStates, LatticeCore):
+class LatticeFake(AuthPolicies, AsyncStates, LatticeCore):
     # ListTargets answers that still show a deregistered target as DRAINING (-1: gone at once);
     # a group keeps refusing to be deleted while a target drains.
     drain_lists = 1
@@ -34,6 +35,7 @@ class LatticeFake(AsyncStates, LatticeCore):
     def __init__(self, region: str) -> None:
         super().__init__(region)
         self._init_states()
+        self._init_auth()
 
     # -- service networks and VPC associations ---------------------------------------------
     def create_service_network(self, p: Params) -> Params:
@@ -153,6 +155,9 @@ class LatticeFake(AsyncStates, LatticeCore):
             for a in self.service_associations.values()
         ):
             raise conflict("the service is already associated with this service network")
+        domain, joined = service.get("customDomainName"), self._in_network(network["id"])
+        if domain and any(a.get("customDomainName") == domain for a in joined):
+            raise conflict(f"custom domain name {domain} is already used in service network {network['id']}")
         ident, arn = self._new("snsa", "servicenetworkserviceassociation/", p.get("tags"))
         self.service_associations[ident] = {
             "id": ident,
@@ -165,11 +170,17 @@ class LatticeFake(AsyncStates, LatticeCore):
             "serviceNetworkArn": network["arn"],
             "serviceNetworkName": network["name"],
             "dnsEntry": service["dnsEntry"],
+            "customDomainName": domain,
         }
         self._born("service_association", self.service_associations, ident)
         return {"id": ident, "arn": arn, "status": self.service_associations[ident]["status"]}
 
+    def _in_network(self, network: str) -> list[Params]:
+        return [dict(a) for a in self.service_associations.values() if a["serviceNetworkId"] == network]
+
     def list_service_network_service_associations(self, p: Params) -> Params:
+        if "serviceIdentifier" not in p:  # the API takes either a service or a service network
+            return self._page(self._in_network(self._find(self.networks, p["serviceNetworkIdentifier"], "")["id"]), p)
         service = self._find(self.services, p["serviceIdentifier"], "service")
         items = [dict(a) for a in self.service_associations.values() if a["serviceId"] == service["id"]]
         return self._page(items, p)

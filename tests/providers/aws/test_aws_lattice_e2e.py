@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -213,6 +214,32 @@ def test_existing_service_network_is_joined_not_owned(account: Account, fake: La
     assert list(fake.networks) == [shared["id"]] and fake.service_associations == {}
 
 
+POLICY = (
+    '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]}'
+)
+
+
+def test_aws_iam_auth_puts_the_policy_on_the_network_and_every_service(account: Account, fake: LatticeFake) -> None:
+    counter = CallCounter()
+    lattice = make_lattice(account, fake, counter)
+    iam = {"awsLattice": {**PARAMS["awsLattice"], "authType": "AWS_IAM", "authPolicy": POLICY}}
+    assert lattice.reconcile(shop(params=iam)).programmed
+    protected = [*fake.networks.values(), *fake.services.values()]
+    assert {item["authType"] for item in protected} == {"AWS_IAM"}
+    assert sorted(fake.auth_policies) == sorted(item["arn"] for item in protected)
+    assert {json.loads(p)["Statement"][0]["Effect"] for p in fake.auth_policies.values()} == {"Allow"}
+    assert lattice.reconcile(shop(params=iam)).mutations == 0
+    deny = POLICY.replace("Allow", "Deny")
+    mark = len(counter.calls)
+    assert lattice.reconcile(shop(params={"awsLattice": {**iam["awsLattice"], "authPolicy": deny}})).programmed
+    assert mutations(counter, mark) == ["PutAuthPolicy"] * 3
+    mark = len(counter.calls)
+    assert lattice.reconcile(shop()).programmed  # back to NONE: the policies go
+    assert sorted(set(mutations(counter, mark))) == ["DeleteAuthPolicy", "UpdateService", "UpdateServiceNetwork"]
+    assert fake.auth_policies == {}
+    delete_until_finished(lattice)
+
+
 def test_quota_limits_and_unsupported_matches_are_reported(account: Account, fake: LatticeFake) -> None:
     lattice = make_lattice(account, fake, CallCounter(), lattice_rules_per_listener=2)
     query = Match(
@@ -245,6 +272,9 @@ def test_quota_limits_and_unsupported_matches_are_reported(account: Account, fak
         ({}, "spec.awsLattice.vpcId: required"),
         ({"awsLattice": {"vpcId": VPC, "serviceNetwork": "missing"}}, "serviceNetwork: missing not found"),
         ({"awsLattice": {"vpcId": VPC, "authType": "MAGIC"}}, "spec.awsLattice.authType"),
+        ({"awsLattice": {"vpcId": VPC, "authType": "AWS_IAM"}}, "spec.awsLattice.authPolicy: Value error, required"),
+        ({"awsLattice": {"vpcId": VPC, "authPolicy": POLICY}}, "authPolicy: Value error, applies only with authType"),
+        ({"awsLattice": {"vpcId": VPC, "authType": "AWS_IAM", "authPolicy": "{"}}, "not a JSON policy document"),
     ],
 )
 def test_bad_parameters(account: Account, fake: LatticeFake, params: dict[str, Any], problem: str) -> None:

@@ -12,7 +12,7 @@ from tests.providers.aws.lattice_resources import LatticeFake
 from tests.providers.aws.settle import reconcile_until_programmed
 from tests.providers.aws.state import alb_state
 from tests.providers.aws.test_aws_alb_e2e import make_alb, mutations
-from tests.providers.aws.test_aws_lattice_e2e import VPC, make_lattice
+from tests.providers.aws.test_aws_lattice_e2e import POLICY, VPC, make_lattice
 from tests.providers.aws.test_aws_lattice_e2e import shop as lattice_shop
 
 CERT, KEY = self_signed()
@@ -122,6 +122,7 @@ def test_lattice_parameter_changes_and_drift(account: Account) -> None:
         "awsLattice": {
             "vpcId": VPC,
             "authType": "AWS_IAM",
+            "authPolicy": POLICY,
             "securityGroups": ["sg-0123456789"],
             "tags": {"team": "other"},
         }
@@ -134,6 +135,7 @@ def test_lattice_parameter_changes_and_drift(account: Account) -> None:
         "UpdateServiceNetwork",
         "UpdateServiceNetworkVpcAssociation",
         "UpdateService",
+        "PutAuthPolicy",
         "UpdateListener",
         "UpdateRule",
         "TagResource",
