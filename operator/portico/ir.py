@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Annotated, Any, Final, Literal, Protocol, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from portico.ir_rules_table import share_rules
 
@@ -303,6 +303,16 @@ class Rule(_Frozen):
     filters: tuple[Filter, ...] = ()
     backends: tuple[Backend, ...] = ()
     timeouts: Timeouts = Timeouts()
+    # The route's creationTimestamp, for providers that must choose between routes the way the spec
+    # does (the oldest wins); left out of documents when unknown.
+    route_created: str = Field(default="", repr=False)
+
+    @model_serializer(mode="wrap")
+    def _without_unknown_age(self, handler: SerializerFunctionWrapHandler) -> Any:
+        out = handler(self)
+        if isinstance(out, dict) and not out.get("route_created"):
+            out.pop("route_created", None)
+        return out
 
 
 class Certificate(_Frozen):

@@ -63,6 +63,7 @@ class BuiltRule:
                 filters=self.filters,
                 backends=self.backends,
                 timeouts=self.timeouts,
+                route_created=route.metadata.creation_timestamp or "",
             )
             for match_index, match in enumerate(self.matches)
         ]
