@@ -27,6 +27,7 @@ from portico_providers.aws_alb.model import (
 )
 from portico_providers.aws_alb.params import AlbParameters
 from portico_providers.aws_alb.rules import check_rules, shape_of
+from portico_providers.aws_alb.security import FRONTEND_ID, backend_rules, default_cidrs, frontend_group
 from portico_providers.aws_common.acm import certificate_id, desired_certificates
 from portico_providers.aws_common.tags import Owner, bounded_id
 from portico_providers.kit.flow import Built
@@ -135,6 +136,7 @@ def build(ir: GatewayIR, params: AlbParameters, lookups: Lookups, owner: Owner) 
     built = Built(lookups=lookups.to_document())
     tags = dict(params.tags)
     lb_name = bounded_name(ir.gateway.name, owner.cluster_id, ir.gateway, params.scheme)
+    owned_group = not lookups.security_groups
     built.desired.append(
         Desired(
             LOAD_BALANCER,
@@ -144,7 +146,7 @@ def build(ir: GatewayIR, params: AlbParameters, lookups: Lookups, owner: Owner) 
                 scheme=params.scheme,
                 ip_address_type=params.ip_address_type,
                 subnets=lookups.subnets,
-                security_groups=lookups.security_groups,
+                security_groups=(ref(FRONTEND_ID),) if owned_group else lookups.security_groups,
                 tags=tags,
             ),
         )
@@ -200,4 +202,31 @@ def build(ir: GatewayIR, params: AlbParameters, lookups: Lookups, owner: Owner) 
                     )
                     built.desired.append(Desired(RULE, alb_rule_id(port, rule.id, index), spec))
     built.desired += [Desired(TARGET_GROUP, rid, spec) for rid, spec in sorted(groups.items())]
+    if owned_group:
+        _security(ir, params, lookups, owner, groups, built)
     return built
+
+
+def _security(
+    ir: GatewayIR,
+    params: AlbParameters,
+    lookups: Lookups,
+    owner: Owner,
+    groups: dict[str, TargetGroupSpec],
+    built: Built,
+) -> None:
+    """Portico's frontend group on the listener ports, and the rules that admit it at the targets."""
+    ports = sorted({listener.port for listener in ir.listeners})
+    name = bounded_name(ir.gateway.name, owner.cluster_id, ir.gateway, lookups.vpc_id, max_length=255)
+    cidrs = params.inbound_cidrs or default_cidrs(params.ip_address_type)
+    built.desired.append(frontend_group(name, str(ir.gateway), lookups.vpc_id, ports, cidrs, dict(params.tags)))
+    if not params.manage_backend_security_group_rules:
+        return
+    target_ports = {t.port for spec in groups.values() for t in spec.targets} | {s.port for s in groups.values()}
+    if groups and not lookups.target_security_groups:
+        built.notes.append(
+            f"no security group of VPC {lookups.vpc_id} is tagged kubernetes.io/cluster/{owner.cluster_id}: "
+            f"the targets' security groups must admit the load balancer's group on ports "
+            f"{', '.join(map(str, sorted(target_ports)))}"
+        )
+    built.desired += backend_rules(lookups.target_security_groups, target_ports, dict(params.tags))

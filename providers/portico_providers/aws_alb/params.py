@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
-from portico_providers.aws_common.params import Parameters, check_user_tags
+from portico_providers.aws_common.params import Parameters, check_cidr, check_user_tags
 from portico_providers.kit.parameters import printer_column
 
 SECTION = "aws"
@@ -36,7 +36,15 @@ class AlbParameters(Parameters):
     vpc_id: str | None = None
     """VPC of the ALB and its target groups; when empty, the VPC of the subnets."""
     security_groups: tuple[str, ...] = ()
-    """Security group ids of the ALB; when empty, the VPC's default security group."""
+    """Security group ids of the ALB. Empty: Portico creates and owns a frontend security group open on the
+    listener ports to inboundCidrs, and admits it in the targets' security groups."""
+    inbound_cidrs: tuple[Annotated[str, AfterValidator(check_cidr)], ...] = ()
+    """Client CIDRs the frontend security group admits on the listener ports (IPv4 or IPv6). Empty:
+    0.0.0.0/0, and ::/0 too when ipAddressType is dualstack. Only without securityGroups."""
+    manage_backend_security_group_rules: bool = True
+    """With Portico's frontend security group: add, to the VPC's security groups tagged
+    kubernetes.io/cluster/CLUSTER_ID (the nodes' or the EKS cluster security group), an ingress rule
+    per target port from the frontend group; Portico owns those rules, not the groups."""
     ssl_policy: str = DEFAULT_SSL_POLICY
     """ELB security policy of HTTPS listeners."""
     certificate_arns: dict[str, tuple[str, ...]] = Field(default_factory=dict)

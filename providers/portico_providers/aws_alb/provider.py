@@ -9,10 +9,19 @@ from portico.provider import Address, Capabilities, Provider, ProviderContext
 from portico_providers.aws_alb.build import LB_ID, build
 from portico_providers.aws_alb.handlers import ListenerHandler, LoadBalancerHandler, RuleHandler, TargetGroupHandler
 from portico_providers.aws_alb.lookups import Inventory, Lookups, placeholder_lookups, resolve_lookups
-from portico_providers.aws_alb.model import KINDS, LISTENER, LOAD_BALANCER, RULE, TARGET_GROUP
+from portico_providers.aws_alb.model import (
+    BACKEND_RULE,
+    KINDS,
+    LISTENER,
+    LOAD_BALANCER,
+    RULE,
+    SECURITY_GROUP,
+    TARGET_GROUP,
+)
 from portico_providers.aws_alb.observe import observe
 from portico_providers.aws_alb.params import SECTION, AlbParameters
 from portico_providers.aws_alb.rules import check_rules
+from portico_providers.aws_alb.security import BackendRuleHandler, SecurityGroupHandler
 from portico_providers.aws_common.acm import KIND as CERTIFICATE
 from portico_providers.aws_common.acm import CertificateHandler
 from portico_providers.aws_common.params import parse_section, section_problems
@@ -63,7 +72,7 @@ class AlbProvider(AwsProvider):
             return params
         lookups: Lookups | list[str]
         if seen is None:
-            lookups = placeholder_lookups(params)
+            lookups = placeholder_lookups(params, owner.cluster_id)
         else:
             assert isinstance(seen.facts, Inventory)
             lookups = resolve_lookups(params, seen.facts)
@@ -73,8 +82,11 @@ class AlbProvider(AwsProvider):
 
     def handlers(self, owner: Owner) -> Mapping[str, KindHandler]:
         elbv2 = self.clients.client("elbv2")
+        ec2 = self.clients.client("ec2")
         self._balancers = LoadBalancerHandler(elbv2)
         return {
+            SECURITY_GROUP: SecurityGroupHandler(ec2),
+            BACKEND_RULE: BackendRuleHandler(ec2),
             CERTIFICATE: CertificateHandler(self.clients.client("acm"), owner),
             TARGET_GROUP: TargetGroupHandler(elbv2),
             LOAD_BALANCER: self._balancers,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -51,3 +52,14 @@ def check_user_tags(tags: dict[str, str]) -> dict[str, str]:
         if key.startswith(RESERVED_TAG_PREFIXES):
             raise ValueError(f"tag key {key!r} uses a reserved prefix ({', '.join(RESERVED_TAG_PREFIXES)})")
     return tags
+
+
+def check_cidr(value: str) -> str:
+    """Validator body: an IPv4 or IPv6 network in CIDR notation (host bits clear), as EC2 wants it."""
+    try:
+        ipaddress.ip_network(value, strict=True)
+    except ValueError as error:
+        raise ValueError(f"{value!r} is not a CIDR block such as 203.0.113.0/24 ({error})") from None
+    if "/" not in value:
+        raise ValueError(f"{value!r} is not a CIDR block: add the prefix length, e.g. {value}/32")
+    return value

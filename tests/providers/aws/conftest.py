@@ -14,6 +14,7 @@ import pytest
 from tests.providers.aws.strict_moto import Release, strict_moto
 
 REGION = "eu-west-1"
+CLUSTER = "test-cluster"  # the cluster id of the providers under test
 
 
 @dataclass
@@ -24,6 +25,7 @@ class Account:
     vpc_id: str
     subnets: tuple[str, ...]
     release: Release
+    node_group: str = ""  # the nodes' security group, tagged kubernetes.io/cluster/test-cluster
     calls: list[tuple[str, str]] = field(default_factory=list)
 
     def client(self, service: str) -> Any:
@@ -83,7 +85,18 @@ def fresh_account(release_lag: int = 0) -> Iterator[Account]:
             subnet_id = subnet["Subnet"]["SubnetId"]
             ec2.create_tags(Resources=[subnet_id], Tags=[{"Key": "kubernetes.io/role/elb", "Value": "1"}])
             subnets.append(subnet_id)
-        yield Account(session=session, vpc_id=vpc, subnets=tuple(subnets), release=release)
+        nodes = ec2.create_security_group(
+            GroupName="eks-cluster-sg",
+            Description="nodes",
+            VpcId=vpc,
+            TagSpecifications=[
+                {
+                    "ResourceType": "security-group",
+                    "Tags": [{"Key": f"kubernetes.io/cluster/{CLUSTER}", "Value": "owned"}],
+                }
+            ],
+        )["GroupId"]
+        yield Account(session=session, vpc_id=vpc, subnets=tuple(subnets), release=release, node_group=nodes)
 
 
 @pytest.fixture

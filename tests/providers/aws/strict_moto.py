@@ -7,6 +7,10 @@
   certificate, and for `release_lag` attempts after the listener let go of it or was deleted.
 - CreateRule/ModifyRule refuse, as AWS does, more than 3 values in one condition or 5 in a
   rule, and an http-header condition on `Host`.
+- EC2 DeleteSecurityGroup answers `DependencyViolation` while a load balancer uses the group or
+  another group's rule refers to it, and for `release_lag` attempts after the load balancer let
+  go of it (its network interfaces take minutes to go); CreateLoadBalancer and SetSecurityGroups
+  refuse security groups that do not exist or are in another VPC (`strict_security_groups`).
 - DeregisterTargets leaves targets `draining` (the deregistration delay, 300 s by default, is
   longer than any test): DescribeTargetHealth lists them as `draining` until they are
   registered again or their group is deleted.
@@ -170,4 +174,70 @@ def strict_moto(release_lag: int = 0) -> Iterator[Release]:
     with ExitStack() as stack:
         for patch in patches:
             stack.enter_context(patch)
+        for patch in strict_security_groups(release):
+            stack.enter_context(patch)
         yield release
+
+
+def _groups_in_use(backend: Any) -> set[str]:
+    return {group for lb in backend.load_balancers.values() for group in lb.security_groups or ()}
+
+
+def strict_security_groups(release: Release) -> list[Any]:
+    """Patches (made when called, so they wrap what is patched already) for EC2 security groups."""
+    from moto.ec2.exceptions import DependencyViolationError
+    from moto.ec2.models import EC2Backend
+    from moto.elbv2.exceptions import ELBClientError
+    from moto.elbv2.models import ELBv2Backend, elbv2_backends
+
+    delete_group = EC2Backend.delete_security_group
+    create_balancer, set_groups = ELBv2Backend.create_load_balancer, ELBv2Backend.set_security_groups
+
+    def holding_groups(method: Any) -> Any:
+        def wrapped(self: Any, *args: Any, **kwargs: Any) -> Any:
+            before = _groups_in_use(self)
+            result = method(self, *args, **kwargs)
+            release.hold(before - _groups_in_use(self))
+            return result
+
+        return wrapped
+
+    def check_groups(backend: Any, groups: list[str], vpc_id: str | None) -> None:
+        for group_id in groups:
+            group = backend.ec2_backend.get_security_group_from_id(group_id)
+            if group is None or (vpc_id is not None and group.vpc_id != vpc_id):
+                raise ELBClientError(
+                    "InvalidConfigurationRequest", f"One or more security groups are invalid: {group_id}"
+                )
+
+    def create_load_balancer(self: Any, *args: Any, **kwargs: Any) -> Any:
+        subnets = kwargs.get("subnet_ids") or []
+        subnet = self.ec2_backend.get_subnet(subnets[0]) if subnets else None
+        check_groups(self, kwargs.get("security_groups") or [], subnet.vpc_id if subnet else None)
+        return create_balancer(self, *args, **kwargs)
+
+    def set_security_groups(self: Any, arn: str, sec_groups: list[str]) -> None:
+        balancer = self.load_balancers.get(arn)
+        check_groups(self, sec_groups, balancer.vpc_id if balancer else None)
+        set_groups(self, arn, sec_groups)
+
+    def delete_security_group(self: Any, name: str | None = None, group_id: str | None = None) -> None:
+        if group_id and self.get_security_group_from_id(group_id) is not None:
+            elbv2 = elbv2_backends[self.account_id][self.region_name]
+            referring = [
+                other.id
+                for groups in self.groups.values()
+                for other in groups.values()
+                if other.id != group_id
+                and any(rule.source_group.get("GroupId") == group_id for rule in other.ingress_rules)
+            ]
+            if group_id in _groups_in_use(elbv2) or referring or release.refuses(group_id):
+                raise DependencyViolationError(f"resource {group_id} has a dependent object")
+        delete_group(self, name, group_id)
+
+    return [
+        mock.patch.object(ELBv2Backend, "delete_load_balancer", holding_groups(ELBv2Backend.delete_load_balancer)),
+        mock.patch.object(ELBv2Backend, "set_security_groups", holding_groups(set_security_groups)),
+        mock.patch.object(ELBv2Backend, "create_load_balancer", create_load_balancer),
+        mock.patch.object(EC2Backend, "delete_security_group", delete_security_group),
+    ]
