@@ -1,12 +1,15 @@
 """Pure: IR + parameters + lookups -> the desired ALB resources of one Gateway.
 
 Resource ids (the `portico.dev/resource` tag) are stable across reconciles:
-`load-balancer`, `listener:<port>`, `rule:<port>:<IR rule id>`,
-`tg:<namespace>/<service>:<port>:<protocol version>`, `cert:<namespace>/<secret>`.
+`load-balancer`, `listener:<port>`, `rule:<port>:<IR rule id>` (`:hosts-<n>` for its further hostname
+groups), `isolation:<port>:<listener>`, `tg:<namespace>/<service>:<port>:<protocol version>`,
+`cert:<namespace>/<secret>`, `security-group:frontend`, `backend-rule:<group id>:<port>`.
 Cross-references are `${id}` tokens; apply fills in ARNs.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from portico.ir import Backend, BackendProtocol, GatewayIR, Listener, ListenerProtocol, RouteKind
 from portico_providers.aws_alb.lookups import Lookups
@@ -18,6 +21,7 @@ from portico_providers.aws_alb.model import (
     RULE,
     TARGET_GROUP,
     Action,
+    Condition,
     ListenerSpec,
     LoadBalancerSpec,
     RuleSpec,
@@ -26,7 +30,7 @@ from portico_providers.aws_alb.model import (
     WeightedTargetGroup,
 )
 from portico_providers.aws_alb.params import AlbParameters
-from portico_providers.aws_alb.rules import check_rules, shape_of
+from portico_providers.aws_alb.rules import check_rules, fenced, group_rank, host_groups, ordered, shape_of
 from portico_providers.aws_alb.security import FRONTEND_ID, backend_rules, default_cidrs, frontend_group
 from portico_providers.aws_common.acm import certificate_id, desired_certificates
 from portico_providers.aws_common.tags import Owner, bounded_id
@@ -119,6 +123,35 @@ def _forward(
     return Action(type="forward", forward=tuple(forward)) if forward else INVALID_BACKEND
 
 
+def _member_rules(
+    port: int,
+    member: Listener,
+    rejected: Mapping[str, str],
+    params: AlbParameters,
+    owner: Owner,
+    lookups: Lookups,
+    groups: dict[str, TargetGroupSpec],
+    built: Built,
+) -> list[tuple[str, tuple[Condition, ...], Action]]:
+    """One Gateway listener's ALB rules in the order ALB must try them: each hostname group by the
+    spec's hostname precedence (exact, then the longest wildcard, then none), the IR's match
+    precedence within a group, so the first rule ALB finds is the one the spec chooses."""
+    ranked = []
+    for position, rule in enumerate(member.rules):
+        if rule.id in rejected:
+            built.notes.append(f"rule {rule.id}: not programmed: {rejected[rule.id]}")
+            continue
+        shape = shape_of(rule, member)
+        if shape.redirect is not None:
+            action = Action(type="redirect", redirect=shape.redirect)
+        else:
+            action = _forward(shape.forward, rule.route_kind, params, owner, lookups, groups, built)
+        for index, (hosts, conditions) in enumerate(zip(host_groups(rule), shape.variants, strict=True)):
+            ranked.append(((group_rank(hosts), position, index), alb_rule_id(port, rule.id, index), conditions, action))
+    ranked.sort(key=lambda item: item[0])
+    return [(rule_id, conditions, action) for _, rule_id, conditions, action in ranked]
+
+
 def _merge_by_port(ir: GatewayIR, built: Built) -> list[tuple[int, ListenerProtocol, list[Listener]]]:
     """Gateway listeners sharing a port become one ALB listener (their rules and certificates merge)."""
     ports: dict[int, tuple[ListenerProtocol, list[Listener]]] = {}
@@ -184,23 +217,19 @@ def build(ir: GatewayIR, params: AlbParameters, lookups: Lookups, owner: Owner) 
                 ),
             )
         )
-        priority = 0
-        for member in members:
-            for rule in member.rules:
-                if rule.id in rejected:
-                    built.notes.append(f"rule {rule.id}: not programmed: {rejected[rule.id]}")
-                    continue
-                shape = shape_of(rule, member)
-                if shape.redirect is not None:
-                    action = Action(type="redirect", redirect=shape.redirect)
-                else:
-                    action = _forward(shape.forward, rule.route_kind, params, owner, lookups, groups, built)
-                for index, conditions in enumerate(shape.variants):
-                    priority += 1
-                    spec = RuleSpec(
-                        listener=ref(listener_id), priority=priority, conditions=conditions, action=action, tags=tags
-                    )
-                    built.desired.append(Desired(RULE, alb_rule_id(port, rule.id, index), spec))
+        fences = fenced(ordered(members))
+        entries: list[tuple[str, tuple[Condition, ...], Action]] = []
+        for member in ordered(members):
+            entries += _member_rules(port, member, rejected, params, owner, lookups, groups, built)
+            if member.name in fences:
+                assert member.hostname is not None
+                isolation = (Condition(field="host-header", values=(member.hostname,)),)
+                entries.append((bounded_id(f"isolation:{port}:{member.name}"), isolation, NOT_FOUND))
+        for priority, (rule_id, conditions, action) in enumerate(entries, start=1):
+            spec = RuleSpec(
+                listener=ref(listener_id), priority=priority, conditions=conditions, action=action, tags=tags
+            )
+            built.desired.append(Desired(RULE, rule_id, spec))
     built.desired += [Desired(TARGET_GROUP, rid, spec) for rid, spec in sorted(groups.items())]
     if owned_group:
         _security(ir, params, lookups, owner, groups, built)
