@@ -5,9 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from portico.ir import GatewayIR, ObjectKey
-from portico.provider import Address, Capabilities, Provider, ProviderContext
+from portico.provider import Address, ApplyResult, Capabilities, Provider, ProviderContext
 from portico_providers.aws_alb.build import LB_ID, build
-from portico_providers.aws_alb.handlers import ListenerHandler, LoadBalancerHandler, RuleHandler, TargetGroupHandler
+from portico_providers.aws_alb.handlers import (
+    ListenerHandler,
+    LoadBalancerHandler,
+    RuleHandler,
+    TargetGroupHandler,
+    balancer_state,
+)
 from portico_providers.aws_alb.lookups import Inventory, Lookups, placeholder_lookups, resolve_lookups
 from portico_providers.aws_alb.model import (
     BACKEND_RULE,
@@ -32,6 +38,7 @@ from portico_providers.kit.execute import Execution, KindHandler
 from portico_providers.kit.flow import Built, ObservedState
 
 NAME = "aws-alb"
+PROVISIONING_RECHECK_SECONDS = 30.0  # an ALB is usually active a few minutes after it is created
 FEATURES = frozenset(
     {
         "Gateway",
@@ -57,6 +64,7 @@ class AlbProvider(AwsProvider):
     def __init__(self, context: ProviderContext) -> None:
         super().__init__(context)
         self._balancers: LoadBalancerHandler | None = None
+        self._balancer_arn = ""
 
     def capabilities(self) -> Capabilities:
         return Capabilities(
@@ -95,8 +103,29 @@ class AlbProvider(AwsProvider):
         }
 
     def addresses(self, plan: CloudPlan, run: Execution) -> tuple[Address, ...]:
-        created = self._balancers.dns_names.get(run.ids.get(LB_ID, "")) if self._balancers else None
+        self._balancer_arn = run.ids.get(LB_ID, "")
+        created = self._balancers.dns_names.get(self._balancer_arn) if self._balancers else None
         return (("Hostname", created),) if created else plan.addresses
+
+    def apply(self, plan: CloudPlan) -> ApplyResult:
+        """Programmed only once the load balancer's State is active (ALB provisions for minutes)."""
+        self._balancer_arn = ""
+        result = super().apply(plan)
+        if not result.programmed or not self._balancer_arn:
+            return result
+        try:
+            state = balancer_state(self.clients.client("elbv2"), self._balancer_arn)
+        except Exception as error:
+            if self.classifier.classify(error) is None:
+                raise
+            what = f"reading the load balancer's state failed: {self.classifier.describe(error)}"
+            return ApplyResult.pending(what, PROVISIONING_RECHECK_SECONDS, result.addresses, result.mutations)
+        if state.code in ("active", "active_impaired"):
+            return result
+        if state.code == "failed":
+            return ApplyResult.failed(f"load balancer State failed: {state.reason}", result.addresses, result.mutations)
+        what = f"load balancer {state.code}" + (f": {state.reason}" if state.reason else "")
+        return ApplyResult.pending(what, PROVISIONING_RECHECK_SECONDS, result.addresses, result.mutations)
 
 
 def create(context: ProviderContext) -> Provider[ObservedState, CloudPlan]:

@@ -60,9 +60,10 @@ def _keep_tags_on_reimport(original: Any) -> Any:
 
 
 @contextmanager
-def fresh_account(release_lag: int = 0) -> Iterator[Account]:
+def fresh_account(release_lag: int = 0, provisioning: int = 0) -> Iterator[Account]:
     """A new moto account, as strict as AWS on deletes in use and draining targets (`strict_moto`;
-    `release_lag`: delete attempts refused after a resource's last user went away), with a VPC
+    `release_lag`: delete attempts refused after a resource's last user went away; `provisioning`:
+    describes a new load balancer stays provisioning), with a VPC
     and subnets tagged for public ALBs in two zones."""
     import boto3
     from moto import mock_aws
@@ -74,7 +75,7 @@ def fresh_account(release_lag: int = 0) -> Iterator[Account]:
         mock.patch.dict(os.environ, env),
         mock.patch.object(AWSCertificateManagerBackend, "import_certificate", patched),
         mock_aws(),
-        strict_moto(release_lag) as release,
+        strict_moto(release_lag, provisioning) as release,
     ):
         session = boto3.Session(region_name=REGION)
         ec2 = session.client("ec2")

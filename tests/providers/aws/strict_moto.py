@@ -11,6 +11,8 @@
   another group's rule refers to it, and for `release_lag` attempts after the load balancer let
   go of it (its network interfaces take minutes to go); CreateLoadBalancer and SetSecurityGroups
   refuse security groups that do not exist or are in another VPC (`strict_security_groups`).
+- A new load balancer stays `provisioning` for the first `provisioning` DescribeLoadBalancers
+  calls that list it (moto makes it `active` at the first), as AWS keeps it for minutes.
 - DeregisterTargets leaves targets `draining` (the deregistration delay, 300 s by default, is
   longer than any test): DescribeTargetHealth lists them as `draining` until they are
   registered again or their group is deleted.
@@ -95,7 +97,7 @@ def _strict_conditions(validate_conditions: Any) -> Any:
 
 
 @contextmanager
-def strict_moto(release_lag: int = 0) -> Iterator[Release]:
+def strict_moto(release_lag: int = 0, provisioning: int = 0) -> Iterator[Release]:
     from moto.acm.models import AWSCertificateManagerBackend
     from moto.core.exceptions import JsonRESTError
     from moto.elbv2.exceptions import ResourceInUseError
@@ -176,7 +178,22 @@ def strict_moto(release_lag: int = 0) -> Iterator[Release]:
             stack.enter_context(patch)
         for patch in strict_security_groups(release):
             stack.enter_context(patch)
+        stack.enter_context(provisioning_balancers(provisioning))
         yield release
+
+
+def provisioning_balancers(describes: int) -> Any:
+    """Balancers stay `provisioning` for `describes` DescribeLoadBalancers answers, then go `active`."""
+    from moto.elbv2.models import FakeLoadBalancer
+
+    activate = FakeLoadBalancer.activate
+
+    def slowly(self: Any) -> None:
+        seen = self.__dict__["describes"] = self.__dict__.get("describes", 0) + 1
+        if seen > describes:
+            activate(self)
+
+    return mock.patch.object(FakeLoadBalancer, "activate", slowly)
 
 
 def _groups_in_use(backend: Any) -> set[str]:
