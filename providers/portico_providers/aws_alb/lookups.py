@@ -90,6 +90,12 @@ def resolve_lookups(params: AlbParameters, inventory: Inventory) -> Lookups | li
         if missing:
             return [f"spec.aws.subnets: {', '.join(missing)} not found in the account's region"]
         chosen = [by_id[s] for s in params.subnets]
+        zones = sorted({s.zone for s in chosen})
+        if len(zones) < 2:
+            return [
+                f"spec.aws.subnets: an ALB needs subnets in at least two Availability Zones; "
+                f"{', '.join(params.subnets)} are all in {zones[0]}"
+            ]
     else:
         selector = params.subnet_selector()
         matching = [

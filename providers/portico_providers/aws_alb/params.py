@@ -17,6 +17,13 @@ DEFAULT_GRPC_HEALTH_CHECK_PATH = "/AWS.ALB/healthcheck"
 DEFAULT_GRPC_SUCCESS_CODES = "12"
 
 
+def two_or_none(subnets: tuple[str, ...]) -> tuple[str, ...]:
+    """Validator body: an ALB spans at least two Availability Zones, so one subnet is never enough."""
+    if len(set(subnets)) == 1:
+        raise ValueError(f"an ALB needs subnets in at least two Availability Zones; only {subnets[0]} is given")
+    return subnets
+
+
 class AlbParameters(Parameters):
     """Settings of the aws-alb provider (one Application Load Balancer per Gateway)."""
 
@@ -27,7 +34,7 @@ class AlbParameters(Parameters):
     """Whether the ALB is reachable from the internet or only inside the VPC."""
     ip_address_type: Literal["ipv4", "dualstack"] = "ipv4"
     """IP address family of the ALB's addresses."""
-    subnets: tuple[str, ...] = ()
+    subnets: Annotated[tuple[str, ...], AfterValidator(two_or_none)] = ()
     """Subnet ids, at least two Availability Zones. Empty: the subnets matching subnetTags, one per
     Availability Zone."""
     subnet_tags: dict[str, str] = Field(default_factory=dict)

@@ -11,6 +11,9 @@
   another group's rule refers to it, and for `release_lag` attempts after the load balancer let
   go of it (its network interfaces take minutes to go); CreateLoadBalancer and SetSecurityGroups
   refuse security groups that do not exist or are in another VPC (`strict_security_groups`).
+- Tags as AWS limits them (`strict_tags`): 50 per resource (moto's elbv2 AddTags stops at 10 and
+  its creates at none), keys up to 128 characters and values up to 256; CreateLoadBalancer and
+  SetSubnets refuse subnets in fewer than two Availability Zones.
 - A new load balancer stays `provisioning` for the first `provisioning` DescribeLoadBalancers
   calls that list it (moto makes it `active` at the first), as AWS keeps it for minutes.
 - DeregisterTargets leaves targets `draining` (the deregistration delay, 300 s by default, is
@@ -179,7 +182,61 @@ def strict_moto(release_lag: int = 0, provisioning: int = 0) -> Iterator[Release
         for patch in strict_security_groups(release):
             stack.enter_context(patch)
         stack.enter_context(provisioning_balancers(provisioning))
+        for patch in strict_tags():
+            stack.enter_context(patch)
         yield release
+
+
+def strict_tags() -> list[Any]:
+    """Patches for AWS's tag limits and the ALB's two Availability Zones."""
+    from moto.elbv2.exceptions import ELBClientError, TooManyTagsError
+    from moto.elbv2.models import ELBv2Backend
+    from moto.utilities.tagging_service import TaggingService
+
+    tag_resource, create_balancer, set_subnets = (
+        TaggingService.tag_resource,
+        ELBv2Backend.create_load_balancer,
+        ELBv2Backend.set_subnets,
+    )
+
+    def limited(self: Any, arn: str, tags: list[dict[str, str]] | None) -> None:
+        merged = dict(self.tags.get(arn, {}))
+        for tag in tags or []:
+            key, value = tag[self.key_name], tag.get(self.value_name, "")
+            if not 1 <= len(key) <= 128 or len(value) > 256:
+                raise ELBClientError("ValidationError", f"tag {key[:40]!r} is over AWS's key or value length")
+            merged[key] = value
+        if len(merged) > 50:
+            raise TooManyTagsError()
+        tag_resource(self, arn, tags)
+
+    def add_tags(self: Any, resource_arns: list[str], tags: list[dict[str, str]]) -> None:
+        for arn in resource_arns:
+            self._get_resource_by_arn(arn)
+            self.tagging_service.tag_resource(arn, tags)
+
+    def two_zones(backend: Any, subnet_ids: list[str]) -> None:
+        zones = {backend.ec2_backend.get_subnet(s).availability_zone for s in subnet_ids}
+        if len(zones) < 2:
+            raise ELBClientError(
+                "InvalidConfigurationRequest",
+                "At least two subnets in two different Availability Zones must be specified",
+            )
+
+    def create_load_balancer(self: Any, *args: Any, **kwargs: Any) -> Any:
+        two_zones(self, kwargs.get("subnet_ids") or [])
+        return create_balancer(self, *args, **kwargs)
+
+    def set_subnets_(self: Any, arn: str, subnets: list[str], subnet_mappings: list[dict[str, Any]]) -> Any:
+        two_zones(self, subnets or [m["SubnetId"] for m in subnet_mappings])
+        return set_subnets(self, arn, subnets, subnet_mappings)
+
+    return [
+        mock.patch.object(TaggingService, "tag_resource", limited),
+        mock.patch.object(ELBv2Backend, "add_tags", add_tags),
+        mock.patch.object(ELBv2Backend, "create_load_balancer", create_load_balancer),
+        mock.patch.object(ELBv2Backend, "set_subnets", set_subnets_),
+    ]
 
 
 def provisioning_balancers(describes: int) -> Any:
