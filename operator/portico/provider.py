@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from importlib.metadata import entry_points
 from typing import Any, Protocol, TypeVar, runtime_checkable
@@ -75,6 +75,12 @@ class ApplyResult:
     message: str = ""  # pending: what is running; failed: the reason
     recheck_after: float | None = None  # pending: seconds until the next look (None: the operator's default)
     mutations: int = 0
+    # IR rule id -> the cloud's reason it refused that rule (the rest of the Gateway is programmed);
+    # the operator reports each on its route.
+    refused_rules: Mapping[str, str] = field(default_factory=dict)
+
+    def with_refused_rules(self, refused: Mapping[str, str]) -> ApplyResult:
+        return replace(self, refused_rules=dict(refused))
 
     @property
     def programmed(self) -> bool:

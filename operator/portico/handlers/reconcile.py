@@ -20,6 +20,7 @@ from tenacity import RetryCallState, wait_exponential
 
 from portico.api import build_snapshot
 from portico.handlers import gateway_status as gs
+from portico.handlers import refused_rules as rr
 from portico.handlers.bus import Outcome
 from portico.handlers.events import Events
 from portico.handlers.metrics import Metrics
@@ -92,6 +93,8 @@ class Reconciler:
         self.timing = timing
         self._backoff = wait_exponential(multiplier=timing.backoff_multiplier, max=timing.backoff_max_seconds)
         self._failures: dict[Hashable, int] = {}
+        # Per Gateway (namespace, name): IR rule id -> the cloud's reason, from the last apply.
+        self._refused_rules: dict[tuple[str, str], Mapping[str, str]] = {}
 
     async def __call__(self, key: Hashable) -> Outcome:
         assert isinstance(key, tuple)
@@ -142,6 +145,7 @@ class Reconciler:
         gateway = self.store.get("Gateway", namespace, name)
         if gateway is None:
             self._failures.pop(("Gateway", namespace, name), None)
+            self._refused_rules.pop((namespace, name), None)
             self._clear_route_parents((namespace, name))
             return Outcome(finished=True)
         meta = gateway.get("metadata") or {}
@@ -174,8 +178,9 @@ class Reconciler:
         controller: str,
         capabilities: Mapping[str, Any] | None = None,
         unavailable: Mapping[str, str] | None = None,
-    ) -> tuple[GatewayIR | None, dict[str, Any] | None, str]:
-        """Translate this Gateway's world; submit route statuses; return its IR and its own status."""
+    ) -> tuple[GatewayIR | None, dict[str, Any] | None, str, Mapping[Any, dict[str, Any]]]:
+        """Translate this Gateway's world; submit route statuses; return its IR, its own status and
+        the translated statuses (routes are submitted again if the cloud refuses some rules)."""
         meta = gateway["metadata"]
         key = (str(meta.get("namespace") or "default"), str(meta["name"]))
         now = utc_now()
@@ -186,17 +191,28 @@ class Reconciler:
         result = await asyncio.to_thread(
             lambda: translate(build_snapshot(objects), capabilities or {}, now, unavailable)
         )
+        ir = result.ir_by_gateway.get(key)
+        self._submit_routes(key, result.statuses, ir, now)
+        gw_status = result.statuses.get(("Gateway", *key))
+        if gw_status is not None and ir is None:
+            self.writer.submit(("Gateway", *key), gw_status, "gateway")
+        return ir, gw_status, now, result.statuses
+
+    def _submit_routes(
+        self, key: tuple[str, str], statuses: Mapping[Any, dict[str, Any]], ir: GatewayIR | None, now: str
+    ) -> None:
+        """Every route that names this Gateway (in spec or in status) gets this Gateway's part, an
+        empty one when it is no longer attached: the writer then drops our stale entries. Rules the
+        cloud refused at the last apply are reported on their routes."""
         source = f"{key[0]}/{key[1]}"
-        # Every route that names this Gateway (in spec or in status) gets this Gateway's part, an
-        # empty one when it is no longer attached: the writer then drops our stale entries.
+        refused = rr.by_route(ir, self._refused_rules.get(key, {})) if ir is not None else {}
         for route in self.store.routes_for(key):
             route_key = key_of(route)
-            status = result.statuses.get(route_key) or {}
-            self.writer.submit(route_key, gs.parents_for_gateway(status, key, route_key[1]), source)
-        gw_status = result.statuses.get(("Gateway", *key))
-        if gw_status is not None and result.ir_by_gateway.get(key) is None:
-            self.writer.submit(("Gateway", *key), gw_status, "gateway")
-        return result.ir_by_gateway.get(key), gw_status, now
+            status = gs.parents_for_gateway(statuses.get(route_key) or {}, key, route_key[1])
+            if route_key in refused:
+                rules = len((route.get("spec") or {}).get("rules") or ())
+                status = rr.with_refused_rules(status, key, route_key[1], refused[route_key], rules, now)
+            self.writer.submit(route_key, status, source)
 
     def _clear_route_parents(self, gateway: tuple[str, str]) -> None:
         """Portico no longer manages `gateway`: its routes keep none of our entries for it."""
@@ -211,7 +227,9 @@ class Reconciler:
         started = time.monotonic()
         unavailable = self._unavailable(controller)
         capabilities = self.providers.capabilities(controller)
-        ir, status, now = await self._write_translated(gateway, gw_class, controller, capabilities, unavailable)
+        ir, status, now, statuses = await self._write_translated(
+            gateway, gw_class, controller, capabilities, unavailable
+        )
         if ir is None or status is None or unavailable:
             self._log(key, provider_name, "not-accepted", started)
             return Outcome()
@@ -244,6 +262,13 @@ class Reconciler:
                 gateway, key, provider_name, status, result.message, generation, now, started
             )
         self._failures.pop(key, None)
+        gateway_key = (key[1], key[2])
+        if dict(result.refused_rules) != dict(self._refused_rules.get(gateway_key, {})):
+            self._refused_rules[gateway_key] = dict(result.refused_rules)
+            self._submit_routes(gateway_key, statuses, ir, now)
+            if result.refused_rules:
+                refused = "; ".join(f"{rid}: {why}" for rid, why in sorted(result.refused_rules.items()))
+                await self.events.post(gateway, "Warning", "RulesRefused", refused[:1024])
         new_status = gs.programmed_status(status, result, generation, now)
         before = gs.programmed_of((self.store.get(*key) or {}).get("status"))
         self.writer.submit(key, new_status, "gateway")

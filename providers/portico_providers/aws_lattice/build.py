@@ -11,7 +11,7 @@ precedence order, and IP target groups of the pods. Resource ids:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from portico.ir import Backend, BackendProtocol, GatewayIR, ListenerProtocol, RouteKind, Rule
 from portico_providers.aws_common.acm import certificate_id, desired_certificates
@@ -168,8 +168,11 @@ def build(
         )
     rejected = dict(checker(rules_per_listener, listeners_per_service)(ir.listeners))
     groups: dict[str, Desired] = {}
+    serving: dict[str, list[str]] = {}  # target group id -> the IR rules that forward to it
     for route in _routes(ir, params, built, rejected):
         service_id = bounded_id(f"svc:{route.key}")
+        # A refusal of the route's service (or of what it needs) is reported on each of its rules.
+        route_rules = tuple(rule.id for _, shapes in route.ports.values() for rule, _ in shapes)
         built.desired.append(
             Desired(
                 SERVICE,
@@ -189,6 +192,7 @@ def build(
                     auth_type=params.auth_type,
                     tags=tags,
                 ),
+                rules=route_rules,
             )
         )
         built.desired.append(
@@ -196,6 +200,7 @@ def build(
                 SERVICE_ASSOCIATION,
                 bounded_id(f"svc-assoc:{route.key}"),
                 ServiceAssociationSpec(service_network=network, service=ref(service_id), tags=tags),
+                rules=route_rules,
             )
         )
         for port, (protocol, shapes) in route.ports.items():
@@ -212,6 +217,7 @@ def build(
                         default_action=NOT_FOUND,
                         tags=tags,
                     ),
+                    rules=tuple(rule.id for rule, _ in shapes),
                 )
             )
             for priority, (rule, shape) in enumerate(shapes, start=1):
@@ -221,6 +227,7 @@ def build(
                     for backend, weight in shape.forward:
                         tg = _target_group(backend, _version(backend, rule.route_kind), owner, lookups.vpc_id, tags)
                         groups.setdefault(tg.id, tg)
+                        serving.setdefault(tg.id, []).append(rule.id)
                         forward.append(WeightedTargetGroup(target_group=ref(tg.id), weight=weight))
                     action = Action(forward=tuple(sorted(forward, key=lambda f: order_key(f.target_group))))
                 rule_id = bounded_id(f"rule:{listener_id}:{rule.id}")
@@ -243,7 +250,8 @@ def build(
                             action=action,
                             tags=tags,
                         ),
+                        rules=(rule.id,),
                     )
                 )
-    built.desired += [groups[k] for k in sorted(groups)]
+    built.desired += [replace(groups[k], rules=tuple(dict.fromkeys(serving[k]))) for k in sorted(groups)]
     return built

@@ -25,6 +25,8 @@ class CloudPlan:
     offline: bool = False
     deleting: bool = False
     addresses: tuple[tuple[str, str], ...] = ()  # as observed (apply may learn new ones)
+    # Kept resources the cloud is still working on ("listener arn:...: CREATE_IN_PROGRESS").
+    waiting: tuple[str, ...] = ()
     # How documents name a cloud id ("arn") and where the diff was taken ("the AWS account").
     id_label: str = "cloud_id"
     account: str = "the cloud account"

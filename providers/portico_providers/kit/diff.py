@@ -81,8 +81,15 @@ def diff(desired: Sequence[Desired], observed: Sequence[Observed], kinds: Sequen
         wanted = [d for d in desired if d.kind == rules.kind]
         found: dict[str, list[Observed]] = {}
         for o in observed:
-            if o.kind == rules.kind:
+            if o.kind == rules.kind and not o.failed:
                 found.setdefault(o.id, []).append(o)
+        # A resource the cloud failed to create is never adopted: it goes first, and the desired
+        # one is created anew (some clouds refuse a second one while the failed one exists).
+        early[rules.kind].extend(
+            Step("delete", rules.kind, o.id, observed=o, reason=f"replace: the cloud reports {o.failed}")
+            for o in sorted(observed, key=lambda o: (o.id, o.cloud_id))
+            if o.kind == rules.kind and o.failed
+        )
         deletes = early[rules.kind] if rules.delete_early else late[rules.kind]
         wanted_ids = {d.id for d in wanted}
         for rid in sorted(set(found) - wanted_ids):

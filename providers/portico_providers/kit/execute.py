@@ -3,8 +3,13 @@
 Each cloud says what its errors mean (`ErrorClassifier`): gone (a delete is then done),
 transient (retried by the call policy; still failing, the reconcile fails and backs off),
 conflict (in use, still provisioning, draining: looked at again later, reported as pending) or
-invalid input (a failure with the cloud's reason). An error the classifier does not know is
+invalid input (the cloud refused that one resource). An error the classifier does not know is
 not a cloud error: it propagates, and the operator logs it with its traceback.
+
+A refused step does not hold the rest of the Gateway hostage: it is recorded with the cloud's
+reason, the steps that need the refused resource are skipped (recorded too), and every
+independent step still runs. A conflict or a long-running operation stops the run instead: what
+follows may depend on it, and the next reconcile resumes from there.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from typing import Any, Protocol
 from portico_providers.kit.cloud_plan import CloudPlan
 from portico_providers.kit.diff import Step
 from portico_providers.kit.ownership import Marks, is_ours
-from portico_providers.kit.references import resolved
+from portico_providers.kit.references import dependencies, resolved
 from portico_providers.kit.resources import Desired, Observed
 
 
@@ -87,6 +92,19 @@ class NotOurs(StepFailed):
     """A step would change a resource whose marks are not this Gateway's."""
 
 
+class InProgress(str):
+    """What a handler's `create` returns when the cloud accepted the resource and is still creating
+    it: its cloud id, plus the state it reported. Later steps may use it; the Gateway is not
+    programmed until it is ready."""
+
+    state: str
+
+    def __new__(cls, cloud_id: str, state: str) -> InProgress:
+        made = super().__new__(cls, cloud_id)
+        made.state = state
+        return made
+
+
 class StillRunning(Exception):
     """Raised by a handler whose cloud operation has started and is not finished (a long-running
     operation): the plan stops here and the result is pending; `recheck_after` in seconds."""
@@ -104,11 +122,61 @@ CONFLICT_RECHECK_SECONDS = 15.0
 class Execution:
     ids: dict[str, str]
     done: int = 0
-    error: str = ""
+    error: str = ""  # the first refusal (kept for callers that only need one reason)
     error_kind: ErrorKind | None = None
     running: str = ""
     recheck_after: float | None = None
     created: list[str] = field(default_factory=list)
+    refused: dict[str, str] = field(default_factory=dict)  # resource id -> the cloud's (or Portico's) reason
+    skipped: dict[str, str] = field(default_factory=dict)  # resource id -> the refused resource it needs
+    waiting: list[str] = field(default_factory=list)  # created, and the cloud is still creating them
+
+    def refuse(self, step: Step, message: str, kind: ErrorKind) -> None:
+        self.refused[step.id] = message
+        if not self.error:
+            self.error, self.error_kind = message, kind
+
+    def blocker(self, step: Step) -> str | None:
+        """The refused resource `step` cannot run without: one it refers to that does not exist
+        (its create was refused, or skipped in turn), or, for a delete, the resource whose
+        replacement was refused (the old one keeps serving)."""
+        if step.action == "delete":
+            return step.id if step.id in self.refused else self.skipped.get(step.id)
+        if step.desired is None:
+            return None
+        for needed in sorted(dependencies(step.desired.spec)):
+            if needed in self.ids:  # it exists (only its update was refused): usable as it is
+                continue
+            if needed in self.refused:
+                return needed
+            if needed in self.skipped:
+                return self.skipped[needed]
+        return None
+
+    def reason(self, resource_id: str) -> str | None:
+        """Why `resource_id` was not programmed in this run (None: it was, or it had nothing to do)."""
+        if resource_id in self.refused:
+            return self.refused[resource_id]
+        if resource_id in self.skipped:
+            return self.refused[self.skipped[resource_id]]
+        return None
+
+    def rules_not_programmed(self, desired: Sequence[Desired]) -> dict[str, str]:
+        """IR rule id -> why, for every rule a refused or skipped resource serves."""
+        out: dict[str, str] = {}
+        for item in desired:
+            why = self.reason(item.id)
+            if why is not None:
+                for rule_id in item.rules:
+                    out.setdefault(rule_id, why)
+        return out
+
+    def gateway_refusals(self, desired: Sequence[Desired]) -> list[str]:
+        """Refusals of resources that serve no particular rule: the whole Gateway needs them."""
+        serving = {d.id for d in desired if d.rules}
+        return sorted(
+            {why for rid in [*self.refused, *self.skipped] if rid not in serving for why in [self.reason(rid)] if why}
+        )
 
 
 def marks_for(plan: CloudPlan, step: Step, spec: Mapping[str, Any]) -> Marks:
@@ -146,49 +214,72 @@ def _update_batch(steps: Sequence[Step], index: int) -> list[Step]:
 
 
 def execute(plan: CloudPlan, handlers: Mapping[str, KindHandler], classifier: ErrorClassifier) -> Execution:
-    """Run the steps in order; stop at the first failure (the next reconcile resumes from there)."""
+    """Run the steps in order. A refused step is recorded and the run goes on without what needs
+    it; a conflict or a running operation stops it (the next reconcile resumes from there)."""
     run = Execution(ids=dict(plan.ids))
     steps = list(plan.steps)
     index = 0
     while index < len(steps):
         step = steps[index]
         handler = handlers[step.kind]
-        count = 1
-        try:
-            if step.action == "update":
-                batch = _update_batch(steps, index)
-                for item in batch:
-                    _check_ours(plan, item)
-                handler.update(batch, [_spec(s, run.ids) for s in batch])
-                count = len(batch)
-            elif step.action == "create":
-                assert step.desired is not None
-                spec = _spec(step, run.ids)
-                run.ids[step.id] = handler.create(step.desired, spec, marks_for(plan, step, spec))
-                run.created.append(step.id)
+        batch = _update_batch(steps, index) if step.action == "update" else [step]
+        runnable = []
+        for item in batch:
+            blocker = run.blocker(item)
+            if blocker is None:
+                runnable.append(item)
             else:
-                _check_ours(plan, step)
-                _delete(handler, step, classifier)
+                run.skipped[item.id] = blocker
+        index += len(batch)
+        if not runnable:
+            continue
+        try:
+            _run(plan, run, handler, runnable, classifier)
         except StillRunning as running:
             run.running = f"{step.action} {step.kind} {step.id}: {running.what}"
             run.recheck_after = running.recheck_after
             return run
         except StepFailed as error:
-            run.error, run.error_kind = f"{step.action} {step.kind} {step.id}: {error}", error.kind
-            return run
+            for item in runnable:
+                run.refuse(item, f"{item.action} {item.kind} {item.id}: {error}", error.kind)
+            continue
         except Exception as error:
             kind = classifier.classify(error)
             if kind is None:
                 raise
             message = f"{step.action} {step.kind} {step.id}: {classifier.describe(error)}"
+            if kind is ErrorKind.INVALID_INPUT:
+                for item in runnable:
+                    run.refuse(item, message, kind)
+                continue
             if kind is ErrorKind.CONFLICT:
                 run.running, run.recheck_after = message, CONFLICT_RECHECK_SECONDS
             else:
                 run.error, run.error_kind = message, kind
             return run
-        index += count
-        run.done += count
+        run.done += len(runnable)
     return run
+
+
+def _run(
+    plan: CloudPlan, run: Execution, handler: KindHandler, steps: Sequence[Step], classifier: ErrorClassifier
+) -> None:
+    step = steps[0]
+    if step.action == "update":
+        for item in steps:
+            _check_ours(plan, item)
+        handler.update(steps, [_spec(s, run.ids) for s in steps])
+    elif step.action == "create":
+        assert step.desired is not None
+        spec = _spec(step, run.ids)
+        cloud_id = handler.create(step.desired, spec, marks_for(plan, step, spec))
+        run.ids[step.id] = str(cloud_id)
+        run.created.append(step.id)
+        if isinstance(cloud_id, InProgress):
+            run.waiting.append(f"{step.kind} {cloud_id}: {cloud_id.state}")
+    else:
+        _check_ours(plan, step)
+        _delete(handler, step, classifier)
 
 
 def _delete(handler: KindHandler, step: Step, classifier: ErrorClassifier) -> None:

@@ -16,7 +16,14 @@ from portico.ir import GatewayIR, ObjectKey
 from portico.provider import Address, ApplyResult, Capabilities, DeleteResult, ProviderContext, reconcile_once
 from portico_providers.kit.cloud_plan import CloudPlan
 from portico_providers.kit.diff import diff
-from portico_providers.kit.execute import ErrorClassifier, Execution, KindHandler, execute
+from portico_providers.kit.execute import (
+    CONFLICT_RECHECK_SECONDS,
+    ErrorClassifier,
+    ErrorKind,
+    Execution,
+    KindHandler,
+    execute,
+)
 from portico_providers.kit.ownership import Ownership
 from portico_providers.kit.resources import Desired, KindRules, Observed
 
@@ -119,8 +126,12 @@ class CloudProvider(ABC, Generic[OwnershipT]):
             found = problems + (built if isinstance(built, list) else [])
             return self._plan(ownership, problems=tuple(found), offline=observed is None)
         planned = diff(built.desired, observed.resources if observed else (), self.kinds)
+        # Busy resources the plan keeps: the Gateway is programmed once the cloud has finished them.
+        dropped = {(s.kind, s.observed.cloud_id) for s in planned.steps if s.action == "delete" and s.observed}
+        kept = [o for o in (observed.resources if observed else ()) if o.busy and (o.kind, o.cloud_id) not in dropped]
         return self._plan(
             ownership,
+            waiting=tuple(f"{o.kind} {o.cloud_id}: {o.busy}" for o in kept),
             steps=planned.steps,
             ids=planned.ids,
             desired=tuple(built.desired),
@@ -144,11 +155,24 @@ class CloudProvider(ABC, Generic[OwnershipT]):
         if plan.offline:
             return ApplyResult.failed("an offline dry-run plan cannot be applied")
         run, mutations = self._execute(plan)
-        if run.error:
-            return ApplyResult.failed(run.error, plan.addresses, mutations)
+        result = self._result(plan, run, mutations)
+        refused = run.rules_not_programmed(plan.desired)
+        return result.with_refused_rules(refused) if refused else result
+
+    def _result(self, plan: CloudPlan, run: Execution, mutations: int) -> ApplyResult:
+        # A refusal that only concerns some rules is reported on their routes; one the whole
+        # Gateway needs (the load balancer, a listener) fails it. A transient error fails it too.
+        whole = run.gateway_refusals(plan.desired)
+        if whole or (run.error and run.error_kind is not ErrorKind.INVALID_INPUT):
+            return ApplyResult.failed("; ".join(whole) or run.error, plan.addresses, mutations)
         addresses = self.addresses(plan, run)
         if run.running:
             return ApplyResult.pending(run.running, run.recheck_after, addresses, mutations)
+        waiting = [*plan.waiting, *run.waiting]
+        if waiting:
+            return ApplyResult.pending(
+                f"waiting for {'; '.join(waiting)}", CONFLICT_RECHECK_SECONDS, addresses, mutations
+            )
         if self.address_required and not addresses:
             return ApplyResult.pending("waiting for the data plane to get an address", None, addresses, mutations)
         return ApplyResult.done(addresses, mutations)
@@ -164,11 +188,11 @@ class CloudProvider(ABC, Generic[OwnershipT]):
             return DeleteResult(remaining=("unknown (the account could not be read)",), message=seen.error)
         plan = self.plan(None, seen)
         run, mutations = self._execute(plan)
-        if run.error or run.running:
-            left = tuple(f"{s.kind} {s.observed.cloud_id}" for s in plan.steps[run.done :] if s.observed)
-            return DeleteResult(left, run.error or run.running, run.recheck_after, mutations)
+        # Look again whatever happened: a refused delete does not stop the others, and only the
+        # account says what is left.
         after = self.observe(gateway)
         if after.error:
             return DeleteResult(("unknown (the account could not be read)",), after.error, None, mutations)
         left = tuple(sorted(f"{o.kind} {o.cloud_id}" for o in after.resources))
-        return DeleteResult(left, "deletion still in progress" if left else "", None, mutations)
+        message = "; ".join(m for m in (run.error, run.running) if m) or ("deletion still in progress" if left else "")
+        return DeleteResult(left, message, run.recheck_after, mutations)

@@ -27,6 +27,9 @@ class Desired:
     id: str
     spec: Spec
     secret: Any = field(default=None, repr=False, compare=False)  # never shown in documents
+    # The IR rule ids this resource programs: a refusal of it (or of what it needs) is reported on
+    # those rules' routes; a resource that serves no particular rule is the whole Gateway's.
+    rules: tuple[str, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,11 @@ class Observed:
     spec: Spec
     extra: Mapping[str, Any] = field(default_factory=dict)
     marks: Marks = field(default_factory=Marks, compare=False)
+    # What the cloud is still doing with it ("CREATE_IN_PROGRESS"); empty when it is ready. A Gateway
+    # is programmed only when none of the resources it keeps is busy.
+    busy: str = field(default="", compare=False)
+    # Why the cloud says it is unusable ("CREATE_FAILED"); such a resource is replaced, never adopted.
+    failed: str = field(default="", compare=False)
 
     @property
     def arn(self) -> str:

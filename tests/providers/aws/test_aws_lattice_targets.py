@@ -45,13 +45,16 @@ def test_250_targets_register_and_deregister_in_calls_of_at_most_100(account: Ac
     assert fake.target_groups == {}
 
 
-def test_targets_lattice_refuses_fail_the_step_naming_them(account: Account) -> None:
+def test_targets_lattice_refuses_are_reported_on_the_rules_that_use_them(account: Account) -> None:
     fake = LatticeFake(account.session.region_name)
     fake.drain_lists = 1
     lattice = make_lattice(account, fake, CallCounter())
     result = lattice.reconcile(shop(web_ips=("10.0.1.10", "fd00::1")))
-    assert result.state is ApplyState.FAILED
-    assert "fd00::1:8080" in result.message and "InvalidParameter" in result.message
+    # The rules that forward to the group are reported (on their routes); the rest is programmed.
+    assert result.state is ApplyState.PROGRAMMED
+    assert result.refused_rules
+    for reason in result.refused_rules.values():
+        assert "fd00::1:8080" in reason and "InvalidParameter" in reason
     assert set(_web(fake)) == {("10.0.1.10", 8080)}  # the others are registered all the same
     _delete_until_finished(lattice)
 
