@@ -17,6 +17,7 @@ from portico.ir import Endpoint, GatewayIR
 from portico.provider import ProviderContext, load_provider
 from portico_providers.aws_alb.lookups import Inventory, Subnet
 from portico_providers.aws_lattice.observe import Networks
+from portico_providers.gcp_alb.build import Facts
 from portico_providers.kit.flow import CloudProvider, ObservedState
 from portico_providers.kit.references import resolved
 from portico_providers.kit.resources import Observed
@@ -29,7 +30,8 @@ INVENTORY = Inventory(
     cluster_security_groups={"vpc-1": ("sg-nodes",)},
 )
 SUBNETS = ["subnet-a", "subnet-b"]
-FACTS: dict[str, Any] = {"aws-alb": INVENTORY, "aws-lattice": Networks()}
+GCP_FACTS = Facts(project="golden-project", proxy_only_subnets=frozenset({("europe-west1", "default")}))
+FACTS: dict[str, Any] = {"aws-alb": INVENTORY, "aws-lattice": Networks(), "gcp-alb": GCP_FACTS}
 
 
 def cloud_id(resource_id: str) -> str:
@@ -94,6 +96,15 @@ CASES: list[tuple[str, str, str, Callable[[GatewayIR], GatewayIR] | None]] = [
     ("aws-lattice", "aws_lattice/basic", "update", drop_first_rule_and_move_endpoints),
     ("aws-lattice", "aws_lattice/basic", "replace", with_parameters("awsLattice", vpcId="vpc-0fedcba9876543210")),
     ("aws-lattice", "aws_lattice/basic", "delete", None),
+    ("gcp-alb", "gcp_alb/global-http", "update", drop_first_rule_and_move_endpoints),
+    # Global to regional: every resource moves scope (new ids); the old ones go after the new are in use.
+    (
+        "gcp-alb",
+        "gcp_alb/global-http",
+        "replace",
+        with_parameters("gcp", scheme="RegionalExternal", region="europe-west1"),
+    ),
+    ("gcp-alb", "gcp_alb/global-http", "delete", None),
 ]
 
 

@@ -15,17 +15,17 @@ from portico_providers.gcp_alb.model import (
     HEALTH_CHECK,
     INSTANCE_GROUP,
     NEG,
-    Desired,
     GrpcPortCheck,
     NetworkEndpoint,
     PortCheck,
+    desired,
 )
-from portico_providers.gcp_alb.naming import Owner, short_hash
+from portico_providers.gcp_alb.naming import ComputeOwnership, scope_of, short_hash, suffix_of, versioned
 from portico_providers.gcp_alb.params import GcpParameters
+from portico_providers.kit.resources import Desired
 
 # Capacity is not what Portico balances on: RATE mode needs a ceiling, so one no endpoint reaches.
 MAX_RATE_PER_ENDPOINT = 100_000_000.0
-EMPTY_SERVICE = "bs-none"
 
 
 def service_protocol(backend: Backend, kind: RouteKind) -> str:
@@ -39,7 +39,7 @@ def service_protocol(backend: Backend, kind: RouteKind) -> str:
 
 @dataclass
 class Backends:
-    owner: Owner
+    owner: ComputeOwnership
     project: str
     scope: str
     params: GcpParameters
@@ -49,16 +49,29 @@ class Backends:
     def link(self, scope: str, kind: str, rid: str) -> str:
         return f"projects/{self.project}/{scope}/{model.COLLECTIONS[kind]}/{self.owner.name(rid)}"
 
+    @property
+    def by_nodes(self) -> bool:
+        return self.params.backend_type == "InstanceGroup"
+
+    def _port_name(self, backend: Backend) -> str | None:
+        return f"np-{backend.node_port}" if self.by_nodes and backend.node_port is not None else None
+
     def ref(self, backend: Backend, kind: RouteKind) -> str:
         protocol = service_protocol(backend, kind)
-        rid = "bs-" + short_hash(f"{backend.id}/{protocol}/{kind.value}", 10)
+        # The scheme and named port cannot change in place: they are part of the name.
+        unique = f"{backend.id}/{protocol}/{kind.value}/{self.params.load_balancing_scheme}/{self._port_name(backend)}"
+        rid = "bs-" + short_hash(unique, 10)
         self.services.setdefault(rid, (backend, kind, protocol))
         return self.link(self.scope, BACKEND_SERVICE, rid)
 
     @property
+    def empty_id(self) -> str:
+        return versioned("bs-none", self.params.load_balancing_scheme)
+
+    @property
     def empty(self) -> str:
         """A backend service with no backends, behind every fault-injected 404 or 500 answer."""
-        return self.link(self.scope, BACKEND_SERVICE, EMPTY_SERVICE)
+        return self.link(self.scope, BACKEND_SERVICE, self.empty_id)
 
     def _zone(self, zone: str | None, backend: Backend) -> str | None:
         zone = zone or self.params.default_zone
@@ -72,8 +85,9 @@ class Backends:
         return zone
 
     def _negs(self, backend: Backend) -> list[Desired]:
-        rid = "neg-" + short_hash(f"{backend.namespace}/{backend.name}:{backend.port}", 10)
         port = backend.target_port or (backend.endpoints[0].port if backend.endpoints else backend.port) or 80
+        # The network and default port cannot change in place: they are part of the name.
+        rid = "neg-" + short_hash(f"{backend.namespace}/{backend.name}:{backend.port}/{self.params.network}/{port}", 10)
         by_zone: dict[str, list[NetworkEndpoint]] = {}
         for endpoint in backend.endpoints:
             zone = self._zone(endpoint.zone, backend)
@@ -82,14 +96,17 @@ class Backends:
                 by_zone.setdefault(zone, []).append(member)
         network = f"projects/{self.project}/global/networks/{self.params.network}"
         return [
-            Desired(
+            desired(
                 NEG,
-                rid,
                 f"zones/{zone}",
+                rid,
                 model.NetworkEndpointGroup(
-                    name=self.owner.name(rid), description=self.owner.marker(rid), network=network, default_port=port
+                    name=self.owner.name(rid),
+                    description=self.owner.marker(f"zones/{zone}", rid),
+                    network=network,
+                    default_port=port,
+                    network_endpoints=tuple(sorted(set(members), key=lambda e: (e.ip_address, e.port))),
                 ),
-                endpoints=tuple(sorted(set(members), key=lambda e: (e.ip_address, e.port))),
             )
             for zone, members in sorted(by_zone.items())
         ]
@@ -114,15 +131,19 @@ class Backends:
         ports = sorted({b.node_port for b, _, _ in self.services.values() if b.node_port is not None})
         named = tuple(model.NamedPort(name=f"np-{port}", port=port) for port in ports) or None
         network = f"projects/{self.project}/global/networks/{self.params.network}"
+        rid = versioned("ig", network)
         return [
-            Desired(
+            desired(
                 INSTANCE_GROUP,
-                "ig",
                 f"zones/{zone}",
+                rid,
                 model.InstanceGroup(
-                    name=self.owner.name("ig"), description=self.owner.marker("ig"), network=network, named_ports=named
+                    name=self.owner.name(rid),
+                    description=self.owner.marker(f"zones/{zone}", rid),
+                    network=network,
+                    named_ports=named,
+                    instances=tuple(f"projects/{self.project}/zones/{zone}/instances/{node}" for node in sorted(names)),
                 ),
-                instances=tuple(f"projects/{self.project}/zones/{zone}/instances/{node}" for node in sorted(names)),
             )
             for zone, names in sorted(self._nodes().items())
         ]
@@ -140,7 +161,7 @@ class Backends:
         body = model.HealthCheck.model_validate(
             {
                 "name": self.owner.name(rid),
-                "description": self.owner.marker(rid),
+                "description": self.owner.marker(self.scope, rid),
                 "check_interval_sec": hc.check_interval_sec,
                 "timeout_sec": hc.timeout_sec,
                 "healthy_threshold": hc.healthy_threshold,
@@ -148,44 +169,48 @@ class Backends:
                 **fields,
             }
         )
-        return Desired(HEALTH_CHECK, rid, self.scope, body)
+        return desired(HEALTH_CHECK, self.scope, rid, body)
 
     def resources(self) -> list[Desired]:
         out: list[Desired] = []
-        negs: dict[tuple[str, str], Desired] = {}
+        negs: dict[str, Desired] = {}
         empty = model.BackendService(
-            name=self.owner.name(EMPTY_SERVICE),
-            description=self.owner.marker(EMPTY_SERVICE),
+            name=self.owner.name(self.empty_id),
+            description=self.owner.marker(self.scope, self.empty_id),
             load_balancing_scheme=self.params.load_balancing_scheme,
             protocol="HTTP",
             timeout_sec=self.params.backend_timeout_sec,
         )
-        out.append(Desired(BACKEND_SERVICE, EMPTY_SERVICE, self.scope, empty))
-        by_nodes = self.params.backend_type == "InstanceGroup"
+        out.append(desired(BACKEND_SERVICE, self.scope, self.empty_id, empty))
+        by_nodes = self.by_nodes
         instance_groups = self._instance_groups() if by_nodes else []
         for rid, (backend, kind, protocol) in sorted(self.services.items()):
             groups = [
                 model.Backend(
-                    group=self.link(ig.scope, INSTANCE_GROUP, ig.id), max_rate_per_instance=MAX_RATE_PER_ENDPOINT
+                    group=self.link(scope_of(ig.id), INSTANCE_GROUP, suffix_of(ig.id)),
+                    max_rate_per_instance=MAX_RATE_PER_ENDPOINT,
                 )
                 for ig in instance_groups
             ]
             for neg in [] if by_nodes else self._negs(backend):
-                negs.setdefault((neg.id, neg.scope), neg)
+                negs.setdefault(neg.id, neg)
                 groups.append(
-                    model.Backend(group=self.link(neg.scope, NEG, neg.id), max_rate_per_endpoint=MAX_RATE_PER_ENDPOINT)
+                    model.Backend(
+                        group=self.link(scope_of(neg.id), NEG, suffix_of(neg.id)),
+                        max_rate_per_endpoint=MAX_RATE_PER_ENDPOINT,
+                    )
                 )
             check_id = "hc-" + rid.removeprefix("bs-")
             out.append(self._health_check(check_id, protocol, kind))
             body = model.BackendService(
                 name=self.owner.name(rid),
-                description=self.owner.marker(rid),
+                description=self.owner.marker(self.scope, rid),
                 load_balancing_scheme=self.params.load_balancing_scheme,
                 protocol=protocol,
                 health_checks=(self.link(self.scope, HEALTH_CHECK, check_id),),
                 backends=tuple(groups) or None,
-                port_name=f"np-{backend.node_port}" if by_nodes and backend.node_port is not None else None,
+                port_name=self._port_name(backend),
                 timeout_sec=self.params.backend_timeout_sec,
             )
-            out.append(Desired(BACKEND_SERVICE, rid, self.scope, body))
+            out.append(desired(BACKEND_SERVICE, self.scope, rid, body))
         return list(negs.values()) + instance_groups + out

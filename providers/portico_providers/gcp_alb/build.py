@@ -22,16 +22,25 @@ from portico_providers.gcp_alb.model import (
     TARGET_HTTP_PROXY,
     TARGET_HTTPS_PROXY,
     URL_MAP,
-    Desired,
     FaultAbort,
     FaultInjectionPolicy,
     RouteAction,
     WeightedBackendService,
+    desired,
 )
-from portico_providers.gcp_alb.naming import Owner, short_hash
+from portico_providers.gcp_alb.naming import (
+    ComputeOwnership,
+    resource_id,
+    scope_of,
+    short_hash,
+    suffix_of,
+    versioned,
+)
 from portico_providers.gcp_alb.params import GcpParameters
 from portico_providers.gcp_alb.rules import RoutePiece, Unsupported, pieces
 from portico_providers.gcp_alb.urlmap import host_groups, url_map
+from portico_providers.kit.flow import Built
+from portico_providers.kit.resources import Desired
 
 MAX_CERTIFICATES_PER_PROXY = 15  # load-balancing/docs/quotas: SSL certificates per target HTTPS proxy
 PROJECT_PLACEHOLDER = "PROJECT_ID"
@@ -46,20 +55,18 @@ class Facts:
     priorities: Mapping[str, Mapping[str, Mapping[str, int]]] = field(default_factory=dict)
     # (region, network name) of the ACTIVE proxy-only subnets in the project
     proxy_only_subnets: frozenset[tuple[str, str]] = frozenset()
-
-
-@dataclass
-class Built:
-    desired: list[Desired] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    address_ref: str = ""
+    project: str = ""  # the project that was read
+    foreign: tuple[tuple[str, str], ...] = ()  # (scope, name) holding this Gateway's names without its marker
+    failure: str = ""  # an operation of an earlier apply that ended with an error
 
 
 def _scope(params: GcpParameters) -> str:
     return f"regions/{params.region}" if params.region else "global"
 
 
-def _address(ir: GatewayIR, params: GcpParameters, owner: Owner, link: Backends) -> tuple[str, Desired | None]:
+def _address(
+    ir: GatewayIR, params: GcpParameters, owner: ComputeOwnership, link: Backends
+) -> tuple[str, Desired | None]:
     """(the forwarding rules' IPAddress, the address resource Portico owns or None)."""
     scope = _scope(params)
     named = [a.value for a in ir.addresses if a.type == "NamedAddress"]
@@ -74,24 +81,25 @@ def _address(ir: GatewayIR, params: GcpParameters, owner: Owner, link: Backends)
         return f"projects/{link.project}/{scope}/addresses/{existing}", None
     if ips and params.scheme != "RegionalInternal":
         raise Unsupported("spec.addresses: an external IP must be reserved first and named (NamedAddress)")
-    body = model.Address(
-        name=owner.name("ip"),
-        description=owner.marker("ip"),
-        address_type="INTERNAL" if params.scheme == "RegionalInternal" else "EXTERNAL",
-        ip_version=None if params.regional else "IPV4",
-        subnetwork=(
-            f"projects/{link.project}/regions/{params.region}/subnetworks/{params.subnetwork}"
-            if params.scheme == "RegionalInternal"
-            else None
+    internal = params.scheme == "RegionalInternal"
+    fields = {
+        "address_type": "INTERNAL" if internal else "EXTERNAL",
+        "ip_version": None if params.regional else "IPV4",
+        "subnetwork": (
+            f"projects/{link.project}/regions/{params.region}/subnetworks/{params.subnetwork}" if internal else None
         ),
         # Several forwarding rules (one per port) share an internal address only with this purpose.
-        purpose="SHARED_LOADBALANCER_VIP" if params.scheme == "RegionalInternal" else None,
-        address=ips[0] if ips else None,
-    )
-    return link.link(scope, ADDRESS, "ip"), Desired(ADDRESS, "ip", scope, body)
+        "purpose": "SHARED_LOADBALANCER_VIP" if internal else None,
+        "address": ips[0] if ips else None,
+    }
+    rid = versioned("ip", *fields.values())
+    body = model.Address.model_validate({"name": owner.name(rid), "description": owner.marker(scope, rid), **fields})
+    return link.link(scope, ADDRESS, rid), desired(ADDRESS, scope, rid, body)
 
 
-def _certificates(listeners: list[Listener], params: GcpParameters, owner: Owner, link: Backends) -> list[Desired]:
+def _certificates(
+    listeners: list[Listener], params: GcpParameters, owner: ComputeOwnership, link: Backends
+) -> list[Desired]:
     out: dict[str, Desired] = {}
     for listener in listeners:
         if listener.name in params.ssl_certificates or params.certificate_map:
@@ -100,19 +108,25 @@ def _certificates(listeners: list[Listener], params: GcpParameters, owner: Owner
             if cert.key_pem is None:
                 raise Unsupported(f"listener {listener.name}: the certificate of {cert.secret} has no private key")
             rid = "crt-" + short_hash(cert.sha256 or cert.cert_pem, 12)
-            body = model.SslCertificate(name=owner.name(rid), description=owner.marker(rid), certificate=cert.cert_pem)
-            out.setdefault(rid, Desired(SSL_CERTIFICATE, rid, _scope(params), body, secret=cert.key_pem))
+            scope = _scope(params)
+            body = model.SslCertificate(
+                name=owner.name(rid), description=owner.marker(scope, rid), certificate=cert.cert_pem
+            )
+            out.setdefault(rid, desired(SSL_CERTIFICATE, scope, rid, body, secret=cert.key_pem))
     return list(out.values())
 
 
-def _proxy(port: int, listeners: list[Listener], params: GcpParameters, owner: Owner, link: Backends) -> Desired:
+def _proxy(
+    port: int, listeners: list[Listener], params: GcpParameters, owner: ComputeOwnership, link: Backends
+) -> Desired:
     scope = _scope(params)
     map_ref = link.link(scope, URL_MAP, f"um-{port}")
     if listeners[0].protocol is ListenerProtocol.HTTP:
         rid = f"thp-{port}"
-        body: model.Body = model.TargetHttpProxy(name=owner.name(rid), description=owner.marker(rid), url_map=map_ref)
-        return Desired(TARGET_HTTP_PROXY, rid, scope, body)
-    rid = f"tsp-{port}"
+        body: model.Body = model.TargetHttpProxy(
+            name=owner.name(rid), description=owner.marker(scope, rid), url_map=map_ref
+        )
+        return desired(TARGET_HTTP_PROXY, scope, rid, body)
     certs: list[str] = []
     for listener in listeners:
         if listener.name in params.ssl_certificates:
@@ -130,36 +144,41 @@ def _proxy(port: int, listeners: list[Listener], params: GcpParameters, owner: O
             f"port {port}: {len(certs)} certificates; a target HTTPS proxy holds {MAX_CERTIFICATES_PER_PROXY}"
         )
     ssl_policy = f"projects/{link.project}/{scope}/sslPolicies/{params.ssl_policy}" if params.ssl_policy else None
+    rid = versioned(f"tsp-{port}", params.certificate_map, ssl_policy)
     body = model.TargetHttpsProxy(
         name=owner.name(rid),
-        description=owner.marker(rid),
+        description=owner.marker(scope, rid),
         url_map=map_ref,
         ssl_certificates=tuple(certs) or None,
         certificate_map=CERTIFICATE_MANAGER + params.certificate_map if params.certificate_map else None,
         ssl_policy=ssl_policy,
     )
-    return Desired(TARGET_HTTPS_PROXY, rid, scope, body)
+    return desired(TARGET_HTTPS_PROXY, scope, rid, body)
 
 
 def _forwarding_rule(
-    port: int, proxy: Desired, address: str, params: GcpParameters, owner: Owner, link: Backends
+    port: int, proxy: Desired, address: str, params: GcpParameters, owner: ComputeOwnership, link: Backends
 ) -> Desired:
-    rid = f"fr-{port}"
+    scope = scope_of(proxy.id)
+    network = f"projects/{link.project}/global/networks/{params.network}" if params.regional else None
+    subnetwork = (
+        f"projects/{link.project}/regions/{params.region}/subnetworks/{params.subnetwork}"
+        if params.scheme == "RegionalInternal"
+        else None
+    )
+    # The address is in the name too: Compute answers it as the IP, so it is not compared.
+    rid = versioned(f"fr-{port}", address, params.load_balancing_scheme, network, subnetwork)
     body = model.ForwardingRule(
         name=owner.name(rid),
-        description=owner.marker(rid),
+        description=owner.marker(scope, rid),
         ip_address=address,
         port_range=str(port),
-        target=link.link(proxy.scope, proxy.kind, proxy.id),
+        target=link.link(scope, proxy.kind, suffix_of(proxy.id)),
         load_balancing_scheme=params.load_balancing_scheme,
-        network=f"projects/{link.project}/global/networks/{params.network}" if params.regional else None,
-        subnetwork=(
-            f"projects/{link.project}/regions/{params.region}/subnetworks/{params.subnetwork}"
-            if params.scheme == "RegionalInternal"
-            else None
-        ),
+        network=network,
+        subnetwork=subnetwork,
     )
-    return Desired(FORWARDING_RULE, rid, proxy.scope, body)
+    return desired(FORWARDING_RULE, scope, rid, body)
 
 
 def not_found(empty: str) -> RouteAction:
@@ -171,7 +190,7 @@ def not_found(empty: str) -> RouteAction:
 
 
 def build(
-    ir: GatewayIR, params: GcpParameters, owner: Owner, project: str | None, facts: Facts | None
+    ir: GatewayIR, params: GcpParameters, owner: ComputeOwnership, project: str | None, facts: Facts | None
 ) -> Built | list[str]:
     """The desired resources, or the problems that stop the Gateway from being programmed."""
     built = Built()
@@ -210,9 +229,9 @@ def build(
                     )
                 )
             rid = f"um-{port}"
-            previous = facts.priorities.get(rid, {}) if facts else {}
-            body = url_map(owner.name(rid), owner.marker(rid), groups, previous, not_found(backends.empty))
-            fronts.append(Desired(URL_MAP, rid, scope, body))
+            previous = facts.priorities.get(resource_id(scope, rid), {}) if facts else {}
+            body = url_map(owner.name(rid), owner.marker(scope, rid), groups, previous, not_found(backends.empty))
+            fronts.append(desired(URL_MAP, scope, rid, body))
             proxy = _proxy(port, on_port, params, owner, backends)
             fronts += [proxy, _forwarding_rule(port, proxy, address_ref, params, owner, backends)]
         certificates = _certificates(listeners, params, owner, backends)
@@ -224,5 +243,5 @@ def build(
     if backends.problems:
         return backends.problems
     built.desired = ([address] if address else []) + certificates + resources + fronts
-    built.address_ref = address_ref
+    built.lookups["project"] = project
     return built

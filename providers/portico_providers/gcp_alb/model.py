@@ -1,20 +1,25 @@
-"""Typed desired resources, each serialising to the Compute v1 JSON body it is sent as.
+"""Typed desired resources (kit specs), each serialising to the Compute v1 JSON body it is sent as.
 
 Field names are Compute's (camelCase, checked against the API model by the tests); unset
-(None) fields are left out, so a desired body compares equal to what Compute answers on GET.
+(None) fields are left out, so a desired body compares with what Compute answers on GET.
+A NEG's endpoints and an instance group's instances are membership sets the handlers attach
+and detach; they are never part of the body sent on insert (`MEMBERS`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from portico_providers.kit.resources import Desired, Spec
 
-class Body(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True)
+
+class Body(Spec):
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True
+    )
 
     def dump(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
@@ -126,8 +131,8 @@ class UrlMap(Body):
     name: str
     description: str
     default_route_action: RouteAction
-    host_rules: tuple[HostRule, ...] | None = None
-    path_matchers: tuple[PathMatcher, ...] | None = None
+    host_rules: tuple[HostRule, ...] = ()
+    path_matchers: tuple[PathMatcher, ...] = ()
 
 
 class Address(Body):
@@ -181,6 +186,12 @@ class BackendService(Body):
     timeout_sec: int
 
 
+class NetworkEndpoint(Body):
+    ip_address: str
+    port: int
+    instance: str | None = None
+
+
 class NetworkEndpointGroup(Body):
     name: str
     description: str
@@ -188,6 +199,7 @@ class NetworkEndpointGroup(Body):
     network: str
     subnetwork: str | None = None
     default_port: int
+    network_endpoints: tuple[NetworkEndpoint, ...] = ()  # members, attached once the NEG exists
 
 
 class NamedPort(Body):
@@ -202,12 +214,7 @@ class InstanceGroup(Body):
     description: str
     network: str
     named_ports: tuple[NamedPort, ...] | None = None
-
-
-class NetworkEndpoint(Body):
-    ip_address: str
-    port: int
-    instance: str | None = None
+    instances: tuple[str, ...] = ()  # members (instance URLs), added once the group exists
 
 
 class SslCertificate(Body):
@@ -280,21 +287,22 @@ COLLECTIONS = {
 }
 
 
-@dataclass(frozen=True)
-class Desired:
-    """One resource Portico wants: its kind, id (the name suffix), Compute scope and body."""
+# The membership field of each kind that has one (not a body field: attached and detached).
+MEMBERS = {NEG: "networkEndpoints", INSTANCE_GROUP: "instances"}
+MODELS: dict[str, type[Body]] = {
+    ADDRESS: Address,
+    HEALTH_CHECK: HealthCheck,
+    NEG: NetworkEndpointGroup,
+    INSTANCE_GROUP: InstanceGroup,
+    SSL_CERTIFICATE: SslCertificate,
+    BACKEND_SERVICE: BackendService,
+    URL_MAP: UrlMap,
+    TARGET_HTTP_PROXY: TargetHttpProxy,
+    TARGET_HTTPS_PROXY: TargetHttpsProxy,
+    FORWARDING_RULE: ForwardingRule,
+}
 
-    kind: str
-    id: str
-    scope: str  # "global", "regions/<region>" or "zones/<zone>"
-    body: Body
-    endpoints: tuple[NetworkEndpoint, ...] = ()  # a NEG's members, attached after it exists
-    instances: tuple[str, ...] = ()  # an instance group's members (instance URLs), added after it exists
-    secret: str | None = field(default=None, repr=False, compare=False)  # a certificate's private key
 
-    def document(self) -> dict[str, Any]:
-        """What a plan shows: the body as sent (never the private key), endpoints of a NEG."""
-        doc: dict[str, Any] = {"kind": self.kind, "id": self.id, "scope": self.scope, "body": self.body.dump()}
-        if self.kind == NEG:
-            doc["endpoints"] = [e.dump() for e in self.endpoints]
-        return doc
+def desired(kind: str, scope: str, suffix: str, body: Body, secret: str | None = None) -> Desired:
+    """One resource Portico wants, its id `<scope>/<suffix>`; `secret`: a certificate's private key."""
+    return Desired(kind, f"{scope}/{suffix}", body, secret=secret)

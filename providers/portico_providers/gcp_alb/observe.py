@@ -1,28 +1,34 @@
 """The only reads: what a Gateway owns in the project, and the facts the build needs.
 
-A resource is owned when its name and its description marker both say so (`naming.Owner`);
-a resource with one of our names but without the marker is reported as foreign, never touched.
+A resource is owned when its name and its description marker both say so (the kit's
+`NameMarkerOwnership`, in the scope it was found in); a resource holding one of this Gateway's
+names without the marker is reported as foreign, never touched.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ConfigDict
+
 from portico_providers.gcp_alb.build import Facts
+from portico_providers.gcp_alb.compare import relative
 from portico_providers.gcp_alb.compute import ComputeApi, snake, to_dict
-from portico_providers.gcp_alb.diff import Observed, relative
 from portico_providers.gcp_alb.model import (
     ADDRESS,
     COLLECTIONS,
     FORWARDING_RULE,
     INSTANCE_GROUP,
     KINDS,
+    MEMBERS,
     NEG,
     URL_MAP,
     NetworkEndpoint,
 )
-from portico_providers.gcp_alb.naming import Owner
+from portico_providers.gcp_alb.naming import ComputeOwnership
+from portico_providers.kit.flow import ObservedState
+from portico_providers.kit.ownership import Marks
+from portico_providers.kit.resources import Observed, Spec
 
 # Kinds whose aggregated list covers regions only: their global resources are listed on their own.
 GLOBAL_ONLY_LIST = frozenset({ADDRESS, FORWARDING_RULE})
@@ -35,17 +41,10 @@ AGGREGATED_SCOPE = {
 }
 
 
-@dataclass(frozen=True)
-class ObservedState:
-    owner: Owner
-    project: str
-    resources: tuple[Observed, ...]
-    foreign: tuple[tuple[str, str, str], ...] = ()
-    addresses: tuple[tuple[str, str], ...] = ()
-    facts: Facts | None = None
-    running: tuple[str, ...] = ()  # operations of an earlier apply still running
-    failure: str = ""  # the first earlier operation that ended with an error
-    unreadable: str = ""  # why the project could not be read (nothing else is known then)
+class Answered(Spec):
+    """An observed resource as Compute answered it (references relative), members included."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
 
 
 def _priorities(resources: tuple[Observed, ...]) -> dict[str, dict[str, dict[str, int]]]:
@@ -53,7 +52,7 @@ def _priorities(resources: tuple[Observed, ...]) -> dict[str, dict[str, dict[str
     for item in resources:
         if item.kind != URL_MAP:
             continue
-        for matcher in item.body.get("pathMatchers", []):
+        for matcher in item.extra["body"].get("pathMatchers", []):
             rules = {r["description"]: int(r["priority"]) for r in matcher.get("routeRules", []) if "description" in r}
             out.setdefault(item.id, {})[matcher["name"]] = rules
     return out
@@ -87,59 +86,63 @@ def _listed(api: ComputeApi, kind: str, project: str) -> list[tuple[str, dict[st
     return [(scope, body) for (scope, _), body in sorted(out.items())]
 
 
-def observe(api: ComputeApi, owner: Owner, project: str) -> ObservedState:
+def _members(api: ComputeApi, project: str, kind: str, scope: str, name: str) -> list[Any]:
+    """A NEG's endpoints or an instance group's instances, in the form the desired spec holds them."""
+    zone = scope.removeprefix("zones/")
+    if kind == NEG:
+        negs = api.client(NEG, scope)
+        listed = api.call(
+            negs.list_network_endpoints, mutating=False, project=project, zone=zone, network_endpoint_group=name
+        )
+        return [
+            NetworkEndpoint(
+                ip_address=m.network_endpoint.ip_address,
+                port=m.network_endpoint.port,
+                instance=m.network_endpoint.instance or None,
+            ).dump()
+            for m in listed
+        ]
+    groups = api.client(INSTANCE_GROUP, scope)
+    listed = api.call(
+        groups.list_instances,
+        mutating=False,
+        project=project,
+        zone=zone,
+        instance_group=name,
+        instance_groups_list_instances_request_resource={},
+    )
+    return [relative(m.instance) for m in listed]
+
+
+def observe(api: ComputeApi, ownership: ComputeOwnership, project: str, failure: str = "") -> ObservedState:
     found: list[Observed] = []
-    foreign: list[tuple[str, str, str]] = []
-    negs = api.client(NEG, "zones/any")
+    foreign: list[tuple[str, str]] = []  # (scope, name)
     for kind in KINDS:
         for scope, body in _listed(api, kind, project):
             name = str(body.get("name", ""))
-            if not name.startswith(owner.prefix + "-"):
+            if not name.startswith(ownership.name_prefix + "-"):
                 continue
-            rid = owner.resource_id(body)
+            rid = ownership.claim_in(scope, name, str(body.get("description", "")))
             if rid is None:
-                foreign.append((kind, scope, name.removeprefix(owner.prefix + "-")))
-            else:
-                found.append(Observed(kind, rid, scope, body))
-    resources: list[Observed] = []
-    for item in found:
-        if item.kind == NEG:
-            members = api.call(
-                negs.list_network_endpoints,
-                mutating=False,
-                project=project,
-                zone=item.scope.removeprefix("zones/"),
-                network_endpoint_group=item.body["name"],
-            )
-            endpoints = tuple(
-                NetworkEndpoint(
-                    ip_address=m.network_endpoint.ip_address,
-                    port=m.network_endpoint.port,
-                    instance=m.network_endpoint.instance or None,
-                )
-                for m in members
-            )
-            resources.append(Observed(item.kind, item.id, item.scope, item.body, endpoints))
-            continue
-        if item.kind == INSTANCE_GROUP:
-            groups = api.client(INSTANCE_GROUP, item.scope)
-            listed = api.call(
-                groups.list_instances,
-                mutating=False,
-                project=project,
-                zone=item.scope.removeprefix("zones/"),
-                instance_group=item.body["name"],
-                instance_groups_list_instances_request_resource={},
-            )
-            instances = tuple(relative(m.instance) for m in listed)
-            resources.append(Observed(item.kind, item.id, item.scope, item.body, instances=instances))
-            continue
-        resources.append(item)
+                foreign.append((scope, name))
+                continue
+            answered = relative(body)
+            if kind in MEMBERS:
+                answered[MEMBERS[kind]] = _members(api, project, kind, scope, name)
+            cloud_id = f"projects/{project}/{scope}/{COLLECTIONS[kind]}/{name}"
+            marks = Marks(name=name, description=str(body.get("description", "")))
+            found.append(Observed(kind, rid, cloud_id, Answered(**answered), {"body": body}, marks))
+    resources = tuple(found)
     addresses = tuple(
-        ("IPAddress", str(r.body["IPAddress"]))
+        ("IPAddress", str(r.extra["body"]["IPAddress"]))
         for r in sorted(resources, key=lambda r: r.id)
-        if r.kind == FORWARDING_RULE and r.body.get("IPAddress")
+        if r.kind == FORWARDING_RULE and r.extra["body"].get("IPAddress")
     )[:1]
-    state = tuple(resources)
-    facts = Facts(priorities=_priorities(state), proxy_only_subnets=_proxy_only_subnets(api, project))
-    return ObservedState(owner, project, state, tuple(foreign), addresses, facts)
+    facts = Facts(
+        priorities=_priorities(resources),
+        proxy_only_subnets=_proxy_only_subnets(api, project),
+        project=project,
+        foreign=tuple(foreign),
+        failure=failure,
+    )
+    return ObservedState(ownership, resources, addresses, facts)

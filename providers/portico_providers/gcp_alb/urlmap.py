@@ -125,6 +125,6 @@ def url_map(
         name=name,
         description=description,
         default_route_action=default,
-        host_rules=tuple(host_rules) or None,
-        path_matchers=tuple(matchers) or None,
+        host_rules=tuple(host_rules),  # empty, not unset: removing the last route must clear them
+        path_matchers=tuple(matchers),
     )

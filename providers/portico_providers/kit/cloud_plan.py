@@ -27,6 +27,8 @@ class CloudPlan:
     addresses: tuple[tuple[str, str], ...] = ()  # as observed (apply may learn new ones)
     # Kept resources the cloud is still working on ("listener arn:...: CREATE_IN_PROGRESS").
     waiting: tuple[str, ...] = ()
+    running: tuple[str, ...] = ()  # earlier operations still running: apply waits for them
+    recheck_after: float | None = None
     # How documents name a cloud id ("arn") and where the diff was taken ("the AWS account").
     id_label: str = "cloud_id"
     account: str = "the cloud account"
@@ -54,5 +56,7 @@ class CloudPlan:
             doc["notes"] = list(self.notes)
         if self.lookups:
             doc["lookups"] = dict(self.lookups)
+        if self.running:
+            doc["running"] = list(self.running)
         doc["steps"] = [step.to_document(self.id_label) for step in self.steps]
         return doc

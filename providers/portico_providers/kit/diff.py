@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from portico_providers.kit.references import dump, resolved
-from portico_providers.kit.resources import Desired, KindRules, Observed
+from portico_providers.kit.resources import Desired, KindRules, Observed, member_set
 
 Action = Literal["create", "update", "delete"]
 
@@ -61,8 +61,16 @@ class Diff:
     ids: Mapping[str, str]  # resource id -> cloud id of the kept, existing resource
 
 
+def _same_field(rules: KindRules, key: str, current: Any, wanted: Any) -> bool:
+    if key in rules.ignored:
+        return True
+    if key in rules.members:
+        return member_set(current) == member_set(wanted)
+    return rules.same(current, wanted)
+
+
 def _changed(rules: KindRules, current: dict[str, Any], wanted: dict[str, Any]) -> tuple[str, ...]:
-    return tuple(k for k in {**current, **wanted} if not rules.same(current.get(k), wanted.get(k)))
+    return tuple(k for k in {**current, **wanted} if not _same_field(rules, k, current.get(k), wanted.get(k)))
 
 
 def _pick_keeper(rules: KindRules, wanted: dict[str, Any], candidates: Sequence[Observed]) -> Observed:
@@ -113,8 +121,10 @@ def diff(desired: Sequence[Desired], observed: Sequence[Observed], kinds: Sequen
             forced = [k for k in changed if k in rules.immutable]
             if forced:
                 reason = f"replace: {', '.join(forced)} cannot change in place"
+                replaced = Step("delete", rules.kind, want.id, observed=keeper, reason=reason)
+                # A name that is the identity is free again only once the old resource is gone.
+                (early[rules.kind] if rules.reuses_name else deletes).append(replaced)
                 creates[rules.kind].append(Step("create", rules.kind, want.id, desired=want, reason=reason))
-                deletes.append(Step("delete", rules.kind, want.id, observed=keeper, reason=reason))
                 continue
             ids[want.id] = keeper.cloud_id
             if changed:

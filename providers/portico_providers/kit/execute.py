@@ -107,12 +107,17 @@ class InProgress(str):
 
 class StillRunning(Exception):
     """Raised by a handler whose cloud operation has started and is not finished (a long-running
-    operation): the plan stops here and the result is pending; `recheck_after` in seconds."""
+    operation): the plan stops here and the result is pending; `recheck_after` in seconds.
 
-    def __init__(self, what: str, recheck_after: float = 15.0) -> None:
+    `wave`: the following steps of the same kind and action do not depend on this one, so they
+    still start (a wave of operations running together); the plan stops before the next other step.
+    """
+
+    def __init__(self, what: str, recheck_after: float = 15.0, *, wave: bool = False) -> None:
         super().__init__(what)
         self.what = what
         self.recheck_after = recheck_after
+        self.wave = wave
 
 
 CONFLICT_RECHECK_SECONDS = 15.0
@@ -127,6 +132,7 @@ class Execution:
     running: str = ""
     recheck_after: float | None = None
     created: list[str] = field(default_factory=list)
+    running_steps: list[str] = field(default_factory=list)  # steps whose operations still run
     refused: dict[str, str] = field(default_factory=dict)  # resource id -> the cloud's (or Portico's) reason
     skipped: dict[str, str] = field(default_factory=dict)  # resource id -> the refused resource it needs
     waiting: list[str] = field(default_factory=list)  # created, and the cloud is still creating them
@@ -219,8 +225,11 @@ def execute(plan: CloudPlan, handlers: Mapping[str, KindHandler], classifier: Er
     run = Execution(ids=dict(plan.ids))
     steps = list(plan.steps)
     index = 0
+    wave: tuple[str, str] | None = None  # (kind, action) of a wave of operations still running
     while index < len(steps):
         step = steps[index]
+        if wave is not None and (step.kind, step.action) != wave:
+            return run
         handler = handlers[step.kind]
         batch = _update_batch(steps, index) if step.action == "update" else [step]
         runnable = []
@@ -236,9 +245,11 @@ def execute(plan: CloudPlan, handlers: Mapping[str, KindHandler], classifier: Er
         try:
             _run(plan, run, handler, runnable, classifier)
         except StillRunning as running:
-            run.running = f"{step.action} {step.kind} {step.id}: {running.what}"
-            run.recheck_after = running.recheck_after
-            return run
+            _record_running(run, f"{step.action} {step.kind} {step.id}: {running.what}", running.recheck_after)
+            if not running.wave:
+                return run
+            wave = (step.kind, step.action)
+            continue
         except StepFailed as error:
             for item in runnable:
                 run.refuse(item, f"{item.action} {item.kind} {item.id}: {error}", error.kind)
@@ -259,6 +270,14 @@ def execute(plan: CloudPlan, handlers: Mapping[str, KindHandler], classifier: Er
             return run
         run.done += len(runnable)
     return run
+
+
+def _record_running(run: Execution, what: str, recheck_after: float) -> None:
+    """The first running step names the wait; later ones of a wave are counted."""
+    run.running_steps.append(what)
+    more = len(run.running_steps) - 1
+    run.running = run.running_steps[0] + (f" (and {more} more running)" if more else "")
+    run.recheck_after = min(run.recheck_after or recheck_after, recheck_after)
 
 
 def _run(

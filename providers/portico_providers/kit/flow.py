@@ -32,13 +32,17 @@ from portico_providers.kit.resources import Desired, KindRules, Observed
 class ObservedState:
     """What a Gateway owns in the account, plus facts the build may look up (subnets, networks).
 
-    `error` is set when the account could not be read (an expected cloud error, after retries)."""
+    `error` is set when the account could not be read (an expected cloud error, after retries).
+    `running`: long-running operations an earlier apply started that have not ended; nothing is
+    applied until they have (the listing may not show their effect yet)."""
 
     ownership: Ownership
     resources: tuple[Observed, ...] = ()
     addresses: tuple[Address, ...] = ()
     facts: Any = None
     error: str = ""
+    running: tuple[str, ...] = ()
+    recheck_after: float | None = None
 
 
 @dataclass
@@ -118,7 +122,14 @@ class CloudProvider(ABC, Generic[OwnershipT]):
                     problems=("deleting needs the observed state (run observe first)",),
                 )
             gone = diff([], observed.resources, self.kinds)
-            return self._plan(observed.ownership, steps=gone.steps, ids=gone.ids, deleting=True)
+            return self._plan(
+                observed.ownership,
+                steps=gone.steps,
+                ids=gone.ids,
+                deleting=True,
+                running=observed.running,
+                recheck_after=observed.recheck_after,
+            )
         ownership = self.ownership(ir.gateway)
         problems = ir.validate_ir()
         built = self.build(ir, ownership, observed)
@@ -139,6 +150,8 @@ class CloudProvider(ABC, Generic[OwnershipT]):
             notes=tuple(built.notes),
             offline=observed is None,
             addresses=observed.addresses if observed else (),
+            running=observed.running if observed else (),
+            recheck_after=observed.recheck_after if observed else None,
         )
 
     def _execute(self, plan: CloudPlan) -> tuple[Execution, int]:
@@ -154,6 +167,8 @@ class CloudProvider(ABC, Generic[OwnershipT]):
             return ApplyResult.failed("; ".join(plan.problems))
         if plan.offline:
             return ApplyResult.failed("an offline dry-run plan cannot be applied")
+        if plan.running:
+            return ApplyResult.pending(_waiting(plan.running), plan.recheck_after, plan.addresses)
         run, mutations = self._execute(plan)
         result = self._result(plan, run, mutations)
         refused = run.rules_not_programmed(plan.desired)
@@ -187,6 +202,9 @@ class CloudProvider(ABC, Generic[OwnershipT]):
         if seen.error:
             return DeleteResult(remaining=("unknown (the account could not be read)",), message=seen.error)
         plan = self.plan(None, seen)
+        if plan.running:
+            left = tuple(sorted(f"{o.kind} {o.cloud_id}" for o in seen.resources))
+            return DeleteResult(left, _waiting(plan.running), plan.recheck_after)
         run, mutations = self._execute(plan)
         # Look again whatever happened: a refused delete does not stop the others, and only the
         # account says what is left.
@@ -196,3 +214,8 @@ class CloudProvider(ABC, Generic[OwnershipT]):
         left = tuple(sorted(f"{o.kind} {o.cloud_id}" for o in after.resources))
         message = "; ".join(m for m in (run.error, run.running) if m) or ("deletion still in progress" if left else "")
         return DeleteResult(left, message, run.recheck_after, mutations)
+
+
+def _waiting(running: tuple[str, ...]) -> str:
+    more = f" (and {len(running) - 1} more)" if len(running) > 1 else ""
+    return f"waiting for running operations: {running[0]}{more}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,9 +63,24 @@ def equal(current: Any, wanted: Any) -> bool:
 class KindRules:
     """How one resource kind is planned: its place in the forward order, what forces a replace,
     and when an observed field value already satisfies the desired one (`same`: equality; a
-    kind whose API adds defaults around what was set compares by containment instead)."""
+    kind whose API adds defaults around what was set compares by containment instead).
+
+    `members`: fields holding a membership set (a NEG's endpoints, an instance group's
+    instances): compared ignoring order and duplicates; the handler's update adds and removes
+    the difference. `ignored`: fields the API answers in another form than they were sent (an
+    address URL answered as the IP), set on create and never compared. `reuses_name`: the name
+    is the identity, so a replacement can only be created once the old resource is deleted.
+    """
 
     kind: str
     immutable: frozenset[str] = frozenset()
     delete_early: bool = False
     same: Callable[[Any, Any], bool] = equal
+    members: frozenset[str] = frozenset()
+    ignored: frozenset[str] = frozenset()
+    reuses_name: bool = False
+
+
+def member_set(value: Any) -> frozenset[str]:
+    """A membership field's items as a set (each item in its canonical JSON form)."""
+    return frozenset(json.dumps(item, sort_keys=True) for item in value or ())

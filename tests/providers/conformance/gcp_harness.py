@@ -12,7 +12,7 @@ from google.auth.credentials import AnonymousCredentials
 
 from portico.ir import GatewayIR, Rule
 from portico.provider import AnyProvider, ProviderContext, load_provider
-from portico_providers.gcp_alb.naming import Owner
+from portico_providers.gcp_alb.naming import ComputeOwnership
 from tests.providers.conformance.harness import GATEWAY, default_rules, gateway_ir
 from tests.providers.gcp.conftest import PROJECT, ZONE
 from tests.providers.gcp.fake_server import mutating_calls, serve
@@ -44,7 +44,7 @@ class GcpHarness:
         self.state = state
         options = {"gcp_project": PROJECT, "gcp_endpoint": endpoint, "gcp_credentials": AnonymousCredentials()}
         self.provider: AnyProvider = load_provider("gcp-alb", ProviderContext(cluster_id=CLUSTER, options=options))
-        self.owner = Owner(CLUSTER, GATEWAY)
+        self.owner = ComputeOwnership(CLUSTER, GATEWAY)
 
     def user_rules(self, value: str) -> tuple[Rule, ...]:
         return default_rules(header_value=value)
@@ -57,15 +57,18 @@ class GcpHarness:
         return len(mutating_calls(self.state))
 
     def owned(self) -> list[str]:
-        found = [self.owner.resource_id(body) for body in self.state.resources.values()]
+        found = [
+            self.owner.claim_in(scope, name, str(body.get("description", "")))
+            for (scope, _, name), body in self.state.resources.items()
+        ]
         return sorted(rid for rid in found if rid is not None)
 
     def plant_foreign(self, ir: GatewayIR) -> Callable[[], Any]:
-        other = Owner("other-cluster", GATEWAY)
+        other = ComputeOwnership("other-cluster", GATEWAY)
         planted = {
             ("global", "healthChecks", "someone-elses"): {"description": "hand made", "type": "TCP"},
             ("global", "healthChecks", other.name("hc-0000000000")): {
-                "description": other.marker("hc-0000000000"),
+                "description": other.marker("global", "hc-0000000000"),
                 "type": "TCP",
             },
             # The name Portico wants for the URL map, without its marker.

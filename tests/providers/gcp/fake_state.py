@@ -9,7 +9,7 @@ Behaviour copied from Compute where Portico relies on it:
 - updating a URL map or backend service needs the current fingerprint (412 conditionNotMet);
 - fields that cannot change in place are refused (400);
 - deleting a resource another one still references answers 400 resourceInUseByAnotherResource;
-- a URL map over the documented 1 MB size limit is refused.
+- a URL map over a documented limit (size, host rules, route rules, ...: `fake_limits`) is refused.
 """
 
 from __future__ import annotations
@@ -24,13 +24,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.providers.gcp.fake_limits import internal_scheme, url_map_problem
 from tests.providers.gcp.fake_model import ModelError, check_resource
 
 BASE = "https://www.googleapis.com/compute/v1/"
 REFERENCE = re.compile(
     r"(?:^|/)projects/(?P<project>[^/]+)/(?P<scope>global|regions/[^/]+|zones/[^/]+)/(?P<coll>[A-Za-z]+)/(?P<name>[^/]+)$"
 )
-URL_MAP_MAX_BYTES = 1024 * 1024  # load-balancing/docs/url-map-size-quota: 1 MB per URL map
 # Fields that only change by replacing the resource (or through a dedicated verb).
 IMMUTABLE: dict[str, frozenset[str]] = {
     "addresses": frozenset({"address", "addressType", "purpose", "subnetwork", "network", "ipVersion"}),
@@ -303,8 +303,10 @@ class ComputeState:
         return stored
 
     def _check_limits(self, collection: str, body: dict[str, Any]) -> None:
-        if collection == "urlMaps" and len(json.dumps(body).encode()) > URL_MAP_MAX_BYTES:
-            raise ComputeError(400, "invalid", "URL map exceeds the maximum size of 1 MB")
+        services = [self.resources.get(k, {}) for k in self.references(body) if k[1] == "backendServices"]
+        problem = collection == "urlMaps" and url_map_problem(body, internal=any(internal_scheme(s) for s in services))
+        if problem:
+            raise ComputeError(400, "invalid", f"Invalid value for field 'resource': {problem}")
 
     def replace(self, key: Key, body: dict[str, Any], *, patch: bool) -> dict[str, Any]:
         current = self.get(key)
@@ -335,14 +337,13 @@ class ComputeState:
         return self.operation(key[0], "patch" if patch else "update", key, effect)
 
     def set_field(self, key: Key, verb: str, field_name: str, value: Any) -> dict[str, Any]:
-        current = self.get(key)
+        self.get(key)  # 404 when it does not exist
         self._check_references({field_name: value})
 
         def effect() -> None:
             if key in self.resources:
                 self.resources[key][field_name] = value
 
-        del current
         return self.operation(key[0], verb, key, effect)
 
     def delete(self, key: Key) -> dict[str, Any]:

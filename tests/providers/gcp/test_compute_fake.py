@@ -157,3 +157,39 @@ def test_a_lost_insert_answer_still_inserts(compute: Compute) -> None:
     with pytest.raises(exceptions.ServiceUnavailable):
         client.insert_unary(project=PROJECT, health_check_resource=resource)
     assert client.get(project=PROJECT, health_check="hc").name == "hc"
+
+
+@pytest.mark.parametrize(
+    ("rules", "limit"),
+    [
+        ([{"prefixMatch": f"/r{i}/"} for i in range(1001)], "more than 1000 route rules"),
+        ([{"regexMatch": f"/r{i}/.*"} for i in range(6)], "more than 5 regular expressions"),
+        (
+            [{"prefixMatch": f"/r{i}/", "headerMatches": [{"headerName": "h", "exactMatch": "1"}]} for i in range(501)],
+            "more than 1000 predicates",
+        ),
+    ],
+)
+def test_url_maps_over_the_documented_limits_are_refused(
+    compute: Compute, rules: list[dict[str, object]], limit: str
+) -> None:
+    service = f"projects/{PROJECT}/global/backendServices/{_backend_service(compute).name}"
+    route_rules = [
+        {
+            "priority": i,
+            "matchRules": [match],
+            "routeAction": {"weightedBackendServices": [{"backendService": service, "weight": 100}]},
+        }
+        for i, match in enumerate(rules)
+    ]
+    body = {
+        "name": "um",
+        "defaultService": service,
+        "hostRules": [{"hosts": ["a.example.com"], "pathMatcher": "pm"}],
+        "pathMatchers": [{"name": "pm", "defaultService": service, "routeRules": route_rules}],
+    }
+    client = compute.client(compute_v1.UrlMapsClient)
+    with pytest.raises(exceptions.BadRequest, match=limit):
+        client.insert_unary(project=PROJECT, url_map_resource=compute_v1.UrlMap.from_json(json.dumps(body)))
+    body["pathMatchers"][0]["routeRules"] = route_rules[:5]  # type: ignore[index]
+    wait(compute, client.insert_unary(project=PROJECT, url_map_resource=compute_v1.UrlMap.from_json(json.dumps(body))))

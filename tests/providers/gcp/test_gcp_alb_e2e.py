@@ -11,6 +11,7 @@ from typing import Any
 from google.cloud import compute_v1
 
 from portico.provider import reconcile_once
+from portico_providers.gcp_alb.limits import check_rules
 from tests.providers.gcp.conftest import PROJECT, Compute, converge, delete_all, provider_for
 from tests.providers.gcp.fake_server import mutating_calls
 from tests.providers.gcp.irs import backend, gateway, rule
@@ -167,3 +168,53 @@ def test_instance_groups_and_node_ports_for_clusters_without_routable_pods(compu
     assert [p.port for p in group.named_ports] == [31080, 31081]
     delete_all(provider, ir.gateway)
     assert not [k for k, b in compute.state.resources.items() if b["name"].startswith("portico-")]
+
+
+def test_removing_the_last_route_clears_the_url_map(compute: Compute) -> None:
+    provider = provider_for(compute)
+    converge(provider, gateway([rule("r-api", "/api", backend("api", "10.0.1.20"))]))
+    assert _url_map(compute, 80).path_matchers
+    converge(provider, gateway([]))
+    emptied = _url_map(compute, 80)
+    assert not emptied.host_rules and not emptied.path_matchers  # no route of the old rules is left
+    since = len(compute.state.calls)
+    assert reconcile_once(provider, gateway([])).programmed
+    assert mutating_calls(compute.state, since) == []
+
+
+def test_what_check_rules_admits_is_what_compute_accepts(compute: Compute) -> None:
+    regex_rules = [
+        rule(
+            f"r{i}",
+            f"/p{i}",
+            backend("api", "10.0.1.20"),
+            match={"path": {"type": "RegularExpression", "value": f"/r{i}/.*"}},
+        )
+        for i in range(7)
+    ]
+    everything = gateway(regex_rules)
+    rejected = check_rules(everything.listeners)
+    assert sorted(rejected) == ["r5", "r6"] and "at most 5 regular expressions" in rejected["r6"]
+    provider = provider_for(compute)
+    results = [reconcile_once(provider, everything) for _ in range(10)]  # unchecked: Compute refuses the URL map
+    assert not results[-1].programmed and "more than 5 regular expressions" in results[-1].message
+    converge(provider, gateway(regex_rules[:5]))  # the rules check_rules keeps are programmed
+    assert len(_url_map(compute, 80).path_matchers[0].route_rules) == 5
+
+
+def test_settings_compute_cannot_change_in_place_replace_before_the_old_resource_goes(compute: Compute) -> None:
+    provider = provider_for(compute)
+    converge(provider, gateway([rule("r-api", "/api", backend("api", "10.0.1.20"))], cert="serial-1"))
+    negs, proxies = _names(compute, "networkEndpointGroups"), _names(compute, "targetHttpsProxies")
+    # A new target port (the NEG's defaultPort) and an SSL policy (a target HTTPS proxy's): neither
+    # changes in place, and both resources are still referenced while their replacements come up.
+    compute.state.put(("global", "sslPolicies", "modern"), {})
+    changed = gateway(
+        [rule("r-api", "/api", backend("api", "10.0.1.20", port=9090))], cert="serial-1", gcp={"sslPolicy": "modern"}
+    )
+    converge(provider, changed)
+    assert len(_names(compute, "networkEndpointGroups")) == 1 and _names(compute, "networkEndpointGroups") != negs
+    (proxy,) = compute.client(compute_v1.TargetHttpsProxiesClient).list(project=PROJECT)
+    assert [proxy.name] != proxies and proxy.ssl_policy.endswith("/sslPolicies/modern")
+    (members,) = compute.state.endpoints.values()
+    assert [(m["ipAddress"], m["port"]) for m in members] == [("10.0.1.20", 9090)]

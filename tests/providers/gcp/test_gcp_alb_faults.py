@@ -10,7 +10,7 @@ import random
 
 from portico.ir import GatewayIR
 from portico.provider import reconcile_once
-from portico_providers.gcp_alb.naming import Owner
+from portico_providers.gcp_alb.naming import ComputeOwnership, scope_of
 from tests.providers.gcp.conftest import Compute, converge, delete_all, provider_for
 from tests.providers.gcp.fake_server import mutating_calls
 from tests.providers.gcp.irs import backend, gateway, rule
@@ -61,7 +61,7 @@ def test_fifty_reconciles_under_faults_converge_without_leaks(compute: Compute) 
     assert mutating_calls(compute.state, since) == []
 
     desired = provider.plan(final, None).desired
-    expected = {(d.scope, d.body.dump()["name"]) for d in desired}
+    expected = {(scope_of(d.id), d.spec.model_dump()["name"]) for d in desired}
     owned = {(scope, name) for (scope, _, name), body in compute.state.resources.items() if name.startswith("portico-")}
     assert owned == expected  # nothing leaked (old certificate, NEG of the old zone), nothing missing
     members = sorted(m["ipAddress"] for ms in compute.state.endpoints.values() for m in ms)
@@ -69,5 +69,7 @@ def test_fifty_reconciles_under_faults_converge_without_leaks(compute: Compute) 
 
     delete_all(provider, final.gateway)
     assert not [
-        k for k, b in compute.state.resources.items() if b["name"].startswith(Owner("test", final.gateway).prefix)
+        k
+        for k, b in compute.state.resources.items()
+        if b["name"].startswith(ComputeOwnership("test", final.gateway).name_prefix)
     ]

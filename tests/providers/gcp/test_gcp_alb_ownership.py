@@ -5,7 +5,7 @@ from __future__ import annotations
 from google.cloud import compute_v1
 
 from portico.provider import reconcile_once
-from portico_providers.gcp_alb.naming import Owner
+from portico_providers.gcp_alb.naming import ComputeOwnership
 from tests.providers.gcp.conftest import PROJECT, REGION, Compute, converge, delete_all, provider_for
 from tests.providers.gcp.fake_server import mutating_calls
 from tests.providers.gcp.irs import backend, gateway, rule
@@ -13,7 +13,7 @@ from tests.providers.gcp.irs import backend, gateway, rule
 
 def test_a_colliding_name_without_our_marker_is_never_touched(compute: Compute) -> None:
     ir = gateway([rule("r-api", "/api", backend("api", "10.0.1.20"))])
-    owner = Owner("test", ir.gateway)
+    owner = ComputeOwnership("test", ir.gateway)
     hand_made = {"description": "made by hand", "defaultService": "projects/x/global/backendServices/y"}
     compute.state.put(("global", "urlMaps", owner.name("um-80")), hand_made)
     provider = provider_for(compute)
@@ -61,7 +61,7 @@ def test_regional_internal_needs_a_proxy_only_subnet(compute: Compute) -> None:
     result = converge(provider, ir)
     assert result.addresses == (("IPAddress", "10.10.0.50"),)
     maps = compute.client(compute_v1.RegionUrlMapsClient).list(project=PROJECT, region=REGION)
-    assert [m.name for m in maps] == [Owner("test", ir.gateway).name("um-80")]
+    assert [m.name for m in maps] == [ComputeOwnership("test", ir.gateway).name("um-80")]
     services = compute.client(compute_v1.RegionBackendServicesClient).list(project=PROJECT, region=REGION)
     assert {s.load_balancing_scheme for s in services} == {"INTERNAL_MANAGED"}
 

@@ -13,7 +13,7 @@ from portico.cli import main
 from portico.manifests import load_manifests
 from portico.provider import load_provider, reconcile_once
 from portico.translate import translate
-from portico_providers.gcp_alb.model import COLLECTIONS
+from portico_providers.gcp_alb.model import COLLECTIONS, MEMBERS
 from tests.providers.gcp.conftest import PROJECT, REGION, Compute, converge, provider_for
 from tests.providers.gcp.fake_model import check_resource
 from tests.providers.gcp.fake_state import ComputeState
@@ -29,15 +29,16 @@ def test_portico_plan_prints_the_load_balancers_offline(capsys: pytest.CaptureFi
     web = plans["shop/web"]
     assert web["mode"] == "offline dry run" and "problems" not in web
     kinds = [(step["kind"], step["id"]) for step in web["steps"] if step["action"] == "create"]
-    assert [i for k, i in kinds if k == "forwardingRule"] == ["fr-80", "fr-443"]
-    url_map = next(s["body"] for s in web["steps"] if s["id"] == "um-443")
+    assert [i.rsplit("-", 1)[0] for k, i in kinds if k == "forwardingRule"] == ["global/fr-80", "global/fr-443"]
+    url_map = next(s["spec"] for s in web["steps"] if s["id"] == "global/um-443")
     routes = [r for m in url_map["pathMatchers"] for r in m["routeRules"]]
     assert all(isinstance(r["priority"], int) for r in routes) and len(routes) >= 8
     assert "PRIVATE KEY" not in yaml.safe_dump(document)  # the Secret's key never reaches a plan document
     for plan in plans.values():
         for step in plan["steps"]:
             if step["action"] == "create":
-                check_resource(COLLECTIONS[step["kind"]], step["body"], creating=True)
+                body = {k: v for k, v in step["spec"].items() if k != MEMBERS.get(step["kind"])}
+                check_resource(COLLECTIONS[step["kind"]], body, creating=True)
 
 
 def test_examples_are_programmed_on_the_fake(compute: Compute) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from portico.ir import Listener, ObjectKey
 from portico_providers.gcp_alb.limits import check_rules
-from portico_providers.gcp_alb.naming import MAX_NAME, Owner
+from portico_providers.gcp_alb.naming import MAX_NAME, ComputeOwnership
 from portico_providers.gcp_alb.params import parse
 from portico_providers.gcp_alb.urlmap import host_groups, priorities
 from tests.providers.gcp.irs import backend, rule
@@ -63,21 +63,88 @@ def test_rules_gcp_can_express_are_kept() -> None:
     assert _rejected(timeouts={"request_ms": 2500, "backend_request_ms": 2500}) is None
 
 
+def _kept_in_order(rules: list[dict[str, Any]], rejected: Mapping[str, str]) -> list[str]:
+    kept = [r["id"] for r in rules if r["id"] not in rejected]
+    assert kept == [f"r{i}" for i in range(len(kept))]  # precedence order: the last ones go
+    return kept
+
+
 def test_the_one_megabyte_url_map_limit_rejects_the_rules_past_it() -> None:
-    big = "x" * 900
+    big = "x" * 4000
     rules = [
         rule(
             f"r{i}",
             f"/p{i}",
             backend("api", "10.0.0.1"),
+            hostnames=[f"h{i}.example.com"],  # a path matcher each: only the size limit applies
             match={"headers": [{"type": "Exact", "name": "h", "value": big}]},
         )
-        for i in range(1200)
+        for i in range(300)
     ]
     rejected = check_rules([_listener(*rules)])
     assert rejected and all("1 MB" in m for m in rejected.values())
-    kept = [r["id"] for r in rules if r["id"] not in rejected]
-    assert kept == [f"r{i}" for i in range(len(kept))]  # precedence order: the last ones go
+    assert 100 < len(_kept_in_order(rules, rejected)) < 300
+
+
+@pytest.mark.parametrize(
+    ("count", "extra", "kept", "limit"),
+    [
+        # A prefix is two route rules (fullPathMatch and prefixMatch/): 1000 route rules hold 500.
+        (520, {}, 500, "at most 1000 route rules"),
+        # No path match: one route rule (prefixMatch /) with two header matches, 3 predicates a rule.
+        (
+            400,
+            {
+                "match": {
+                    "headers": [
+                        {"type": "Exact", "name": "a", "value": "1"},
+                        {"type": "Exact", "name": "b", "value": "2"},
+                    ]
+                }
+            },
+            333,
+            "at most 1000 predicates",
+        ),
+        (
+            8,
+            {"match": {"path": {"type": "RegularExpression", "value": "/r[0-9]+"}}},
+            5,
+            "at most 5 regular expressions",
+        ),
+    ],
+)
+def test_path_matcher_limits_reject_the_lowest_precedence_rules(
+    count: int, extra: dict[str, Any], kept: int, limit: str
+) -> None:
+    rules = [rule(f"r{i}", f"/p{i}", backend("api", "10.0.0.1"), **extra) for i in range(count)]
+    rejected = check_rules([_listener(*rules)])
+    assert len(_kept_in_order(rules, rejected)) == kept
+    assert all(limit in message for message in rejected.values()), set(rejected.values())
+
+
+def test_host_rules_per_url_map_and_regex_length_are_limited() -> None:
+    rules = [rule(f"r{i}", f"/p{i}", backend("api", "10.0.0.1"), hostnames=[f"h{i}.example.com"]) for i in range(1003)]
+    rejected = check_rules([_listener(*rules)])
+    assert len(_kept_in_order(rules, rejected)) == 1000
+    assert all("at most 1000 host rules" in m for m in rejected.values())
+    long = _rejected(match={"path": {"type": "RegularExpression", "value": "/" + "a" * 260}})
+    assert long is not None and "at most 250 characters" in long
+
+
+def test_backend_services_per_url_map_are_limited() -> None:
+    rules = [  # exact paths: one route rule each, so the 1 MB limit is not reached first
+        rule(
+            f"r{i}",
+            f"/p{i}",
+            backend(f"svc{i}", "10.0.0.1"),
+            hostnames=[f"h{i % 900}.example.com"],
+            match={"path": {"type": "Exact", "value": f"/p{i}"}},
+        )
+        for i in range(2503)
+    ]
+    rejected = check_rules([_listener(*rules)])
+    assert len(_kept_in_order(rules, rejected)) == 2500
+    assert all("at most 2500 distinct backend services" in m for m in rejected.values())
 
 
 def test_priorities_stay_put_and_new_rules_fill_the_gaps() -> None:
@@ -100,21 +167,16 @@ def test_priorities_are_strictly_ascending_whatever_was_there(keys: list[str], d
 
 
 def test_names_fit_compute_and_ownership_needs_name_and_marker() -> None:
-    owner = Owner("cluster-" + "x" * 200, ObjectKey(namespace="n" * 63, name="g" * 253))
+    owner = ComputeOwnership("cluster-" + "x" * 200, ObjectKey(namespace="n" * 63, name="g" * 253))
     name = owner.name("neg-0123456789")
     assert len(name) <= MAX_NAME and name.startswith("portico-")
-    body = {"name": name, "description": owner.marker("neg-0123456789")}
-    assert owner.resource_id(body) == "neg-0123456789"
-    assert owner.resource_id({**body, "description": "hand made"}) is None
-    other = Owner("other", owner.gateway)
-    assert other.resource_id(body) is None
-    marker = json.loads(body["description"])
-    assert marker == {
-        "managedBy": "portico.dev",
-        "cluster": owner.cluster_id,
-        "gateway": str(owner.gateway),
-        "resource": "neg-0123456789",
-    }
+    zone = "zones/europe-west1-b"
+    description = owner.marker(zone, "neg-0123456789")
+    assert owner.claim_in(zone, name, description) == f"{zone}/neg-0123456789"
+    assert owner.claim_in("zones/europe-west1-c", name, description) is None  # found in another scope
+    assert owner.claim_in(zone, name, "hand made") is None
+    assert ComputeOwnership("other", owner.gateway).claim_in(zone, name, description) is None
+    assert description == f"portico cluster={owner.cluster_id} gateway={owner.gateway} resource={zone}/neg-0123456789"
 
 
 def test_parameters_name_the_field_at_fault() -> None:
