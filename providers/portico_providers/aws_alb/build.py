@@ -132,7 +132,7 @@ def _member_rules(
     lookups: Lookups,
     groups: dict[str, TargetGroupSpec],
     built: Built,
-) -> list[tuple[str, tuple[Condition, ...], Action]]:
+) -> list[tuple[str, tuple[Condition, ...], Action, tuple[str, ...]]]:
     """One Gateway listener's ALB rules in the order ALB must try them: each hostname group by the
     spec's hostname precedence (exact, then the longest wildcard, then none), the IR's match
     precedence within a group, so the first rule ALB finds is the one the spec chooses."""
@@ -147,9 +147,11 @@ def _member_rules(
         else:
             action = _forward(shape.forward, rule.route_kind, params, owner, lookups, groups, built)
         for index, (hosts, conditions) in enumerate(zip(host_groups(rule), shape.variants, strict=True)):
-            ranked.append(((group_rank(hosts), position, index), alb_rule_id(port, rule.id, index), conditions, action))
+            ranked.append(
+                ((group_rank(hosts), position, index), alb_rule_id(port, rule.id, index), conditions, action, rule.id)
+            )
     ranked.sort(key=lambda item: item[0])
-    return [(rule_id, conditions, action) for _, rule_id, conditions, action in ranked]
+    return [(rule_id, conditions, action, (serves,)) for _, rule_id, conditions, action, serves in ranked]
 
 
 def _merge_by_port(ir: GatewayIR, built: Built) -> list[tuple[int, ListenerProtocol, list[Listener]]]:
@@ -218,18 +220,19 @@ def build(ir: GatewayIR, params: AlbParameters, lookups: Lookups, owner: Owner) 
             )
         )
         fences = fenced(ordered(members))
-        entries: list[tuple[str, tuple[Condition, ...], Action]] = []
+        entries: list[tuple[str, tuple[Condition, ...], Action, tuple[str, ...]]] = []
         for member in ordered(members):
             entries += _member_rules(port, member, rejected, params, owner, lookups, groups, built)
             if member.name in fences:
                 assert member.hostname is not None
                 isolation = (Condition(field="host-header", values=(member.hostname,)),)
-                entries.append((bounded_id(f"isolation:{port}:{member.name}"), isolation, NOT_FOUND))
-        for priority, (rule_id, conditions, action) in enumerate(entries, start=1):
+                entries.append((bounded_id(f"isolation:{port}:{member.name}"), isolation, NOT_FOUND, ()))
+        for priority, (rule_id, conditions, action, serves) in enumerate(entries, start=1):
             spec = RuleSpec(
                 listener=ref(listener_id), priority=priority, conditions=conditions, action=action, tags=tags
             )
-            built.desired.append(Desired(RULE, rule_id, spec))
+            # A rule AWS refuses is reported on its route; the rest of the Gateway is programmed.
+            built.desired.append(Desired(RULE, rule_id, spec, rules=serves))
     built.desired += [Desired(TARGET_GROUP, rid, spec) for rid, spec in sorted(groups.items())]
     if owned_group:
         _security(ir, params, lookups, owner, groups, built)

@@ -123,9 +123,13 @@ class AlbProvider(AwsProvider):
         if state.code in ("active", "active_impaired"):
             return result
         if state.code == "failed":
-            return ApplyResult.failed(f"load balancer State failed: {state.reason}", result.addresses, result.mutations)
-        what = f"load balancer {state.code}" + (f": {state.reason}" if state.reason else "")
-        return ApplyResult.pending(what, PROVISIONING_RECHECK_SECONDS, result.addresses, result.mutations)
+            answer = ApplyResult.failed(
+                f"load balancer State failed: {state.reason}", result.addresses, result.mutations
+            )
+        else:
+            what = f"load balancer {state.code}" + (f": {state.reason}" if state.reason else "")
+            answer = ApplyResult.pending(what, PROVISIONING_RECHECK_SECONDS, result.addresses, result.mutations)
+        return answer.with_refused_rules(result.refused_rules) if result.refused_rules else answer
 
 
 def create(context: ProviderContext) -> Provider[ObservedState, CloudPlan]:

@@ -38,3 +38,17 @@ def test_a_failed_load_balancer_is_reported(account: Account) -> None:
     result = alb.reconcile(shop())
     assert result.state is ApplyState.FAILED and "load balancer State failed" in result.message
     assert alb.delete(GATEWAY).finished
+
+
+def test_an_alb_rule_aws_refuses_is_reported_on_its_route_and_the_rest_is_programmed(account: Account) -> None:
+    from portico.provider import load_provider
+    from tests.providers.aws.state import context
+    from tests.providers.aws.test_aws_refused_steps import RefuseOneRule, two_routes
+
+    hook = ("provide-client-params.elastic-load-balancing-v2.CreateRule", RefuseOneRule())
+    alb = load_provider("aws-alb", context(account.session, CallCounter(), hook))
+    ir = two_routes()
+    result = alb.reconcile(ir)
+    assert result.programmed, result.message
+    assert list(result.refused_rules) == [ir.listeners[0].rules[0].id]
+    assert "ValidationError" in result.refused_rules[ir.listeners[0].rules[0].id]
