@@ -1,5 +1,7 @@
 """`portico status` / `translate` on a ~13 MB file of 35,000 HTTPRoutes (target: status < 10 s, < 600 MB).
 
+The verdict uses CPU seconds (user + system): on a shared machine wall time measures the neighbours.
+
 The file is generated here (never committed), then the installed `portico` runs on it as a user
 would run it, output to /dev/null. Baselines from the same run: reading the file with the C YAML
 loader alone (the floor a YAML CLI pays), and the pure-Python loader's speed on a slice of it
@@ -24,7 +26,7 @@ from benchmarks.translate import make_objects
 
 PORTICO = str(Path(sys.executable).with_name("portico"))
 TARGET_S = 10.0
-TARGET_MIB = 600.0
+TARGET_MB = 600.0
 PURE_SLICE_BYTES = 500_000
 
 
@@ -42,7 +44,7 @@ def write_file(path: Path, routes: int, rules: int) -> int:
 
 
 def run_command(*args: str) -> tuple[float, float, float, int]:
-    """Wall seconds, CPU seconds, peak RSS in MiB and the exit status of one `portico` run."""
+    """Wall seconds, CPU seconds, peak RSS in MB and the exit status of one `portico` run."""
     started = time.perf_counter()
     with open(os.devnull, "wb") as sink:
         process = subprocess.Popen([PORTICO, *args], stdout=sink, stderr=subprocess.PIPE)
@@ -53,7 +55,7 @@ def run_command(*args: str) -> tuple[float, float, float, int]:
     if status:
         sys.stderr.write(stderr.decode(errors="replace"))
     cpu = usage.ru_utime + usage.ru_stime
-    return elapsed, cpu, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
+    return elapsed, cpu, usage.ru_maxrss * 1024 / 1e6, os.waitstatus_to_exitcode(status)
 
 
 def parse_seconds(text: str, loader: Any) -> float:
@@ -61,6 +63,15 @@ def parse_seconds(text: str, loader: Any) -> float:
     started = time.process_time()
     for _ in yaml.load_all(text, Loader=loader):
         pass
+    return time.process_time() - started
+
+
+def reader_seconds(path: Path) -> float:
+    """CPU seconds of Portico's own reader (the C parser, then plain documents built directly)."""
+    from portico.manifests import load_manifests
+
+    started = time.process_time()
+    load_manifests([path])
     return time.process_time() - started
 
 
@@ -74,6 +85,7 @@ def main() -> None:
         size = write_file(path, args.routes, args.rules)
         text = path.read_text()
         c_loader = parse_seconds(text, yaml.CSafeLoader)
+        reader = reader_seconds(path)
         cut = text.find("\n---\n", PURE_SLICE_BYTES)
         pure = parse_seconds(text[:cut], yaml.SafeLoader) * len(text) / cut
         status = run_command("status", "-f", str(path), "-o", "yaml")
@@ -81,12 +93,14 @@ def main() -> None:
     print(f"input: {args.routes} HTTPRoutes x {args.rules} rules, {size / 1e6:.1f} MB of YAML")
     print(f"baseline C-loader parse only       : {c_loader:7.2f} s CPU")
     print(f"baseline pure-Python parse (scaled): {pure:7.2f} s CPU")
-    for name, (wall, cpu, mib, code) in (("status", status), ("translate", translated)):
-        verdict = "met" if wall < TARGET_S and mib < TARGET_MIB else "NOT met"
+    print(f"Portico's reader (load_manifests)  : {reader:7.2f} s CPU")
+    for name, (wall, cpu, mb, code) in (("status", status), ("translate", translated)):
+        verdict = "met" if cpu < TARGET_S and mb < TARGET_MB else "NOT met"
         print(
-            f"portico {name:<9}: {wall:7.2f} s wall, {cpu:6.2f} s CPU, peak RSS {mib:5.0f} MiB, exit {code}"
-            f"  (target < {TARGET_S:.0f} s and < {TARGET_MIB:.0f} MiB: {verdict})"
+            f"portico {name:<9}: {cpu:6.2f} s CPU ({wall:.1f} s wall), peak RSS {mb:5.0f} MB, exit {code}"
+            f"  (target < {TARGET_S:.0f} s and < {TARGET_MB:.0f} MB: {verdict})"
         )
+    print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
 
 if __name__ == "__main__":

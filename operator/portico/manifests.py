@@ -19,6 +19,7 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode
 
+from portico import yamltree
 from portico.names import name_problem, namespace_problem
 
 SUFFIXES = (".yaml", ".yml", ".json")
@@ -52,12 +53,8 @@ def _first_duplicate(entries: list[tuple[Node, Node]]) -> tuple[Node, Node] | No
     return None
 
 
-def _construct_unique_mapping(self: SafeConstructor, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
-    own = list(node.value)
-    mapping: dict[Any, Any] = SafeConstructor.construct_mapping(self, node, deep=deep)
-    # Fewer keys than entries is the only sign of a duplicate (or of a merge): the check costs
-    # nothing on the common path, which keeps the C loader's speed on large files.
-    if len(mapping) < len(node.value) and (found := _first_duplicate(own)) is not None:
+def _refuse_duplicate(entries: list[tuple[Node, Node]]) -> None:
+    if (found := _first_duplicate(entries)) is not None:
         key, earlier = found
         raise DuplicateKey(
             None,
@@ -65,17 +62,36 @@ def _construct_unique_mapping(self: SafeConstructor, node: MappingNode, deep: bo
             f"duplicate key {key.value!r} in one mapping (first at line {earlier.start_mark.line + 1})",
             key.start_mark,
         )
+
+
+def _construct_unique_mapping(self: SafeConstructor, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
+    own = list(node.value)
+    mapping: dict[Any, Any] = SafeConstructor.construct_mapping(self, node, deep=deep)
+    # Fewer keys than entries is the only sign of a duplicate (or of a merge): the check costs
+    # nothing on the common path, which keeps the C loader's speed on large files.
+    if len(mapping) < len(node.value):
+        _refuse_duplicate(own)
     return mapping
+
+
+def _construct(loader: yaml.SafeLoader, node: Node) -> Any:
+    """The document's data: built directly when it is plain data, else by PyYAML's constructor."""
+    try:
+        return yamltree.build(loader, node, lambda mapping: _refuse_duplicate(mapping.value))
+    except (yamltree.Unsupported, RecursionError):
+        return loader.construct_document(node)
 
 
 # libyaml composes nodes in C; only construction (node -> dict) is Python. ~7x the pure loader.
 SafeLoader: type[yaml.SafeLoader] = type(
     "UniqueKeysLoader",
     (getattr(yaml, "CSafeLoader", yaml.SafeLoader),),
-    {"construct_mapping": _construct_unique_mapping},
+    {"construct_mapping": _construct_unique_mapping, "resolve": yamltree.resolve},
 )
 PureSafeLoader: type[yaml.SafeLoader] = type(
-    "PureUniqueKeysLoader", (yaml.SafeLoader,), {"construct_mapping": _construct_unique_mapping}
+    "PureUniqueKeysLoader",
+    (yaml.SafeLoader,),
+    {"construct_mapping": _construct_unique_mapping, "resolve": yamltree.resolve},
 )
 
 
@@ -209,7 +225,7 @@ def _read_yaml(text: str, source: str, loader_class: type[yaml.SafeLoader]) -> l
                 if node is None:
                     continue
                 line = node.start_mark.line + 1
-                out.extend(_expand(loader.construct_document(node), source, line))
+                out.extend(_expand(_construct(loader, node), source, line))
         finally:
             loader.dispose()
     except DuplicateKey as error:

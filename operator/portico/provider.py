@@ -203,6 +203,9 @@ class ProviderSpec:
     extra: str | None = None
     section: str | None = None
     parameters: type[BaseModel] | None = None
+    # What translation needs of the provider, declared without building it (no SDK client, no
+    # credentials): the offline commands read only this. None: ask a built provider.
+    capabilities: Callable[[], Capabilities] | None = None
 
 
 def available_providers() -> list[str]:
@@ -223,6 +226,15 @@ def load_provider_spec(name: str, check_requirements: bool = True) -> ProviderSp
         hint = f"; install portico-gateway[{spec.extra}]" if spec.extra else ""
         raise ProviderUnavailable(f"provider {name!r} needs {', '.join(missing)}{hint}")
     return spec
+
+
+def load_capabilities(name: str) -> Capabilities:
+    """The named provider's capabilities, from its spec when it declares them (ProviderUnavailable as
+    for `load_provider`: an offline command still says a provider's SDK is missing)."""
+    spec = load_provider_spec(name)
+    if spec.capabilities is not None:
+        return spec.capabilities()
+    return load_provider(name).capabilities()
 
 
 def load_provider(name: str, context: ProviderContext | None = None) -> AnyProvider:

@@ -8,7 +8,14 @@ from pathlib import Path
 from portico.api import build_snapshot
 from portico.ir import Listener
 from portico.manifests import load_manifests
-from portico.provider import Capabilities
+from portico.provider import (
+    Capabilities,
+    ProviderUnavailable,
+    available_providers,
+    load_capabilities,
+    load_provider,
+    load_provider_spec,
+)
 from portico.translate import translate
 from portico.translate.features import ALL_FEATURES
 
@@ -68,3 +75,17 @@ def test_unknown_portico_controller_is_unsupported() -> None:
     result = translate(build_snapshot(_objects()), {"portico.dev/aws-alb": Capabilities(features=ALL_FEATURES)})
     cls = result.statuses[("GatewayClass", "", "portico")]["conditions"][0]
     assert (cls["status"], cls["reason"]) == ("False", "Unsupported")
+
+
+def test_capabilities_a_provider_declares_in_its_spec_are_the_built_providers() -> None:
+    """The offline commands read the spec's declaration; the operator asks the built provider."""
+    for name in available_providers():
+        spec = load_provider_spec(name, check_requirements=False)
+        if spec.capabilities is None:
+            continue
+        try:
+            built = load_provider(name).capabilities()
+        except ProviderUnavailable:
+            continue
+        assert spec.capabilities() == built == load_capabilities(name), name
+    assert load_provider_spec("proxy").capabilities is not None  # the one that must not import a client

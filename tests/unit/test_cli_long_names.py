@@ -76,3 +76,35 @@ def test_gateway_tag_and_certificate_ids_of_longest_names_stay_within_aws_limits
     assert len(certificate_id(cert)) <= TAG_VALUE_MAX
     assert certificate_id(cert) != certificate_id(twin)
     assert certificate_id(cert) == certificate_id(cert)
+
+
+def _names(value: Any) -> Iterator[str]:
+    """Every `name` field of a plan (Azure child resources, Compute resources)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "name" and isinstance(item, str):
+                yield item
+            else:
+                yield from _names(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _names(item)
+
+
+@pytest.mark.parametrize(("provider", "example", "limit"), [("azure-appgw", "azure", 80), ("gcp-alb", "gcp", 63)])
+def test_plan_names_stay_within_the_clouds_limit_for_253_character_names(
+    tmp_path: Path, provider: str, example: str, limit: int
+) -> None:
+    """Azure resource names are 1-80 characters, Compute names 1-63: a 253-character Gateway and route
+    name still give names within them."""
+    for manifest in (ROOT / "examples" / example).glob("*.yaml"):
+        text = manifest.read_text()
+        for short in ("store", "web") if manifest.name in ("gateway.yaml", "routes.yaml") else ():
+            text = text.replace(f"  name: {short}\n", f"  name: {LONG}\n").replace(
+                f"- name: {short}\n", f"- name: {LONG}\n"
+            )
+        (tmp_path / manifest.name).write_text(text)
+    done = portico("plan", "--provider", provider, "-f", str(tmp_path), "-o", "json")
+    assert done.returncode == 0, done.stderr
+    names = list(_names(json.loads(done.stdout)))
+    assert names and max(len(name) for name in names) <= limit, max(names, key=len)

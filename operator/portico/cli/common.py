@@ -14,7 +14,7 @@ from portico.cli.inputs import check_manifests, ignored_notes
 from portico.cli.progress import progress
 from portico.cli.yamlout import dump_document
 from portico.manifests import Manifest, ManifestError, load_manifests
-from portico.provider import Capabilities, ProviderUnavailable, load_provider, provider_name_for
+from portico.provider import Capabilities, ProviderUnavailable, load_capabilities, provider_name_for
 from portico.translate import TranslateResult, translate
 
 
@@ -59,7 +59,7 @@ def provider_capabilities(snapshot: Snapshot) -> tuple[dict[str, Capabilities], 
         if name is None or controller in found or controller in unavailable:
             continue
         try:
-            found[controller] = load_provider(name).capabilities()
+            found[controller] = load_capabilities(name)
         except ProviderUnavailable as error:
             unavailable[controller] = str(error)
     return found, unavailable

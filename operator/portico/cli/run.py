@@ -52,25 +52,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def connection_from_kubeconfig() -> Connection | None:
     """The current context of $KUBECONFIG (or ~/.kube/config) through the `kubernetes` client package,
-    which runs exec plugins (aws eks get-token, gke-gcloud-auth-plugin, kubelogin) as kubectl does."""
-    from kubernetes import client, config
+    which runs exec plugins (aws eks get-token, gke-gcloud-auth-plugin, kubelogin) as kubectl does.
+    Their tokens expire: the connection carries the credentials, refreshed on expiry and on a 401."""
+    from portico.kube.credentials import KubeconfigCredentials, NoKubeconfig
 
-    configuration = client.Configuration()
     try:
-        config.load_kube_config(client_configuration=configuration, persist_config=False)  # type: ignore[no-untyped-call]
-    except config.ConfigException as error:
-        if "Invalid kube-config file. No configuration found" in str(error):
-            return None
-        raise ValueError(str(error)) from error
-    # "BearerToken" in recent client versions, "authorization" in older ones; with its "Bearer " prefix.
-    authorization = configuration.get_api_key_with_prefix("BearerToken", alias="authorization") or ""
+        credentials = KubeconfigCredentials()
+    except NoKubeconfig:
+        return None
+    view = credentials.view()
     return Connection(
-        server=configuration.host,
-        token=authorization.removeprefix("Bearer ") or None,
-        ca_path=configuration.ssl_ca_cert,
-        insecure=not configuration.verify_ssl,
-        certificate_path=configuration.cert_file,
-        private_key_path=configuration.key_file,
+        server=view.server,
+        token=(view.authorization or "").removeprefix("Bearer ") or None,
+        ca_path=view.ca_path,
+        insecure=view.insecure,
+        certificate_path=view.certificate_path,
+        private_key_path=view.private_key_path,
+        credentials=credentials,
     )
 
 

@@ -7,6 +7,8 @@ empty; a test adds rules, cuts or expires watches, and `clear()` turns everythin
 What a real API server does and a client must survive:
 - 500 InternalError and 429 TooManyRequests (with `Retry-After`) on any request;
 - 409 Conflict on a write another writer raced;
+- 401 Unauthorized for a credential the server no longer accepts (an expired or revoked token:
+  a rule with `authorization`);
 - a watch connection closed at any moment (the client resumes from its last resourceVersion);
 - 410 Gone on resuming a watch whose resourceVersion is no longer in the history (the client
   must list again, and nothing tells it what was deleted in the meantime).
@@ -19,7 +21,7 @@ from dataclasses import dataclass, field
 
 from portico.devcluster.store import StatusError
 
-REASONS = {409: "Conflict", 429: "TooManyRequests", 500: "InternalError"}
+REASONS = {401: "Unauthorized", 409: "Conflict", 429: "TooManyRequests", 500: "InternalError"}
 VERBS = frozenset({"get", "list", "watch", "create", "update", "patch", "delete"})
 
 

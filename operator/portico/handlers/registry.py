@@ -33,10 +33,13 @@ def build_registry(operator: Operator) -> kopf.OperatorRegistry:
     @kopf.on.login(registry=registry)
     def login(**_: Any) -> kopf.ConnectionInfo:
         conn = config.connection
+        token = conn.token
+        if conn.credentials is not None:  # kopf logs in again after a 401: hand it the current token
+            token = (conn.credentials.view().authorization or "").removeprefix("Bearer ") or None
         return kopf.ConnectionInfo(
             server=conn.server,
-            token=conn.token,
-            scheme="Bearer" if conn.token else None,
+            token=token,
+            scheme="Bearer" if token else None,
             ca_path=conn.ca_path,
             ca_data=conn.ca_data,
             insecure=conn.insecure or None,

@@ -11,13 +11,16 @@ import json
 import ssl
 import tempfile
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
 from portico.kube.resources import ResourceType
+
+if TYPE_CHECKING:
+    from portico.kube.credentials import KubeconfigCredentials
 
 MERGE_PATCH = "application/merge-patch+json"
 Items = list[dict[str, Any]]  # a list's objects (an alias: the method `list` shadows the builtin in the class)
@@ -36,6 +39,8 @@ class Connection:
     certificate_data: str | None = None
     private_key_path: str | None = None
     private_key_data: str | None = None
+    # Tokens that expire (kubeconfig exec plugins): asked for on each request, refreshed on a 401.
+    credentials: KubeconfigCredentials | None = field(default=None, compare=False, repr=False)
 
 
 class ApiError(Exception):
@@ -117,7 +122,7 @@ class KubeClient:
     def _open(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             headers = {"Accept": "application/json"}
-            if self.connection.token:
+            if self.connection.token and self.connection.credentials is None:
                 headers["Authorization"] = f"Bearer {self.connection.token}"
             self._session = aiohttp.ClientSession(
                 base_url=self.connection.server.rstrip("/") + "/",
@@ -132,6 +137,21 @@ class KubeClient:
             await self._session.close()
             self._session = None
 
+    async def _authorization(self) -> dict[str, str]:
+        credentials = self.connection.credentials
+        if credentials is None:
+            return {}
+        value = await credentials.authorization()
+        return {"Authorization": value} if value else {}
+
+    async def _refused(self, sent: Mapping[str, str]) -> bool:
+        """After a 401: True when there is a new credential worth one more try."""
+        credentials = self.connection.credentials
+        if credentials is None:
+            return False
+        previous = sent.get("Authorization")
+        return await credentials.refused(previous) != previous
+
     async def request(
         self,
         method: str,
@@ -142,18 +162,24 @@ class KubeClient:
     ) -> dict[str, Any]:
         self.calls += 1
         data = None if body is None else json.dumps(body)
-        headers = {"Content-Type": content_type} if body is not None else {}
-        async with self._open().request(
-            method, path.lstrip("/"), data=data, headers=headers, params=params
-        ) as response:
-            text = await response.text()
-            if response.status >= 400:
-                raise _api_error(response.status, response.reason or "", text)
-            try:
-                payload = json.loads(text) if text else {}
-            except json.JSONDecodeError:
-                payload = {"message": text}
-            return payload if isinstance(payload, dict) else {"items": payload}
+        for attempt in range(2):
+            headers = {"Content-Type": content_type} if body is not None else {}
+            authorization = await self._authorization()
+            async with self._open().request(
+                method, path.lstrip("/"), data=data, headers={**headers, **authorization}, params=params
+            ) as response:
+                text = await response.text()
+                status, reason = response.status, response.reason or ""
+            if status == 401 and attempt == 0 and await self._refused(authorization):
+                continue
+            break
+        if status >= 400:
+            raise _api_error(status, reason, text)
+        try:
+            payload = json.loads(text) if text else {}
+        except json.JSONDecodeError:
+            payload = {"message": text}
+        return payload if isinstance(payload, dict) else {"items": payload}
 
     async def get(self, resource: ResourceType, namespace: str | None, name: str) -> dict[str, Any]:
         return await self.request("GET", resource.path(namespace, name))
@@ -197,9 +223,14 @@ class KubeClient:
         self.calls += 1
         # The stream lives up to timeout_seconds; a silent connection is caught by the read timeout.
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=timeout_seconds + 30)
-        async with self._open().get(resource.path().lstrip("/"), params=params, timeout=timeout) as response:
+        authorization = await self._authorization()
+        url = resource.path().lstrip("/")
+        async with self._open().get(url, params=params, timeout=timeout, headers=authorization) as response:
             if response.status >= 400:
-                raise _api_error(response.status, response.reason or "", await response.text())
+                error = _api_error(response.status, response.reason or "", await response.text())
+                if response.status == 401:
+                    await self._refused(authorization)  # the watcher's next try sends the new credential
+                raise error
             # One event per line, of any length (a route can be larger than aiohttp's line limit).
             pending = bytearray()
             async for chunk in response.content.iter_any():

@@ -11,7 +11,7 @@ from portico.translate.hostnames import effective_hostnames
 from portico.translate.listeners import ListenerState
 
 
-@dataclass
+@dataclass(slots=True)  # one per route (rule): tens of thousands in a large input
 class Attachment:
     """Where one parentRef of a route lands: the listeners and the hostnames on each."""
 

@@ -62,7 +62,20 @@ def _endpoints(snapshot: Snapshot, service: Service, port: ServicePort) -> tuple
 def resolve_backend(
     snapshot: Snapshot, ref: BackendObjectReference, *, route_kind: str, route_namespace: str, weight: int = 1
 ) -> tuple[Backend, RefProblem | None]:
-    """The IR backend for a ref; an invalid one keeps its weight and carries the reason (answer 500)."""
+    """The IR backend for a ref; an invalid one keeps its weight and carries the reason (answer 500).
+
+    Memoized in the snapshot: thousands of routes name the same few Services, and the frozen result
+    (with its endpoints) is then one object instead of one copy per rule."""
+    memo_key = ("backend", ref.group, ref.kind, ref.namespace, ref.name, ref.port, route_kind, route_namespace, weight)
+    found: tuple[Backend, RefProblem | None] | None = snapshot.memo.get(memo_key)
+    if found is None:
+        found = snapshot.memo[memo_key] = _resolve_backend(snapshot, ref, route_kind, route_namespace, weight)
+    return found
+
+
+def _resolve_backend(
+    snapshot: Snapshot, ref: BackendObjectReference, route_kind: str, route_namespace: str, weight: int
+) -> tuple[Backend, RefProblem | None]:
     namespace = ref.namespace or route_namespace
     base = Backend(kind=ref.kind, group=ref.group, namespace=namespace, name=ref.name, port=ref.port, weight=weight)
     where = f"backendRef {namespace}/{ref.name}"

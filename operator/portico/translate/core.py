@@ -40,7 +40,7 @@ class TranslateResult:
     statuses: dict[StatusKey, dict[str, Any]]
 
 
-@dataclass
+@dataclass(slots=True)  # one per route (rule): tens of thousands in a large input
 class RouteState:
     route: Route
     built: dict[int, BuiltRule] = field(default_factory=dict)

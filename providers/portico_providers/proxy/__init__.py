@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from portico.provider import AnyProvider, Provider, ProviderContext, ProviderSpec
-from portico_providers.proxy.objects import DEFAULT_IMAGE
+from portico.provider import AnyProvider, Capabilities, Provider, ProviderContext, ProviderSpec
 from portico_providers.proxy.params import SECTION, ProxyParameters
 
 if TYPE_CHECKING:
@@ -22,6 +21,7 @@ def make_provider(context: ProviderContext) -> AnyProvider:
 
         local: Provider[GatewayIR | None, ProxyPlan] = LocalProxyProvider(options["runtime"], options["loop"])
         return local
+    from portico_providers.proxy.objects import DEFAULT_IMAGE
     from portico_providers.proxy.provider import ProxyProvider
 
     # Typed as the contract, so mypy checks each proxy provider against Provider[ObservedT, PlanT].
@@ -31,4 +31,13 @@ def make_provider(context: ProviderContext) -> AnyProvider:
     return in_cluster
 
 
-SPEC = ProviderSpec(name="proxy", factory=make_provider, section=SECTION, parameters=ProxyParameters)
+def capabilities() -> Capabilities:
+    """The same in both modes, and known without a Kubernetes client or the proxy's runtime."""
+    from portico_proxy.linear_regex import PROXY_CAPABILITIES
+
+    return PROXY_CAPABILITIES
+
+
+SPEC = ProviderSpec(
+    name="proxy", factory=make_provider, section=SECTION, parameters=ProxyParameters, capabilities=capabilities
+)
