@@ -16,6 +16,8 @@ locals {
     "${local.arn_prefix}:elasticloadbalancing:*:${local.account}:listener-rule/app/*",
     "${local.arn_prefix}:elasticloadbalancing:*:${local.account}:targetgroup/*",
     "${local.arn_prefix}:acm:*:${local.account}:certificate/*",
+    "${local.arn_prefix}:ec2:*:${local.account}:security-group/*",
+    "${local.arn_prefix}:ec2:*:${local.account}:security-group-rule/*",
     "${local.arn_prefix}:vpc-lattice:*:${local.account}:*",
   ]
 }

@@ -13,6 +13,7 @@ data "aws_iam_policy_document" "operator" {
     actions = [
       "acm:ListCertificates",
       "ec2:DescribeInstances",
+      "ec2:DescribeSecurityGroupRules",
       "ec2:DescribeSecurityGroups",
       "ec2:DescribeSubnets",
       "ec2:DescribeVpcs",
@@ -61,6 +62,9 @@ data "aws_iam_policy_document" "operator" {
     actions = [
       "acm:AddTagsToCertificate",
       "acm:ImportCertificate",
+      "ec2:AuthorizeSecurityGroupIngress",
+      "ec2:CreateSecurityGroup",
+      "ec2:CreateTags",
       "elasticloadbalancing:AddTags",
       "elasticloadbalancing:CreateListener",
       "elasticloadbalancing:CreateLoadBalancer",
@@ -94,6 +98,11 @@ data "aws_iam_policy_document" "operator" {
       "acm:DeleteCertificate",
       "acm:ImportCertificate",
       "acm:RemoveTagsFromCertificate",
+      "ec2:AuthorizeSecurityGroupIngress",
+      "ec2:CreateTags",
+      "ec2:DeleteSecurityGroup",
+      "ec2:DeleteTags",
+      "ec2:RevokeSecurityGroupIngress",
       "elasticloadbalancing:AddListenerCertificates",
       "elasticloadbalancing:AddTags",
       "elasticloadbalancing:DeleteListener",
@@ -136,6 +145,32 @@ data "aws_iam_policy_document" "operator" {
       test     = "StringEquals"
       variable = "aws:ResourceTag/${local.cluster_tag}"
       values   = [var.cluster_id]
+    }
+  }
+
+  # A new security group is also created "in" its VPC, a resource that carries no request tags.
+  statement {
+    sid       = "CreateSecurityGroupsInVpcs"
+    effect    = "Allow"
+    resources = ["${local.arn_prefix}:ec2:*:${local.account}:vpc/*"]
+    actions   = ["ec2:CreateSecurityGroup"]
+  }
+
+  # The backend rules: ingress from the ALB's group, added to (and removed from) the targets'
+  # security groups, which are not Portico's: only groups tagged as this Kubernetes cluster's.
+  statement {
+    sid       = "BackendRulesInClusterSecurityGroups"
+    effect    = "Allow"
+    resources = ["${local.arn_prefix}:ec2:*:${local.account}:security-group/*"]
+    actions = [
+      "ec2:AuthorizeSecurityGroupIngress",
+      "ec2:RevokeSecurityGroupIngress",
+    ]
+
+    condition {
+      test     = "Null"
+      variable = "aws:ResourceTag/kubernetes.io/cluster/${var.cluster_id}"
+      values   = ["false"]
     }
   }
 }

@@ -89,9 +89,10 @@ FAST_RETRIES = Timing(not_ready_seconds=0.2, backoff_multiplier=0.1, backoff_max
 
 
 class RunningOperator:
-    def __init__(self, cluster: Cluster, timing: Timing = FAST_RETRIES) -> None:
+    def __init__(self, cluster: Cluster, timing: Timing = FAST_RETRIES, **config: Any) -> None:
         self.cluster = cluster
         self.timing = timing
+        self.config = config  # more OperatorConfig fields (provider_options, cluster_id)
         self.operator: Operator | None = None
         self._task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
@@ -104,6 +105,7 @@ class RunningOperator:
             max_delay_seconds=3.0,
             watch_timeout_seconds=30,
             timing=self.timing,
+            **self.config,
         )
         self.operator = Operator(config)
         self._stop = asyncio.Event()

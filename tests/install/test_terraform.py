@@ -86,9 +86,11 @@ def test_only_reads_are_unconditional() -> None:
         "ReadInThisAccount",
         "CreateTaggedForThisCluster",
         "ChangeOnlyThisClustersResources",
+        "CreateSecurityGroupsInVpcs",
+        "BackendRulesInClusterSecurityGroups",
     }
     reads = statements["Read"] | statements["ReadInThisAccount"]
-    writes = statements["CreateTaggedForThisCluster"] | statements["ChangeOnlyThisClustersResources"]
+    writes = set().union(*(actions for sid, actions in statements.items() if not sid.startswith("Read")))
     for action in reads:
         assert action.split(":")[1].startswith(READ_PREFIXES), f"{action} is not a read"
     for action in writes:
@@ -109,6 +111,21 @@ def test_writes_are_tag_scoped_to_the_cluster() -> None:
     assert module_locals()["cluster_tag"] == "portico.dev/cluster"
     assert statements["Read"]["resources"] == ["*"]
     assert statements["ReadInThisAccount"]["resources"] == "${local.resource_arns}"
+
+
+def test_security_group_statements_are_narrow() -> None:
+    """Creating a group also names its VPC (no tags there); rules in groups Portico does not own only
+    in the groups tagged as this Kubernetes cluster's (the targets' groups)."""
+    statements = _statements()
+    in_vpcs = statements["CreateSecurityGroupsInVpcs"]
+    assert in_vpcs["actions"] == ["ec2:CreateSecurityGroup"]
+    assert in_vpcs["resources"] == ["${local.arn_prefix}:ec2:*:${local.account}:vpc/*"]
+    backend = statements["BackendRulesInClusterSecurityGroups"]
+    assert set(backend["actions"]) == {"ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"}
+    assert backend["resources"] == ["${local.arn_prefix}:ec2:*:${local.account}:security-group/*"]
+    (condition,) = backend["condition"]
+    assert (condition["test"], condition["values"]) == ("Null", ["false"])
+    assert condition["variable"] == "aws:ResourceTag/kubernetes.io/cluster/${var.cluster_id}"
 
 
 def test_trust_policy_is_bound_to_the_service_account() -> None:

@@ -27,7 +27,7 @@ GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 ROLE = {"kubernetes.io/role/elb": "1"}
 INVENTORY = Inventory(
     subnets=(Subnet("subnet-a", "vpc-1", "eu-west-1a", ROLE), Subnet("subnet-b", "vpc-1", "eu-west-1b", ROLE)),
-    default_security_groups={"vpc-1": "sg-default"},
+    cluster_security_groups={"vpc-1": ("sg-nodes",)},
 )
 SUBNETS = ["subnet-a", "subnet-b"]
 GCP_FACTS = Facts(project="golden-project", proxy_only_subnets=frozenset({("europe-west1", "default")}))

@@ -13,6 +13,7 @@ import sys
 import kopf
 
 from portico.handlers import Operator, OperatorConfig
+from portico.handlers.reconcile import Timing
 from portico.kube.client import Connection
 
 
@@ -39,6 +40,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--azure-resource-group", default=None, help="azure-appgw: the resource group Portico's gateways live in"
     )
     parser.add_argument("--gcp-project", default=None, help="Google Cloud project of the gcp-alb provider")
+    parser.add_argument(
+        "--resync-seconds",
+        type=float,
+        default=Timing.resync_seconds,
+        help="reconcile each Programmed Gateway again after this long (jittered), repairing changes made in the "
+        "cloud behind Portico's back; 0 turns it off",
+    )
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
 
 
@@ -124,6 +132,9 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.resync_seconds < 0:
+        print("portico run: --resync-seconds must be 0 (off) or positive", file=sys.stderr)
+        return 2
     config = OperatorConfig(
         connection=connection,
         standalone=args.standalone,
@@ -136,6 +147,7 @@ def run(args: argparse.Namespace) -> int:
         metrics_port=args.metrics_port,
         liveness_endpoint=args.liveness or None,
         provider_options=options,
+        timing=Timing(resync_seconds=args.resync_seconds),
     )
     operator = Operator(config)
     asyncio.run(_serve(operator))

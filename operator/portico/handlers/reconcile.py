@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import time
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
@@ -62,6 +63,15 @@ class Timing:
     not_ready_seconds: float = 30.0
     backoff_multiplier: float = 0.5
     backoff_max_seconds: float = 60.0
+    # A Programmed Gateway is reconciled again after this long (0: never), so changes made in the
+    # cloud behind Portico's back are repaired; jittered by +-resync_jitter so Gateways spread out.
+    resync_seconds: float = 300.0
+    resync_jitter: float = 0.1
+
+    def resync_after(self) -> float | None:
+        if self.resync_seconds <= 0:
+            return None
+        return self.resync_seconds * random.uniform(1 - self.resync_jitter, 1 + self.resync_jitter)
 
 
 class Reconciler:
@@ -279,7 +289,7 @@ class Reconciler:
             await self.events.post(gateway, "Normal", "Programmed", f"programmed by {provider_name}")
         if result.programmed:
             self._log(key, provider_name, "programmed", started, mutations=result.mutations)
-            return Outcome(requeue_after=None)
+            return Outcome(requeue_after=self.timing.resync_after())
         recheck = result.recheck_after if result.recheck_after is not None else self.timing.not_ready_seconds
         self._log(key, provider_name, "pending", started, mutations=result.mutations, recheck_in=f"{recheck:.1f}s")
         return Outcome(requeue_after=recheck)

@@ -1,12 +1,15 @@
 """Pure: IR + parameters + lookups -> the desired ALB resources of one Gateway.
 
 Resource ids (the `portico.dev/resource` tag) are stable across reconciles:
-`load-balancer`, `listener:<port>`, `rule:<port>:<IR rule id>`,
-`tg:<namespace>/<service>:<port>:<protocol version>`, `cert:<namespace>/<secret>`.
+`load-balancer`, `listener:<port>`, `rule:<port>:<IR rule id>` (`:hosts-<n>` for its further hostname
+groups), `isolation:<port>:<listener>`, `tg:<namespace>/<service>:<port>:<protocol version>`,
+`cert:<namespace>/<secret>`, `security-group:frontend`, `backend-rule:<group id>:<port>`.
 Cross-references are `${id}` tokens; apply fills in ARNs.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from portico.ir import Backend, BackendProtocol, GatewayIR, Listener, ListenerProtocol, RouteKind
 from portico_providers.aws_alb.lookups import Lookups
@@ -18,6 +21,7 @@ from portico_providers.aws_alb.model import (
     RULE,
     TARGET_GROUP,
     Action,
+    Condition,
     ListenerSpec,
     LoadBalancerSpec,
     RuleSpec,
@@ -26,7 +30,8 @@ from portico_providers.aws_alb.model import (
     WeightedTargetGroup,
 )
 from portico_providers.aws_alb.params import AlbParameters
-from portico_providers.aws_alb.rules import check_rules, shape_of
+from portico_providers.aws_alb.rules import check_rules, fenced, group_rank, host_groups, ordered, shape_of
+from portico_providers.aws_alb.security import FRONTEND_ID, backend_rules, default_cidrs, frontend_group
 from portico_providers.aws_common.acm import certificate_id, desired_certificates
 from portico_providers.aws_common.tags import Owner, bounded_id
 from portico_providers.kit.flow import Built
@@ -118,6 +123,37 @@ def _forward(
     return Action(type="forward", forward=tuple(forward)) if forward else INVALID_BACKEND
 
 
+def _member_rules(
+    port: int,
+    member: Listener,
+    rejected: Mapping[str, str],
+    params: AlbParameters,
+    owner: Owner,
+    lookups: Lookups,
+    groups: dict[str, TargetGroupSpec],
+    built: Built,
+) -> list[tuple[str, tuple[Condition, ...], Action, tuple[str, ...]]]:
+    """One Gateway listener's ALB rules in the order ALB must try them: each hostname group by the
+    spec's hostname precedence (exact, then the longest wildcard, then none), the IR's match
+    precedence within a group, so the first rule ALB finds is the one the spec chooses."""
+    ranked = []
+    for position, rule in enumerate(member.rules):
+        if rule.id in rejected:
+            built.notes.append(f"rule {rule.id}: not programmed: {rejected[rule.id]}")
+            continue
+        shape = shape_of(rule, member)
+        if shape.redirect is not None:
+            action = Action(type="redirect", redirect=shape.redirect)
+        else:
+            action = _forward(shape.forward, rule.route_kind, params, owner, lookups, groups, built)
+        for index, (hosts, conditions) in enumerate(zip(host_groups(rule), shape.variants, strict=True)):
+            ranked.append(
+                ((group_rank(hosts), position, index), alb_rule_id(port, rule.id, index), conditions, action, rule.id)
+            )
+    ranked.sort(key=lambda item: item[0])
+    return [(rule_id, conditions, action, (serves,)) for _, rule_id, conditions, action, serves in ranked]
+
+
 def _merge_by_port(ir: GatewayIR, built: Built) -> list[tuple[int, ListenerProtocol, list[Listener]]]:
     """Gateway listeners sharing a port become one ALB listener (their rules and certificates merge)."""
     ports: dict[int, tuple[ListenerProtocol, list[Listener]]] = {}
@@ -135,6 +171,7 @@ def build(ir: GatewayIR, params: AlbParameters, lookups: Lookups, owner: Owner) 
     built = Built(lookups=lookups.to_document())
     tags = dict(params.tags)
     lb_name = bounded_name(ir.gateway.name, owner.cluster_id, ir.gateway, params.scheme)
+    owned_group = not lookups.security_groups
     built.desired.append(
         Desired(
             LOAD_BALANCER,
@@ -144,7 +181,7 @@ def build(ir: GatewayIR, params: AlbParameters, lookups: Lookups, owner: Owner) 
                 scheme=params.scheme,
                 ip_address_type=params.ip_address_type,
                 subnets=lookups.subnets,
-                security_groups=lookups.security_groups,
+                security_groups=(ref(FRONTEND_ID),) if owned_group else lookups.security_groups,
                 tags=tags,
             ),
         )
@@ -182,22 +219,46 @@ def build(ir: GatewayIR, params: AlbParameters, lookups: Lookups, owner: Owner) 
                 ),
             )
         )
-        priority = 0
-        for member in members:
-            for rule in member.rules:
-                if rule.id in rejected:
-                    built.notes.append(f"rule {rule.id}: not programmed: {rejected[rule.id]}")
-                    continue
-                shape = shape_of(rule, member)
-                if shape.redirect is not None:
-                    action = Action(type="redirect", redirect=shape.redirect)
-                else:
-                    action = _forward(shape.forward, rule.route_kind, params, owner, lookups, groups, built)
-                for index, conditions in enumerate(shape.variants):
-                    priority += 1
-                    spec = RuleSpec(
-                        listener=ref(listener_id), priority=priority, conditions=conditions, action=action, tags=tags
-                    )
-                    built.desired.append(Desired(RULE, alb_rule_id(port, rule.id, index), spec))
+        fences = fenced(ordered(members))
+        entries: list[tuple[str, tuple[Condition, ...], Action, tuple[str, ...]]] = []
+        for member in ordered(members):
+            entries += _member_rules(port, member, rejected, params, owner, lookups, groups, built)
+            if member.name in fences:
+                assert member.hostname is not None
+                isolation = (Condition(field="host-header", values=(member.hostname,)),)
+                entries.append((bounded_id(f"isolation:{port}:{member.name}"), isolation, NOT_FOUND, ()))
+        for priority, (rule_id, conditions, action, serves) in enumerate(entries, start=1):
+            spec = RuleSpec(
+                listener=ref(listener_id), priority=priority, conditions=conditions, action=action, tags=tags
+            )
+            # A rule AWS refuses is reported on its route; the rest of the Gateway is programmed.
+            built.desired.append(Desired(RULE, rule_id, spec, rules=serves))
     built.desired += [Desired(TARGET_GROUP, rid, spec) for rid, spec in sorted(groups.items())]
+    if owned_group:
+        _security(ir, params, lookups, owner, groups, built)
     return built
+
+
+def _security(
+    ir: GatewayIR,
+    params: AlbParameters,
+    lookups: Lookups,
+    owner: Owner,
+    groups: dict[str, TargetGroupSpec],
+    built: Built,
+) -> None:
+    """Portico's frontend group on the listener ports, and the rules that admit it at the targets."""
+    ports = sorted({listener.port for listener in ir.listeners})
+    name = bounded_name(ir.gateway.name, owner.cluster_id, ir.gateway, lookups.vpc_id, max_length=255)
+    cidrs = params.inbound_cidrs or default_cidrs(params.ip_address_type)
+    built.desired.append(frontend_group(name, str(ir.gateway), lookups.vpc_id, ports, cidrs, dict(params.tags)))
+    if not params.manage_backend_security_group_rules:
+        return
+    target_ports = {t.port for spec in groups.values() for t in spec.targets} | {s.port for s in groups.values()}
+    if groups and not lookups.target_security_groups:
+        built.notes.append(
+            f"no security group of VPC {lookups.vpc_id} is tagged kubernetes.io/cluster/{owner.cluster_id}: "
+            f"the targets' security groups must admit the load balancer's group on ports "
+            f"{', '.join(map(str, sorted(target_ports)))}"
+        )
+    built.desired += backend_rules(lookups.target_security_groups, target_ports, dict(params.tags))

@@ -7,6 +7,7 @@ deregistered by difference; rule priorities move in one SetRulePriorities call p
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from portico_providers.aws_common.retry import call
@@ -18,6 +19,18 @@ from portico_providers.kit.ownership import Marks
 from portico_providers.kit.resources import Desired, Observed
 
 MAX_PRIORITY = 50000  # ALB rule priorities run 1-50000
+
+
+@dataclass(frozen=True)
+class BalancerState:
+    code: str  # provisioning | active | active_impaired | failed
+    reason: str = ""
+
+
+def balancer_state(elbv2: Any, arn: str) -> BalancerState:
+    [balancer] = call(elbv2.describe_load_balancers, LoadBalancerArns=[arn])["LoadBalancers"]
+    state = balancer.get("State", {})
+    return BalancerState(state.get("Code", ""), state.get("Reason", ""))
 
 
 def aws_action(action: dict[str, Any]) -> dict[str, Any]:

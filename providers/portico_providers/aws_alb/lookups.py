@@ -1,6 +1,6 @@
-"""Cloud facts the ALB needs beyond the IR: subnets, VPC, security groups.
+"""Cloud facts the ALB needs beyond the IR: subnets, VPC, the targets' security groups.
 
-`observe` reads the inventory (one describe of subnets, one of default security groups);
+`observe` reads the inventory (one describe of subnets, one of the cluster's security groups);
 `resolve_lookups` picks from it purely. Offline (`plan(ir, None)`) every value that would
 come from the account is a named placeholder, so a dry run needs no credentials.
 """
@@ -26,7 +26,8 @@ class Subnet:
 @dataclass(frozen=True)
 class Inventory:
     subnets: tuple[Subnet, ...] = ()
-    default_security_groups: Mapping[str, str] = field(default_factory=dict)  # VPC id -> group id
+    # VPC id -> ids of the groups tagged kubernetes.io/cluster/<cluster id> (the targets' groups)
+    cluster_security_groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     instances: Mapping[str, str] = field(default_factory=dict)  # node name (private DNS name) -> instance id
 
 
@@ -34,7 +35,10 @@ class Inventory:
 class Lookups:
     vpc_id: str
     subnets: tuple[str, ...]
+    # The user's groups; empty: Portico's own frontend group.
     security_groups: tuple[str, ...]
+    # Groups that get a backend rule admitting the frontend group (empty: none managed).
+    target_security_groups: tuple[str, ...] = ()
     instances: Mapping[str, str] | None = None  # None offline: every node is a placeholder
 
     def instance_of(self, node: str) -> str | None:
@@ -47,6 +51,7 @@ class Lookups:
             "vpc_id": self.vpc_id,
             "subnets": list(self.subnets),
             "security_groups": list(self.security_groups),
+            "target_security_groups": list(self.target_security_groups),
         }
 
 
@@ -54,14 +59,27 @@ def _selector_text(selector: Mapping[str, str]) -> str:
     return ", ".join(f"{k}={v}" for k, v in sorted(selector.items()))
 
 
-def placeholder_lookups(params: AlbParameters) -> Lookups:
+def cluster_tag(cluster_id: str) -> str:
+    return f"kubernetes.io/cluster/{cluster_id}"
+
+
+def manages_backend_rules(params: AlbParameters) -> bool:
+    return not params.security_groups and params.manage_backend_security_group_rules
+
+
+def placeholder_lookups(params: AlbParameters, cluster_id: str) -> Lookups:
     """What an offline dry run shows for values only the account knows."""
     subnets = params.subnets or (
         f"<lookup: subnets tagged {_selector_text(params.subnet_selector())}, one per Availability Zone>",
     )
     vpc = params.vpc_id or "<lookup: VPC of the subnets>"
-    groups = params.security_groups or ("<lookup: default security group of the VPC>",)
-    return Lookups(vpc_id=vpc, subnets=tuple(sorted(subnets)), security_groups=tuple(sorted(groups)))
+    targets = (f"<lookup: security groups tagged {cluster_tag(cluster_id)}>",) if manages_backend_rules(params) else ()
+    return Lookups(
+        vpc_id=vpc,
+        subnets=tuple(sorted(subnets)),
+        security_groups=tuple(sorted(params.security_groups)),
+        target_security_groups=targets,
+    )
 
 
 def resolve_lookups(params: AlbParameters, inventory: Inventory) -> Lookups | list[str]:
@@ -72,6 +90,12 @@ def resolve_lookups(params: AlbParameters, inventory: Inventory) -> Lookups | li
         if missing:
             return [f"spec.aws.subnets: {', '.join(missing)} not found in the account's region"]
         chosen = [by_id[s] for s in params.subnets]
+        zones = sorted({s.zone for s in chosen})
+        if len(zones) < 2:
+            return [
+                f"spec.aws.subnets: an ALB needs subnets in at least two Availability Zones; "
+                f"{', '.join(params.subnets)} are all in {zones[0]}"
+            ]
     else:
         selector = params.subnet_selector()
         matching = [
@@ -95,16 +119,12 @@ def resolve_lookups(params: AlbParameters, inventory: Inventory) -> Lookups | li
     vpc = vpcs[0]
     if params.vpc_id and params.vpc_id != vpc:
         return [f"spec.aws.vpcId: {params.vpc_id} does not hold the subnets (they are in {vpc})"]
-    groups = params.security_groups
-    if not groups:
-        default = inventory.default_security_groups.get(vpc)
-        if default is None:
-            return [f"spec.aws.securityGroups: none given and VPC {vpc} has no default security group"]
-        groups = (default,)
+    targets = inventory.cluster_security_groups.get(vpc, ()) if manages_backend_rules(params) else ()
     return Lookups(
         vpc_id=vpc,
         subnets=tuple(sorted(s.id for s in chosen)),
-        security_groups=tuple(sorted(groups)),
+        security_groups=tuple(sorted(params.security_groups)),
+        target_security_groups=tuple(sorted(targets)),
         instances=inventory.instances,
     )
 
@@ -140,6 +160,9 @@ def read_inventory(ec2: Any, cluster_id: str) -> Inventory:
         token = page.get("NextToken")
         if not token:
             break
-    groups = call(ec2.describe_security_groups, Filters=[{"Name": "group-name", "Values": ["default"]}])
-    defaults = {g["VpcId"]: g["GroupId"] for g in groups.get("SecurityGroups", []) if g.get("VpcId")}
-    return Inventory(subnets=tuple(subnets), default_security_groups=defaults, instances=_instances(ec2, cluster_id))
+    tagged = call(ec2.describe_security_groups, Filters=[{"Name": "tag-key", "Values": [cluster_tag(cluster_id)]}])
+    by_vpc: dict[str, tuple[str, ...]] = {}
+    for group in tagged.get("SecurityGroups", []):
+        if group.get("VpcId"):
+            by_vpc[group["VpcId"]] = (*by_vpc.get(group["VpcId"], ()), group["GroupId"])
+    return Inventory(subnets=tuple(subnets), cluster_security_groups=by_vpc, instances=_instances(ec2, cluster_id))

@@ -16,11 +16,17 @@ from portico_providers.kit.references import Reference
 from portico_providers.kit.resources import KindRules, Spec
 
 LOAD_BALANCER = "load-balancer"
+SECURITY_GROUP = "security-group"
+BACKEND_RULE = "backend-rule"
 TARGET_GROUP = "target-group"
 LISTENER = "listener"
 RULE = "rule"
 
 KINDS = (
+    # The frontend security group exists before the balancer uses it and goes after it; the
+    # backend rules (ingress to the nodes' groups from it) go before it.
+    KindRules(SECURITY_GROUP, immutable=frozenset({"name", "description", "vpc_id"})),
+    KindRules(BACKEND_RULE, immutable=frozenset({"group_id", "port", "source"})),
     CERTIFICATE_RULES,
     KindRules(
         TARGET_GROUP,
@@ -38,7 +44,7 @@ class LoadBalancerSpec(Spec):
     scheme: Literal["internet-facing", "internal"]
     ip_address_type: str
     subnets: tuple[str, ...]
-    security_groups: tuple[str, ...]
+    security_groups: tuple[Reference, ...]
     tags: dict[str, str] = {}
 
 

@@ -24,6 +24,7 @@ from portico_providers.aws_alb.model import (
     WeightedTargetGroup,
 )
 from portico_providers.aws_alb.rules import canonical
+from portico_providers.aws_alb.security import observe_security
 from portico_providers.aws_common.acm import observe_certificates, user_tags
 from portico_providers.aws_common.retry import call
 from portico_providers.aws_common.tags import RESOURCE_TAG, Owner, tag_dict
@@ -237,7 +238,9 @@ def observe(clients: Any, owner: Owner) -> ObservedState:
                     )
                 )
     addresses = (("Hostname", dns_name),) if dns_name else ()
-    return ObservedState(owner, tuple(found), addresses, read_inventory(clients.client("ec2"), owner.cluster_id))
+    ec2 = clients.client("ec2")
+    found += observe_security(ec2, owner)
+    return ObservedState(owner, tuple(found), addresses, read_inventory(ec2, owner.cluster_id))
 
 
 def _order(arn: Reference, ids: Mapping[str, str]) -> str:

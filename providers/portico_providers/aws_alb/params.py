@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
-from portico_providers.aws_common.params import Parameters, check_user_tags
+from portico_providers.aws_common.params import Parameters, check_cidr, check_user_tags
 from portico_providers.kit.parameters import printer_column
 
 SECTION = "aws"
@@ -15,6 +15,13 @@ PUBLIC_SUBNET_TAG = "kubernetes.io/role/elb"
 INTERNAL_SUBNET_TAG = "kubernetes.io/role/internal-elb"
 DEFAULT_GRPC_HEALTH_CHECK_PATH = "/AWS.ALB/healthcheck"
 DEFAULT_GRPC_SUCCESS_CODES = "12"
+
+
+def two_or_none(subnets: tuple[str, ...]) -> tuple[str, ...]:
+    """Validator body: an ALB spans at least two Availability Zones, so one subnet is never enough."""
+    if len(set(subnets)) == 1:
+        raise ValueError(f"an ALB needs subnets in at least two Availability Zones; only {subnets[0]} is given")
+    return subnets
 
 
 class AlbParameters(Parameters):
@@ -27,7 +34,7 @@ class AlbParameters(Parameters):
     """Whether the ALB is reachable from the internet or only inside the VPC."""
     ip_address_type: Literal["ipv4", "dualstack"] = "ipv4"
     """IP address family of the ALB's addresses."""
-    subnets: tuple[str, ...] = ()
+    subnets: Annotated[tuple[str, ...], AfterValidator(two_or_none)] = ()
     """Subnet ids, at least two Availability Zones. Empty: the subnets matching subnetTags, one per
     Availability Zone."""
     subnet_tags: dict[str, str] = Field(default_factory=dict)
@@ -36,7 +43,15 @@ class AlbParameters(Parameters):
     vpc_id: str | None = None
     """VPC of the ALB and its target groups; when empty, the VPC of the subnets."""
     security_groups: tuple[str, ...] = ()
-    """Security group ids of the ALB; when empty, the VPC's default security group."""
+    """Security group ids of the ALB. Empty: Portico creates and owns a frontend security group open on the
+    listener ports to inboundCidrs, and admits it in the targets' security groups."""
+    inbound_cidrs: tuple[Annotated[str, AfterValidator(check_cidr)], ...] = ()
+    """Client CIDRs the frontend security group admits on the listener ports (IPv4 or IPv6). Empty:
+    0.0.0.0/0, and ::/0 too when ipAddressType is dualstack. Only without securityGroups."""
+    manage_backend_security_group_rules: bool = True
+    """With Portico's frontend security group: add, to the VPC's security groups tagged
+    kubernetes.io/cluster/CLUSTER_ID (the nodes' or the EKS cluster security group), an ingress rule
+    per target port from the frontend group; Portico owns those rules, not the groups."""
     ssl_policy: str = DEFAULT_SSL_POLICY
     """ELB security policy of HTTPS listeners."""
     certificate_arns: dict[str, tuple[str, ...]] = Field(default_factory=dict)

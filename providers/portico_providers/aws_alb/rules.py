@@ -14,7 +14,7 @@ URL rewrites or mirrors.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from portico.ir import (
@@ -83,11 +83,60 @@ def _path_values(rule: Rule) -> tuple[str, ...]:
     return (prefix, _bounded(f"{prefix}/*", "path pattern (with the /* ALB needs for a prefix)")) if prefix else ()
 
 
+def host_rank(hostname: str | None) -> tuple[int, int]:
+    """The spec's hostname precedence as a sort key: an exact hostname first, then wildcards with
+    the most characters, then no hostname (the order Portico's proxy tries them in)."""
+    if hostname is None:
+        return (2, 0)
+    return (1, -len(hostname)) if hostname.startswith("*.") else (0, 0)
+
+
+def listener_rank(listener: Listener) -> tuple[int, int, int]:
+    """Which of the listeners sharing a port serves a host: exact hostname, then wildcards with more
+    labels (then longer), then none; a request is served by the first that matches (isolation)."""
+    hostname = listener.hostname
+    if hostname is None:
+        return (2, 0, 0)
+    if hostname.startswith("*."):
+        return (1, -hostname.count("."), -len(hostname))
+    return (0, 0, 0)
+
+
 def host_groups(rule: Rule) -> tuple[tuple[str, ...], ...]:
-    """The rule's hostnames in groups of at most 3 (one ALB rule each); `((),)` when it has none."""
-    hosts = tuple(_bounded(h, "hostname") for h in rule.hostnames)
-    step = MAX_VALUES_PER_CONDITION
-    return tuple(hosts[i : i + step] for i in range(0, len(hosts), step)) or ((),)
+    """The rule's hostnames in groups of at most 3 of one precedence rank (one ALB rule each, so
+    each can take its own place in the listener's order); `((),)` when it has none."""
+    hosts = sorted({_bounded(h, "hostname") for h in rule.hostnames}, key=lambda h: (host_rank(h), h))
+    groups: list[tuple[str, ...]] = []
+    for host in hosts:
+        if groups and len(groups[-1]) < MAX_VALUES_PER_CONDITION and host_rank(groups[-1][0]) == host_rank(host):
+            groups[-1] += (host,)
+        else:
+            groups.append((host,))
+    return tuple(groups) or ((),)
+
+
+def group_rank(hosts: tuple[str, ...]) -> tuple[int, int]:
+    return host_rank(hosts[0] if hosts else None)
+
+
+def fenced(listeners: Sequence[Listener]) -> set[str]:
+    """Names of the listeners whose hostname a later (less specific) listener on the same ALB port
+    also matches: after their rules comes a 404 for their hostname, so that a request they do not
+    route is not served by the other listener's rules (the spec's listener isolation)."""
+    found = set()
+    for index, listener in enumerate(listeners):
+        later = [li for li in listeners[index + 1 :] if li.port == listener.port]
+        if listener.hostname and any(_covers(li.hostname, listener.hostname) for li in later):
+            found.add(listener.name)
+    return found
+
+
+def _covers(broader: str | None, hostname: str) -> bool:
+    if broader is None:
+        return True
+    if broader.startswith("*."):
+        return hostname.endswith(broader[1:]) and len(hostname) > len(broader) - 1
+    return broader == hostname
 
 
 def conditions_of(rule: Rule, hosts: tuple[str, ...] | None = None) -> tuple[Condition, ...]:
@@ -209,16 +258,25 @@ def _shape_check(listener: Listener, rule: Rule) -> None:
 
 
 class AlbRuleQuota(Quota):
-    """The 100-rule quota counted in ALB rules: a rule with more than 3 hostnames takes several."""
+    """The 100-rule quota counted in ALB rules: a rule whose hostnames take several groups takes
+    several ALB rules."""
 
     def __call__(self, listener: Listener, rule: Rule) -> None:
         for _ in host_groups(rule):
             super().__call__(listener, rule)
 
 
-def _rules_quota(limit: int, count: int, _: str) -> str:
-    return f"ALB allows {limit} rules per load balancer; this would be rule {count}"
+def ordered(listeners: Sequence[Listener]) -> list[Listener]:
+    """Listeners in the order their ALB rules take on each port (most specific hostname first)."""
+    return sorted(listeners, key=listener_rank)
 
 
-# {rule.id: why ALB cannot program it}; the 100-rule quota counts in precedence order.
-check_rules = rules_checker(lambda: [_shape_check, AlbRuleQuota(MAX_RULES, _rules_quota)])
+def check_rules(listeners: Sequence[Listener]) -> Mapping[str, str]:
+    """{rule.id: why ALB cannot program it}; the 100-rule quota counts in precedence order, after
+    the isolation rules (`fenced`) that the load balancer needs anyway."""
+    fences = len(fenced(ordered(listeners)))
+
+    def message(limit: int, count: int, _: str) -> str:
+        return f"ALB allows {MAX_RULES} rules per load balancer; this would be rule {count + fences}"
+
+    return rules_checker(lambda: [_shape_check, AlbRuleQuota(MAX_RULES - fences, message)])(listeners)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -13,6 +14,13 @@ from portico_providers.kit.parameters import SectionModel
 M = TypeVar("M", bound=BaseModel)
 
 RESERVED_TAG_PREFIXES = ("portico.dev/", "aws:")
+# AWS: 50 tags per resource, keys up to 128 characters, values up to 256. Portico puts up to 4 of
+# its own on a resource (cluster, Gateway, resource id, and a certificate's fingerprint).
+MAX_TAGS = 50
+PORTICO_TAGS = 4
+MAX_USER_TAGS = MAX_TAGS - PORTICO_TAGS
+MAX_TAG_KEY = 128
+MAX_TAG_VALUE = 256
 
 
 class Parameters(SectionModel):
@@ -50,8 +58,29 @@ def section_problems(model: type[BaseModel], section: str) -> Callable[[Mapping[
 
 
 def check_user_tags(tags: dict[str, str]) -> dict[str, str]:
-    """Validator body: user tags may not use Portico's or AWS's reserved prefixes."""
-    for key in tags:
+    """Validator body: user tags may not use Portico's or AWS's reserved prefixes, and must fit AWS's
+    limits next to Portico's own tags (so no create fails half-way with TooManyTags)."""
+    if len(tags) > MAX_USER_TAGS:
+        raise ValueError(
+            f"{len(tags)} tags; AWS allows {MAX_TAGS} per resource and Portico adds up to {PORTICO_TAGS}, "
+            f"so at most {MAX_USER_TAGS}"
+        )
+    for key, value in tags.items():
         if key.startswith(RESERVED_TAG_PREFIXES):
             raise ValueError(f"tag key {key!r} uses a reserved prefix ({', '.join(RESERVED_TAG_PREFIXES)})")
+        if not key or len(key) > MAX_TAG_KEY:
+            raise ValueError(f"tag key {key[:40]!r} is {len(key)} characters; AWS allows 1 to {MAX_TAG_KEY}")
+        if len(value) > MAX_TAG_VALUE:
+            raise ValueError(f"tag {key[:40]!r}: the value is {len(value)} characters; AWS allows {MAX_TAG_VALUE}")
     return tags
+
+
+def check_cidr(value: str) -> str:
+    """Validator body: an IPv4 or IPv6 network in CIDR notation (host bits clear), as EC2 wants it."""
+    try:
+        ipaddress.ip_network(value, strict=True)
+    except ValueError as error:
+        raise ValueError(f"{value!r} is not a CIDR block such as 203.0.113.0/24 ({error})") from None
+    if "/" not in value:
+        raise ValueError(f"{value!r} is not a CIDR block: add the prefix length, e.g. {value}/32")
+    return value

@@ -40,12 +40,18 @@ GONE_CODES = frozenset(
         "RuleNotFound",
         "ResourceNotFoundException",
         "CertificateNotFound",
+        "InvalidGroup.NotFound",
+        "InvalidPermission.NotFound",
+        "InvalidSecurityGroupRuleId.NotFound",
     }
 )
 # Refusals that pass once something else finishes: a target group still used by a listener (and
 # for a while after the listener or balancer is deleted), an ACM certificate an ALB has not let go
-# of yet (ResourceInUseException), a resource still being provisioned or deleted.
-CONFLICT_CODES = frozenset({"ResourceInUse", "ResourceInUseException", "ConflictException", "OperationNotPermitted"})
+# of yet (ResourceInUseException), a resource still being provisioned or deleted, a security group
+# the network interfaces of a deleted balancer still hold (DependencyViolation).
+CONFLICT_CODES = frozenset(
+    {"ResourceInUse", "ResourceInUseException", "ConflictException", "OperationNotPermitted", "DependencyViolation"}
+)
 
 
 def error_code(error: BaseException) -> str:

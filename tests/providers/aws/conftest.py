@@ -14,6 +14,7 @@ import pytest
 from tests.providers.aws.strict_moto import Release, strict_moto
 
 REGION = "eu-west-1"
+CLUSTER = "test-cluster"  # the cluster id of the providers under test
 
 
 @dataclass
@@ -24,6 +25,7 @@ class Account:
     vpc_id: str
     subnets: tuple[str, ...]
     release: Release
+    node_group: str = ""  # the nodes' security group, tagged kubernetes.io/cluster/test-cluster
     calls: list[tuple[str, str]] = field(default_factory=list)
 
     def client(self, service: str) -> Any:
@@ -58,9 +60,10 @@ def _keep_tags_on_reimport(original: Any) -> Any:
 
 
 @contextmanager
-def fresh_account(release_lag: int = 1) -> Iterator[Account]:
+def fresh_account(release_lag: int = 1, provisioning: int = 0) -> Iterator[Account]:
     """A new moto account, as strict as AWS on deletes in use and draining targets (`strict_moto`;
-    `release_lag`: delete attempts refused after a resource's last user went away), with a VPC
+    `release_lag`: delete attempts refused after a resource's last user went away; `provisioning`:
+    describes a new load balancer stays provisioning), with a VPC
     and subnets tagged for public ALBs in two zones."""
     import boto3
     from moto import mock_aws
@@ -72,7 +75,7 @@ def fresh_account(release_lag: int = 1) -> Iterator[Account]:
         mock.patch.dict(os.environ, env),
         mock.patch.object(AWSCertificateManagerBackend, "import_certificate", patched),
         mock_aws(),
-        strict_moto(release_lag) as release,
+        strict_moto(release_lag, provisioning) as release,
     ):
         session = boto3.Session(region_name=REGION)
         ec2 = session.client("ec2")
@@ -83,7 +86,18 @@ def fresh_account(release_lag: int = 1) -> Iterator[Account]:
             subnet_id = subnet["Subnet"]["SubnetId"]
             ec2.create_tags(Resources=[subnet_id], Tags=[{"Key": "kubernetes.io/role/elb", "Value": "1"}])
             subnets.append(subnet_id)
-        yield Account(session=session, vpc_id=vpc, subnets=tuple(subnets), release=release)
+        nodes = ec2.create_security_group(
+            GroupName="eks-cluster-sg",
+            Description="nodes",
+            VpcId=vpc,
+            TagSpecifications=[
+                {
+                    "ResourceType": "security-group",
+                    "Tags": [{"Key": f"kubernetes.io/cluster/{CLUSTER}", "Value": "owned"}],
+                }
+            ],
+        )["GroupId"]
+        yield Account(session=session, vpc_id=vpc, subnets=tuple(subnets), release=release, node_group=nodes)
 
 
 @pytest.fixture

@@ -7,6 +7,15 @@
   certificate, and for `release_lag` attempts after the listener let go of it or was deleted.
 - CreateRule/ModifyRule refuse, as AWS does, more than 3 values in one condition or 5 in a
   rule, and an http-header condition on `Host`.
+- EC2 DeleteSecurityGroup answers `DependencyViolation` while a load balancer uses the group or
+  another group's rule refers to it, and for `release_lag` attempts after the load balancer let
+  go of it (its network interfaces take minutes to go); CreateLoadBalancer and SetSecurityGroups
+  refuse security groups that do not exist or are in another VPC (`strict_security_groups`).
+- Tags as AWS limits them (`strict_tags`): 50 per resource (moto's elbv2 AddTags stops at 10 and
+  its creates at none), keys up to 128 characters and values up to 256; CreateLoadBalancer and
+  SetSubnets refuse subnets in fewer than two Availability Zones.
+- A new load balancer stays `provisioning` for the first `provisioning` DescribeLoadBalancers
+  calls that list it (moto makes it `active` at the first), as AWS keeps it for minutes.
 - DeregisterTargets leaves targets `draining` (the deregistration delay, 300 s by default, is
   longer than any test): DescribeTargetHealth lists them as `draining` until they are
   registered again or their group is deleted.
@@ -91,7 +100,7 @@ def _strict_conditions(validate_conditions: Any) -> Any:
 
 
 @contextmanager
-def strict_moto(release_lag: int = 0) -> Iterator[Release]:
+def strict_moto(release_lag: int = 0, provisioning: int = 0) -> Iterator[Release]:
     from moto.acm.models import AWSCertificateManagerBackend
     from moto.core.exceptions import JsonRESTError
     from moto.elbv2.exceptions import ResourceInUseError
@@ -170,4 +179,139 @@ def strict_moto(release_lag: int = 0) -> Iterator[Release]:
     with ExitStack() as stack:
         for patch in patches:
             stack.enter_context(patch)
+        for patch in strict_security_groups(release):
+            stack.enter_context(patch)
+        stack.enter_context(provisioning_balancers(provisioning))
+        for patch in strict_tags():
+            stack.enter_context(patch)
         yield release
+
+
+def strict_tags() -> list[Any]:
+    """Patches for AWS's tag limits and the ALB's two Availability Zones."""
+    from moto.elbv2.exceptions import ELBClientError, TooManyTagsError
+    from moto.elbv2.models import ELBv2Backend
+    from moto.utilities.tagging_service import TaggingService
+
+    tag_resource, create_balancer, set_subnets = (
+        TaggingService.tag_resource,
+        ELBv2Backend.create_load_balancer,
+        ELBv2Backend.set_subnets,
+    )
+
+    def limited(self: Any, arn: str, tags: list[dict[str, str]] | None) -> None:
+        merged = dict(self.tags.get(arn, {}))
+        for tag in tags or []:
+            key, value = tag[self.key_name], tag.get(self.value_name, "")
+            if not 1 <= len(key) <= 128 or len(value) > 256:
+                raise ELBClientError("ValidationError", f"tag {key[:40]!r} is over AWS's key or value length")
+            merged[key] = value
+        if len(merged) > 50:
+            raise TooManyTagsError()
+        tag_resource(self, arn, tags)
+
+    def add_tags(self: Any, resource_arns: list[str], tags: list[dict[str, str]]) -> None:
+        for arn in resource_arns:
+            self._get_resource_by_arn(arn)
+            self.tagging_service.tag_resource(arn, tags)
+
+    def two_zones(backend: Any, subnet_ids: list[str]) -> None:
+        zones = {backend.ec2_backend.get_subnet(s).availability_zone for s in subnet_ids}
+        if len(zones) < 2:
+            raise ELBClientError(
+                "InvalidConfigurationRequest",
+                "At least two subnets in two different Availability Zones must be specified",
+            )
+
+    def create_load_balancer(self: Any, *args: Any, **kwargs: Any) -> Any:
+        two_zones(self, kwargs.get("subnet_ids") or [])
+        return create_balancer(self, *args, **kwargs)
+
+    def set_subnets_(self: Any, arn: str, subnets: list[str], subnet_mappings: list[dict[str, Any]]) -> Any:
+        two_zones(self, subnets or [m["SubnetId"] for m in subnet_mappings])
+        return set_subnets(self, arn, subnets, subnet_mappings)
+
+    return [
+        mock.patch.object(TaggingService, "tag_resource", limited),
+        mock.patch.object(ELBv2Backend, "add_tags", add_tags),
+        mock.patch.object(ELBv2Backend, "create_load_balancer", create_load_balancer),
+        mock.patch.object(ELBv2Backend, "set_subnets", set_subnets_),
+    ]
+
+
+def provisioning_balancers(describes: int) -> Any:
+    """Balancers stay `provisioning` for `describes` DescribeLoadBalancers answers, then go `active`."""
+    from moto.elbv2.models import FakeLoadBalancer
+
+    activate = FakeLoadBalancer.activate
+
+    def slowly(self: Any) -> None:
+        seen = self.__dict__["describes"] = self.__dict__.get("describes", 0) + 1
+        if seen > describes:
+            activate(self)
+
+    return mock.patch.object(FakeLoadBalancer, "activate", slowly)
+
+
+def _groups_in_use(backend: Any) -> set[str]:
+    return {group for lb in backend.load_balancers.values() for group in lb.security_groups or ()}
+
+
+def strict_security_groups(release: Release) -> list[Any]:
+    """Patches (made when called, so they wrap what is patched already) for EC2 security groups."""
+    from moto.ec2.exceptions import DependencyViolationError
+    from moto.ec2.models import EC2Backend
+    from moto.elbv2.exceptions import ELBClientError
+    from moto.elbv2.models import ELBv2Backend, elbv2_backends
+
+    delete_group = EC2Backend.delete_security_group
+    create_balancer, set_groups = ELBv2Backend.create_load_balancer, ELBv2Backend.set_security_groups
+
+    def holding_groups(method: Any) -> Any:
+        def wrapped(self: Any, *args: Any, **kwargs: Any) -> Any:
+            before = _groups_in_use(self)
+            result = method(self, *args, **kwargs)
+            release.hold(before - _groups_in_use(self))
+            return result
+
+        return wrapped
+
+    def check_groups(backend: Any, groups: list[str], vpc_id: str | None) -> None:
+        for group_id in groups:
+            group = backend.ec2_backend.get_security_group_from_id(group_id)
+            if group is None or (vpc_id is not None and group.vpc_id != vpc_id):
+                raise ELBClientError(
+                    "InvalidConfigurationRequest", f"One or more security groups are invalid: {group_id}"
+                )
+
+    def create_load_balancer(self: Any, *args: Any, **kwargs: Any) -> Any:
+        subnets = kwargs.get("subnet_ids") or []
+        subnet = self.ec2_backend.get_subnet(subnets[0]) if subnets else None
+        check_groups(self, kwargs.get("security_groups") or [], subnet.vpc_id if subnet else None)
+        return create_balancer(self, *args, **kwargs)
+
+    def set_security_groups(self: Any, arn: str, sec_groups: list[str]) -> None:
+        balancer = self.load_balancers.get(arn)
+        check_groups(self, sec_groups, balancer.vpc_id if balancer else None)
+        set_groups(self, arn, sec_groups)
+
+    def delete_security_group(self: Any, name: str | None = None, group_id: str | None = None) -> None:
+        if group_id and self.get_security_group_from_id(group_id) is not None:
+            elbv2 = elbv2_backends[self.account_id][self.region_name]
+            referring = [
+                other.id
+                for groups in self.groups.values()
+                for other in groups.values()
+                if other.id != group_id
+                and any(rule.source_group.get("GroupId") == group_id for rule in other.ingress_rules)
+            ]
+            if group_id in _groups_in_use(elbv2) or referring or release.refuses(group_id):
+                raise DependencyViolationError(f"resource {group_id} has a dependent object")
+        delete_group(self, name, group_id)
+
+    return [
+        mock.patch.object(ELBv2Backend, "delete_load_balancer", holding_groups(ELBv2Backend.delete_load_balancer)),
+        mock.patch.object(ELBv2Backend, "set_security_groups", holding_groups(set_security_groups)),
+        mock.patch.object(ELBv2Backend, "create_load_balancer", create_load_balancer),
+        mock.patch.object(EC2Backend, "delete_security_group", delete_security_group),
+    ]

@@ -237,7 +237,7 @@ def test_redirect_invalid_backend_and_grpc(account: Account) -> None:
         ({"aws": {"scheme": "public"}}, "spec.aws.scheme"),
         ({"aws": {"subnetz": ["x"]}}, "spec.aws.subnetz"),
         ({"aws": {"tags": {"portico.dev/cluster": "x"}}}, "reserved prefix"),
-        ({"aws": {"subnets": ["subnet-missing"]}}, "subnet-missing not found"),
+        ({"aws": {"subnets": ["subnet-missing", "subnet-gone"]}}, "subnet-missing, subnet-gone not found"),
         ({"aws": {"subnetTags": {"tier": "none"}}}, "two Availability Zones"),
         ({"aws": "internal"}, "spec.aws: must be an object"),
     ],

@@ -77,3 +77,32 @@ def test_examples_apply_on_moto_and_the_lattice_fake(account: Account) -> None:
     lattice = make_lattice(account, fake, CallCounter())
     assert lattice.reconcile(irs[("shop", "internal")]).programmed
     assert [s["customDomainName"] for s in fake.services.values()] == ["api.shop.internal"]
+
+
+def test_the_quickstart_gateway_is_reachable_without_security_group_parameters(account: Account) -> None:
+    """docs/quickstart-aws.md sets no securityGroups: the ALB's group admits clients on the listener
+    port, and the cluster's group admits the ALB on the pods' port."""
+    manifests = load_manifests([EXAMPLES.parent / "quickstart-aws"])
+    chart_class = {  # what the chart installs with providers.awsAlb.enabled
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "GatewayClass",
+        "metadata": {"name": "portico-aws-alb"},
+        "spec": {"controllerName": "portico.dev/aws-alb"},
+    }
+    capabilities = {"portico.dev/aws-alb": load_provider("aws-alb").capabilities()}
+    irs = translate(build_snapshot([chart_class, *(m.obj for m in manifests)]), capabilities).ir_by_gateway
+    alb = load_provider("aws-alb", context(account.session, CallCounter()))
+    assert isinstance(alb, AwsProvider)
+    result = alb.reconcile(irs[("demo", "web")])
+    assert result.programmed, result.message
+    ec2 = account.client("ec2")
+    [lb] = account.client("elbv2").describe_load_balancers()["LoadBalancers"]
+    [frontend] = ec2.describe_security_groups(GroupIds=lb["SecurityGroups"])["SecurityGroups"]
+    opened = {(p["FromPort"], r["CidrIp"]) for p in frontend["IpPermissions"] for r in p["IpRanges"]}
+    assert opened == {(80, "0.0.0.0/0")}
+    [group] = account.client("elbv2").describe_target_groups()["TargetGroups"]
+    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [account.node_group]}])
+    admitted = {
+        (r["FromPort"], r["ReferencedGroupInfo"]["GroupId"]) for r in rules["SecurityGroupRules"] if not r["IsEgress"]
+    }
+    assert admitted == {(group["Port"], frontend["GroupId"])}

@@ -60,7 +60,8 @@ def versions(make: Callable[..., GatewayIR]) -> list[GatewayIR]:
 
 
 def test_alb_converges_under_faults(account: Account) -> None:
-    faults = Faults(seed=5, rate=RATE)
+    # A seed whose run loses answers (the precondition `drive` checks); the call sequence decides.
+    faults = Faults(seed=7, rate=RATE)
     provider = load_provider("aws-alb", context(account.session, CallCounter(), *faults.hooks()))
     assert isinstance(provider, AwsProvider)
     steps = versions(alb_cases.shop)

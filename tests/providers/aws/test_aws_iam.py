@@ -105,10 +105,13 @@ def dependent_actions(provider: str) -> list[tuple[str, str]]:
 
 
 # What the AWS Service Authorization Reference lists as dependent actions of the calls the providers
-# make (tag-on-create needs the tagging action; the Lattice VPC association reads the VPC and its
-# security groups). A call listed here that a provider makes must bring its dependents along.
+# make (tag-on-create needs the tagging action, EC2 security groups and their rules included; the Lattice
+# VPC association reads the VPC and its security groups). A call listed here that a provider makes must
+# bring its dependents along.
 AWS_DEPENDENTS = {
     "acm:ImportCertificate": ("acm:AddTagsToCertificate",),
+    "ec2:AuthorizeSecurityGroupIngress": ("ec2:CreateTags",),
+    "ec2:CreateSecurityGroup": ("ec2:CreateTags",),
     "elasticloadbalancing:CreateListener": ("elasticloadbalancing:AddTags",),
     "elasticloadbalancing:CreateLoadBalancer": ("elasticloadbalancing:AddTags",),
     "elasticloadbalancing:CreateRule": ("elasticloadbalancing:AddTags",),

@@ -155,3 +155,21 @@ def test_lattice_parameter_changes_and_drift(account: Account) -> None:
     assert {"UpdateService", "DeleteCertificate"} <= set(mutations(counter, mark))
     admin = next(s for s in fake.services.values() if s["customDomainName"] == "admin.shop.internal")
     assert admin["certificateArn"] == acm_arn
+
+
+def test_alb_security_group_and_backend_rule_tags_follow_the_parameters(account: Account) -> None:
+    counter = CallCounter()
+    alb = make_alb(account, counter)
+    assert alb.reconcile(alb_ir({"tags": {"team": "a", "old": "x"}}, sni=False)).programmed
+    mark = len(counter.calls)
+    assert alb.reconcile(alb_ir({"tags": {"team": "b"}}, sni=False)).programmed
+    done = mutations(counter, mark)
+    assert done.count("DeleteTags") == 2 and done.count("CreateTags") == 2  # the group and the backend rule
+    ec2 = account.client("ec2")
+    owned = [{"Name": "tag:portico.dev/gateway", "Values": [str(GATEWAY)]}]
+    [group] = ec2.describe_security_groups(Filters=owned)["SecurityGroups"]
+    [rule_] = ec2.describe_security_group_rules(Filters=owned)["SecurityGroupRules"]
+    for tags in (group["Tags"], rule_["Tags"]):
+        user = {t["Key"]: t["Value"] for t in tags if not t["Key"].startswith("portico.dev/")}
+        assert user == {"team": "b"}
+    assert alb.plan(alb_ir({"tags": {"team": "b"}}, sni=False), alb.observe(GATEWAY)).is_empty
