@@ -16,7 +16,11 @@ from typing import Annotated, Any, Final, Literal, Protocol, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-IR_VERSION: Final = "portico.dev/ir/v1"
+from portico.ir_rules_table import share_rules
+
+IR_VERSION: Final = "portico.dev/ir/v2"
+# v1 documents repeat each rule inline on every listener; still read during a rolling upgrade.
+IR_VERSION_V1: Final = "portico.dev/ir/v1"
 
 
 class _Frozen(BaseModel):
@@ -268,7 +272,9 @@ class Infrastructure(_Frozen):
 
 
 class GatewayIR(_Frozen):
-    version: Literal["portico.dev/ir/v1"] = IR_VERSION
+    """In memory every listener holds its own Rule objects; see to_dict for the shared rule table."""
+
+    version: Literal["portico.dev/ir/v2"] = IR_VERSION
     gateway: ObjectKey
     uid: str = ""
     generation: int = 0
@@ -320,7 +326,10 @@ class GatewayIR(_Frozen):
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", exclude_defaults=False)
+        """The v2 document: one copy of each rule in `rules`, listeners list indexes into it."""
+        document = self.model_dump(mode="json", exclude={"listeners": {"__all__": {"rules"}}})
+        document["rules"] = share_rules(self.listeners, document["listeners"])
+        return document
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
@@ -328,31 +337,39 @@ class GatewayIR(_Frozen):
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.to_dict(), sort_keys=False)
 
+    # Documents are read by portico.ir_document (imported here, not at the top: it builds on these models).
     @classmethod
     def from_dict(cls, data: Any) -> GatewayIR:
-        return cls.model_validate(data)
+        from portico.ir_document import gateway_from_python
+
+        return gateway_from_python(data)
 
     @classmethod
     def from_json(cls, text: str | bytes) -> GatewayIR:
-        return cls.model_validate_json(text)
+        from portico.ir_document import gateway_from_json
+
+        return gateway_from_json(text)
 
     @classmethod
     def from_yaml(cls, text: str) -> GatewayIR:
-        return cls.model_validate(yaml.safe_load(text))
+        return cls.from_dict(yaml.safe_load(text))
 
 
 class IRBundle(_Frozen):
     """Several Gateways' IR in one document (the proxy's config file)."""
 
-    version: Literal["portico.dev/ir/v1"] = IR_VERSION
+    version: Literal["portico.dev/ir/v2"] = IR_VERSION
     gateways: tuple[GatewayIR, ...] = ()
 
     def to_json(self) -> str:
-        return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        document = {"version": self.version, "gateways": [gateway.to_dict() for gateway in self.gateways]}
+        return json.dumps(document, sort_keys=True, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str | bytes) -> IRBundle:
-        return cls.model_validate_json(text)
+        from portico.ir_document import bundle_from_json
+
+        return bundle_from_json(text)
 
 
 RequestMirrorFilter.model_rebuild()

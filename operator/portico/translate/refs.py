@@ -13,7 +13,6 @@ from portico.api.base import GATEWAY_GROUP
 from portico.api.core import Secret
 from portico.api.gateway import SecretObjectReference
 from portico.ir import Certificate, ObjectKey
-from portico.translate.keypair import keypair_problem
 
 _PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z ]+)-----\s*(.*?)\s*-----END \1-----", re.DOTALL)
 
@@ -68,6 +67,10 @@ def check_keypair(secret: Secret) -> str | None:
     key_blocks = _pem_blocks(key)
     if not key_blocks or not any(label.endswith("PRIVATE KEY") for label, _ in key_blocks):
         return f"Secret {secret.display}: tls.key is not a PEM private key"
+    # Imported here: cryptography adds about 9 MiB to every process that imports translation, and
+    # `portico serve` and the proxy's workers need it only when a Gateway has TLS Secrets to check.
+    from portico.translate.keypair import keypair_problem
+
     mismatch = keypair_problem(cert, key)
     if mismatch:
         return f"Secret {secret.display}: {mismatch}"

@@ -153,7 +153,7 @@ def config_map(ir: GatewayIR) -> dict[str, Any]:
     if len(packed) + len(CONFIG_KEY) > CONFIG_MAP_LIMIT:
         raise Undeliverable(
             f"the proxy configuration is {len(raw) / MIB:.1f} MiB, {len(packed) / MIB:.2f} MiB compressed; "
-            "a ConfigMap holds at most 1 MiB: spread the routes over more Gateways or listeners"
+            "a ConfigMap holds at most 1 MiB: spread the routes over more Gateways"
         )
     return {**obj, "binaryData": {CONFIG_KEY: base64.b64encode(packed).decode()}}
 
