@@ -104,7 +104,7 @@ async def measure(requests: int) -> float:
     server = H1Server(ctx, PortState(PORT, compile_gateways([gateway()])[PORT]), False)
     client = FakeTransport()
     server.connection_made(client)
-    pool = ctx.pools.h1("127.0.0.1", UPSTREAM_PORT, False)
+    pool = ctx.pools.h1("127.0.0.1", UPSTREAM_PORT)
     upstream = UpstreamH1(pool)
     upstream.connection_made(FakeTransport())
     pool.release(upstream)

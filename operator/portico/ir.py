@@ -173,12 +173,25 @@ class RequestMirrorFilter(_Frozen):
     denominator: int = 100
 
 
+class CORSFilter(_Frozen):
+    """HTTPRouteCORS as the spec defines it; `*` stays a value of its own (translation checked it stands alone)."""
+
+    type: Literal["CORS"] = "CORS"
+    allow_origins: tuple[str, ...] = ()
+    allow_credentials: bool = False
+    allow_methods: tuple[str, ...] = ()
+    allow_headers: tuple[str, ...] = ()
+    expose_headers: tuple[str, ...] = ()
+    max_age: int = 5
+
+
 Filter = Annotated[
     RequestHeaderModifierFilter
     | ResponseHeaderModifierFilter
     | RequestRedirectFilter
     | URLRewriteFilter
-    | RequestMirrorFilter,
+    | RequestMirrorFilter
+    | CORSFilter,
     Field(discriminator="type"),
 ]
 
@@ -194,6 +207,24 @@ class BackendProtocol(StrEnum):
     HTTP = "http"
     H2C = "h2c"
     HTTPS = "https"
+
+
+class SubjectAltName(_Frozen):
+    type: Literal["Hostname", "URI"]
+    value: str
+
+
+class BackendTLS(_Frozen):
+    """How the proxy authenticates a TLS backend: SNI `hostname`, trust `ca_pem` (empty: the system's
+    CAs), and the names the certificate must carry (`subject_alt_names`, else `hostname`).
+
+    `policy` names the BackendTLSPolicy; None is the default for appProtocol https without one,
+    which only an explicit opt-out (`--insecure-backend-tls`) leaves unverified."""
+
+    hostname: str
+    ca_pem: str = ""
+    subject_alt_names: tuple[SubjectAltName, ...] = ()
+    policy: ObjectKey | None = None
 
 
 class Backend(_Frozen):
@@ -212,6 +243,7 @@ class Backend(_Frozen):
     filters: tuple[Filter, ...] = ()
     invalid_reason: str | None = None
     invalid_message: str | None = None
+    tls: BackendTLS | None = None  # set for every HTTPS backend
 
     @property
     def id(self) -> str:

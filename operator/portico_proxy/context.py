@@ -34,6 +34,8 @@ class Limits:
     response_header_timeout_s: float = 60.0
     body_idle_timeout_s: float = 60.0
     merge_slashes: bool = True  # request paths: `//` becomes `/` (normalize.py)
+    # https backends without a BackendTLSPolicy: encrypted but not verified (an explicit opt-out).
+    insecure_backend_tls: bool = False
 
 
 class Expirable(Protocol):

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 
 from portico_proxy.context import Context
-from portico_proxy.exchange_support import NO_ROUTE, NO_ROUTE_MESSAGE, filtered_request, may_retry, record
+from portico_proxy.cors import CompiledCORS
+from portico_proxy.exchange_sink import ExchangeSink
+from portico_proxy.exchange_support import NO_ROUTE, NO_ROUTE_MESSAGE, filtered_request, record
 from portico_proxy.filters import Headers
 from portico_proxy.messages import (
     GRPC_DEADLINE_EXCEEDED,
@@ -22,7 +24,8 @@ from portico_proxy.tables import PortTable
 from portico_proxy.upstream_h2 import h2_pool
 
 
-class Exchange:
+class Exchange(ExchangeSink):
+    # (the fields the backend side writes are slots of ExchangeSink)
     __slots__ = (
         "backend",
         "backend_timer",
@@ -35,7 +38,6 @@ class Exchange:
         "endpoints",
         "finished",
         "head",
-        "head_watched",
         "last_body_at",
         "listener_port",
         "loop",
@@ -45,16 +47,11 @@ class Exchange:
         "request_timer",
         "responder",
         "response_mods",
-        "response_started",
-        "retried",
         "route",
         "rule",
         "scheme",
-        "source_paused",
         "started_at",
-        "status",
         "table",
-        "upstream",
     )
 
     def __init__(
@@ -125,6 +122,8 @@ class Exchange:
             return
         self.rule = rule
         self.route = rule.route_label
+        if rule.filters.cors is not None and self._preflight(rule.filters.cors):
+            return
         redirect = rule.filters.redirect
         if redirect is not None:
             self._redirect(redirect.status, redirect.location(self.scheme, head.host, listener.port, path, query))
@@ -139,6 +138,8 @@ class Exchange:
         self.backend = backend
         if backend.invalid:
             self._local(500, GRPC_UNAVAILABLE, f"backend {backend.id} is invalid")
+            return
+        if backend.filters.cors is not None and self._preflight(backend.filters.cors):
             return
         if backend.filters.redirect is not None:
             r = backend.filters.redirect
@@ -170,6 +171,10 @@ class Exchange:
             self.response_mods = rf.response_mods + bf.response_mods
             if (rf.mirrors or bf.mirrors) and not head.upgrade:  # a tunnel cannot be copied
                 self.mirrors = start_mirrors(self.ctx, rf.mirrors + bf.mirrors, self.outgoing)
+        cors = bf.cors or rf.cors
+        if cors is not None and (fields := cors.response_fields(head.headers)) is not None:
+            self.response_mods += (fields,)
+            self.outgoing.raw_response = False  # the response gets fields of its own
         if head.upgrade and not backend.h2c:
             # The handshake carries the route's request filters; its answer is read field by field.
             self.outgoing.upgrade = head.upgrade
@@ -197,7 +202,7 @@ class Exchange:
         if backend.h2c:
             h2_pool(pools, host, port).acquire(self._upstream_ready)
         else:
-            pools.h1(host, port, backend.tls, backend.client_tls).acquire(self._upstream_ready)
+            pools.h1(host, port, backend.upstream_tls).acquire(self._upstream_ready)
 
     def _upstream_ready(self, upstream: Upstream | None, error: str | None) -> None:
         if self.finished:
@@ -276,93 +281,21 @@ class Exchange:
             self.upstream.abort()
             self.upstream = None
 
-    # ---- UpstreamSink
-    def upstream_response_head(self, status: int, headers: Headers, has_length: bool | None) -> None:
-        if self.finished:
-            return
-        self._head_arrived(status)
-        if self.response_mods:
-            for modifier in self.response_mods:
-                headers = modifier.apply(headers)  # type: ignore[attr-defined]
-            has_length = None  # a modifier may have set or removed framing fields
-        self.responder.send_head(status, headers, False, has_length)
-
-    def _head_arrived(self, status: int) -> None:
-        self.status = status
-        self.response_started = True
-        if self.head_watched:
-            self.head_watched = False
-            self.ctx.awaiting_head.pop(self, None)
-
-    def upstream_response_block(self, status: int, block: bytes, has_length: bool) -> None:
-        if self.finished or self.block_responder is None:
-            return
-        self._head_arrived(status)
-        self.block_responder.send_head_block(status, block, has_length)
-
-    def upstream_response_body(self, data: bytes) -> None:
-        if not self.finished:
-            self.responder.send_data(data)
-
-    def upstream_response_end(self, trailers: Headers | None) -> None:
-        if self.finished:
-            return
-        self.upstream = None
-        self._finish()
-        self.responder.send_end(trailers)
-
-    def upstream_error(self, sent: bool, message: str) -> None:
-        if self.finished:
-            return
-        self.upstream = None
-        if not sent and self._retry():
-            return
-        if self.response_started:
-            self._finish()
-            self.responder.abort()
-        else:
-            self._local(502, GRPC_UNAVAILABLE, f"backend failed: {message}")
-
-    def _retry(self) -> bool:
-        """Once, on a new connection to the same endpoint, for an idempotent request without body."""
-        backend = self.backend
-        if self.retried or self.response_started or backend is None or not may_retry(self.head, backend.h2c):
-            return False
-        self.retried = True
-        host, port = self.endpoints[self.endpoint_index - 1]
-        self.ctx.pools.h1(host, port, backend.tls, backend.client_tls).connect(self._upstream_ready)
-        return True
-
-    def upstream_idle(self) -> None:
-        if not self.finished:
-            self.responder.flush()
-
-    def upstream_switched(self, headers: Headers, transport: asyncio.Transport, rest: bytes) -> None:
-        if self.finished:
-            transport.close()
-            return
-        self.upstream = None
-        self._head_arrived(101)
-        for modifier in self.response_mods:
-            headers = modifier.apply(headers)  # type: ignore[attr-defined]
-        self._finish()
-        self.responder.switch_protocols(headers, transport, rest)
-
-    def upstream_write_paused(self) -> None:
-        if not self.source_paused:
-            self.source_paused = True
-            self.responder.pause_source()
-
-    def upstream_write_resumed(self) -> None:
-        if self.source_paused:
-            self.source_paused = False
-            self.responder.resume_source()
-
     # ---- local answers
     def _redirect(self, status: int, location: bytes) -> None:
+        self._answer(status, [(b"location", location), (b"content-length", b"0")])
+
+    def _preflight(self, cors: CompiledCORS) -> bool:
+        """A CORS preflight is answered here (200), whatever the backends."""
+        headers = cors.preflight(self.head.method, self.head.headers)
+        if headers is not None:
+            self._answer(200, headers)
+        return headers is not None
+
+    def _answer(self, status: int, headers: Headers) -> None:
         self.status = status
         self._finish()
-        self.responder.send_head(status, [(b"location", location), (b"content-length", b"0")], True)
+        self.responder.send_head(status, headers, True)
 
     def _local(self, status: int, grpc_status: int, message: str) -> None:
         status, headers, body = local_response(status, self.head.grpc, grpc_status, message)

@@ -105,6 +105,6 @@ def start_mirrors(ctx: Context, specs: Sequence[MirrorSpec], request: OutgoingRe
         if backend.h2c:
             h2_pool(ctx.pools, host, port).acquire(mirror.ready)
         else:
-            ctx.pools.h1(host, port, backend.tls, backend.client_tls).acquire(mirror.ready)
+            ctx.pools.h1(host, port, backend.upstream_tls).acquire(mirror.ready)
         mirrors.append(mirror)
     return mirrors

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sized
 from portico_proxy.batch import WriteBatch
 from portico_proxy.sink import Upstream
 from portico_proxy.upstream_h1 import UpstreamH1
+from portico_proxy.upstream_tls import UpstreamTLS
 
 Ready = Callable[[Upstream | None, str | None], None]
 
@@ -49,9 +50,7 @@ class SocketBudget:
 class EndpointPool:
     """Idle HTTP/1.1 connections to one endpoint, most recently used first."""
 
-    def __init__(
-        self, host: str, port: int, tls: ssl.SSLContext | None, budget: SocketBudget, writes: WriteBatch
-    ) -> None:
+    def __init__(self, host: str, port: int, tls: UpstreamTLS | None, budget: SocketBudget, writes: WriteBatch) -> None:
         self.host = host
         self.budget = budget
         self.writes = writes
@@ -85,8 +84,23 @@ class EndpointPool:
 
     async def _connect(self) -> UpstreamH1:
         loop = asyncio.get_running_loop()
-        connect = loop.create_connection(lambda: UpstreamH1(self), self.host, self.port, ssl=self.tls)
-        _, protocol = await asyncio.wait_for(connect, self.budget.connect_timeout_s)
+        tls = self.tls
+        if tls is None:
+            connect = loop.create_connection(lambda: UpstreamH1(self), self.host, self.port)
+            return (await asyncio.wait_for(connect, self.budget.connect_timeout_s))[1]
+        connect = loop.create_connection(
+            lambda: UpstreamH1(self), self.host, self.port, ssl=tls.context, server_hostname=tls.server_hostname
+        )
+        try:
+            transport, protocol = await asyncio.wait_for(connect, self.budget.connect_timeout_s)
+        except ssl.SSLCertVerificationError as exc:
+            tls.refused(self.host, self.port, f"certificate verify failed: {exc.verify_message or exc}")
+            raise
+        problem = tls.check(transport.get_extra_info("peercert"))
+        if problem is not None:
+            transport.close()
+            tls.refused(self.host, self.port, problem)
+            raise ConnectionRefusedError(f"TLS certificate refused: {problem}")
         return protocol
 
     def _deliver(self, task: asyncio.Task[UpstreamH1], ready: Ready) -> None:
@@ -140,17 +154,15 @@ class Pools:
         self.writes = writes
         self.stats = PoolStats()
         self.budget = SocketBudget(self.stats, clients, cap, connect_timeout_s)
-        self._h1: dict[tuple[str, int, bool, ssl.SSLContext | None], EndpointPool] = {}
+        self._h1: dict[tuple[str, int, UpstreamTLS | None], EndpointPool] = {}
         self._h2: dict[tuple[str, int], object] = {}
-        self._insecure_tls: ssl.SSLContext | None = None
 
-    def h1(self, host: str, port: int, tls: bool, client_tls: ssl.SSLContext | None = None) -> EndpointPool:
-        """`client_tls` (a Gateway's client certificate) gets its own pool: connections carry an identity."""
-        key = (host, port, tls, client_tls)
+    def h1(self, host: str, port: int, tls: UpstreamTLS | None = None) -> EndpointPool:
+        """One pool per endpoint and TLS setting: a connection carries its verification and identity."""
+        key = (host, port, tls)
         pool = self._h1.get(key)
         if pool is None:
-            context = (client_tls or self._backend_tls()) if tls else None
-            pool = self._h1[key] = EndpointPool(host, port, context, self.budget, self.writes)
+            pool = self._h1[key] = EndpointPool(host, port, tls, self.budget, self.writes)
         return pool
 
     def h2(self, host: str, port: int, factory: Callable[[], object]) -> object:
@@ -159,15 +171,6 @@ class Pools:
         if pool is None:
             pool = self._h2[key] = factory()
         return pool
-
-    def _backend_tls(self) -> ssl.SSLContext:
-        # Backend TLS without a BackendTLSPolicy: encrypted, not authenticated (documented).
-        if self._insecure_tls is None:
-            context = ssl.create_default_context()
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-            self._insecure_tls = context
-        return self._insecure_tls
 
     def retain(self, endpoints: set[tuple[str, int]]) -> None:
         """Close pools of endpoints no longer in any table (after a reload)."""

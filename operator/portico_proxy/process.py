@@ -85,6 +85,11 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
         default=defaults.merge_slashes,
         help="treat // in request paths as / before matching and forwarding (default on)",
     )
+    parser.add_argument(
+        "--insecure-backend-tls",
+        action="store_true",
+        help="reach https backends that no BackendTLSPolicy covers without verifying their certificate",
+    )
 
 
 def limits_from(args: argparse.Namespace) -> Limits:
@@ -93,6 +98,7 @@ def limits_from(args: argparse.Namespace) -> Limits:
         response_header_timeout_s=args.response_header_timeout,
         body_idle_timeout_s=args.body_idle_timeout,
         merge_slashes=args.merge_slashes,
+        insecure_backend_tls=args.insecure_backend_tls,
     )
 
 

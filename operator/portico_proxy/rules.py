@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ssl
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
@@ -10,6 +9,7 @@ from urllib.parse import parse_qsl
 from portico.ir import (
     Backend,
     BackendProtocol,
+    CORSFilter,
     Filter,
     HeaderMatch,
     Match,
@@ -25,6 +25,7 @@ from portico.ir import (
     first_by_name,
 )
 from portico_proxy.balance import WeightedPicker
+from portico_proxy.cors import CompiledCORS
 from portico_proxy.filters import (
     CompiledHeaderModifier,
     CompiledPathModifier,
@@ -34,6 +35,7 @@ from portico_proxy.filters import (
     header_safe,
 )
 from portico_proxy.linear_regex import Pattern, compile_linear
+from portico_proxy.upstream_tls import DEFAULT, GatewayUpstreamTLS, UpstreamTLS
 
 if TYPE_CHECKING:
     from portico_proxy.metrics import Metrics, RouteBackendStats
@@ -48,6 +50,7 @@ class FilterSet:
     """The filters of a rule or of one backendRef, split by the phase they act in."""
 
     __slots__ = (
+        "cors",
         "mirrors",
         "passthrough",
         "redirect",
@@ -57,13 +60,14 @@ class FilterSet:
         "rewrite_path",
     )
 
-    def __init__(self, filters: Sequence[Filter], client_tls: ssl.SSLContext | None = None) -> None:
+    def __init__(self, filters: Sequence[Filter], backend_tls: GatewayUpstreamTLS = DEFAULT) -> None:
         self.request_mods: tuple[CompiledHeaderModifier, ...] = ()
         self.response_mods: tuple[CompiledHeaderModifier, ...] = ()
         self.redirect: CompiledRedirect | None = None
         self.rewrite_host: bytes | None = None
         self.rewrite_path: CompiledPathModifier | None = None
         self.mirrors: tuple[MirrorSpec, ...] = ()
+        self.cors: CompiledCORS | None = None
         for item in filters:
             if isinstance(item, RequestHeaderModifierFilter):
                 self.request_mods += (CompiledHeaderModifier(item.modifier),)
@@ -75,8 +79,10 @@ class FilterSet:
                 self.rewrite_host = header_safe(item.hostname.encode(), "rewrite hostname") if item.hostname else None
                 self.rewrite_path = CompiledPathModifier(item.path) if item.path else None
             elif isinstance(item, RequestMirrorFilter):
-                mirror = MirrorSpec(CompiledBackend(item.backend, client_tls), item.numerator, item.denominator)
+                mirror = MirrorSpec(CompiledBackend(item.backend, backend_tls), item.numerator, item.denominator)
                 self.mirrors += (mirror,)
+            elif isinstance(item, CORSFilter):
+                self.cors = CompiledCORS(item)
         # Nothing that changes the forwarded request or its response (redirects answer before that).
         self.passthrough = not (
             self.request_mods or self.response_mods or self.rewrite_host or self.rewrite_path or self.mirrors
@@ -91,6 +97,7 @@ class FilterSet:
             or self.rewrite_host
             or self.rewrite_path
             or self.mirrors
+            or self.cors
         )
 
 
@@ -98,7 +105,6 @@ class CompiledBackend:
     """A weighted backendRef: endpoints in round-robin order, its own filters, 500 when invalid."""
 
     __slots__ = (
-        "client_tls",
         "endpoints",
         "filters",
         "h2c",
@@ -110,9 +116,10 @@ class CompiledBackend:
         "rotations",
         "stats",
         "tls",
+        "upstream_tls",
     )
 
-    def __init__(self, backend: Backend, client_tls: ssl.SSLContext | None = None) -> None:
+    def __init__(self, backend: Backend, backend_tls: GatewayUpstreamTLS = DEFAULT) -> None:
         self.id = backend.id
         self.label = f"{backend.namespace}/{backend.name}"
         self.invalid = backend.invalid_reason is not None
@@ -123,9 +130,9 @@ class CompiledBackend:
         self.rotations = tuple(endpoints[start:] + endpoints[:start] for start in range(count))
         self.h2c = backend.protocol is BackendProtocol.H2C
         self.tls = backend.protocol is BackendProtocol.HTTPS
-        # The Gateway's client certificate context (clientCertificateRef), for HTTPS backends only.
-        self.client_tls = client_tls if self.tls else None
-        self.filters = FilterSet(backend.filters, client_tls)
+        # The certificate check (BackendTLSPolicy) and the Gateway's client certificate, HTTPS backends only.
+        self.upstream_tls: UpstreamTLS | None = backend_tls.for_backend(backend) if self.tls else None
+        self.filters = FilterSet(backend.filters, backend_tls)
         self.next_index = 0
         # The counters this backend's requests go to, found once per process (see Exchange._finish).
         self.metrics: Metrics | None = None
@@ -184,12 +191,12 @@ class CompiledRule:
         "route_label",
     )
 
-    def __init__(self, rule: Rule, client_tls: ssl.SSLContext | None = None) -> None:
+    def __init__(self, rule: Rule, backend_tls: GatewayUpstreamTLS = DEFAULT) -> None:
         self.id = rule.id
         self.route_label = str(rule.route)
         self.grpc = rule.route_kind is RouteKind.GRPC
-        self.filters = FilterSet(rule.filters, client_tls)
-        backends = [CompiledBackend(b, client_tls) for b in rule.backends]
+        self.filters = FilterSet(rule.filters, backend_tls)
+        backends = [CompiledBackend(b, backend_tls) for b in rule.backends]
         self.no_backends = not backends
         self.picker = WeightedPicker([(b.weight, cb) for b, cb in zip(rule.backends, backends, strict=True)])
         timeouts = rule.timeouts

@@ -12,7 +12,8 @@ from portico_proxy.admin import AdminServer
 from portico_proxy.context import AccessLog, Context, Limits
 from portico_proxy.server_h1 import H1Server
 from portico_proxy.tables import PortState, PortTable, compile_gateways
-from portico_proxy.tls import CertificateSelector, ClientCertificates, SelectorHolder
+from portico_proxy.tls import CertificateSelector, SelectorHolder
+from portico_proxy.upstream_tls import UpstreamTLSRegistry
 
 log = logging.getLogger("portico.proxy")
 
@@ -58,11 +59,11 @@ class ProxyRuntime:
         self.address = address
         self.admin_port = admin_port
         self.secrets_dir = secrets_dir
-        self.client_certificates = ClientCertificates(secrets_dir)
+        self.ctx = Context(limits, access_log)
+        self.upstream_tls = UpstreamTLSRegistry(secrets_dir, self.ctx.limits.insecure_backend_tls)
         self.reuse_port = reuse_port
         self.port_fallback = port_fallback
         self.port_map = dict(port_map or {})
-        self.ctx = Context(limits, access_log)
         self.gateways: tuple[GatewayIR, ...] = ()
         self.ports: dict[int, _Port] = {}
         self.admin: AdminServer | None = None
@@ -83,7 +84,7 @@ class ProxyRuntime:
         """
         async with self._lock:
             try:
-                tables = compile_gateways(gateways, self.client_certificates.contexts(gateways))
+                tables = compile_gateways(gateways, self.upstream_tls.for_gateways(gateways))
                 selectors = {
                     port: CertificateSelector(table, self.secrets_dir) for port, table in tables.items() if table.tls
                 }

@@ -11,11 +11,12 @@ import httptools
 from portico_proxy.context import Context
 from portico_proxy.exchange import Exchange
 from portico_proxy.filters import Headers
+from portico_proxy.h1_respond import H1Responses
+from portico_proxy.h1_wire import NO_HOP_FIELDS, read_hop_fields, set_nodelay
 from portico_proxy.messages import (
     FORWARDED_NAMES,
     HOP_BY_HOP,
     RequestHead,
-    connection_tokens,
     host_of,
     is_grpc,
     status_line,
@@ -24,14 +25,10 @@ from portico_proxy.normalize import BadRequest, h1_target, normalize_authority
 from portico_proxy.server_h2 import H2Server
 from portico_proxy.tables import PortState
 from portico_proxy.tls import server_sni
-from portico_proxy.tunnel import splice
-from portico_proxy.upstream_h1 import set_nodelay
 
 H2_PREFACE_START = b"PRI "
-NO_BODY_STATUSES = (204, 304)
 FORWARDED_OR_TYPE = FORWARDED_NAMES | {b"content-type"}
 REQUEST_SPECIAL = HOP_BY_HOP | FORWARDED_OR_TYPE | {b"content-length"}
-JOIN_FIELD = b": ".join  # (name, value) -> b"name: value", bound once
 HTTP_VERSIONS = {"1.1": b"1.1", "1.0": b"1.0"}
 
 
@@ -39,37 +36,7 @@ HTTP_VERSIONS = {"1.1": b"1.1", "1.0": b"1.0"}
 Reject = BadRequest
 
 
-HopFields = tuple[int | None, bool, bool, frozenset[bytes], bool]
-NO_HOP_FIELDS: HopFields = (None, False, False, frozenset(), False)
-
-
-def read_hop_fields(fields: Headers) -> HopFields:
-    """Content-Length, chunked, Expect: 100-continue, the names listed in Connection, and whether
-    the client takes trailers (TE: trailers)."""
-    content_length: int | None = None
-    chunked = expect_continue = te_trailers = False
-    listed: frozenset[bytes] = frozenset()
-    for name, value in fields:
-        if name == b"content-length":
-            if content_length is not None or not value.isdigit():
-                raise Reject(400, "invalid or repeated Content-Length")
-            content_length = int(value)
-        elif name == b"transfer-encoding":
-            if chunked or value.strip().lower() != b"chunked":
-                raise Reject(501, "transfer coding other than chunked")
-            chunked = True
-        elif name == b"expect":
-            expect_continue = value.lower() == b"100-continue"
-        elif name == b"connection":
-            listed = listed | connection_tokens([(name, value)])
-        elif name == b"te":
-            te_trailers = te_trailers or b"trailers" in value.lower()
-    if chunked and content_length is not None:
-        raise Reject(400, "both Content-Length and Transfer-Encoding")
-    return content_length, chunked, expect_continue, listed, te_trailers
-
-
-class H1Server(asyncio.Protocol):
+class H1Server(H1Responses, asyncio.Protocol):
     def __init__(self, ctx: Context, state: PortState, tls: bool) -> None:
         self.ctx = ctx
         self.writes = ctx.writes  # every write and close of this connection goes through it, in order
@@ -322,110 +289,6 @@ class H1Server(asyncio.Protocol):
             self._idle()
 
     on_message_complete = _message_complete  # the parser calls it directly: one frame less
-
-    # ---- Responder (for the active exchange)
-    def send_head(self, status: int, headers: Headers, end: bool, has_length: bool | None = None) -> None:
-        if self.transport is None or self.closed:
-            return
-        block = b"\r\n".join(map(JOIN_FIELD, headers))
-        if has_length is None:
-            # Names are lower case inside the proxy and values hold no CR or LF, so a field is found
-            # by its name at the start of a line.
-            if b"transfer-encoding:" in block:
-                # The framing of this hop is the proxy's own; drop any the response carried.
-                block = b"\r\n".join([JOIN_FIELD(item) for item in headers if item[0] != b"transfer-encoding"])
-            has_length = block.startswith(b"content-length:") or b"\r\ncontent-length:" in block
-        self._send_head(status, block, end, has_length)
-
-    def send_head_block(self, status: int, block: bytes, has_length: bool) -> None:
-        if self.transport is not None and not self.closed:
-            self._send_head(status, block, False, has_length)
-
-    def _send_head(self, status: int, block: bytes, end: bool, framed: bool) -> None:
-        transport = self.transport
-        assert transport is not None
-        self.chunked = False
-        extra = b""
-        if not (framed or self.head_only or status in NO_BODY_STATUSES or status < 200):
-            if end:
-                extra = b"content-length: 0\r\n"
-            elif self.active is not None and self.active.head.version == b"1.1":
-                self.chunked = True
-                extra = b"transfer-encoding: chunked\r\n"
-            else:
-                self.active_keep_alive = False
-        if not self.active_keep_alive:
-            extra += b"connection: close\r\n"
-        if block:
-            head = b"%s%s\r\n%s\r\n" % (status_line(status), block, extra)
-        else:
-            head = status_line(status) + extra + b"\r\n"
-        if end:
-            self.writes.write(transport, head)
-            self._response_done()
-        else:
-            # Held back so the body (or its first part) leaves in the same write; the exchange calls
-            # flush() once the backend has no more bytes for now.
-            self.pending_head = head
-
-    def flush(self) -> None:
-        head = self.pending_head
-        if head:
-            self.pending_head = b""
-            if self.transport is not None and not self.closed:
-                self.writes.write(self.transport, head)
-
-    def send_data(self, data: bytes) -> None:
-        transport = self.transport
-        if transport is None or self.head_only or not data:
-            return
-        head, self.pending_head = self.pending_head, b""
-        # One write per call: uvloop's writelines would try a send per piece.
-        if self.chunked:
-            self.writes.write(transport, b"".join((head, b"%x\r\n" % len(data), data, b"\r\n")))
-        elif head:
-            self.writes.write(transport, head + data)
-        else:
-            self.writes.write(transport, data)
-
-    def send_end(self, trailers: Headers | None) -> None:
-        head, self.pending_head = self.pending_head, b""
-        if self.chunked:
-            lines = b"".join(n + b": " + v + b"\r\n" for n, v in trailers or ())
-            head += b"0\r\n" + lines + b"\r\n"
-        if head and self.transport is not None:
-            self.writes.write(self.transport, head)
-        self._response_done()
-
-    def abort(self) -> None:
-        if self.transport is not None:
-            self.writes.close(self.transport)
-
-    def switch_protocols(self, headers: Headers, backend: asyncio.Transport, rest: bytes) -> None:
-        """101 from the backend: this connection stops being HTTP and becomes one side of a tunnel."""
-        transport, early = self.transport, self.tunnel_early
-        if transport is None or self.closed or early is None:
-            backend.close()
-            return
-        self.active = self.upgrading = None
-        self.closed = True  # this protocol object is done; the tunnel owns the socket now
-        self.tunnel_early = None
-        block = b"".join([JOIN_FIELD(item) + b"\r\n" for item in headers])
-        self.writes.write(transport, status_line(101) + block + b"\r\n")
-        self.ctx.connections.discard(self)  # the tunnel's client side takes its place (and its count)
-        splice(self.ctx, transport, backend, rest, early)
-
-    def pause_source(self) -> None:
-        if not self.paused_by_exchange and self.transport is not None:
-            self.paused_by_exchange = True
-            if not self.paused_by_queue:
-                self.transport.pause_reading()
-
-    def resume_source(self) -> None:
-        if self.paused_by_exchange and self.transport is not None:
-            self.paused_by_exchange = False
-            if not self.paused_by_queue and not self.closed:
-                self.transport.resume_reading()
 
     # ---- internals
     def _activate(self, exchange: Exchange, keep_alive: bool, request_done: bool) -> None:

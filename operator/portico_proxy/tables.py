@@ -3,12 +3,12 @@ a host index (exact, then wildcard suffixes longest first, then any) over rules 
 
 from __future__ import annotations
 
-import ssl
 from collections.abc import Iterable, Mapping, Sequence
 
 from portico.ir import Certificate, GatewayIR, Listener, ListenerProtocol
 from portico_proxy.dispatch import Entry, build_entries
 from portico_proxy.rules import CompiledRule
+from portico_proxy.upstream_tls import DEFAULT, GatewayUpstreamTLS
 
 HOST_CACHE_LIMIT = 4096
 
@@ -28,7 +28,7 @@ def host_matches(pattern: str, host: bytes) -> bool:
 class ListenerTable:
     __slots__ = ("_any", "_cache", "_exact", "_wildcards", "gateway", "hostname", "name", "port", "scheme")
 
-    def __init__(self, gateway: str, listener: Listener, client_tls: ssl.SSLContext | None = None) -> None:
+    def __init__(self, gateway: str, listener: Listener, backend_tls: GatewayUpstreamTLS = DEFAULT) -> None:
         self.gateway = gateway
         self.name = listener.name
         self.hostname = listener.hostname
@@ -38,7 +38,7 @@ class ListenerTable:
         wildcards: dict[bytes, list[CompiledRule]] = {}
         any_host: list[CompiledRule] = []
         for rule in listener.rules:
-            compiled = CompiledRule(rule, client_tls)
+            compiled = CompiledRule(rule, backend_tls)
             if not rule.hostnames:
                 any_host.append(compiled)
             for hostname in dict.fromkeys(h.lower() for h in rule.hostnames):
@@ -86,13 +86,13 @@ class PortTable:
         self,
         port: int,
         listeners: Sequence[tuple[str, Listener]],
-        client_tls: Mapping[str, ssl.SSLContext] | None = None,
+        backend_tls: Mapping[str, GatewayUpstreamTLS] | None = None,
     ) -> None:
         self.port = port
         ordered = sorted(listeners, key=lambda item: _listener_rank(item[1]))
-        clients = client_tls or {}
+        by_gateway = backend_tls or {}
         self.listeners = tuple(
-            (listener.hostname, ListenerTable(gw, listener, clients.get(gw))) for gw, listener in ordered
+            (listener.hostname, ListenerTable(gw, listener, by_gateway.get(gw, DEFAULT))) for gw, listener in ordered
         )
         self.tls = any(listener.protocol is ListenerProtocol.HTTPS for _, listener in listeners)
         self.certificates: tuple[tuple[str | None, Certificate], ...] = tuple(
@@ -113,11 +113,11 @@ class PortTable:
 
 
 def compile_gateways(
-    gateways: Iterable[GatewayIR], client_tls: Mapping[str, ssl.SSLContext] | None = None
+    gateways: Iterable[GatewayIR], backend_tls: Mapping[str, GatewayUpstreamTLS] | None = None
 ) -> dict[int, PortTable]:
     """Group every listener of every Gateway by port and compile it; raises ValueError on bad IR.
 
-    `client_tls` maps a Gateway ("namespace/name") to the context presenting its backend client certificate.
+    `backend_tls` maps a Gateway ("namespace/name") to its upstream TLS (client certificate, verification).
     """
     by_port: dict[int, list[tuple[str, Listener]]] = {}
     for gateway in gateways:
@@ -131,7 +131,7 @@ def compile_gateways(
         protocols = {listener.protocol for _, listener in listeners}
         if len(protocols) > 1:
             raise ValueError(f"port {port}: listeners mix protocols {sorted(protocols)}")
-        tables[port] = PortTable(port, listeners, client_tls)
+        tables[port] = PortTable(port, listeners, backend_tls)
     return tables
 
 

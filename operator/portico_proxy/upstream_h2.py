@@ -22,9 +22,9 @@ from h2.exceptions import ProtocolError
 from h2.settings import SettingCodes
 
 from portico_proxy.filters import Headers
+from portico_proxy.h1_wire import set_nodelay
 from portico_proxy.h2common import CONNECTION_WINDOW, WINDOW, H2Peer, Outbox, h2_safe, split_pseudo
 from portico_proxy.sink import OutgoingRequest, UpstreamSink
-from portico_proxy.upstream_h1 import set_nodelay
 
 if TYPE_CHECKING:
     from portico_proxy.pool import Pools, Ready

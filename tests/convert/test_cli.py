@@ -34,7 +34,7 @@ def test_json_output_and_report_file(capsys: pytest.CaptureFixture[str], tmp_pat
     document = json.loads(report.read_text())
     outcomes = {(f["ingress"], f["subject"]): f["outcome"] for f in document["findings"]}
     assert outcomes[("web/app", "auth-url")] == "not-convertible"
-    assert outcomes[("web/app", "enable-cors")] == "rejected-by-target"  # the proxy has no HTTPRouteCORS
+    assert outcomes[("web/app", "enable-cors")] == "converted"  # the proxy answers CORS (HTTPRouteCORS)
     assert document["summary"]["converted"] > 0
 
 

@@ -9,6 +9,7 @@ import pytest
 from portico.handlers.reconcile import FINALIZER, Timing
 from portico.kube.resources import DEPLOYMENT
 from tests.e2e.conftest import Cluster, RunningOperator
+from tests.proxy.certs import self_signed
 
 
 def condition(obj: dict[str, Any] | None, type_: str, where: str = "") -> dict[str, Any] | None:
@@ -222,3 +223,64 @@ async def test_programmed_follows_the_deployments_availability(cluster: Cluster)
 async def _idle(operator: Any, key: tuple[str, str, str]) -> bool:
     await operator.writer.flushed()
     return bool(operator.bus.idle(key))
+
+
+async def _policy_with(cluster: Cluster, check: Any) -> dict[str, Any] | None:
+    policy = await cluster.get("BackendTLSPolicy", "shop", "app-tls")
+    return policy if policy is not None and check(policy) else None
+
+
+def _ancestors(policy: dict[str, Any] | None) -> list[dict[str, Any]]:
+    return list(((policy or {}).get("status") or {}).get("ancestors") or [])
+
+
+async def test_backend_tls_policy_status_and_ca_configmap(cluster: Cluster, operator: RunningOperator) -> None:
+    """The policy's ancestor is the Gateway; a CA ConfigMap created later is picked up; the IR verifies."""
+    await cluster.apply("base.yaml")
+    await cluster.wait_for("Gateway web Programmed", lambda: programmed(cluster))
+    policy = {
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "BackendTLSPolicy",
+        "metadata": {"name": "app-tls", "namespace": "shop"},
+        "spec": {
+            "targetRefs": [{"group": "", "kind": "Service", "name": "app"}],
+            "validation": {
+                "caCertificateRefs": [{"group": "", "kind": "ConfigMap", "name": "app-ca"}],
+                "hostname": "app.example.com",
+            },
+        },
+    }
+    await cluster.create(policy)
+
+    def reason(found: dict[str, Any] | None, type_: str) -> str | None:
+        ours = [a for a in _ancestors(found) if a["controllerName"] == "portico.dev/proxy"]
+        return next((c["reason"] for a in ours for c in a["conditions"] if c["type"] == type_), None)
+
+    missing = await cluster.wait_for(
+        "NoValidCACertificate",
+        lambda: _policy_with(cluster, lambda p: reason(p, "Accepted") == "NoValidCACertificate"),
+    )
+    assert reason(missing, "ResolvedRefs") == "InvalidCACertificateRef"
+    assert [a["ancestorRef"]["name"] for a in _ancestors(missing)] == ["web"]
+    pem = self_signed("Portico e2e CA")[0]
+    config_map = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "app-ca", "namespace": "shop"}}
+    await cluster.create({**config_map, "data": {"ca.crt": pem}})
+    await cluster.wait_for(
+        "Accepted",
+        lambda: _policy_with(cluster, lambda p: reason(p, "Accepted") == "Accepted"),
+    )
+
+    async def verified_in_ir() -> bool:
+        config = await cluster.get("ConfigMap", "default", "portico-web")
+        return '"hostname":"app.example.com"' in ((config or {}).get("data") or {}).get("ir.json", "")
+
+    await cluster.wait_for("the policy in the proxy's IR", verified_in_ir)
+    # The route no longer reaches the Service: the Gateway's ancestor entry goes.
+    await cluster.patch(
+        "HTTPRoute", "shop", "shop", {"spec": {"rules": [{"backendRefs": [{"name": "nowhere", "port": 80}]}]}}
+    )
+    gone = await cluster.wait_for(
+        "ancestor removed",
+        lambda: _policy_with(cluster, lambda p: _ancestors(p) == []),
+    )
+    assert gone["status"]["ancestors"] == []  # type: ignore[index]

@@ -8,8 +8,8 @@ import asyncio
 import httpx
 
 from portico.ir import HeaderModifier, HeaderValue, ResponseHeaderModifierFilter
-from portico_proxy import upstream_h1
-from portico_proxy.upstream_h1 import STRIPPED_LIMIT, STRIPPED_MAX_BYTES, strip_hop_by_hop
+from portico_proxy import h1_wire
+from portico_proxy.h1_wire import STRIPPED_LIMIT, STRIPPED_MAX_BYTES, strip_hop_by_hop
 from tests.irs import free_port, gateway, listener, local_backend, prefix, rule
 from tests.proxy.test_http1_framing import ScriptedBackend
 
@@ -40,9 +40,9 @@ def test_stripped_blocks_are_remembered_within_bounds() -> None:
     assert strip_hop_by_hop(bytes(bytearray(fields))) is first  # an equal block, found again
     for index in range(STRIPPED_LIMIT + 10):
         assert strip_hop_by_hop(b"\r\nX-N: %d\r\nTE: x" % index) == (b"X-N: %d" % index, False, False)
-    assert len(upstream_h1._stripped) <= STRIPPED_LIMIT
+    assert len(h1_wire._stripped) <= STRIPPED_LIMIT
     large = b"\r\nX-Large: " + b"v" * STRIPPED_MAX_BYTES
-    assert strip_hop_by_hop(large) == (large[2:], False, False) and large not in upstream_h1._stripped
+    assert strip_hop_by_hop(large) == (large[2:], False, False) and large not in h1_wire._stripped
 
 
 LENGTH = b"HTTP/1.1 200 OK\r\nServer: s\r\nCONNECTION: keep-alive\r\nKeep-Alive: timeout=5\r\nTE: trailers\r\n"

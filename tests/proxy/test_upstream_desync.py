@@ -123,7 +123,7 @@ async def test_release_to_the_pool_is_idempotent(proxy, raw) -> None:  # type: i
         ]
     )
     assert await client(port, [b"/id/warm"]) == [(b"/id/warm", b"warm")]
-    pool = runtime.ctx.pools.h1("127.0.0.1", raw.port, False)
+    pool = runtime.ctx.pools.h1("127.0.0.1", raw.port)  # plain HTTP: no TLS setting
     assert len(pool.idle) == 1
     conn = pool.idle[0]
     pool.release(conn)

@@ -145,7 +145,7 @@ def test_ignored_objects_are_said(tmp_path: Path) -> None:
         f"---\napiVersion: {GW}\nkind: HTTPRoute\nmetadata: {{name: r}}\nspec: hello\n"
         f"---\napiVersion: {GW}\nkind: TLSRoute\nmetadata: {{name: t}}\nspec: {{}}\n"
         "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n"
-        "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"
+        "---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: c}\n"
     )
     done = portico("status", "-f", str(tmp_path))
     assert done.returncode == 0
@@ -157,7 +157,7 @@ def test_ignored_objects_are_said(tmp_path: Path) -> None:
         "fields), got a string ('hello')) and not attached to a Portico Gateway in the input"
     )
     assert lines[2] == f"{tmp_path}/x.yaml:11: ignored TLSRoute t: Portico does not implement this kind"
-    assert lines[3] == "ignored 2 object(s) of kinds Portico does not read: ConfigMap, Deployment"
+    assert lines[3] == "ignored 2 object(s) of kinds Portico does not read: Deployment, ServiceAccount"
     assert lines[4].startswith("hint: the Helm chart installs the GatewayClass")
 
 

@@ -20,6 +20,7 @@ from portico.api.core import (
     Service,
 )
 from portico.api.gateway import Gateway, GatewayClass, parse_gateway
+from portico.api.policies import BackendTLSPolicy, ConfigMap
 from portico.api.routes import Route, parse_route
 from portico.gcpause import cyclic_gc_paused
 
@@ -57,6 +58,8 @@ class Snapshot:
     secrets: Mapping[Key, Secret] = field(default_factory=dict)
     namespaces: Mapping[str, Namespace] = field(default_factory=dict)
     parameters: Mapping[Key, GatewayParameters] = field(default_factory=dict)
+    backend_tls_policies: Mapping[Key, BackendTLSPolicy] = field(default_factory=dict)
+    config_maps: Mapping[Key, ConfigMap] = field(default_factory=dict)
     unreadable: tuple[Unreadable, ...] = ()
     # Memo for pure lookups derived from this snapshot (e.g. resolved backends); never compared.
     memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -118,6 +121,8 @@ class _Builder:
     secrets: dict[Key, Secret] = field(default_factory=dict)
     namespaces: dict[str, Namespace] = field(default_factory=dict)
     parameters: dict[Key, GatewayParameters] = field(default_factory=dict)
+    backend_tls_policies: dict[Key, BackendTLSPolicy] = field(default_factory=dict)
+    config_maps: dict[Key, ConfigMap] = field(default_factory=dict)
     unreadable: list[Unreadable] = field(default_factory=list)
 
     def add_gateway_api(self, kind: str, obj: dict[str, Any]) -> list[FieldError] | None:
@@ -141,6 +146,11 @@ class _Builder:
             if isinstance(grant, list):
                 return grant
             self.grants.append(grant)
+        elif kind == "BackendTLSPolicy":
+            policy = parse_as(BackendTLSPolicy, obj)
+            if isinstance(policy, list):
+                return policy
+            self.backend_tls_policies[policy.key] = policy
         return None
 
     def add_other(self, group: str, kind: str, obj: dict[str, Any]) -> None:
@@ -157,6 +167,10 @@ class _Builder:
             secret = parse_as(Secret, obj)
             if isinstance(secret, Secret):
                 self.secrets[secret.key] = secret
+        elif (group, kind) == ("", "ConfigMap"):
+            config_map = parse_as(ConfigMap, obj)
+            if isinstance(config_map, ConfigMap):
+                self.config_maps[config_map.key] = config_map
         elif (group, kind) == ("", "Namespace"):
             ns = parse_as(Namespace, obj)
             if isinstance(ns, Namespace):
@@ -181,6 +195,8 @@ class _Builder:
             secrets=self.secrets,
             namespaces=self.namespaces,
             parameters=self.parameters,
+            backend_tls_policies=self.backend_tls_policies,
+            config_maps=self.config_maps,
             unreadable=tuple(self.unreadable),
         )
 

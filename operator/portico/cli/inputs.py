@@ -21,13 +21,20 @@ SERVED: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "HTTPRoute": ("v1", "v1beta1"),
         "GRPCRoute": ("v1",),
         "ReferenceGrant": ("v1", "v1beta1"),
+        "BackendTLSPolicy": ("v1",),
     },
     PORTICO_GROUP: {"GatewayParameters": ("v1alpha1",)},
 }
 CLUSTER_SCOPED = {(GATEWAY_GROUP, "GatewayClass"), ("", "Namespace"), ("", "Node"), ("", "PersistentVolume")}
 STATUS_KINDS = ("GatewayClass", "Gateway", "HTTPRoute", "GRPCRoute")
 # Kinds Portico reads outside its own groups: anything else is counted as ignored.
-READ_ELSEWHERE = {("", "Service"), ("", "Secret"), ("", "Namespace"), ("discovery.k8s.io", "EndpointSlice")}
+READ_ELSEWHERE = {
+    ("", "Service"),
+    ("", "Secret"),
+    ("", "ConfigMap"),
+    ("", "Namespace"),
+    ("discovery.k8s.io", "EndpointSlice"),
+}
 CHART_HINT = "the Helm chart installs the GatewayClass; add its manifest with -f to see these objects' status"
 
 

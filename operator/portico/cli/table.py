@@ -29,6 +29,10 @@ def _conditions(item: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any
         for cond in parent.get("conditions") or []:
             namespace = f"{ref['namespace']}/" if ref.get("namespace") else ""
             yield f"parent {namespace}{ref.get('name')}{section}: ", cond
+    for ancestor in status.get("ancestors") or []:
+        ref = ancestor.get("ancestorRef") or {}
+        for cond in ancestor.get("conditions") or []:
+            yield f"ancestor {ref.get('namespace')}/{ref.get('name')}: ", cond
 
 
 def is_bad(cond: Mapping[str, Any]) -> bool:

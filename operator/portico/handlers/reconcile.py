@@ -129,6 +129,8 @@ class Reconciler:
             *self.store.of_kind("Namespace"),
             *self.store.of_kind("ReferenceGrant"),
             *self.store.of_kind("GatewayParameters"),
+            *self.store.of_kind("BackendTLSPolicy"),
+            *self.store.of_kind("ConfigMap"),
         ]
 
     async def reconcile_gateway(self, namespace: str, name: str) -> Outcome:
@@ -183,6 +185,7 @@ class Reconciler:
         )
         ir = result.ir_by_gateway.get(key)
         self._submit_routes(key, result.statuses, ir, now)
+        self._submit_policies(key, result.statuses)
         gw_status = result.statuses.get(("Gateway", *key))
         if gw_status is not None and ir is None:
             self.writer.submit(("Gateway", *key), gw_status, "gateway")
@@ -203,6 +206,12 @@ class Reconciler:
                 rules = len((route.get("spec") or {}).get("rules") or ())
                 status = rr.with_refused_rules(status, key, route_key[1], refused[route_key], rules, now)
             self.writer.submit(route_key, status, source)
+
+    def _submit_policies(self, key: tuple[str, str], statuses: Mapping[Any, dict[str, Any]]) -> None:
+        """Likewise every BackendTLSPolicy: this Gateway's ancestor entry, or none once it stops using it."""
+        for policy in self.store.of_kind("BackendTLSPolicy"):
+            policy_key = key_of(policy)
+            self.writer.submit(policy_key, statuses.get(policy_key) or {"ancestors": []}, f"{key[0]}/{key[1]}")
 
     def _clear_route_parents(self, gateway: tuple[str, str]) -> None:
         """Portico no longer manages `gateway`: its routes keep none of our entries for it."""

@@ -188,8 +188,8 @@ class Operator:
 
     def _listed(self, resource: ResourceType, items: Sequence[Mapping[str, Any]]) -> None:
         """A full list replaces what the store holds of the resource: what is missing was deleted."""
-        if resource.kind == "Secret":
-            items = [obj for obj in items if obj.get("type") == TLS_SECRET]
+        if resource.kind in ("Secret", "ConfigMap"):
+            items = [obj for obj in items if _readable_certificates(resource.kind, obj)]
         if resource.kind in WATCHED_KINDS:
             listed = {key_of(obj) for obj in items}
             for stored in self.store.of_kind(resource.kind):
@@ -199,8 +199,8 @@ class Operator:
             self.observe("ADDED", obj)
 
     def _watched(self, resource: ResourceType, event_type: str, obj: Mapping[str, Any]) -> None:
-        if resource.kind == "Secret" and obj.get("type") != TLS_SECRET:
-            # Only TLS secrets can be certificates; one that stopped being one is gone for Portico.
+        if resource.kind in ("Secret", "ConfigMap") and not _readable_certificates(resource.kind, obj):
+            # Only TLS secrets and CA ConfigMaps hold certificates; one that stopped being one is gone for Portico.
             if self.store.get(*key_of(obj)) is None:
                 return
             event_type = "DELETED"
@@ -282,3 +282,11 @@ class Operator:
             relay_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await relay_task
+
+
+def _readable_certificates(kind: str, obj: Mapping[str, Any]) -> bool:
+    """TLS Secrets (listener and client certificates) and ConfigMaps with a `ca.crt` (BackendTLSPolicy
+    CAs): the only ones Portico reads, so the store never holds the rest (the proxy's own IR included)."""
+    if kind == "ConfigMap":
+        return "ca.crt" in (obj.get("data") or {})
+    return obj.get("type") == TLS_SECRET

@@ -105,6 +105,36 @@ def merge_route_status(
     return merged
 
 
+def merge_policy_status(
+    existing: Mapping[str, Any] | None, desired: Mapping[str, Any], *, controller_prefix: str, covers: tuple[str, str]
+) -> dict[str, Any]:
+    """Policies (status.ancestors): the Gateway `covers` owns exactly our entry for it in `desired`
+    (none when absent); entries of other Gateways and of other controllers stay."""
+    existing = existing or {}
+    desired_entries = [dict(a) for a in desired.get("ancestors") or () if isinstance(a, Mapping)]
+    by_gateway = {_ancestor_gateway(a): a for a in desired_entries}
+    ancestors: list[dict[str, Any]] = []
+    for entry in existing.get("ancestors") or ():
+        if not isinstance(entry, Mapping):
+            continue
+        gateway = _ancestor_gateway(entry)
+        ours = str(entry.get("controllerName", "")).startswith(controller_prefix)
+        if not ours or gateway != covers:
+            ancestors.append(dict(entry))
+        elif gateway in by_gateway:
+            ancestors.append(_carry_entry(entry, by_gateway.pop(gateway)))
+    ancestors.extend(by_gateway.values())
+    merged = {k: v for k, v in existing.items() if k != "ancestors"}
+    if ancestors or "ancestors" in existing:
+        merged["ancestors"] = ancestors[:16]  # the CRD's limit
+    return merged
+
+
+def _ancestor_gateway(entry: Mapping[str, Any]) -> tuple[str, str]:
+    ref = entry.get("ancestorRef") or {}
+    return (str(ref.get("namespace") or ""), str(ref.get("name") or ""))
+
+
 def released_gateway_status(existing: Mapping[str, Any] | None, generation: int) -> dict[str, Any]:
     """A Gateway Portico no longer manages: without our conditions, listeners and addresses.
 

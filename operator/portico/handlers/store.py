@@ -17,7 +17,8 @@ NsName = tuple[str, str]
 CLUSTER_SCOPED = frozenset({"GatewayClass", "Namespace"})
 ROUTE_KINDS = frozenset({"HTTPRoute", "GRPCRoute"})
 # Changes to these can affect any Gateway (namespace labels, grants, parameters): rare, so coarse.
-GLOBAL_KINDS = frozenset({"Namespace", "ReferenceGrant", "GatewayParameters"})
+# BackendTLSPolicies and their CA ConfigMaps too: a policy names Services, not Gateways.
+GLOBAL_KINDS = frozenset({"Namespace", "ReferenceGrant", "GatewayParameters", "BackendTLSPolicy", "ConfigMap"})
 
 
 def key_of(obj: Mapping[str, Any]) -> ObjKey:

@@ -21,11 +21,18 @@ from typing import Any
 import aiohttp
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_random_exponential
 
-from portico.handlers.status import merge_owned_status, merge_patch, merge_route_status, released_gateway_status
+from portico.handlers.status import (
+    merge_owned_status,
+    merge_patch,
+    merge_policy_status,
+    merge_route_status,
+    released_gateway_status,
+)
 from portico.handlers.store import ROUTE_KINDS, ObjKey, Store
 from portico.kube import ApiError, KubeClient, resource_for
 
 log = logging.getLogger("portico.status")
+POLICY_KINDS = frozenset({"BackendTLSPolicy"})
 
 
 @dataclass
@@ -60,6 +67,11 @@ def merged_status(
                 route_namespace=str(meta.get("namespace") or "default"),
                 spec_parent_refs=(obj.get("spec") or {}).get("parentRefs") or (),
                 covers=(gateway_ns, gateway_name) if gateway_name else None,
+            )
+        elif kind in POLICY_KINDS:
+            gateway_ns, _, gateway_name = source.partition("/")
+            status = merge_policy_status(
+                status, part, controller_prefix=controller_prefix, covers=(gateway_ns, gateway_name)
             )
         elif source == RELEASE:
             status = released_gateway_status(status, int(meta.get("generation") or 0))

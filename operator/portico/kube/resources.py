@@ -45,6 +45,10 @@ ENDPOINT_SLICE = ResourceType("discovery.k8s.io", "v1", "endpointslices", "Endpo
 SECRET = ResourceType("", "v1", "secrets", "Secret")
 NAMESPACE = ResourceType("", "v1", "namespaces", "Namespace", namespaced=False)
 GATEWAY_PARAMETERS = ResourceType("portico.dev", "v1alpha1", "gatewayparameters", "GatewayParameters")
+BACKEND_TLS_POLICY = ResourceType(GW, "v1", "backendtlspolicies", "BackendTLSPolicy")
+# Read for BackendTLSPolicy CA certificates (only those with a `ca.crt` key are kept); the proxy
+# provider also writes its own (the IR).
+CONFIG_MAP = ResourceType("", "v1", "configmaps", "ConfigMap")
 
 # What the operator watches, in the order the snapshot needs them.
 WATCHED: tuple[ResourceType, ...] = (
@@ -58,16 +62,17 @@ WATCHED: tuple[ResourceType, ...] = (
     SECRET,
     NAMESPACE,
     GATEWAY_PARAMETERS,
+    BACKEND_TLS_POLICY,
+    CONFIG_MAP,
 )
 
 # What the proxy provider and the operator write besides statuses.
-CONFIG_MAP = ResourceType("", "v1", "configmaps", "ConfigMap")
 DEPLOYMENT = ResourceType("apps", "v1", "deployments", "Deployment")
 NODE = ResourceType("", "v1", "nodes", "Node", namespaced=False)
 EVENT = ResourceType("", "v1", "events", "Event")
 LEASE = ResourceType("coordination.k8s.io", "v1", "leases", "Lease")  # leader election between replicas
 
-RESOURCES: tuple[ResourceType, ...] = (*WATCHED, CONFIG_MAP, DEPLOYMENT, NODE, EVENT, LEASE)
+RESOURCES: tuple[ResourceType, ...] = (*WATCHED, DEPLOYMENT, NODE, EVENT, LEASE)
 
 # Objects Portico's providers make in the cluster carry this label and an ownerReference to their
 # Gateway; the operator watches these (server-side filtered) only to wake that Gateway.

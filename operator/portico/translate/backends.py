@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from portico.api import Snapshot
 from portico.api.core import Service, ServicePort
 from portico.api.filters import BackendObjectReference
-from portico.ir import Backend, BackendProtocol, Endpoint
+from portico.ir import Backend, BackendProtocol, BackendTLS, Endpoint
+from portico.translate.backend_tls import policy_for
 
 H2C = "kubernetes.io/h2c"
 WEBSOCKET = "kubernetes.io/ws"
@@ -109,9 +110,29 @@ def _resolve_backend(
     protocol = _protocol(port, route_kind)
     if isinstance(protocol, RefProblem):
         return invalid(protocol.reason, f"{where}: {protocol.message}")
+    tls: BackendTLS | None = None
+    verdict = policy_for(snapshot, namespace, ref.name, port)
+    if verdict is not None:
+        if protocol is BackendProtocol.H2C:
+            return invalid(
+                "UnsupportedProtocol",
+                f"{where}: BackendTLSPolicy {verdict.policy.display} asks for TLS to an h2c (HTTP/2) port, "
+                "which Portico does not offer",
+            )
+        protocol, tls = BackendProtocol.HTTPS, verdict.tls
+        if not verdict.usable:
+            # The policy's status says why; the route's references are fine, its share gets 500.
+            message = f"{where}: BackendTLSPolicy {verdict.policy.display} has no valid CA certificate"
+            return base.model_copy(
+                update={"invalid_reason": "NoValidCACertificate", "invalid_message": message, "tls": tls}
+            ), None
+    elif protocol is BackendProtocol.HTTPS:
+        # No policy: the certificate must still be valid (system CAs) for the Service's DNS name.
+        tls = BackendTLS(hostname=f"{ref.name}.{namespace}.svc")
     target_port = port.target_port if isinstance(port.target_port, int) else None
     backend = base.model_copy(
         update={
+            "tls": tls,
             "protocol": protocol,
             "target_port": target_port,
             "node_port": port.node_port,

@@ -17,6 +17,8 @@ from portico.ir import Listener as IRListener
 from portico.provider import CONTROLLER_PREFIX, Capabilities
 from portico.translate import conditions as c
 from portico.translate.attachment import Attachment, attach
+from portico.translate.backend_tls import FEATURE as BACKEND_TLS_FEATURE
+from portico.translate.backend_tls import policy_statuses
 from portico.translate.features import required_features
 from portico.translate.gateways import (
     ClassState,
@@ -31,6 +33,7 @@ from portico.translate.precedence import rule_key
 from portico.translate.rules import BuiltRule, build_rule
 
 StatusKey = tuple[str, str, str]  # (kind, namespace, name)
+NONE = Capabilities(features=frozenset())
 GatewayKey = tuple[str, str]
 
 
@@ -275,6 +278,8 @@ def translate(
             "conditions": c.render_all(gateway_conditions(g), gen, stamp),
             "listeners": _listener_entries(g.listeners, gen, stamp),
         }
+    claims = {k: BACKEND_TLS_FEATURE in (g.gateway_class.capabilities or NONE).features for k, g in gateways.items()}
+    statuses.update(policy_statuses(snapshot, ir_by_gateway, claims, stamp))
     _unreadable_statuses(snapshot, classes, gateways, statuses, stamp)
     return TranslateResult(ir_by_gateway, statuses)
 

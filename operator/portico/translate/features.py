@@ -32,6 +32,7 @@ HTTP_ROUTE_FEATURES = frozenset(
         "HTTPRouteParentRefPort",
         "HTTPRouteBackendProtocolH2C",
         "HTTPRouteNamedRouteRule",
+        "HTTPRouteCORS",
     }
 )
 ALL_FEATURES = HTTP_ROUTE_FEATURES | {
@@ -41,6 +42,8 @@ ALL_FEATURES = HTTP_ROUTE_FEATURES | {
     "GRPCRouteNamedRouteRule",
     "GatewayPort8080",
     "GatewayHTTPListenerIsolation",
+    "BackendTLSPolicy",
+    "BackendTLSPolicySANValidation",
 }
 
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from portico.api import Snapshot
 from portico.api.filters import HTTPHeaderFilter, HTTPPathModifier, HTTPRouteFilter
 from portico.ir import (
+    CORSFilter,
     Filter,
     HeaderModifier,
     HeaderValue,
@@ -85,6 +86,18 @@ def convert_filters(
             elif m.fraction is not None:
                 numerator, denominator = m.fraction.numerator, m.fraction.denominator
             out.append(RequestMirrorFilter(backend=backend, numerator=numerator, denominator=denominator))
+        elif spec.cors is not None:
+            c = spec.cors
+            out.append(
+                CORSFilter(
+                    allow_origins=c.allow_origins,
+                    allow_credentials=bool(c.allow_credentials),
+                    allow_methods=c.allow_methods,
+                    allow_headers=c.allow_headers,
+                    expose_headers=c.expose_headers,
+                    max_age=c.max_age,
+                )
+            )
         elif spec.extension_ref is not None:
             e = spec.extension_ref
             problems.append(

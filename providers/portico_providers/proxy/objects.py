@@ -218,6 +218,8 @@ POD_SECURITY: dict[str, Any] = {
 def proxy_flags(settings: ProxyParameters) -> list[str]:
     """`portico proxy` flags for what spec.proxy sets (nothing for what it leaves to the defaults)."""
     flags = [] if settings.merge_slashes else ["--no-merge-slashes"]
+    if settings.insecure_backend_tls:
+        flags.append("--insecure-backend-tls")
     timeouts = settings.timeouts
     if timeouts is not None:
         for flag, value in (

@@ -54,3 +54,6 @@ class ProxyParameters(SectionModel):
     """Default timeouts of the proxy (connect, responseHeader, requestBodyIdle)."""
     merge_slashes: bool = True
     """Merge repeated slashes in request paths before matching and forwarding."""
+    insecure_backend_tls: bool = Field(default=False, alias="insecureBackendTLS")
+    """Reach https backends (appProtocol https) that no BackendTLSPolicy covers without verifying
+    their certificate. Off: their certificate must be valid for <service>.<namespace>.svc."""
