@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Annotated, Any, Final, Literal, Protocol, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from portico.ir_rules_table import share_rules
 
@@ -40,11 +40,22 @@ class ObjectKey(_Frozen):
 class RouteKind(StrEnum):
     HTTP = "HTTPRoute"
     GRPC = "GRPCRoute"
+    TLS = "TLSRoute"
+    TCP = "TCPRoute"
+    UDP = "UDPRoute"
 
 
 class ListenerProtocol(StrEnum):
     HTTP = "HTTP"
     HTTPS = "HTTPS"
+    TLS = "TLS"
+    TCP = "TCP"
+    UDP = "UDP"
+
+
+class TLSMode(StrEnum):
+    TERMINATE = "Terminate"
+    PASSTHROUGH = "Passthrough"
 
 
 class MatchType(StrEnum):
@@ -197,10 +208,30 @@ Filter = Annotated[
 
 
 class Endpoint(_Frozen):
+    """`node_address` is the InternalIP of `node_name` (same address family as `address`), for
+    clouds that reach a Service through its nodePort on the node's own address."""
+
     address: str
     port: int
     zone: str | None = None
     node_name: str | None = None
+    node_address: str | None = None
+
+
+class HealthCheck(_Frozen):
+    """An HTTP health check learnt from the backend's pods: the readinessProbe (else the livenessProbe)
+    httpGet of the container serving the Service's target port. `port` is a container port (a named
+    probe port already resolved); `host` is the probe's Host header, if it sets one; seconds."""
+
+    source: Literal["readinessProbe", "livenessProbe"]
+    path: str = "/"
+    port: int
+    scheme: Literal["HTTP", "HTTPS"] = "HTTP"
+    host: str | None = None
+    period_s: int = 10
+    timeout_s: int = 1
+    failure_threshold: int = 3
+    success_threshold: int = 1
 
 
 class BackendProtocol(StrEnum):
@@ -240,6 +271,7 @@ class Backend(_Frozen):
     target_port: int | None = None
     node_port: int | None = None
     endpoints: tuple[Endpoint, ...] = ()
+    health_check: HealthCheck | None = None
     filters: tuple[Filter, ...] = ()
     invalid_reason: str | None = None
     invalid_message: str | None = None
@@ -271,6 +303,16 @@ class Rule(_Frozen):
     filters: tuple[Filter, ...] = ()
     backends: tuple[Backend, ...] = ()
     timeouts: Timeouts = Timeouts()
+    # The route's creationTimestamp, for providers that must choose between routes the way the spec
+    # does (the oldest wins); left out of documents when unknown.
+    route_created: str = Field(default="", repr=False)
+
+    @model_serializer(mode="wrap")
+    def _without_unknown_age(self, handler: SerializerFunctionWrapHandler) -> Any:
+        out = handler(self)
+        if isinstance(out, dict) and not out.get("route_created"):
+            out.pop("route_created", None)
+        return out
 
 
 class Certificate(_Frozen):
@@ -288,6 +330,8 @@ class Listener(_Frozen):
     port: int
     protocol: ListenerProtocol
     hostname: str | None = None
+    # TLS listeners only: Passthrough routes by the ClientHello's SNI without terminating.
+    tls_mode: TLSMode | None = None
     certificates: tuple[Certificate, ...] = ()
     rules: tuple[Rule, ...] = ()
 
@@ -331,6 +375,11 @@ class GatewayIR(_Frozen):
                 problems.append(f"{where}.port: {listener.port} is outside 1-65535")
             if listener.protocol is ListenerProtocol.HTTPS and not listener.certificates:
                 problems.append(f"{where}.certificates: an HTTPS listener needs a certificate")
+            if listener.protocol is ListenerProtocol.TLS:
+                if listener.tls_mode is None:
+                    problems.append(f"{where}.tls_mode: a TLS listener needs a mode")
+                elif listener.tls_mode is TLSMode.TERMINATE and not listener.certificates:
+                    problems.append(f"{where}.certificates: a TLS Terminate listener needs a certificate")
             rule_ids: set[str] = set()
             for rule in listener.rules:
                 if rule.id in rule_ids:

@@ -36,6 +36,7 @@ class Limits:
     merge_slashes: bool = True  # request paths: `//` becomes `/` (normalize.py)
     # https backends without a BackendTLSPolicy: encrypted but not verified (an explicit opt-out).
     insecure_backend_tls: bool = False
+    max_udp_sessions: int = 16384  # per UDP listener: client addresses with a backend socket (udp.py)
 
 
 class Expirable(Protocol):

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from portico.ir import GatewayIR, Listener, ListenerProtocol
+from portico.ir import GatewayIR, Listener
 
 
 def merge_on_one_address(gateways: Sequence[GatewayIR]) -> tuple[list[GatewayIR], list[str]]:
     """The Gateways with conflicting listeners removed, and one message per listener removed."""
-    protocols: dict[int, tuple[ListenerProtocol, str, str]] = {}
+    protocols: dict[int, tuple[str, str, str]] = {}
     hostnames: dict[tuple[int, str | None], tuple[str, str]] = {}
     merged: list[GatewayIR] = []
     problems: list[str] = []
@@ -23,12 +23,12 @@ def merge_on_one_address(gateways: Sequence[GatewayIR]) -> tuple[list[GatewayIR]
         name = str(gateway.gateway)
         kept: list[Listener] = []
         for listener in gateway.listeners:
-            protocol, *first = protocols.get(listener.port, (listener.protocol, name, listener.name))
+            protocol, *first = protocols.get(listener.port, (_serving(listener), name, listener.name))
             host_owner = hostnames.get((listener.port, listener.hostname), (name, listener.name))
-            if protocol is not listener.protocol:
+            if protocol != _serving(listener):
                 problems.append(
                     f"Gateway {name} listener {listener.name}: not served: ProtocolConflict: port {listener.port} "
-                    f"is served as {protocol.value} by {_shown(*first)} (one address for all Gateways)"
+                    f"is served as {protocol} by {_shown(*first)} (one address for all Gateways)"
                 )
             elif host_owner[0] != name:
                 problems.append(
@@ -38,11 +38,17 @@ def merge_on_one_address(gateways: Sequence[GatewayIR]) -> tuple[list[GatewayIR]
                 )
             else:
                 kept.append(listener)
-                protocols.setdefault(listener.port, (listener.protocol, name, listener.name))
+                protocols.setdefault(listener.port, (_serving(listener), name, listener.name))
                 hostnames.setdefault((listener.port, listener.hostname), (name, listener.name))
         unchanged = len(kept) == len(gateway.listeners)
         merged.append(gateway if unchanged else gateway.model_copy(update={"listeners": tuple(kept)}))
     return merged, problems
+
+
+def _serving(listener: Listener) -> str:
+    """How a port serves: its protocol, and for TLS the mode (a port peeks at the SNI or terminates)."""
+    mode = f" {listener.tls_mode.value}" if listener.tls_mode is not None else ""
+    return f"{listener.protocol.value}{mode}"
 
 
 def _shown(gateway: str, listener: str) -> str:

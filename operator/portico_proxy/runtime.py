@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from portico.ir import GatewayIR
 from portico_proxy.admin import AdminServer
 from portico_proxy.context import AccessLog, Context, Limits
+from portico_proxy.l4stream import StreamClient
 from portico_proxy.server_h1 import H1Server
-from portico_proxy.tables import PortState, PortTable, compile_gateways
+from portico_proxy.tables import PortMode, PortState, PortTable, compile_gateways
 from portico_proxy.tls import CertificateSelector, SelectorHolder
+from portico_proxy.udp import UdpServer, bind_udp
 from portico_proxy.upstream_tls import UpstreamTLSRegistry
 
 log = logging.getLogger("portico.proxy")
@@ -25,8 +27,11 @@ class ConfigRejected(ValueError):
     """An update the proxy refused; the previous tables keep serving."""
 
 
+Server = asyncio.Server | UdpServer
+
+
 class _Port:
-    def __init__(self, state: PortState, server: asyncio.Server, tls: SelectorHolder | None) -> None:
+    def __init__(self, state: PortState, server: Server, tls: SelectorHolder | None) -> None:
         self.state = state
         self.server = server
         self.tls = tls
@@ -102,7 +107,13 @@ class ProxyRuntime:
                 log.warning("configuration applied: no listener to serve; every port is closed")
 
     async def _apply(self, tables: dict[int, PortTable], selectors: dict[int, CertificateSelector]) -> None:
-        for port in [p for p in self.ports if p not in tables or tables[p].tls != (self.ports[p].tls is not None)]:
+        for port in [
+            p
+            for p in self.ports
+            if p not in tables
+            or tables[p].tls != (self.ports[p].tls is not None)
+            or tables[p].mode != self.ports[p].state.table.mode
+        ]:
             self._close_port(self.ports.pop(port))
         for port, table in tables.items():
             existing = self.ports.get(port)
@@ -116,14 +127,23 @@ class ProxyRuntime:
             server = await self._bind(state, holder)
             self.ports[port] = _Port(state, server, holder)
 
-    async def _bind(self, state: PortState, holder: SelectorHolder | None) -> asyncio.Server:
+    async def _bind(self, state: PortState, holder: SelectorHolder | None) -> Server:
         loop = asyncio.get_running_loop()
         ctx, tls = self.ctx, holder is not None
         ssl_context = holder.server_context() if holder is not None else None
 
-        async def bind(port: int) -> asyncio.Server:
+        mode = state.table.mode
+        if mode == PortMode.HTTP:
+            factory: Callable[[], asyncio.Protocol] = lambda: H1Server(ctx, state, tls)  # noqa: E731
+        else:
+            peek = mode == PortMode.TLS_PASSTHROUGH
+            factory = lambda: StreamClient(ctx, state, peek)  # noqa: E731
+
+        async def bind(port: int) -> Server:
+            if mode == PortMode.UDP:
+                return await bind_udp(ctx, state, self.address, port, self.reuse_port)
             return await loop.create_server(
-                lambda: H1Server(ctx, state, tls),
+                factory,
                 self.address,
                 port,
                 ssl=ssl_context,

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from portico.ir import Certificate, GatewayIR, Listener, ListenerProtocol
+from portico.ir import Certificate, GatewayIR, Listener, ListenerProtocol, TLSMode
 from portico_proxy.dispatch import Entry, build_entries
+from portico_proxy.l4tables import L4Router
 from portico_proxy.rules import CompiledRule
 from portico_proxy.upstream_tls import DEFAULT, GatewayUpstreamTLS
 
@@ -77,10 +78,32 @@ def _listener_rank(listener: Listener) -> tuple[int, int, int]:
     return (0, 0, 0)
 
 
+class PortMode:
+    """How a port's connections are served (one mode per port; a change rebinds the port)."""
+
+    HTTP = "http"  # HTTP/1.1 and HTTP/2, HTTPS included
+    TLS_PASSTHROUGH = "tls-passthrough"
+    TLS_TERMINATE = "tls-terminate"
+    TCP = "tcp"
+    UDP = "udp"
+
+
+def _port_mode(listeners: Sequence[tuple[str, Listener]]) -> str:
+    protocol = listeners[0][1].protocol
+    if protocol is ListenerProtocol.TLS:
+        modes = {listener.tls_mode for _, listener in listeners}
+        if len(modes) > 1:
+            raise ValueError(f"port {listeners[0][1].port}: TLS listeners mix Passthrough and Terminate")
+        return PortMode.TLS_PASSTHROUGH if modes == {TLSMode.PASSTHROUGH} else PortMode.TLS_TERMINATE
+    if protocol is ListenerProtocol.UDP:
+        return PortMode.UDP
+    return PortMode.TCP if protocol is ListenerProtocol.TCP else PortMode.HTTP
+
+
 class PortTable:
     """Every listener on one port; a request is served only by its most specific listener (isolation)."""
 
-    __slots__ = ("_cache", "certificates", "listeners", "port", "tls")
+    __slots__ = ("_cache", "certificates", "l4", "listeners", "mode", "port", "tls")
 
     def __init__(
         self,
@@ -91,10 +114,16 @@ class PortTable:
         self.port = port
         ordered = sorted(listeners, key=lambda item: _listener_rank(item[1]))
         by_gateway = backend_tls or {}
+        self.mode = _port_mode(listeners)
+        self.l4 = L4Router([listener for _, listener in ordered]) if self.mode != PortMode.HTTP else None
         self.listeners = tuple(
-            (listener.hostname, ListenerTable(gw, listener, by_gateway.get(gw, DEFAULT))) for gw, listener in ordered
+            (listener.hostname, ListenerTable(gw, listener, by_gateway.get(gw, DEFAULT)))
+            for gw, listener in ordered
+            if self.l4 is None
         )
-        self.tls = any(listener.protocol is ListenerProtocol.HTTPS for _, listener in listeners)
+        self.tls = self.mode == PortMode.TLS_TERMINATE or any(
+            listener.protocol is ListenerProtocol.HTTPS for _, listener in listeners
+        )
         self.certificates: tuple[tuple[str | None, Certificate], ...] = tuple(
             (listener.hostname, cert) for _, listener in ordered for cert in listener.certificates
         )

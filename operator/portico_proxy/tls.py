@@ -7,28 +7,32 @@ import asyncio
 import ssl
 
 from portico_proxy.keys import CertificateError, key_pair, load_chain
-from portico_proxy.tables import PortTable, wildcard_suffix
+from portico_proxy.tables import PortMode, PortTable, wildcard_suffix
 
 ALPN = ["h2", "http/1.1"]
 
 
-def _context(cert_pem: bytes, key_pem: bytes, name: str) -> ssl.SSLContext:
+def _context(cert_pem: bytes, key_pem: bytes, name: str, alpn: list[str]) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.set_alpn_protocols(ALPN)
+    if alpn:
+        context.set_alpn_protocols(alpn)
     load_chain(context, cert_pem, key_pem, name)
     return context
 
 
 class CertificateSelector:
-    """SNI -> context: an exact hostname, else the longest wildcard, else the first certificate."""
+    """SNI -> context: an exact hostname, else the longest wildcard, else the first certificate.
+
+    HTTPS ports offer ALPN h2 and http/1.1; TLS Terminate ports relay bytes, so they offer none."""
 
     def __init__(self, table: PortTable, secrets_dir: str | None) -> None:
         self.exact: dict[str, ssl.SSLContext] = {}
         wildcards: dict[str, ssl.SSLContext] = {}
         self.default: ssl.SSLContext | None = None
+        alpn = ALPN if table.mode == PortMode.HTTP else []
         for listener_hostname, cert in table.certificates:
-            context = _context(*key_pair(cert, secrets_dir), name=str(cert.secret))
+            context = _context(*key_pair(cert, secrets_dir), name=str(cert.secret), alpn=alpn)
             if self.default is None:
                 self.default = context
             names = cert.hostnames or ((listener_hostname,) if listener_hostname else ())
@@ -39,7 +43,7 @@ class CertificateSelector:
                 else:
                     wildcards.setdefault(suffix.decode(), context)
         if self.default is None:
-            raise CertificateError(f"port {table.port}: an HTTPS listener has no certificate")
+            raise CertificateError(f"port {table.port}: a TLS-terminating listener has no certificate")
         self.wildcards = sorted(wildcards.items(), key=lambda item: -len(item[0]))
 
     def choose(self, server_name: str | None) -> ssl.SSLContext:

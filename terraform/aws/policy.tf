@@ -41,6 +41,7 @@ data "aws_iam_policy_document" "operator" {
     resources = local.resource_arns
     actions = [
       "acm:ListTagsForCertificate",
+      "vpc-lattice:GetAuthPolicy",
       "vpc-lattice:GetListener",
       "vpc-lattice:GetRule",
       "vpc-lattice:GetService",
@@ -111,6 +112,7 @@ data "aws_iam_policy_document" "operator" {
       "elasticloadbalancing:SetSecurityGroups",
       "elasticloadbalancing:SetSubnets",
       "vpc-lattice:BatchUpdateRule",
+      "vpc-lattice:DeleteAuthPolicy",
       "vpc-lattice:DeleteListener",
       "vpc-lattice:DeleteRule",
       "vpc-lattice:DeleteService",
@@ -119,6 +121,7 @@ data "aws_iam_policy_document" "operator" {
       "vpc-lattice:DeleteServiceNetworkVpcAssociation",
       "vpc-lattice:DeleteTargetGroup",
       "vpc-lattice:DeregisterTargets",
+      "vpc-lattice:PutAuthPolicy",
       "vpc-lattice:RegisterTargets",
       "vpc-lattice:TagResource",
       "vpc-lattice:UntagResource",

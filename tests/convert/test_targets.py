@@ -35,7 +35,7 @@ def test_passthrough_becomes_a_tls_listener_and_a_tlsroute_where_the_target_has_
 
 
 def test_without_tls_listeners_passthrough_is_reported_not_emitted() -> None:
-    result = convert(_objects("protocols.in.yaml"), Options(listener_protocols=DEFAULT_CAPABILITIES.listener_protocols))
+    result = convert(_objects("protocols.in.yaml"), Options(listener_protocols=frozenset({"HTTP", "HTTPS"})))
     assert not [o for o in result.objects if o["kind"] == "TLSRoute"]
     assert [f.outcome for f in result.findings if f.subject == "ssl-passthrough"] == [Outcome.TARGET]
 
@@ -49,3 +49,37 @@ def test_cors_filter_with_ingress_nginx_defaults_where_the_target_supports_it() 
     assert cors["allowOrigins"] == ["https://example.com", "https://*.example.com"]
     assert cors["allowMethods"] == ["GET", "PUT", "POST", "DELETE", "PATCH", "OPTIONS"]
     assert (cors["allowCredentials"], cors["maxAge"]) == (True, 1728000)
+
+
+def test_passthrough_next_to_https_on_443_is_reported_not_emitted() -> None:
+    """HTTPS and TLS listeners cannot share 443 in Portico (ProtocolConflict would stop both)."""
+    https_ingress = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
+        "metadata": {"name": "web", "namespace": "apps", "creationTimestamp": "2024-08-01T00:00:00Z"},
+        "spec": {
+            "ingressClassName": "nginx",
+            "tls": [{"hosts": ["www.example.com"], "secretName": "www-tls"}],
+            "rules": [
+                {
+                    "host": "www.example.com",
+                    "http": {
+                        "paths": [
+                            {
+                                "path": "/",
+                                "pathType": "Prefix",
+                                "backend": {"service": {"name": "web", "port": {"number": 80}}},
+                            }
+                        ]
+                    },
+                }
+            ],
+        },
+    }
+    options = Options(listener_protocols=frozenset({"HTTP", "HTTPS", "TLS"}))
+    result = convert([*_objects("protocols.in.yaml"), https_ingress], options)
+    assert not [o for o in result.objects if o["kind"] == "TLSRoute"]
+    gateway = next(o for o in result.objects if o["kind"] == "Gateway")
+    assert {item["protocol"] for item in gateway["spec"]["listeners"] if item["port"] == 443} == {"HTTPS"}
+    (finding,) = [f for f in result.findings if f.subject == "ssl-passthrough"]
+    assert finding.outcome == Outcome.TARGET and "--gateway of their own" in finding.message

@@ -112,12 +112,14 @@ def test_proxy_rules_only_with_the_proxy_provider() -> None:
     values = {"clusterId": "c", "providers": {"proxy": {"enabled": False}, "awsAlb": {"enabled": True}}}
     role = only(render(values), "ClusterRole")
     resources = {r for rule in role["rules"] for r in rule["resources"]}
-    assert not resources & {"deployments", "nodes"}
+    assert not resources & {"deployments"}
     # ConfigMaps are read for BackendTLSPolicy CA certificates; only the proxy provider writes them.
     assert {v for rule in role["rules"] if "configmaps" in rule["resources"] for v in rule["verbs"]} == {
         "list",
         "watch",
     }
+    # Nodes are the operator's own (node addresses for every provider), not the proxy's.
+    assert {v for rule in role["rules"] if "nodes" in rule["resources"] for v in rule["verbs"]} == {"list", "watch"}
 
 
 def test_optional_objects_follow_their_switches() -> None:

@@ -17,11 +17,15 @@ from tests.kube_requests import SESSION_LOG, ApiRequest
 
 GW = "gateway.networking.k8s.io"
 _GRPC = "GRPCRoute statuses take the same path as HTTPRoute ones; the e2e tests have no GRPCRoute"
+_L4 = "TCPRoute and UDPRoute statuses take the TLSRoute path (tests/e2e/test_tls_route_operator.py)"
 _COPIES = "opt-in copies of cross-namespace TLS Secrets (providers.proxy.copyCertificatesAcrossNamespaces)"
 NEEDED_BEYOND_E2E: dict[ApiRequest, str] = {
     ApiRequest("get", GW, "grpcroutes"): _GRPC,
     ApiRequest("patch", GW, "grpcroutes/status"): _GRPC,
-    ApiRequest("list", "", "nodes"): "NodePort Services get the nodes' addresses; the e2e Gateways use LoadBalancer",
+    ApiRequest("get", GW, "tcproutes"): _L4,
+    ApiRequest("patch", GW, "tcproutes/status"): _L4,
+    ApiRequest("get", GW, "udproutes"): _L4,
+    ApiRequest("patch", GW, "udproutes/status"): _L4,
     ApiRequest("create", "", "secrets"): _COPIES,
     ApiRequest("patch", "", "secrets"): _COPIES,
     ApiRequest("delete", "", "secrets"): _COPIES,

@@ -10,6 +10,7 @@ from portico.ir import GatewayIR
 from portico_proxy.context import Limits
 from portico_proxy.runtime import ProxyRuntime
 from tests.proxy.echo_backend import EchoBackend
+from tests.proxy.l4_backends import Make, StreamBackend
 
 
 @pytest.fixture(scope="session")
@@ -48,3 +49,18 @@ async def proxy() -> AsyncIterator[Start]:
     yield start
     for runtime in runtimes:
         await runtime.stop(drain_seconds=0.5)
+
+
+@pytest.fixture
+async def backends() -> AsyncIterator[Make]:
+    """Byte-stream backends (TLSRoute, TCPRoute tests): `await backends(name, *tls_names)`."""
+    started: list[StreamBackend] = []
+
+    async def make(name: str, *tls_names: str, record_only: bool = False) -> StreamBackend:
+        backend = await StreamBackend(name, tls_names, record_only=record_only).start()
+        started.append(backend)
+        return backend
+
+    yield make
+    for backend in started:
+        await backend.stop()

@@ -140,7 +140,8 @@ async def test_an_edit_that_takes_every_listener_down_is_refused_but_a_delete_ap
         async with httpx.AsyncClient(timeout=5) as client:
             await _wait_ready(client, admin)
             await _status(client, f"http://127.0.0.1:{port}/one", 200)
-            broken = MANIFESTS.format(port=port, backend=a.port, path="/one").replace("protocol: HTTP", "protocol: TCP")
+            typo = "protocol: HTPP"  # no such protocol: the only listener is not accepted
+            broken = MANIFESTS.format(port=port, backend=a.port, path="/one").replace("protocol: HTTP", typo)
             (config / "base.yaml").write_text(broken)
             await _log_says(log, "the edit would stop every listener, but Gateway default/gw is still in the input")
             assert "WARNING Gateway default/gw: listener http:" in log.read_text()

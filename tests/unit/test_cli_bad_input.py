@@ -143,7 +143,7 @@ def test_ignored_objects_are_said(tmp_path: Path) -> None:
     (tmp_path / "x.yaml").write_text(
         f"apiVersion: {GW}\nkind: Gateway\nmetadata: {{name: web}}\nspec: {{gatewayClassName: elsewhere}}\n"
         f"---\napiVersion: {GW}\nkind: HTTPRoute\nmetadata: {{name: r}}\nspec: hello\n"
-        f"---\napiVersion: {GW}\nkind: TLSRoute\nmetadata: {{name: t}}\nspec: {{}}\n"
+        f"---\napiVersion: {GW}\nkind: BackendLBPolicy\nmetadata: {{name: t}}\nspec: {{}}\n"
         "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n"
         "---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: c}\n"
     )
@@ -156,7 +156,7 @@ def test_ignored_objects_are_said(tmp_path: Path) -> None:
         f"{tmp_path}/x.yaml:6: ignored HTTPRoute default/r: unreadable (spec: expected a mapping (an object with "
         "fields), got a string ('hello')) and not attached to a Portico Gateway in the input"
     )
-    assert lines[2] == f"{tmp_path}/x.yaml:11: ignored TLSRoute t: Portico does not implement this kind"
+    assert lines[2] == f"{tmp_path}/x.yaml:11: ignored BackendLBPolicy t: Portico does not implement this kind"
     assert lines[3] == "ignored 2 object(s) of kinds Portico does not read: Deployment, ServiceAccount"
     assert lines[4].startswith("hint: the Helm chart installs the GatewayClass")
 

@@ -126,14 +126,14 @@ def test_a_rejected_gateway_still_lists_every_listener() -> None:
     case = "gateway/rejected-listeners"
     assert gateway_condition(case, "web", "bad-address", "Accepted") == ("False", "UnsupportedAddress")
     listeners = result_for(case).statuses[("Gateway", "web", "bad-address")]["listeners"]
-    assert [entry["name"] for entry in listeners] == ["http", "https-no-cert", "udp"]
+    assert [entry["name"] for entry in listeners] == ["http", "https-no-cert", "custom"]
     assert all(entry["attachedRoutes"] == 0 for entry in listeners)
     for entry in listeners:
         programmed = next(c for c in entry["conditions"] if c["type"] == "Programmed")
         assert (programmed["status"], programmed["reason"]) == ("False", "Invalid")
         assert programmed["message"].startswith("Gateway is not accepted: spec.addresses[0]")
     assert [k["kind"] for k in listeners[0]["supportedKinds"]] == ["HTTPRoute", "GRPCRoute"]
-    assert listener_condition(case, "web", "bad-address", "udp", "Accepted") == ("False", "UnsupportedProtocol")
+    assert listener_condition(case, "web", "bad-address", "custom", "Accepted") == ("False", "UnsupportedProtocol")
     assert listener_condition(case, "web", "bad-address", "https-no-cert", "ResolvedRefs") == (
         "False",
         "InvalidCertificateRef",

@@ -91,7 +91,8 @@ def test_gateway_parameters_merge_and_errors() -> None:
     ("listener", "accepted", "conflicted"),
     [
         ("http", ("True", "Accepted"), ("False", "NoConflicts")),
-        ("tcp", ("False", "UnsupportedProtocol"), ("False", "NoConflicts")),
+        ("tcp", ("True", "Accepted"), ("False", "NoConflicts")),
+        ("udp", ("True", "Accepted"), ("False", "NoConflicts")),
         ("custom", ("False", "UnsupportedProtocol"), ("False", "NoConflicts")),
         ("mixed-a", ("False", "ProtocolConflict"), ("True", "ProtocolConflict")),
         ("mixed-b", ("False", "ProtocolConflict"), ("True", "ProtocolConflict")),
@@ -110,7 +111,7 @@ def test_listener_protocols_and_conflicts(
 
 
 def test_unsupported_protocol_has_no_supported_kinds() -> None:
-    assert listener_status("listeners/protocols-and-conflicts", "default", "gw", "tcp")["supportedKinds"] == []
+    assert listener_status("listeners/protocols-and-conflicts", "default", "gw", "custom")["supportedKinds"] == []
 
 
 def test_gateway_listeners_not_valid() -> None:

@@ -1,9 +1,10 @@
-"""Core objects Portico reads: Service, EndpointSlice, Secret, Namespace; and ReferenceGrant."""
+"""Core objects Portico reads: Service, EndpointSlice, Secret, Namespace, Node; and ReferenceGrant."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 from typing import Any
 
 from pydantic import Field
@@ -40,11 +41,19 @@ class EndpointConditions(Model):
     terminating: bool | None = None
 
 
+class TargetRef(Model):
+    kind: str = ""
+    namespace: str | None = None
+    name: str = ""
+    uid: str = ""
+
+
 class SliceEndpoint(Model):
     addresses: tuple[str, ...] = ()
     conditions: EndpointConditions = EndpointConditions()
     node_name: str | None = None
     zone: str | None = None
+    target_ref: TargetRef | None = None
 
     @property
     def is_ready(self) -> bool:
@@ -89,6 +98,75 @@ class Secret(Resource):
 
 class Namespace(Resource):
     pass
+
+
+class HTTPGetAction(Model):
+    path: str = "/"
+    port: int | str
+    scheme: str = "HTTP"
+    http_headers: tuple[dict[str, str], ...] = ()
+
+
+class Probe(Model):
+    """The API server fills these defaults in, so a stored Pod always has them."""
+
+    http_get: HTTPGetAction | None = None
+    period_seconds: int = 10
+    timeout_seconds: int = 1
+    failure_threshold: int = 3
+    success_threshold: int = 1
+
+
+class ContainerPort(Model):
+    name: str | None = None
+    container_port: int
+    protocol: str = "TCP"
+
+
+class Container(Model):
+    name: str
+    ports: tuple[ContainerPort, ...] = ()
+    readiness_probe: Probe | None = None
+    liveness_probe: Probe | None = None
+
+
+class PodSpec(Model):
+    containers: tuple[Container, ...] = ()
+
+
+class Pod(Resource):
+    """Only what health checks need: containers, their ports and probes (immutable in a Pod)."""
+
+    spec: PodSpec = PodSpec()
+
+
+class NodeAddress(Model):
+    type: str
+    address: str
+
+
+class NodeStatus(Model):
+    addresses: tuple[NodeAddress, ...] = ()
+
+
+class Node(Resource):
+    status: NodeStatus = NodeStatus()
+
+    def internal_ip(self, like: str) -> str | None:
+        """The node's first InternalIP of the same family as `like` (dual-stack nodes list one of each)."""
+        try:
+            version = ipaddress.ip_address(like).version
+        except ValueError:
+            return None
+        for entry in self.status.addresses:
+            if entry.type != "InternalIP":
+                continue
+            try:
+                if ipaddress.ip_address(entry.address).version == version:
+                    return entry.address
+            except ValueError:
+                continue
+        return None
 
 
 class ReferenceGrantFrom(Model):

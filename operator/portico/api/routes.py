@@ -1,4 +1,5 @@
-"""HTTPRoute and GRPCRoute (gateway.networking.k8s.io/v1, standard channel).
+"""HTTPRoute and GRPCRoute (gateway.networking.k8s.io/v1, standard channel); TLSRoute, TCPRoute and
+UDPRoute share the route shell and take their rule model from l4routes.py.
 
 A route is parsed as a shell (metadata, parentRefs, hostnames) plus rules parsed one by
 one: a rule the controller cannot read is dropped on its own (PartiallyInvalid), while the
@@ -32,6 +33,7 @@ from portico.api.filters import (
     HTTPRouteFilter,
     check_filter_list,
 )
+from portico.api.l4routes import L4_ROUTE_KINDS, L4RouteRule, l4_shell_problems
 
 PATH_CHARS = r"^(?:[-A-Za-z0-9/._~!$&'()*+,;=:@]|%[0-9a-fA-F]{2})+$"
 _PATH_FORBIDDEN = ("//", "/./", "/../", "%2f", "%2F", "#")
@@ -230,7 +232,7 @@ class RouteShell(Resource):
 
 class ParsedRule(Model):
     index: int
-    rule: HTTPRouteRule | GRPCRouteRule | None = None
+    rule: HTTPRouteRule | GRPCRouteRule | L4RouteRule | None = None
     errors: tuple[FieldError, ...] = ()
 
 
@@ -244,6 +246,10 @@ class Route(Resource):
     def is_grpc(self) -> bool:
         return self.kind == "GRPCRoute"
 
+    @property
+    def is_l4(self) -> bool:
+        return self.kind in L4_ROUTE_KINDS
+
 
 MAX_TOTAL_MATCHES = 128
 
@@ -255,12 +261,20 @@ def parse_route(data: Any, kind: str) -> Route | list[FieldError]:
     raw_rules = list(shell.spec.rules)
     if kind == "HTTPRoute" and not raw_rules:
         raw_rules = [{}]
-    rule_model: type[HTTPRouteRule] | type[GRPCRouteRule] = GRPCRouteRule if kind == "GRPCRoute" else HTTPRouteRule
+    if kind in L4_ROUTE_KINDS:
+        problems = l4_shell_problems(kind, len(shell.spec.hostnames), len(raw_rules))
+        if problems:
+            return [FieldError(path, message) for path, message in problems]
+    rule_model: type[HTTPRouteRule] | type[GRPCRouteRule] | type[L4RouteRule] = (
+        L4RouteRule if kind in L4_ROUTE_KINDS else GRPCRouteRule if kind == "GRPCRoute" else HTTPRouteRule
+    )
     parsed: list[ParsedRule] = []
     total_matches = 0
     for index, raw in enumerate(raw_rules):
         result = parse_as(rule_model, raw, f"spec.rules[{index}]")
-        if isinstance(result, HTTPRouteRule | GRPCRouteRule):
+        if isinstance(result, L4RouteRule):
+            parsed.append(ParsedRule(index=index, rule=result))
+        elif isinstance(result, HTTPRouteRule | GRPCRouteRule):
             total_matches += len(result.matches)
             parsed.append(ParsedRule(index=index, rule=result))
         else:

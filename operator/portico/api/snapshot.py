@@ -15,11 +15,14 @@ from portico.api.core import (
     EndpointSlice,
     GatewayParameters,
     Namespace,
+    Node,
+    Pod,
     ReferenceGrant,
     Secret,
     Service,
 )
 from portico.api.gateway import Gateway, GatewayClass, parse_gateway
+from portico.api.l4routes import L4_ROUTE_KINDS
 from portico.api.policies import BackendTLSPolicy, ConfigMap
 from portico.api.routes import Route, parse_route
 from portico.gcpause import cyclic_gc_paused
@@ -52,6 +55,8 @@ class Snapshot:
     gateways: Mapping[Key, Gateway] = field(default_factory=dict)
     http_routes: Mapping[Key, Route] = field(default_factory=dict)
     grpc_routes: Mapping[Key, Route] = field(default_factory=dict)
+    # TLSRoute, TCPRoute and UDPRoute, keyed by (kind, namespace, name)
+    l4_routes: Mapping[tuple[str, str, str], Route] = field(default_factory=dict)
     reference_grants: tuple[ReferenceGrant, ...] = ()
     services: Mapping[Key, Service] = field(default_factory=dict)
     endpoint_slices: Mapping[Key, tuple[EndpointSlice, ...]] = field(default_factory=dict)
@@ -60,6 +65,8 @@ class Snapshot:
     parameters: Mapping[Key, GatewayParameters] = field(default_factory=dict)
     backend_tls_policies: Mapping[Key, BackendTLSPolicy] = field(default_factory=dict)
     config_maps: Mapping[Key, ConfigMap] = field(default_factory=dict)
+    nodes: Mapping[str, Node] = field(default_factory=dict)
+    pods: Mapping[Key, Pod] = field(default_factory=dict)
     unreadable: tuple[Unreadable, ...] = ()
     # Memo for pure lookups derived from this snapshot (e.g. resolved backends); never compared.
     memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -106,7 +113,7 @@ def with_default_namespace(obj: Mapping[str, Any], cluster_scoped: bool) -> dict
     return out
 
 
-CLUSTER_SCOPED = {("gateway.networking.k8s.io", "GatewayClass"), ("", "Namespace")}
+CLUSTER_SCOPED = {("gateway.networking.k8s.io", "GatewayClass"), ("", "Namespace"), ("", "Node")}
 
 
 @dataclass
@@ -115,6 +122,7 @@ class _Builder:
     gateways: dict[Key, Gateway] = field(default_factory=dict)
     http_routes: dict[Key, Route] = field(default_factory=dict)
     grpc_routes: dict[Key, Route] = field(default_factory=dict)
+    l4_routes: dict[tuple[str, str, str], Route] = field(default_factory=dict)
     grants: list[ReferenceGrant] = field(default_factory=list)
     services: dict[Key, Service] = field(default_factory=dict)
     slices: dict[Key, list[EndpointSlice]] = field(default_factory=dict)
@@ -123,6 +131,8 @@ class _Builder:
     parameters: dict[Key, GatewayParameters] = field(default_factory=dict)
     backend_tls_policies: dict[Key, BackendTLSPolicy] = field(default_factory=dict)
     config_maps: dict[Key, ConfigMap] = field(default_factory=dict)
+    nodes: dict[str, Node] = field(default_factory=dict)
+    pods: dict[Key, Pod] = field(default_factory=dict)
     unreadable: list[Unreadable] = field(default_factory=list)
 
     def add_gateway_api(self, kind: str, obj: dict[str, Any]) -> list[FieldError] | None:
@@ -141,6 +151,11 @@ class _Builder:
             if isinstance(route, list):
                 return route
             (self.grpc_routes if route.is_grpc else self.http_routes)[route.key] = route
+        elif kind in L4_ROUTE_KINDS:
+            route = parse_route(obj, kind)
+            if isinstance(route, list):
+                return route
+            self.l4_routes[(kind, *route.key)] = route
         elif kind == "ReferenceGrant":
             grant = parse_as(ReferenceGrant, obj)
             if isinstance(grant, list):
@@ -175,6 +190,14 @@ class _Builder:
             ns = parse_as(Namespace, obj)
             if isinstance(ns, Namespace):
                 self.namespaces[ns.metadata.name] = ns
+        elif (group, kind) == ("", "Node"):
+            node = parse_as(Node, obj)
+            if isinstance(node, Node):
+                self.nodes[node.metadata.name] = node
+        elif (group, kind) == ("", "Pod"):
+            pod = parse_as(Pod, obj)
+            if isinstance(pod, Pod):
+                self.pods[pod.key] = pod
         elif (group, kind) == (PORTICO_GROUP, PARAMETERS_KIND):
             params = parse_as(GatewayParameters, obj)
             if isinstance(params, GatewayParameters):
@@ -189,6 +212,7 @@ class _Builder:
             gateways=self.gateways,
             http_routes=self.http_routes,
             grpc_routes=self.grpc_routes,
+            l4_routes=self.l4_routes,
             reference_grants=tuple(self.grants),
             services=self.services,
             endpoint_slices={k: tuple(sorted(v, key=lambda s: s.metadata.name)) for k, v in self.slices.items()},
@@ -197,6 +221,8 @@ class _Builder:
             parameters=self.parameters,
             backend_tls_policies=self.backend_tls_policies,
             config_maps=self.config_maps,
+            nodes=self.nodes,
+            pods=self.pods,
             unreadable=tuple(self.unreadable),
         )
 

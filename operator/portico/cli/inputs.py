@@ -20,19 +20,24 @@ SERVED: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "Gateway": ("v1", "v1beta1"),
         "HTTPRoute": ("v1", "v1beta1"),
         "GRPCRoute": ("v1",),
+        "TLSRoute": ("v1", "v1alpha3", "v1alpha2"),
+        "TCPRoute": ("v1", "v1alpha2"),
+        "UDPRoute": ("v1", "v1alpha2"),
         "ReferenceGrant": ("v1", "v1beta1"),
         "BackendTLSPolicy": ("v1",),
     },
     PORTICO_GROUP: {"GatewayParameters": ("v1alpha1",)},
 }
 CLUSTER_SCOPED = {(GATEWAY_GROUP, "GatewayClass"), ("", "Namespace"), ("", "Node"), ("", "PersistentVolume")}
-STATUS_KINDS = ("GatewayClass", "Gateway", "HTTPRoute", "GRPCRoute")
+STATUS_KINDS = ("GatewayClass", "Gateway", "HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "UDPRoute")
 # Kinds Portico reads outside its own groups: anything else is counted as ignored.
 READ_ELSEWHERE = {
     ("", "Service"),
     ("", "Secret"),
     ("", "ConfigMap"),
     ("", "Namespace"),
+    ("", "Node"),
+    ("", "Pod"),
     ("discovery.k8s.io", "EndpointSlice"),
 }
 CHART_HINT = "the Helm chart installs the GatewayClass; add its manifest with -f to see these objects' status"

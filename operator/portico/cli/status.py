@@ -13,7 +13,7 @@ from portico.cli.table import false_conditions, render_table
 from portico.manifests import Manifest
 from portico.translate import TranslateResult
 
-KINDS = ("GatewayClass", "Gateway", "HTTPRoute", "GRPCRoute", "BackendTLSPolicy")
+KINDS = ("GatewayClass", "Gateway", "HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "UDPRoute", "BackendTLSPolicy")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

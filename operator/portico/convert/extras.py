@@ -200,7 +200,18 @@ def passthrough(state: State, mains: list[Ingress]) -> list[dict[str, Any]]:
                 "ssl-passthrough",
                 Outcome.TARGET,
                 "the target provider has no TLS listeners: TLSRoute "
-                "passthrough cannot be served there (Portico's proxy terminates TLS)",
+                "passthrough cannot be served there (Portico's proxy provider can)",
+            )
+            continue
+        if any(host.https_listeners for host in state.hosts.values()):
+            # Portico's listeners cannot share a port between HTTPS and TLS (ProtocolConflict): both
+            # would stop serving. HTTPS keeps 443; passthrough needs a Gateway of its own.
+            state.note(
+                ing,
+                "ssl-passthrough",
+                Outcome.TARGET,
+                "the Gateway serves HTTPS on 443, and Portico cannot share a port between HTTPS and TLS "
+                "passthrough listeners: convert the ssl-passthrough Ingresses with a --gateway of their own",
             )
             continue
         for rule in ing.rules:

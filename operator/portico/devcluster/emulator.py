@@ -98,11 +98,11 @@ class ClusterEmulator(KubernetesEmulator):
             kind=kind, singular=kind.lower(), namespaced=namespaced, verbs=VERBS, subresources={"status"}
         )
 
-    def undeclare_group(self, group: str) -> None:
-        """Forget every resource of an API group, as if its CRDs were not installed."""
-        for key in [k for k in self._kinds if k[0] == group]:
+    def undeclare_group(self, group: str, plural: str | None = None) -> None:
+        """Forget every resource of an API group (or only `plural`), as if its CRDs were not installed."""
+        for key in [k for k in self._kinds if k[0] == group and plural in (None, k[2])]:
             del self._kinds[key]
-        for resource_id in [r for r in self.resources if r.group == group]:
+        for resource_id in [r for r in self.resources if r.group == group and plural in (None, r.plural)]:
             del self.resources[resource_id]
 
     def _route(self, path: str) -> tuple[Kind, str | None, str | None, str | None] | None:

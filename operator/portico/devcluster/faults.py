@@ -9,6 +9,7 @@ What a real API server does and a client must survive:
 - 409 Conflict on a write another writer raced;
 - 401 Unauthorized for a credential the server no longer accepts (an expired or revoked token:
   a rule with `authorization`);
+- 403 Forbidden on what the client's role does not allow (an older ClusterRole);
 - a watch connection closed at any moment (the client resumes from its last resourceVersion);
 - 410 Gone on resuming a watch whose resourceVersion is no longer in the history (the client
   must list again, and nothing tells it what was deleted in the meantime).
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 
 from portico.devcluster.store import StatusError
 
-REASONS = {401: "Unauthorized", 409: "Conflict", 429: "TooManyRequests", 500: "InternalError"}
+REASONS = {401: "Unauthorized", 403: "Forbidden", 409: "Conflict", 429: "TooManyRequests", 500: "InternalError"}
 VERBS = frozenset({"get", "list", "watch", "create", "update", "patch", "delete"})
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 
+from portico.handlers.optional_kinds import without_kinds
 from portico.provider import (
     AnyProvider,
     Capabilities,
@@ -23,6 +24,8 @@ class Providers:
         self._context_for = context_for
         self._loaded: dict[str, AnyProvider] = {}
         self._failed: dict[str, str] = {}
+        # Route kinds whose CRDs the cluster lacks: no provider claims them (optional_kinds.py).
+        self.absent_kinds: frozenset[str] = frozenset()
 
     def get(self, name: str) -> AnyProvider:
         """The provider named `name`; raises ProviderUnavailable with what to install."""
@@ -52,6 +55,7 @@ class Providers:
     def capabilities(self, controller_name: str) -> Mapping[str, Capabilities]:
         """{controllerName: capabilities} for translate, when the provider loads."""
         try:
-            return {controller_name: self.for_controller(controller_name).capabilities()}
+            capabilities = self.for_controller(controller_name).capabilities()
+            return {controller_name: without_kinds(capabilities, self.absent_kinds)}
         except ProviderUnavailable:
             return {}

@@ -23,6 +23,7 @@ from portico.handlers import refused_rules as rr
 from portico.handlers.bus import Outcome
 from portico.handlers.events import Events
 from portico.handlers.metrics import Metrics
+from portico.handlers.pods import PodReader
 from portico.handlers.providers import Providers
 from portico.handlers.store import ObjKey, Store, gateway_secrets, key_of
 from portico.handlers.writer import RELEASE, StatusWriter
@@ -83,6 +84,7 @@ class Reconciler:
         self.timing = timing
         self._backoff = wait_exponential(multiplier=timing.backoff_multiplier, max=timing.backoff_max_seconds)
         self._failures: dict[Hashable, int] = {}
+        self.pods = PodReader(client)
         # Per Gateway (namespace, name): IR rule id -> the cloud's reason, from the last apply.
         self._refused_rules: dict[tuple[str, str], Mapping[str, str]] = {}
 
@@ -177,6 +179,7 @@ class Reconciler:
         key = (str(meta.get("namespace") or "default"), str(meta["name"]))
         now = utc_now()
         objects = self._snapshot_objects(gateway, gw_class)
+        objects += await self.pods.speaking_pods(objects)
         # Parsing and translating a large Gateway takes seconds of CPU: in a thread, so the event
         # loop keeps feeding the store and other Gateways' workers meanwhile. The store replaces
         # objects instead of changing them, so the thread reads a consistent snapshot.

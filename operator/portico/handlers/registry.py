@@ -21,9 +21,10 @@ TLS_SECRET = "kubernetes.io/tls"
 
 
 def significant(obj: Mapping[str, Any]) -> dict[str, Any]:
-    """What a reconcile reads: everything but status and bookkeeping metadata."""
+    """What a reconcile reads: everything but status and bookkeeping metadata (a Node's addresses are status)."""
     meta = {k: v for k, v in (obj.get("metadata") or {}).items() if k not in ("resourceVersion", "managedFields")}
-    return {**{k: v for k, v in obj.items() if k not in ("status", "metadata")}, "metadata": meta}
+    dropped = ("metadata",) if obj.get("kind") == "Node" else ("status", "metadata")
+    return {**{k: v for k, v in obj.items() if k not in dropped}, "metadata": meta}
 
 
 def build_registry(operator: Operator) -> kopf.OperatorRegistry:

@@ -21,18 +21,19 @@ from portico.handlers.bus import Bus
 from portico.handlers.events import Events
 from portico.handlers.leader import LeaderElector, LeaseConfig, lead
 from portico.handlers.metrics import Metrics
+from portico.handlers.optional_kinds import missing_kind_message
 from portico.handlers.prerequisites import report_missing_crds
 from portico.handlers.providers import Providers
 from portico.handlers.reconcile import Reconciler, Timing
 from portico.handlers.reflector import Reflector, ReflectorTiming
 from portico.handlers.registry import TLS_SECRET, build_registry, significant
 from portico.handlers.status import GATEWAY_GROUP
-from portico.handlers.store import ObjKey, Store, key_of
+from portico.handlers.store import ObjKey, Store, key_of, trimmed_node
 from portico.handlers.writer import StatusWriter
 from portico.kube import ApiError, KubeClient
 from portico.kube.blocking import BlockingKube
 from portico.kube.client import Connection
-from portico.kube.resources import MANAGED_BY, MANAGED_BY_LABEL, WATCHED, WATCHED_OWNED, ResourceType
+from portico.kube.resources import MANAGED_BY, MANAGED_BY_LABEL, OPTIONAL, WATCHED, WATCHED_OWNED, ResourceType
 from portico.provider import CONTROLLER_PREFIX, ProviderContext
 
 log = logging.getLogger("portico.operator")
@@ -145,7 +146,7 @@ class Operator:
         if self.config.metrics_port is not None:
             self.metrics.serve(self.config.metrics_port)
         missing = []
-        for reflector in self.reflectors:
+        for reflector in list(self.reflectors):
             try:
                 async for attempt in AsyncRetrying(
                     retry=retry_if_exception(_transient),
@@ -158,6 +159,11 @@ class Operator:
             except ApiError as error:
                 if not error.not_found:
                     raise
+                if reflector.resource in OPTIONAL:
+                    log.warning("%s", missing_kind_message(reflector.resource))
+                    self.providers.absent_kinds |= {reflector.resource.kind}
+                    self.reflectors.remove(reflector)
+                    continue
                 missing.append(reflector.resource)
         if missing:
             raise await report_missing_crds(Events(self.client), missing)
@@ -190,6 +196,8 @@ class Operator:
         """A full list replaces what the store holds of the resource: what is missing was deleted."""
         if resource.kind in ("Secret", "ConfigMap"):
             items = [obj for obj in items if _readable_certificates(resource.kind, obj)]
+        if resource.kind == "Node":
+            items = [trimmed_node(obj) for obj in items]
         if resource.kind in WATCHED_KINDS:
             listed = {key_of(obj) for obj in items}
             for stored in self.store.of_kind(resource.kind):
@@ -204,6 +212,8 @@ class Operator:
             if self.store.get(*key_of(obj)) is None:
                 return
             event_type = "DELETED"
+        if resource.kind == "Node":
+            obj = trimmed_node(obj)
         self.observe(event_type, obj)
 
     def observe(self, event_type: str, obj: Mapping[str, Any]) -> None:

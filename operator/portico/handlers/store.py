@@ -14,8 +14,8 @@ from portico.handlers.status import GATEWAY_GROUP
 
 ObjKey = tuple[str, str, str]  # (kind, namespace, name); namespace "" for cluster-scoped kinds
 NsName = tuple[str, str]
-CLUSTER_SCOPED = frozenset({"GatewayClass", "Namespace"})
-ROUTE_KINDS = frozenset({"HTTPRoute", "GRPCRoute"})
+CLUSTER_SCOPED = frozenset({"GatewayClass", "Namespace", "Node"})
+ROUTE_KINDS = frozenset({"HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "UDPRoute"})
 # Changes to these can affect any Gateway (namespace labels, grants, parameters): rare, so coarse.
 # BackendTLSPolicies and their CA ConfigMaps too: a policy names Services, not Gateways.
 GLOBAL_KINDS = frozenset({"Namespace", "ReferenceGrant", "GatewayParameters", "BackendTLSPolicy", "ConfigMap"})
@@ -82,6 +82,27 @@ def gateway_secrets(gateway: Mapping[str, Any]) -> set[NsName]:
     return out
 
 
+def trimmed_node(node: Mapping[str, Any]) -> dict[str, Any]:
+    """A Node as the store keeps it: its name and InternalIPs. The kubelet rewrites a Node's status
+    every few minutes (conditions, images, heartbeats); none of that wakes a Gateway or costs memory."""
+    meta = _as_dict(node.get("metadata"))
+    addresses = [
+        {"type": "InternalIP", "address": str(a.get("address"))}
+        for a in map(_as_dict, _list(_as_dict(node.get("status")).get("addresses")))
+        if a.get("type") == "InternalIP" and a.get("address")
+    ]
+    return {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {"name": meta.get("name", ""), "resourceVersion": meta.get("resourceVersion", "")},
+        "status": {"addresses": addresses},
+    }
+
+
+def slice_nodes(endpoint_slice: Mapping[str, Any]) -> set[str]:
+    return {str(e["nodeName"]) for e in map(_as_dict, _list(endpoint_slice.get("endpoints"))) if e.get("nodeName")}
+
+
 def service_of_slice(endpoint_slice: Mapping[str, Any]) -> NsName | None:
     meta = _as_dict(endpoint_slice.get("metadata"))
     service = _as_dict(meta.get("labels")).get("kubernetes.io/service-name")
@@ -102,6 +123,8 @@ class Store:
         self._gateway_secrets: dict[NsName, set[NsName]] = {}
         self._slices_by_service: dict[NsName, set[ObjKey]] = defaultdict(set)
         self._slice_service: dict[ObjKey, NsName] = {}
+        self._slices_by_node: dict[str, set[ObjKey]] = defaultdict(set)
+        self._slice_nodes: dict[ObjKey, set[str]] = {}
 
     def get(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
         return self.objects.get((kind, namespace, name))
@@ -132,14 +155,19 @@ class Store:
         return [self.objects[k] for k in sorted(self._routes_by_gateway.get(gateway, ())) if k in self.objects]
 
     def services_for(self, routes: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-        """Services and EndpointSlices the routes reference."""
+        """Services and EndpointSlices the routes reference, and the Nodes hosting their endpoints."""
         out: list[dict[str, Any]] = []
+        nodes: set[str] = set()
         wanted = set().union(*(self._route_backends.get(key_of(r), set()) for r in routes))
         for service in sorted(wanted):
             found = self.objects.get(("Service", *service))
             if found is not None:
                 out.append(found)
-            out += [self.objects[k] for k in sorted(self._slices_by_service.get(service, ())) if k in self.objects]
+            for key in sorted(self._slices_by_service.get(service, ())):
+                if key in self.objects:
+                    out.append(self.objects[key])
+                    nodes |= self._slice_nodes.get(key, set())
+        out += [node for name in sorted(nodes) if (node := self.objects.get(("Node", "", name)))]
         return out
 
     def work_keys(self) -> set[ObjKey]:
@@ -170,6 +198,10 @@ class Store:
             return {("Gateway", *gw) for route in routes for gw in self._route_gateways.get(route, ())}
         if kind == "Secret":
             return {("Gateway", *gw) for gw in self._gateways_by_secret.get((namespace, name), ())}
+        if kind == "Node":
+            services = {self._slice_service[s] for s in self._slices_by_node.get(name, ()) if s in self._slice_service}
+            routes = set().union(*(self._routes_by_service.get(svc, set()) for svc in services))
+            return {("Gateway", *gw) for route in routes for gw in self._route_gateways.get(route, ())}
         if kind in GLOBAL_KINDS:
             return {*self._by_kind.get("Gateway", {}), *self._by_kind.get("GatewayClass", {})}
         return set()
@@ -192,6 +224,9 @@ class Store:
             if service:
                 self._slice_service[key] = service
                 self._slices_by_service[service].add(key)
+            self._slice_nodes[key] = slice_nodes(obj)
+            for node in self._slice_nodes[key]:
+                self._slices_by_node[node].add(key)
 
     def _unindex(self, key: ObjKey) -> None:
         kind, namespace, name = key
@@ -204,3 +239,5 @@ class Store:
         service = self._slice_service.pop(key, None)
         if service is not None:
             self._slices_by_service[service].discard(key)
+        for node in self._slice_nodes.pop(key, ()):
+            self._slices_by_node[node].discard(key)

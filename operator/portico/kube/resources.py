@@ -39,11 +39,15 @@ GATEWAY_CLASS = ResourceType(GW, "v1", "gatewayclasses", "GatewayClass", namespa
 GATEWAY = ResourceType(GW, "v1", "gateways", "Gateway")
 HTTP_ROUTE = ResourceType(GW, "v1", "httproutes", "HTTPRoute")
 GRPC_ROUTE = ResourceType(GW, "v1", "grpcroutes", "GRPCRoute")
+TLS_ROUTE = ResourceType(GW, "v1", "tlsroutes", "TLSRoute")
+TCP_ROUTE = ResourceType(GW, "v1", "tcproutes", "TCPRoute")
+UDP_ROUTE = ResourceType(GW, "v1", "udproutes", "UDPRoute")
 REFERENCE_GRANT = ResourceType(GW, "v1beta1", "referencegrants", "ReferenceGrant")
 SERVICE = ResourceType("", "v1", "services", "Service")
 ENDPOINT_SLICE = ResourceType("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice")
 SECRET = ResourceType("", "v1", "secrets", "Secret")
 NAMESPACE = ResourceType("", "v1", "namespaces", "Namespace", namespaced=False)
+NODE = ResourceType("", "v1", "nodes", "Node", namespaced=False)
 GATEWAY_PARAMETERS = ResourceType("portico.dev", "v1alpha1", "gatewayparameters", "GatewayParameters")
 BACKEND_TLS_POLICY = ResourceType(GW, "v1", "backendtlspolicies", "BackendTLSPolicy")
 # Read for BackendTLSPolicy CA certificates (only those with a `ca.crt` key are kept); the proxy
@@ -56,6 +60,9 @@ WATCHED: tuple[ResourceType, ...] = (
     GATEWAY,
     HTTP_ROUTE,
     GRPC_ROUTE,
+    TLS_ROUTE,
+    TCP_ROUTE,
+    UDP_ROUTE,
     REFERENCE_GRANT,
     SERVICE,
     ENDPOINT_SLICE,
@@ -64,15 +71,20 @@ WATCHED: tuple[ResourceType, ...] = (
     GATEWAY_PARAMETERS,
     BACKEND_TLS_POLICY,
     CONFIG_MAP,
+    NODE,  # the InternalIP of the nodes hosting endpoints (nodePort backends); kept trimmed
 )
+
+# Route kinds a cluster may lack (their CRDs came to the standard channel in v1.5 and v1.6): the
+# operator runs without them and claims none of their features (portico.handlers.optional_kinds).
+OPTIONAL: tuple[ResourceType, ...] = (TLS_ROUTE, TCP_ROUTE, UDP_ROUTE)
 
 # What the proxy provider and the operator write besides statuses.
 DEPLOYMENT = ResourceType("apps", "v1", "deployments", "Deployment")
-NODE = ResourceType("", "v1", "nodes", "Node", namespaced=False)
+POD = ResourceType("", "v1", "pods", "Pod")  # read one at a time for health checks, never watched
 EVENT = ResourceType("", "v1", "events", "Event")
 LEASE = ResourceType("coordination.k8s.io", "v1", "leases", "Lease")  # leader election between replicas
 
-RESOURCES: tuple[ResourceType, ...] = (*WATCHED, DEPLOYMENT, NODE, EVENT, LEASE)
+RESOURCES: tuple[ResourceType, ...] = (*WATCHED, DEPLOYMENT, POD, EVENT, LEASE)
 
 # Objects Portico's providers make in the cluster carry this label and an ownerReference to their
 # Gateway; the operator watches these (server-side filtered) only to wake that Gateway.

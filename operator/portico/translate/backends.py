@@ -9,6 +9,7 @@ from portico.api.core import Service, ServicePort
 from portico.api.filters import BackendObjectReference
 from portico.ir import Backend, BackendProtocol, BackendTLS, Endpoint
 from portico.translate.backend_tls import policy_for
+from portico.translate.probes import learn_health_check
 
 H2C = "kubernetes.io/h2c"
 WEBSOCKET = "kubernetes.io/ws"
@@ -22,6 +23,8 @@ class RefProblem:
 
 def _protocol(port: ServicePort, route_kind: str) -> BackendProtocol | RefProblem:
     app = (port.app_protocol or "").lower()
+    if route_kind in ("TLSRoute", "TCPRoute", "UDPRoute"):
+        return BackendProtocol.HTTP  # bytes are relayed as they are: the appProtocol does not matter
     if route_kind == "GRPCRoute":
         if app in ("", H2C, "grpc", "h2c", "http2"):
             return BackendProtocol.H2C
@@ -51,11 +54,18 @@ def _endpoints(snapshot: Snapshot, service: Service, port: ServicePort) -> tuple
         for endpoint in eps.endpoints:
             if not endpoint.is_ready:
                 continue
+            node = snapshot.nodes.get(endpoint.node_name) if endpoint.node_name else None
             for address in endpoint.addresses:
                 if (address, number) not in seen:
                     seen.add((address, number))
                     found.append(
-                        Endpoint(address=address, port=number, zone=endpoint.zone, node_name=endpoint.node_name)
+                        Endpoint(
+                            address=address,
+                            port=number,
+                            zone=endpoint.zone,
+                            node_name=endpoint.node_name,
+                            node_address=node.internal_ip(address) if node else None,
+                        )
                     )
     return tuple(sorted(found, key=lambda e: (e.address, e.port)))
 
@@ -130,13 +140,15 @@ def _resolve_backend(
         # No policy: the certificate must still be valid (system CAs) for the Service's DNS name.
         tls = BackendTLS(hostname=f"{ref.name}.{namespace}.svc")
     target_port = port.target_port if isinstance(port.target_port, int) else None
+    endpoints = _endpoints(snapshot, service, port)
     backend = base.model_copy(
         update={
             "tls": tls,
             "protocol": protocol,
             "target_port": target_port,
             "node_port": port.node_port,
-            "endpoints": _endpoints(snapshot, service, port),
+            "endpoints": endpoints,
+            "health_check": learn_health_check(snapshot, service.key, endpoints) if snapshot.pods else None,
         }
     )
     return backend, None

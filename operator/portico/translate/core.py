@@ -9,10 +9,11 @@ from typing import Any
 
 from portico.api import Snapshot
 from portico.api.base import GATEWAY_GROUP, join_errors
+from portico.api.l4routes import L4_ROUTE_KINDS
 from portico.api.routes import Route
 from portico.gcpause import cyclic_gc_paused
 from portico.ir import Address as IRAddress
-from portico.ir import GatewayIR, Infrastructure, ListenerProtocol, ObjectKey, Rule
+from portico.ir import GatewayIR, Infrastructure, ListenerProtocol, ObjectKey, Rule, TLSMode
 from portico.ir import Listener as IRListener
 from portico.provider import CONTROLLER_PREFIX, Capabilities
 from portico.translate import conditions as c
@@ -28,6 +29,7 @@ from portico.translate.gateways import (
     gateway_conditions,
     unreadable_gateway_listeners,
 )
+from portico.translate.l4 import one_route_per_listener
 from portico.translate.listeners import ListenerState
 from portico.translate.precedence import rule_key
 from portico.translate.rules import BuiltRule, build_rule
@@ -128,6 +130,7 @@ def _build_ir(
                     port=state.spec.port,
                     protocol=ListenerProtocol(state.spec.protocol),
                     hostname=state.spec.hostname,
+                    tls_mode=TLSMode(state.tls_mode) if state.tls_mode else None,
                     certificates=state.certificates,
                     rules=tuple(r for r, _ in rules),
                 )
@@ -226,6 +229,7 @@ def translate(
     for route in [
         *sorted(snapshot.http_routes.values(), key=lambda r: r.key),
         *sorted(snapshot.grpc_routes.values(), key=lambda r: r.key),
+        *(snapshot.l4_routes[key] for key in sorted(snapshot.l4_routes)),
     ]:
         rs = _prepare_route(route, snapshot)
         for ref in route.spec.parent_refs:
@@ -253,6 +257,7 @@ def translate(
         if rs.attachments:
             routes.append(rs)
 
+    one_route_per_listener(routes)
     by_route = {rs.status_key: rs for rs in routes}
     ir_by_gateway = {key: _build_ir(g, routes, by_route) for key, g in gateways.items() if g.is_accepted}
 
@@ -324,7 +329,7 @@ def _unreadable_statuses(
                 "conditions": c.render_all(conds, bad.generation, stamp),
                 "listeners": _listener_entries(listeners, bad.generation, stamp),
             }
-        elif bad.kind in ("HTTPRoute", "GRPCRoute"):
+        elif bad.kind in ("HTTPRoute", "GRPCRoute", *L4_ROUTE_KINDS):
             parents = []
             for ref in spec.get("parentRefs") or []:
                 if not isinstance(ref, dict) or ref.get("kind") not in (None, "Gateway"):

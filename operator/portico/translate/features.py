@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from portico.api.filters import HTTPRouteFilter
+from portico.api.l4routes import L4RouteRule
 from portico.api.routes import GRPCRouteRule, HTTPRouteRule
 
 # Every feature Portico's translation understands (standard channel, v1.6).
@@ -44,6 +45,10 @@ ALL_FEATURES = HTTP_ROUTE_FEATURES | {
     "GatewayHTTPListenerIsolation",
     "BackendTLSPolicy",
     "BackendTLSPolicySANValidation",
+    "TLSRoute",
+    "TLSRouteModeTerminate",
+    "TCPRoute",
+    "UDPRoute",
 }
 
 
@@ -75,8 +80,10 @@ def _filter_features(f: HTTPRouteFilter, backend_level: bool) -> Iterable[str]:
         yield "HTTPRouteCORS"
 
 
-def required_features(rule: HTTPRouteRule | GRPCRouteRule) -> set[str]:
+def required_features(rule: HTTPRouteRule | GRPCRouteRule | L4RouteRule) -> set[str]:
     needed: set[str] = set()
+    if isinstance(rule, L4RouteRule):
+        return needed  # the route kind itself is checked where listeners admit routes
     grpc = isinstance(rule, GRPCRouteRule)
     if rule.name is not None:
         needed.add("GRPCRouteNamedRouteRule" if grpc else "HTTPRouteNamedRouteRule")

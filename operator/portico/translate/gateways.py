@@ -19,7 +19,11 @@ from portico.translate.features import ALL_FEATURES
 from portico.translate.listeners import ListenerState, evaluate_listeners
 from portico.translate.refs import resolve_certificate
 
-DEFAULT_CAPABILITIES = Capabilities(features=ALL_FEATURES)
+DEFAULT_CAPABILITIES = Capabilities(
+    features=ALL_FEATURES,
+    route_kinds=frozenset({"HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "UDPRoute"}),
+    listener_protocols=frozenset({"HTTP", "HTTPS", "TLS", "TCP", "UDP"}),
+)
 CLIENT_CERTIFICATE_FIELD = "spec.tls.backend.clientCertificateRef"
 
 

@@ -14,7 +14,14 @@ from portico.translate import conditions as c
 from portico.translate.hostnames import overlaps
 from portico.translate.refs import resolve_certificate
 
-KINDS_BY_PROTOCOL = {"HTTP": ("HTTPRoute", "GRPCRoute"), "HTTPS": ("HTTPRoute", "GRPCRoute")}
+KINDS_BY_PROTOCOL = {
+    "HTTP": ("HTTPRoute", "GRPCRoute"),
+    "HTTPS": ("HTTPRoute", "GRPCRoute"),
+    "TLS": ("TLSRoute",),
+    "TCP": ("TCPRoute",),
+    "UDP": ("UDPRoute",),
+}
+TLS_PROTOCOLS = ("HTTPS", "TLS")
 
 
 @dataclass
@@ -30,6 +37,7 @@ class ListenerState:
     overlapping: c.Condition | None = None
     supported_kinds: tuple[str, ...] = ()
     certificates: tuple[Certificate, ...] = ()
+    tls_mode: str | None = None  # TLS listeners: Terminate or Passthrough
     tls_problem: str | None = None
     gateway_problem: str | None = None
     attached_routes: set[tuple[str, str, str]] = field(default_factory=set)
@@ -89,14 +97,35 @@ def _check_kinds(state: ListenerState, listener: Listener, capabilities: Capabil
         )
 
 
+def _check_tls_mode(state: ListenerState, listener: Listener, capabilities: Capabilities) -> bool:
+    """A TLS listener's mode: Passthrough needs no certificate; Terminate needs TLSRouteModeTerminate.
+    True when certificates are still to be checked."""
+    tls = listener.tls
+    if tls is None:
+        state.accepted = c.false("Accepted", "UnsupportedValue", "tls.mode must be set on a TLS listener")
+        return False
+    state.tls_mode = tls.mode
+    if tls.mode == "Passthrough":
+        return False  # certificateRefs are ignored: the backend terminates
+    if "TLSRouteModeTerminate" not in capabilities.features:
+        state.accepted = c.false(
+            "Accepted",
+            "UnsupportedValue",
+            "tls.mode Terminate on a TLS listener needs TLSRouteModeTerminate, which this provider does not support",
+        )
+        return False
+    return True
+
+
 def _check_tls(state: ListenerState, gateway: Gateway, listener: Listener, snapshot: Snapshot) -> None:
     tls = listener.tls
+    protocol = listener.protocol
     if tls is None or (not tls.certificate_refs and not tls.options):
-        state.tls_problem = "HTTPS listener needs tls.certificateRefs (InvalidTLSConfig)"
+        state.tls_problem = f"{protocol} listener needs tls.certificateRefs (InvalidTLSConfig)"
         state.resolved = c.false(
             "ResolvedRefs",
             "InvalidCertificateRef",
-            "tls.certificateRefs is empty: an HTTPS listener needs a certificate",
+            f"tls.certificateRefs is empty: a terminating {protocol} listener needs a certificate",
         )
         return
     if tls.mode != "Terminate":
@@ -136,6 +165,15 @@ def _mark_conflicts(states: list[ListenerState]) -> None:
                     f"port {port} is used with more than one protocol ({', '.join(sorted(protocols))})",
                 )
             continue
+        modes = {s.tls_mode for s in group if s.tls_mode}
+        if len(modes) > 1:  # TLSRouteModeMixed: one port either peeks at the SNI or terminates
+            for state in group:
+                _conflict(
+                    state,
+                    "ProtocolConflict",
+                    f"port {port} has TLS listeners in both Passthrough and Terminate mode, which is not supported",
+                )
+            continue
         by_host: dict[str | None, list[ListenerState]] = defaultdict(list)
         for state in group:
             by_host[state.spec.hostname if state.spec else None].append(state)
@@ -148,7 +186,7 @@ def _mark_conflicts(states: list[ListenerState]) -> None:
                         f"listeners {', '.join(s.name for s in same)} share port {port} and "
                         f"hostname {host or '(none)'}",
                     )
-        _mark_tls_overlaps([s for s in group if s.is_accepted and s.spec and s.spec.protocol == "HTTPS"])
+        _mark_tls_overlaps([s for s in group if s.is_accepted and s.spec and s.spec.protocol in TLS_PROTOCOLS])
 
 
 def _conflict(state: ListenerState, reason: str, message: str) -> None:
@@ -189,7 +227,9 @@ def evaluate_listeners(gateway: Gateway, snapshot: Snapshot, capabilities: Capab
             )
             continue
         _check_kinds(state, listener, capabilities)
-        if listener.protocol == "HTTPS":
+        if listener.protocol == "HTTPS" or (
+            listener.protocol == "TLS" and _check_tls_mode(state, listener, capabilities)
+        ):
             _check_tls(state, gateway, listener, snapshot)
     _mark_conflicts(states)
     return states

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from portico.api import Snapshot
+from portico.api.l4routes import L4RouteRule
 from portico.api.routes import GRPCRouteRule, HTTPRouteRule, Route
 from portico.ir import (
     Backend,
@@ -45,7 +46,7 @@ class BuiltRule:
     problems: list[RefProblem] = field(default_factory=list)
 
     def place(self, route: Route, listener_name: str, hostnames: tuple[str, ...]) -> list[Rule]:
-        kind = RouteKind.GRPC if route.is_grpc else RouteKind.HTTP
+        kind = RouteKind(route.kind)
         key = self.route  # one per route rule, shared by its IR rules on every listener
         # Every part is already validated: construct without re-validating (20k+ rules per second matter).
         return [
@@ -62,6 +63,7 @@ class BuiltRule:
                 filters=self.filters,
                 backends=self.backends,
                 timeouts=self.timeouts,
+                route_created=route.metadata.creation_timestamp or "",
             )
             for match_index, match in enumerate(self.matches)
         ]
@@ -126,8 +128,36 @@ def _grpc_matches(rule: GRPCRouteRule, index: int) -> tuple[tuple[Match, ...], s
     return tuple(out), None
 
 
-def build_rule(snapshot: Snapshot, route: Route, index: int, rule: HTTPRouteRule | GRPCRouteRule) -> BuiltRule | str:
+def build_l4_rule(snapshot: Snapshot, route: Route, index: int, rule: L4RouteRule) -> BuiltRule:
+    """A TLSRoute/TCPRoute/UDPRoute rule: weighted backends only (an invalid one keeps its share:
+    the data plane refuses that share of connections)."""
+    backends: list[Backend] = []
+    problems: list[RefProblem] = []
+    for ref in rule.backend_refs:
+        backend, problem = resolve_backend(
+            snapshot, ref, route_kind=route.kind, route_namespace=route.metadata.namespace, weight=ref.weight
+        )
+        backends.append(backend)
+        if problem is not None:
+            problems.append(problem)
+    return BuiltRule(
+        index=index,
+        name=rule.name,
+        route=ObjectKey(namespace=route.metadata.namespace, name=route.metadata.name),
+        matches=(Match(),),
+        filters=(),
+        backends=tuple(backends),
+        timeouts=Timeouts(),
+        problems=problems,
+    )
+
+
+def build_rule(
+    snapshot: Snapshot, route: Route, index: int, rule: HTTPRouteRule | GRPCRouteRule | L4RouteRule
+) -> BuiltRule | str:
     """The cloud-neutral rule, or a message saying why it cannot be served (UnsupportedValue)."""
+    if isinstance(rule, L4RouteRule):
+        return build_l4_rule(snapshot, route, index, rule)
     kind = route.kind
     namespace = route.metadata.namespace
     if isinstance(rule, HTTPRouteRule):

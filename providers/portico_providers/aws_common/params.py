@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from pydantic.alias_generators import to_camel
 
 from portico_providers.kit.parameters import SectionModel
 
@@ -30,7 +31,10 @@ def parse_section(model: type[M], parameters: Mapping[str, Any], section: str) -
     except ValidationError as error:
         messages = []
         for item in error.errors():
-            path = ".".join(str(p) for p in item["loc"])
+            loc = list(item["loc"])
+            if loc and isinstance(loc[0], str):  # a field checked by default is located by its Python name
+                loc[0] = to_camel(loc[0])
+            path = ".".join(str(p) for p in loc)
             messages.append(f"spec.{section}.{path}: {item['msg']}")
         return messages
 

@@ -17,6 +17,7 @@ from portico.ir import Backend, BackendProtocol, GatewayIR, ListenerProtocol, Ro
 from portico_providers.aws_common.acm import certificate_id, desired_certificates
 from portico_providers.aws_common.tags import Owner, bounded_id
 from portico_providers.aws_lattice.model import (
+    AUTH_POLICY,
     INVALID_BACKEND,
     LISTENER,
     NOT_FOUND,
@@ -27,6 +28,7 @@ from portico_providers.aws_lattice.model import (
     TARGET_GROUP,
     VPC_ASSOCIATION,
     Action,
+    AuthPolicySpec,
     ListenerSpec,
     RuleSpec,
     ServiceAssociationSpec,
@@ -36,8 +38,9 @@ from portico_providers.aws_lattice.model import (
     TargetGroupSpec,
     VpcAssociationSpec,
     WeightedTargetGroup,
+    auth_policy_id,
 )
-from portico_providers.aws_lattice.params import LatticeParameters
+from portico_providers.aws_lattice.params import LatticeParameters, canonical_policy
 from portico_providers.aws_lattice.rules import RuleShape, checker, route_key, shape_of
 from portico_providers.kit.flow import Built
 from portico_providers.kit.naming import bounded_name
@@ -153,6 +156,9 @@ def build(
                 ),
             )
         )
+        if params.auth_policy:  # never on a network the Gateway only joins: that one is not ours
+            policy = AuthPolicySpec(resource=network, policy=canonical_policy(params.auth_policy))
+            built.desired.append(Desired(AUTH_POLICY, auth_policy_id(SERVICE_NETWORK), policy))
     if params.associate_vpc:
         built.desired.append(
             Desired(
@@ -203,6 +209,9 @@ def build(
                 rules=route_rules,
             )
         )
+        if params.auth_policy:
+            policy = AuthPolicySpec(resource=ref(service_id), policy=canonical_policy(params.auth_policy))
+            built.desired.append(Desired(AUTH_POLICY, auth_policy_id(service_id), policy, rules=route_rules))
         for port, (protocol, shapes) in route.ports.items():
             listener_id = bounded_id(f"listener:{route.key}:{port}")
             built.desired.append(

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from portico_providers.aws_common.retry import call
+from portico_providers.aws_common.retry import call, describe_error, error_code
 from portico_providers.aws_lattice.api import action_to_api, match_to_api
 from portico_providers.kit.diff import Step
-from portico_providers.kit.execute import StepFailed, UpdateThenRetag
+from portico_providers.kit.execute import InProgress, StepFailed, UpdateThenRetag
 from portico_providers.kit.limits import priority_waves
 from portico_providers.kit.ownership import Marks
 from portico_providers.kit.resources import Desired, Observed
@@ -17,6 +18,23 @@ from portico_providers.kit.resources import Desired, Observed
 MAX_PRIORITY = 2000  # Lattice rule priorities run 1-2000
 BATCH = 10  # BatchUpdateRule takes at most 10 rules
 TARGETS_PER_CALL = 100  # RegisterTargets and DeregisterTargets take at most 100 targets
+
+
+ACTIVE = "ACTIVE"
+DELETE_IN_PROGRESS = "DELETE_IN_PROGRESS"
+
+
+def created(answer: dict[str, Any]) -> str:
+    """The new resource's ARN; marked in progress while Lattice has not made it ACTIVE yet (the
+    Gateway is Programmed only once it is)."""
+    arn, status = str(answer["arn"]), str(answer.get("status") or ACTIVE)
+    return arn if status == ACTIVE else InProgress(arn, status)
+
+
+def deleting(observed: Observed) -> bool:
+    """Lattice is already deleting it: asking again is refused (ConflictException), and the next
+    look shows whether it is gone."""
+    return observed.extra.get("status") == DELETE_IN_PROGRESS
 
 
 def idempotent(function: Any, /, **kwargs: Any) -> Any:
@@ -84,8 +102,7 @@ class VpcAssociationHandler(LatticeHandler):
         }
         if spec["security_groups"]:
             args["securityGroupIds"] = spec["security_groups"]
-        arn: str = idempotent(self.lattice.create_service_network_vpc_association, **args)["arn"]
-        return arn
+        return created(idempotent(self.lattice.create_service_network_vpc_association, **args))
 
     def update_one(self, step: Step, spec: dict[str, Any]) -> None:
         if "security_groups" in step.fields and step.observed is not None:
@@ -96,7 +113,11 @@ class VpcAssociationHandler(LatticeHandler):
             )
 
     def delete(self, observed: Observed) -> None:
-        call(self.lattice.delete_service_network_vpc_association, serviceNetworkVpcAssociationIdentifier=observed.arn)
+        if not deleting(observed):
+            call(
+                self.lattice.delete_service_network_vpc_association,
+                serviceNetworkVpcAssociationIdentifier=observed.arn,
+            )
 
 
 def _targets(items: Sequence[Any]) -> list[dict[str, Any]]:
@@ -112,9 +133,11 @@ class TargetGroupHandler(LatticeHandler):
             "vpcIdentifier": spec["vpc_id"],
             "ipAddressType": "IPV4",
         }
-        arn: str = idempotent(
-            self.lattice.create_target_group, name=spec["name"], type="IP", config=config, tags=dict(marks.tags)
-        )["arn"]
+        arn = created(
+            idempotent(
+                self.lattice.create_target_group, name=spec["name"], type="IP", config=config, tags=dict(marks.tags)
+            )
+        )
         if spec["targets"]:
             change_targets(self.lattice.register_targets, arn, _targets(spec["targets"]))
         return arn
@@ -132,6 +155,8 @@ class TargetGroupHandler(LatticeHandler):
             change_targets(self.lattice.deregister_targets, step.observed.arn, gone)
 
     def delete(self, observed: Observed) -> None:
+        if deleting(observed):
+            return
         # Lattice refuses to delete a target group that still has registered targets.
         targets = observed.spec.model_dump()["targets"]
         if targets:
@@ -151,7 +176,7 @@ class ServiceHandler(LatticeHandler):
         if spec.get("certificate"):
             args["certificateArn"] = spec["certificate"]
         result = idempotent(self.lattice.create_service, **args)
-        arn: str = result["arn"]
+        arn = created(result)
         self.dns_names[arn] = (result.get("dnsEntry") or {}).get("domainName", "")
         return arn
 
@@ -164,20 +189,53 @@ class ServiceHandler(LatticeHandler):
         call(self.lattice.update_service, **args)
 
     def delete(self, observed: Observed) -> None:
-        call(self.lattice.delete_service, serviceIdentifier=observed.arn)
+        if not deleting(observed):
+            call(self.lattice.delete_service, serviceIdentifier=observed.arn)
+
+
+class DomainTaken(StepFailed):
+    """Lattice refused an association because another service of the network has the custom domain name."""
 
 
 class ServiceAssociationHandler(LatticeHandler):
     def create(self, desired: Desired, spec: dict[str, Any], marks: Marks) -> str:
-        arn: str = idempotent(
-            self.lattice.create_service_network_service_association,
-            serviceIdentifier=spec["service"],
-            serviceNetworkIdentifier=spec["service_network"],
-            tags=dict(marks.tags),
-        )["arn"]
-        return arn
+        try:
+            answer = idempotent(
+                self.lattice.create_service_network_service_association,
+                serviceIdentifier=spec["service"],
+                serviceNetworkIdentifier=spec["service_network"],
+                tags=dict(marks.tags),
+            )
+        except Exception as error:
+            # Lattice answers ConflictException both for "not yet" and for a custom domain name that
+            # another service of the network has: only the second is the route's problem for good.
+            taken = self._domain_taken(spec) if error_code(error) == "ConflictException" else None
+            if taken:
+                raise DomainTaken(f"{taken} ({describe_error(error)})") from error
+            raise
+        return created(answer)
+
+    def _domain_taken(self, spec: dict[str, Any]) -> str | None:
+        domain = call(self.lattice.get_service, serviceIdentifier=spec["service"]).get("customDomainName")
+        if not domain:
+            return None
+        page: dict[str, Any] = {}
+        while True:
+            page = call(
+                self.lattice.list_service_network_service_associations,
+                serviceNetworkIdentifier=spec["service_network"],
+                **({"nextToken": page["nextToken"]} if page.get("nextToken") else {}),
+            )
+            for item in page.get("items", []):
+                if item.get("customDomainName") == domain and item.get("serviceArn") != spec["service"]:
+                    service = item.get("serviceName") or item.get("serviceArn")
+                    return f"custom domain name {domain} is already used by service {service} in this service network"
+            if not page.get("nextToken"):
+                return None
 
     def delete(self, observed: Observed) -> None:
+        if deleting(observed):
+            return
         call(
             self.lattice.delete_service_network_service_association,
             serviceNetworkServiceAssociationIdentifier=observed.arn,
@@ -270,3 +328,26 @@ class RuleHandler(LatticeHandler):
             listenerIdentifier=spec["listener"],
             ruleIdentifier=observed.arn,
         )
+
+
+class AuthPolicyHandler:
+    """PutAuthPolicy creates and replaces; the policy's cloud id is the protected resource's ARN."""
+
+    def __init__(self, lattice: Any) -> None:
+        self.lattice = lattice
+
+    def create(self, desired: Desired, spec: dict[str, Any], marks: Marks) -> str:
+        self._put(spec)
+        return str(spec["resource"])
+
+    def update(self, steps: Sequence[Step], specs: Sequence[dict[str, Any]]) -> None:
+        for spec in specs:
+            self._put(spec)
+
+    def _put(self, spec: dict[str, Any]) -> None:
+        # `policy` is also the retry helper's own keyword: bound here, not passed through it.
+        put = functools.partial(self.lattice.put_auth_policy, policy=spec["policy"])
+        call(put, resourceIdentifier=spec["resource"])
+
+    def delete(self, observed: Observed) -> None:
+        call(self.lattice.delete_auth_policy, resourceIdentifier=observed.cloud_id)

@@ -17,6 +17,7 @@ SERVICE = "service"
 SERVICE_ASSOCIATION = "service-association"
 LISTENER = "listener"
 RULE = "rule"
+AUTH_POLICY = "auth-policy"
 
 KINDS = (
     CERTIFICATE_RULES,
@@ -27,6 +28,8 @@ KINDS = (
     KindRules(SERVICE_ASSOCIATION, immutable=frozenset({"service_network", "service"})),
     KindRules(LISTENER, immutable=frozenset({"service", "name", "protocol", "port"})),
     KindRules(RULE, immutable=frozenset({"service", "listener", "name"}), delete_early=True),
+    # Last: put once what it protects exists, removed before it goes.
+    KindRules(AUTH_POLICY, immutable=frozenset({"resource"})),
 )
 
 
@@ -107,3 +110,16 @@ class RuleSpec(Spec):
 
 NOT_FOUND = Action(fixed_status=404)
 INVALID_BACKEND = Action(fixed_status=500)
+
+
+def auth_policy_id(resource_id: str) -> str:
+    """The policy of the service network or service `resource_id` (never a tag value: untagged)."""
+    return f"{AUTH_POLICY}:{resource_id}"
+
+
+class AuthPolicySpec(Spec):
+    """The auth policy of a service network or service (Lattice keeps one per resource, untagged:
+    it is ours because the resource it protects is)."""
+
+    resource: Reference
+    policy: str  # canonical JSON

@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from portico_providers.aws_common.acm import observe_certificates, user_tags
-from portico_providers.aws_common.retry import call
+from portico_providers.aws_common.retry import AWS_ERRORS, call
 from portico_providers.aws_common.tags import RESOURCE_TAG, Owner
 from portico_providers.aws_lattice.api import action_from_api, match_from_api
 from portico_providers.aws_lattice.model import (
+    AUTH_POLICY,
     LISTENER,
     RULE,
     SERVICE,
@@ -18,6 +19,7 @@ from portico_providers.aws_lattice.model import (
     SERVICE_NETWORK,
     TARGET_GROUP,
     VPC_ASSOCIATION,
+    AuthPolicySpec,
     ListenerSpec,
     RuleSpec,
     ServiceAssociationSpec,
@@ -26,7 +28,10 @@ from portico_providers.aws_lattice.model import (
     Target,
     TargetGroupSpec,
     VpcAssociationSpec,
+    auth_policy_id,
 )
+from portico_providers.aws_lattice.params import canonical_policy
+from portico_providers.kit.execute import ErrorKind
 from portico_providers.kit.flow import ObservedState
 from portico_providers.kit.ownership import Marks
 from portico_providers.kit.resources import Observed
@@ -59,8 +64,29 @@ class _Reader:
         tags: dict[str, str] = call(self.lattice.list_tags_for_resource, resourceArn=arn).get("tags", {})
         return tags if self.owner.owns(tags) else None
 
-    def add(self, kind: str, tags: dict[str, str], arn: str, spec: Any, **extra: Any) -> None:
-        self.found.append(Observed(kind, tags[RESOURCE_TAG], arn, spec, extra, Marks(tags=tags)))
+    def add(self, kind: str, tags: dict[str, str], arn: str, spec: Any, status: str = "ACTIVE", **extra: Any) -> None:
+        """`status` as Lattice lists it: ACTIVE is ready, *_IN_PROGRESS is busy (the Gateway waits
+        for it), *_FAILED is replaced rather than adopted."""
+        failed = status if status.endswith("_FAILED") else ""
+        busy = "" if status == "ACTIVE" or failed else status
+        extra["status"] = status
+        self.found.append(Observed(kind, tags[RESOURCE_TAG], arn, spec, extra, Marks(tags=tags), busy, failed))
+
+    def auth_policy(self, tags: dict[str, str], arn: str) -> None:
+        """The auth policy on a service network or service of ours, if it has one (it carries no
+        tags: it is ours because the resource it protects is)."""
+        try:
+            policy = call(self.lattice.get_auth_policy, resourceIdentifier=arn).get("policy") or ""
+        except Exception as error:
+            if AWS_ERRORS.classify(error) is not ErrorKind.GONE:
+                raise
+            return
+        if policy:
+            policy_id = auth_policy_id(tags[RESOURCE_TAG])
+            spec = AuthPolicySpec(resource=arn, policy=canonical_policy(policy))
+            self.found.append(
+                Observed(AUTH_POLICY, policy_id, arn, spec, marks=Marks(tags={**tags, RESOURCE_TAG: policy_id}))
+            )
 
     def networks(self) -> Networks:
         networks = Networks()
@@ -78,6 +104,7 @@ class _Reader:
                         name=item["name"], auth_type=detail.get("authType", "NONE"), tags=user_tags(tags)
                     ),
                 )
+                self.auth_policy(tags, item["arn"])
         return networks
 
     def vpc_associations(self, network_arns: set[str]) -> None:
@@ -99,6 +126,7 @@ class _Reader:
                             security_groups=tuple(sorted(detail.get("securityGroupIds", []))),
                             tags=user_tags(tags),
                         ),
+                        status=item.get("status", "ACTIVE"),
                     )
 
     def target_groups(self) -> tuple[dict[str, str], dict[str, str]]:
@@ -133,6 +161,7 @@ class _Reader:
                     targets=tuple(targets),
                     tags=user_tags(tags),
                 ),
+                status=item.get("status", "ACTIVE"),
             )
         return arns, ids
 
@@ -157,8 +186,10 @@ class _Reader:
                     auth_type=detail.get("authType", "NONE"),
                     tags=user_tags(tags),
                 ),
+                status=item.get("status", "ACTIVE"),
                 dns_name=dns,
             )
+            self.auth_policy(tags, service)
             for assoc in _items(self.lattice.list_service_network_service_associations, serviceIdentifier=service):
                 atags = self.owned_tags(assoc["arn"])
                 if atags:
@@ -169,6 +200,7 @@ class _Reader:
                         ServiceAssociationSpec(
                             service_network=assoc["serviceNetworkArn"], service=service, tags=user_tags(atags)
                         ),
+                        status=assoc.get("status", "ACTIVE"),
                     )
             self.listeners(service, group_arns, group_ids)
         return names

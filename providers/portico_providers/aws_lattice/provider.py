@@ -13,6 +13,7 @@ from portico_providers.aws_common.provider import AwsProvider
 from portico_providers.aws_common.tags import Owner
 from portico_providers.aws_lattice.build import LatticeLookups, build
 from portico_providers.aws_lattice.handlers import (
+    AuthPolicyHandler,
     ListenerHandler,
     RuleHandler,
     ServiceAssociationHandler,
@@ -22,6 +23,7 @@ from portico_providers.aws_lattice.handlers import (
     VpcAssociationHandler,
 )
 from portico_providers.aws_lattice.model import (
+    AUTH_POLICY,
     KINDS,
     LISTENER,
     RULE,
@@ -105,6 +107,7 @@ class LatticeProvider(AwsProvider):
             SERVICE_ASSOCIATION: ServiceAssociationHandler(lattice),
             LISTENER: ListenerHandler(lattice),
             RULE: RuleHandler(lattice),
+            AUTH_POLICY: AuthPolicyHandler(lattice),
         }
 
     def addresses(self, plan: CloudPlan, run: Execution) -> tuple[Address, ...]:

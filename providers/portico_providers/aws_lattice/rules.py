@@ -10,6 +10,7 @@ listener and 2 listeners per service by default (quotas; raise `rules_per_listen
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from portico.ir import Backend, Listener, ListenerProtocol, MatchType, RouteKind, Rule
@@ -130,6 +131,29 @@ def _shape_check(listener: Listener, rule: Rule) -> None:
     shape_of(rule, listener.protocol)
 
 
+def domain_conflicts(listeners: Sequence[Listener]) -> dict[str, str]:
+    """A custom domain name belongs to one service of a service network: when several routes want
+    the same hostname, the oldest route keeps it (then `namespace/name`, as the spec breaks ties)
+    and the rules of the others are rejected."""
+    claims: dict[str, set[tuple[str, str, str]]] = {}
+    for listener in listeners:
+        for rule in listener.rules:
+            if rule.hostnames:
+                claims.setdefault(rule.hostnames[0], set()).add(
+                    (rule.route_created or "~", str(rule.route), route_key(rule))
+                )
+    owners = {domain: min(routes)[2] for domain, routes in claims.items()}
+    return {
+        rule.id: (
+            f"custom domain name {rule.hostnames[0]} is already used by {owners[rule.hostnames[0]]} in this "
+            "service network (VPC Lattice allows one service per custom domain name; the oldest route keeps it)"
+        )
+        for listener in listeners
+        for rule in listener.rules
+        if rule.hostnames and owners[rule.hostnames[0]] != route_key(rule)
+    }
+
+
 def checker(
     rules_per_listener: int = RULES_PER_LISTENER, listeners_per_service: int = LISTENERS_PER_SERVICE
 ) -> RulesCheck:
@@ -143,4 +167,12 @@ def checker(
         rules = Quota(rules_per_listener, per_listener, lambda listener, rule: f"{route_key(rule)}:{listener.port}")
         return [_shape_check, _OneDomain(), _Listeners(listeners_per_service), rules]
 
-    return rules_checker(checks)
+    per_rule = rules_checker(checks)
+
+    def check_rules(listeners: Sequence[Listener]) -> Mapping[str, str]:
+        taken = domain_conflicts(listeners)
+        # A rejected rule never counts against a quota.
+        kept = [li.model_copy(update={"rules": tuple(r for r in li.rules if r.id not in taken)}) for li in listeners]
+        return {**taken, **per_rule(kept)}
+
+    return check_rules

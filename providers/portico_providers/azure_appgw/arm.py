@@ -2,8 +2,10 @@
 
 Context options (`ProviderContext.options`): `subscription_id` and `resource_group` (where
 every Gateway's Application Gateway lives), `credential` (an azure-core TokenCredential; default:
-azure-identity's DefaultAzureCredential, which picks up AKS Workload Identity), and for tests
-`base_url` and `connection_verify`. The SDK's own retries are off: tenacity retries throttling
+azure-identity's DefaultAzureCredential, which picks up AKS Workload Identity), `connection_timeout_s`
+and `read_timeout_s` (azure-core waits 300 s by default: a hung answer would hold the Gateway's worker
+for minutes per attempt; a timed-out call is retried like a 5xx), and for tests `base_url` and
+`connection_verify`. The SDK's own retries are off: tenacity retries throttling
 (429, honouring Retry-After), 5xx and connection failures, and tests make its waits instant by
 patching `sleep`. Long-running operations are never waited for: a write returns the
 Azure-AsyncOperation URL, which the next reconcile reads.
@@ -21,6 +23,8 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 T = TypeVar("T")
 MAX_ATTEMPTS = 5
 MAX_RETRY_AFTER_S = 30.0
+CONNECTION_TIMEOUT_S = 10.0
+READ_TIMEOUT_S = 60.0  # ARM answers a PUT at once (the work is the long-running operation)
 APPGW = "applicationGateways"
 PIP = "publicIPAddresses"
 
@@ -109,7 +113,14 @@ class Arm:
 
                 credential = DefaultAzureCredential()
             extra = {k: self.options[k] for k in ("base_url", "connection_verify") if k in self.options}
-            self._client = NetworkManagementClient(credential, self.subscription, retry_total=0, **extra)
+            self._client = NetworkManagementClient(
+                credential,
+                self.subscription,
+                retry_total=0,
+                connection_timeout=float(self.options.get("connection_timeout_s", CONNECTION_TIMEOUT_S)),
+                read_timeout=float(self.options.get("read_timeout_s", READ_TIMEOUT_S)),
+                **extra,
+            )
         return self._client
 
     def _operations(self, kind: str) -> Any:

@@ -14,6 +14,7 @@ from typing import Any
 
 from portico.ir import Backend, BackendProtocol, Certificate, GatewayIR, ListenerProtocol
 from portico_providers.azure_appgw import limits
+from portico_providers.azure_appgw.backends import Targets, learnt_probe, targets
 from portico_providers.azure_appgw.certificates import certificate_name
 from portico_providers.azure_appgw.layout import Entry, Site, covers, layout, settings_key
 from portico_providers.azure_appgw.naming import (
@@ -103,27 +104,22 @@ class _Builder:
         self.redirects: dict[str, dict[str, Any]] = {}
         self.certificates: dict[str, dict[str, Any]] = {}
 
-    def pool(self, backend: Backend) -> str:
+    def targets(self, backend: Backend) -> Targets:
+        return targets(backend, self.params.target_type)
+
+    def pool(self, backend: Backend, found: Targets) -> str:
         name = azure_name("pool", backend.namespace, backend.name, backend.port)
-        addresses = sorted({e.address for e in backend.endpoints})
-        if len(addresses) > limits.MAX_ADDRESSES_PER_POOL:
-            self.desired.notes.append(
-                f"backend {backend.id}: {len(addresses)} endpoints; Application Gateway takes "
-                f"{limits.MAX_ADDRESSES_PER_POOL} per pool, the first ones in address order are used"
-            )
-            addresses = addresses[: limits.MAX_ADDRESSES_PER_POOL]
-        self.pools[name] = {"backendAddresses": [{"ipAddress": a} for a in addresses]}
+        self.pools[name] = {"backendAddresses": [{"ipAddress": a} for a in found.addresses]}
         return name
 
-    def backend_settings(self, entry: Entry) -> str:
+    def backend_settings(self, entry: Entry, found: Targets) -> str:
         shape = entry.shape
         backend = shape.backend
         assert backend is not None
         name = azure_name("settings", *settings_key(shape))
         https = backend.protocol is BackendProtocol.HTTPS
-        port = backend.target_port or (backend.endpoints[0].port if backend.endpoints else None) or backend.port or 80
         props: dict[str, Any] = {
-            "port": port,
+            "port": found.port,
             "protocol": "Https" if https else "Http",
             "cookieBasedAffinity": "Disabled",
             "requestTimeout": shape.timeout_s or DEFAULT_TIMEOUT_S,
@@ -131,7 +127,12 @@ class _Builder:
         }
         if shape.host_override:
             props["hostName"] = shape.host_override
-        if self.params.health_check_path:
+        learnt, notes = learnt_probe(backend, self.params.target_type, props["protocol"], self.params.health_check_path)
+        self.desired.notes += [n for n in notes if n not in self.desired.notes]
+        if learnt is not None:
+            self.probes[learnt[0]] = learnt[1]
+            props["probe"] = _ref(self.gid, "probes", learnt[0])
+        elif self.params.health_check_path:
             probe = f"probe-{props['protocol'].lower()}"
             self.probes[probe] = {
                 "protocol": props["protocol"],
@@ -163,11 +164,17 @@ class _Builder:
                 redirect["targetUrl"] = entry.redirect_url
             self.redirects[name] = redirect
             props["redirectConfiguration"] = _ref(self.gid, "redirectConfigurations", name)
-        elif shape.backend is not None:
-            props["backendAddressPool"] = _ref(self.gid, "backendAddressPools", self.pool(shape.backend))
-            props["backendHttpSettings"] = _ref(self.gid, "backendHttpSettingsCollection", self.backend_settings(entry))
+        elif shape.backend is not None and (found := self.targets(shape.backend)).unusable is None:
+            self.desired.notes += [n for n in found.notes if n not in self.desired.notes]
+            pool = self.pool(shape.backend, found)
+            props["backendAddressPool"] = _ref(self.gid, "backendAddressPools", pool)
+            props["backendHttpSettings"] = _ref(
+                self.gid, "backendHttpSettingsCollection", self.backend_settings(entry, found)
+            )
         else:
-            self.desired.notes.append(f"rule {entry.rule.id}: no valid backend; Application Gateway answers 502")
+            why = self.targets(shape.backend).unusable if shape.backend is not None else None
+            why = why or "no valid backend"
+            self.desired.notes.append(f"rule {entry.rule.id}: {why}; Application Gateway answers 502")
             props["backendAddressPool"] = _ref(self.gid, "backendAddressPools", NO_ROUTE)
             props["backendHttpSettings"] = _ref(self.gid, "backendHttpSettingsCollection", NO_ROUTE_SETTINGS)
         if not shape.rewrite.empty and shape.redirect is None:

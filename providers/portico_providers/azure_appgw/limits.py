@@ -25,6 +25,10 @@ MAX_CERTIFICATES: Final = 100
 MAX_PROBES: Final = 100
 MIN_PRIORITY: Final = 1
 MAX_PRIORITY: Final = 20000
+# Probe interval and timeout 1-86400 s, unhealthy threshold 1-20 (ApplicationGatewayProbe, network REST API).
+MIN_PROBE_SECONDS: Final = 1
+MAX_PROBE_SECONDS: Final = 86400
+MAX_UNHEALTHY_THRESHOLD: Final = 20
 MIN_REQUEST_TIMEOUT_S: Final = 1
 MAX_REQUEST_TIMEOUT_S: Final = 86400
 REDIRECT_TYPES: Final = {301: "Permanent", 302: "Found", 303: "SeeOther", 307: "Temporary"}

@@ -78,6 +78,10 @@ class AppGwParameters(SectionModel):
     instead of uploading that listener's Secrets (needs identityId)."""
     identity_id: ArmId = None
     """A user-assigned identity (resource id) the gateway reads Key Vault with."""
+    target_type: Literal["ip", "nodePort"] = "ip"
+    """What the backend pools hold: pod IPs at the container port (ip: Azure CNI, pods routable from the
+    gateway's subnet), or the InternalIPs of the nodes hosting each Service's ready endpoints at its
+    nodePort (nodePort: kubenet or overlay networks; the Services must be NodePort or LoadBalancer)."""
     health_check_path: str | None = Field(default=None, pattern=r"^/")
     """A custom health probe path for every backend; unset: Application Gateway's default probe."""
     tags: Annotated[dict[str, str], AfterValidator(_check_tags)] = Field(default_factory=dict)

@@ -58,7 +58,7 @@ def _keep_tags_on_reimport(original: Any) -> Any:
 
 
 @contextmanager
-def fresh_account(release_lag: int = 0) -> Iterator[Account]:
+def fresh_account(release_lag: int = 1) -> Iterator[Account]:
     """A new moto account, as strict as AWS on deletes in use and draining targets (`strict_moto`;
     `release_lag`: delete attempts refused after a resource's last user went away), with a VPC
     and subnets tagged for public ALBs in two zones."""

@@ -98,6 +98,7 @@ class LatticeCore:
         if request.body:
             body = request.body.read() if hasattr(request.body, "read") else request.body
             params.update(json.loads(body or b"{}"))
+        self._advance()
         handler: Callable[[dict[str, Any]], dict[str, Any]] = getattr(self, _snake(name))
         try:
             out = self._idempotent(name, params, handler)
@@ -121,6 +122,9 @@ class LatticeCore:
         out = handler(params)
         self.client_tokens[(name, token)] = (request, out)
         return out
+
+    def _advance(self) -> None:
+        """Called before every request: asynchronous work moves on (see lattice_states.py)."""
 
     @staticmethod
     def _error(url: str, error: LatticeError) -> Any:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
+from tests.providers.aws.lattice_auth import AuthPolicies
 from tests.providers.aws.lattice_fake import LatticeCore, LatticeError, conflict, not_found
+from tests.providers.aws.lattice_states import AsyncStates
 
 Params = dict[str, Any]
 
@@ -25,10 +27,15 @@ def _ipv4(address: str) -> bool:
 MAX_TARGETS_PER_CALL = 100  # RegisterTargets / DeregisterTargets
 
 
-class LatticeFake(LatticeCore):
-    # ListTargets answers that still show a deregistered target as DRAINING (-1: gone at once).
-    # Tests of draining raise it; the shared suites expect a first delete to finish.
-    drain_lists = -1
+class LatticeFake(AuthPolicies, AsyncStates, LatticeCore):
+    # ListTargets answers that still show a deregistered target as DRAINING (-1: gone at once);
+    # a group keeps refusing to be deleted while a target drains.
+    drain_lists = 1
+
+    def __init__(self, region: str) -> None:
+        super().__init__(region)
+        self._init_states()
+        self._init_auth()
 
     # -- service networks and VPC associations ---------------------------------------------
     def create_service_network(self, p: Params) -> Params:
@@ -72,6 +79,7 @@ class LatticeFake(LatticeCore):
             "serviceNetworkArn": network["arn"],
             "serviceNetworkName": network["name"],
         }
+        self._born("vpc_association", self.vpc_associations, ident)
         return dict(self.vpc_associations[ident])
 
     def list_service_network_vpc_associations(self, p: Params) -> Params:
@@ -93,8 +101,7 @@ class LatticeFake(LatticeCore):
 
     def delete_service_network_vpc_association(self, p: Params) -> Params:
         association = self._find(self.vpc_associations, p["serviceNetworkVpcAssociationIdentifier"], "association")
-        del self.vpc_associations[association["id"]]
-        return {"id": association["id"], "arn": association["arn"], "status": "DELETE_IN_PROGRESS"}
+        return self._dying(self.vpc_associations, association)
 
     # -- services and their associations ---------------------------------------------------
     def create_service(self, p: Params) -> Params:
@@ -115,6 +122,7 @@ class LatticeFake(LatticeCore):
             "customDomainName": p.get("customDomainName"),
             "certificateArn": p.get("certificateArn"),
         }
+        self._born("service", self.services, ident)
         return {k: v for k, v in self.services[ident].items() if v is not None}
 
     def list_services(self, p: Params) -> Params:
@@ -137,17 +145,19 @@ class LatticeFake(LatticeCore):
             raise conflict(f"service {service['id']} is still associated with a service network")
         for listener in [li for li in self.listeners.values() if li["serviceId"] == service["id"]]:
             self._drop_listener(listener)
-        del self.services[service["id"]]
-        return {"id": service["id"], "arn": service["arn"], "name": service["name"], "status": "DELETE_IN_PROGRESS"}
+        return {**self._dying(self.services, service), "name": service["name"]}
 
     def create_service_network_service_association(self, p: Params) -> Params:
         network = self._find(self.networks, p["serviceNetworkIdentifier"], "service network")
-        service = self._find(self.services, p["serviceIdentifier"], "service")
+        service = self._usable(self._find(self.services, p["serviceIdentifier"], "service"), "service")
         if any(
             a["serviceId"] == service["id"] and a["serviceNetworkId"] == network["id"]
             for a in self.service_associations.values()
         ):
             raise conflict("the service is already associated with this service network")
+        domain, joined = service.get("customDomainName"), self._in_network(network["id"])
+        if domain and any(a.get("customDomainName") == domain for a in joined):
+            raise conflict(f"custom domain name {domain} is already used in service network {network['id']}")
         ident, arn = self._new("snsa", "servicenetworkserviceassociation/", p.get("tags"))
         self.service_associations[ident] = {
             "id": ident,
@@ -160,23 +170,28 @@ class LatticeFake(LatticeCore):
             "serviceNetworkArn": network["arn"],
             "serviceNetworkName": network["name"],
             "dnsEntry": service["dnsEntry"],
+            "customDomainName": domain,
         }
-        return {"id": ident, "arn": arn, "status": "ACTIVE"}
+        self._born("service_association", self.service_associations, ident)
+        return {"id": ident, "arn": arn, "status": self.service_associations[ident]["status"]}
+
+    def _in_network(self, network: str) -> list[Params]:
+        return [dict(a) for a in self.service_associations.values() if a["serviceNetworkId"] == network]
 
     def list_service_network_service_associations(self, p: Params) -> Params:
+        if "serviceIdentifier" not in p:  # the API takes either a service or a service network
+            return self._page(self._in_network(self._find(self.networks, p["serviceNetworkIdentifier"], "")["id"]), p)
         service = self._find(self.services, p["serviceIdentifier"], "service")
         items = [dict(a) for a in self.service_associations.values() if a["serviceId"] == service["id"]]
         return self._page(items, p)
 
     def delete_service_network_service_association(self, p: Params) -> Params:
         ident = p["serviceNetworkServiceAssociationIdentifier"]
-        association = self._find(self.service_associations, ident, "association")
-        del self.service_associations[association["id"]]
-        return {"id": association["id"], "arn": association["arn"], "status": "DELETE_IN_PROGRESS"}
+        return self._dying(self.service_associations, self._find(self.service_associations, ident, "association"))
 
     # -- listeners and rules ---------------------------------------------------------------
     def create_listener(self, p: Params) -> Params:
-        service = self._find(self.services, p["serviceIdentifier"], "service")
+        service = self._usable(self._find(self.services, p["serviceIdentifier"], "service"), "service")
         mine = [li for li in self.listeners.values() if li["serviceId"] == service["id"]]
         if any(li["port"] == p["port"] or li["name"] == p["name"] for li in mine):
             raise conflict(f"service {service['id']} already has a listener on {p['port']} or named {p['name']}")
@@ -310,8 +325,8 @@ class LatticeFake(LatticeCore):
             "name": p["name"],
             "type": p["type"],
             "config": p["config"],
-            "status": "ACTIVE",
         }
+        self._born("target_group", self.target_groups, ident)
         self.targets[ident] = {}
         return dict(self.target_groups[ident])
 
@@ -341,11 +356,10 @@ class LatticeFake(LatticeCore):
             raise conflict(f"target group {group['id']} is used by a listener rule")
         if self.targets[group["id"]]:
             raise conflict(f"target group {group['id']} has registered targets")
-        del self.target_groups[group["id"]], self.targets[group["id"]]
-        return {"id": group["id"], "arn": group["arn"], "status": "DELETE_IN_PROGRESS"}
+        return self._dying(self.target_groups, group)
 
     def register_targets(self, p: Params) -> Params:
-        group = self._find(self.target_groups, p["targetGroupIdentifier"], "target group")
+        group = self._usable(self._find(self.target_groups, p["targetGroupIdentifier"], "target group"), "group")
         _at_most_100(p["targets"])
         done, refused = [], []
         for target in p["targets"]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from portico_providers.aws_lattice.provider import LatticeProvider
 from tests.irs import GATEWAY, backend, certificate, gateway, listener, rule, self_signed
 from tests.providers.aws.conftest import REGION, Account
 from tests.providers.aws.lattice_resources import LatticeFake
+from tests.providers.aws.settle import delete_until_finished
 from tests.providers.aws.state import context
 
 CERT, KEY = self_signed()
@@ -145,7 +147,8 @@ def test_endpoint_change_registers_only_the_difference(account: Account, fake: L
     lattice.reconcile(shop(web_ips=("10.0.1.11", "10.0.1.12")))
     assert sorted(mutations(counter, mark)) == ["DeregisterTargets", "RegisterTargets"]
     web = next(g for g in fake.target_groups.values() if g["name"].startswith("pt-web-"))
-    assert set(fake.targets[web["id"]]) == {("10.0.1.11", 8080), ("10.0.1.12", 8080)}
+    states = {key: target["status"] for key, target in fake.targets[web["id"]].items()}
+    assert states == {("10.0.1.10", 8080): "DRAINING", ("10.0.1.11", 8080): "HEALTHY", ("10.0.1.12", 8080): "HEALTHY"}
 
 
 def test_certificate_rotation_keeps_the_arn(account: Account, fake: LatticeFake) -> None:
@@ -175,8 +178,7 @@ def test_delete_removes_everything_owned_and_nothing_else(account: Account, fake
     lattice = make_lattice(account, fake, CallCounter())
     lattice.reconcile(shop())
     lattice.reconcile(shop(extra_rule=True))
-    result = lattice.delete(GATEWAY)
-    assert result.finished, result.message
+    delete_until_finished(lattice)
     mine = [
         arn
         for arn, tags in fake.tags.items()
@@ -208,8 +210,34 @@ def test_existing_service_network_is_joined_not_owned(account: Account, fake: La
     assert lattice.reconcile(shop(params=params)).programmed
     assert list(fake.networks) == [shared["id"]]
     assert {a["serviceNetworkId"] for a in fake.service_associations.values()} == {shared["id"]}
-    assert lattice.delete(GATEWAY).finished
+    delete_until_finished(lattice)
     assert list(fake.networks) == [shared["id"]] and fake.service_associations == {}
+
+
+POLICY = (
+    '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]}'
+)
+
+
+def test_aws_iam_auth_puts_the_policy_on_the_network_and_every_service(account: Account, fake: LatticeFake) -> None:
+    counter = CallCounter()
+    lattice = make_lattice(account, fake, counter)
+    iam = {"awsLattice": {**PARAMS["awsLattice"], "authType": "AWS_IAM", "authPolicy": POLICY}}
+    assert lattice.reconcile(shop(params=iam)).programmed
+    protected = [*fake.networks.values(), *fake.services.values()]
+    assert {item["authType"] for item in protected} == {"AWS_IAM"}
+    assert sorted(fake.auth_policies) == sorted(item["arn"] for item in protected)
+    assert {json.loads(p)["Statement"][0]["Effect"] for p in fake.auth_policies.values()} == {"Allow"}
+    assert lattice.reconcile(shop(params=iam)).mutations == 0
+    deny = POLICY.replace("Allow", "Deny")
+    mark = len(counter.calls)
+    assert lattice.reconcile(shop(params={"awsLattice": {**iam["awsLattice"], "authPolicy": deny}})).programmed
+    assert mutations(counter, mark) == ["PutAuthPolicy"] * 3
+    mark = len(counter.calls)
+    assert lattice.reconcile(shop()).programmed  # back to NONE: the policies go
+    assert sorted(set(mutations(counter, mark))) == ["DeleteAuthPolicy", "UpdateService", "UpdateServiceNetwork"]
+    assert fake.auth_policies == {}
+    delete_until_finished(lattice)
 
 
 def test_quota_limits_and_unsupported_matches_are_reported(account: Account, fake: LatticeFake) -> None:
@@ -244,6 +272,9 @@ def test_quota_limits_and_unsupported_matches_are_reported(account: Account, fak
         ({}, "spec.awsLattice.vpcId: required"),
         ({"awsLattice": {"vpcId": VPC, "serviceNetwork": "missing"}}, "serviceNetwork: missing not found"),
         ({"awsLattice": {"vpcId": VPC, "authType": "MAGIC"}}, "spec.awsLattice.authType"),
+        ({"awsLattice": {"vpcId": VPC, "authType": "AWS_IAM"}}, "spec.awsLattice.authPolicy: Value error, required"),
+        ({"awsLattice": {"vpcId": VPC, "authPolicy": POLICY}}, "authPolicy: Value error, applies only with authType"),
+        ({"awsLattice": {"vpcId": VPC, "authType": "AWS_IAM", "authPolicy": "{"}}, "not a JSON policy document"),
     ],
 )
 def test_bad_parameters(account: Account, fake: LatticeFake, params: dict[str, Any], problem: str) -> None:

@@ -9,9 +9,10 @@ from portico_providers.aws_common.clients import CallCounter
 from tests.irs import GATEWAY, backend, certificate, gateway, listener, rule, self_signed
 from tests.providers.aws.conftest import REGION, Account
 from tests.providers.aws.lattice_resources import LatticeFake
+from tests.providers.aws.settle import reconcile_until_programmed
 from tests.providers.aws.state import alb_state
 from tests.providers.aws.test_aws_alb_e2e import make_alb, mutations
-from tests.providers.aws.test_aws_lattice_e2e import VPC, make_lattice
+from tests.providers.aws.test_aws_lattice_e2e import POLICY, VPC, make_lattice
 from tests.providers.aws.test_aws_lattice_e2e import shop as lattice_shop
 
 CERT, KEY = self_signed()
@@ -60,8 +61,8 @@ def test_alb_parameter_changes_update_in_place(account: Account) -> None:
         "tags": {"team": "b"},
     }
     mark = len(counter.calls)
-    result = alb.reconcile(alb_ir(changed, sni=False, health="/healthz"))
-    assert result.programmed, result.message
+    # The certificate rotated out is in use until the ALB lets go of it: a later reconcile deletes it.
+    reconcile_until_programmed(alb, alb_ir(changed, sni=False, health="/healthz"))
     done = set(mutations(counter, mark))
     assert {
         "SetSubnets",
@@ -121,6 +122,7 @@ def test_lattice_parameter_changes_and_drift(account: Account) -> None:
         "awsLattice": {
             "vpcId": VPC,
             "authType": "AWS_IAM",
+            "authPolicy": POLICY,
             "securityGroups": ["sg-0123456789"],
             "tags": {"team": "other"},
         }
@@ -133,6 +135,7 @@ def test_lattice_parameter_changes_and_drift(account: Account) -> None:
         "UpdateServiceNetwork",
         "UpdateServiceNetworkVpcAssociation",
         "UpdateService",
+        "PutAuthPolicy",
         "UpdateListener",
         "UpdateRule",
         "TagResource",

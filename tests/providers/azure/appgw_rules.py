@@ -175,6 +175,15 @@ def _routing(props: dict[str, Any], gid: str, names: dict[str, set[str]]) -> Non
             _target(rule_body, gid, names, inner)
 
 
+def _probe_ranges(body: dict[str, Any], where: str) -> None:
+    """ApplicationGatewayProbe: interval and timeout 1-86400 s, unhealthyThreshold 1-20, port 1-65535."""
+    if body.get("protocol") not in ("Http", "Https"):
+        raise Refusal("ApplicationGatewayProbeInvalidProtocol", f"{where}: protocol {body.get('protocol')}")
+    for field, high in (("interval", 86400), ("timeout", 86400), ("unhealthyThreshold", 20), ("port", 65535)):
+        if field in body and not 1 <= int(body[field]) <= high:
+            raise Refusal("ApplicationGatewayProbeInvalidValue", f"{where}: {field} {body[field]} is outside 1-{high}")
+
+
 def _settings(props: dict[str, Any], gid: str, names: dict[str, set[str]]) -> None:
     for item in props.get("backendHttpSettingsCollection") or []:
         where = f"backendHttpSettingsCollection[{item['name']}]"
@@ -191,6 +200,7 @@ def _settings(props: dict[str, Any], gid: str, names: dict[str, set[str]]) -> No
             body.get("host") or body.get("pickHostNameFromBackendHttpSettings")
         ):
             raise Refusal("ApplicationGatewayProbeInvalid", f"probes[{item['name']}]: path and host required")
+        _probe_ranges(body, f"probes[{item['name']}]")
     for item in props.get("redirectConfigurations") or []:
         where = f"redirectConfigurations[{item['name']}]"
         body = _props(item)

@@ -7,6 +7,7 @@ options), a static token credential, and no other help.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import ipaddress
 import json
@@ -105,7 +106,7 @@ def _handler(state: ArmState) -> type[BaseHTTPRequestHandler]:
                 if fault is not None:
                     state.faults.remove(fault)
                     state.faults_served.append(fault)
-            if fault is not None and not fault.lost:
+            if fault is not None and not fault.lost and not fault.late:
                 code = fault.code or ("TooManyRequests" if fault.status == 429 else "InternalServerError")
                 extra = {"Retry-After": str(fault.retry_after)} if fault.status == 429 else {}
                 self._send(error(fault.status, code, "injected fault", extra))
@@ -116,9 +117,15 @@ def _handler(state: ArmState) -> type[BaseHTTPRequestHandler]:
                 self._send(error(400, "InvalidRequestContent", "the body is not JSON"))
                 return
             answer = state.handle(self.command, url.path, dict(parse_qsl(url.query)), headers, body)
-            if fault is not None:  # the change happened; its answer is lost on the way back
+            if fault is not None and fault.lost:  # the change happened; its answer is lost on the way back
                 self.close_connection = True
                 self.connection.shutdown(2)
+                return
+            if fault is not None and fault.late:  # the change happened; the client stopped waiting
+                time.sleep(fault.late)
+                self.close_connection = True
+                with contextlib.suppress(OSError):
+                    self._send(answer)
                 return
             self._send(answer)
 

@@ -57,6 +57,8 @@ class Fault:
     """The next request matching `method` and `path_part` gets `status` (with Retry-After on 429).
 
     `lost`: the request takes effect, but its answer never reaches the client.
+    `late`: the request takes effect, and its answer comes after `late` seconds, past the client's
+    read timeout (the provider option `read_timeout_s`).
     """
 
     method: str
@@ -64,7 +66,8 @@ class Fault:
     status: int = 500
     retry_after: int = 1
     lost: bool = False
-    code: str = ""  # the ARM error code (default: by status)
+    code: str = ""
+    late: float = 0.0  # the ARM error code (default: by status)
 
     def matches(self, method: str, path: str) -> bool:
         """`WRITE` stands for any mutating request (PUT or DELETE)."""

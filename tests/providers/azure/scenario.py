@@ -26,8 +26,8 @@ def example_ir(arm: ArmFake) -> GatewayIR:
     return ir.model_copy(update={"infrastructure": infrastructure})
 
 
-def provider(arm: ArmFake) -> AppGwProvider:
-    options = {**arm.provider_options(), "resource_group": GROUP}
+def provider(arm: ArmFake, **options: Any) -> AppGwProvider:
+    options = {**arm.provider_options(), "resource_group": GROUP, **options}
     return create(ProviderContext(cluster_id=CLUSTER, options=options))
 
 

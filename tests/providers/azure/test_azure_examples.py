@@ -50,3 +50,27 @@ def test_the_canary_route_is_rejected_per_rule_with_the_reason() -> None:
     assert "no weighted split" in accepted["message"]
     (store,) = statuses[("HTTPRoute", "shop", "store")]["parents"]
     assert all(c["status"] == "True" for c in store["conditions"])
+
+
+NODE_PORT = Path(__file__).resolve().parent / "manifests" / "node-port.yaml"
+
+
+def test_portico_plan_reads_nodes_and_pods_given_with_f(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan", "-f", str(NODE_PORT), "--provider", "azure-appgw"]) == 0
+    captured = capsys.readouterr()
+    assert "ignored" not in captured.err  # Nodes and Pods are read, not skipped as unknown kinds
+    [entry] = yaml.safe_load(captured.out)["gateways"]
+    props = entry["plan"]["steps"][1]["spec"]["body"]["properties"]
+    pools = {p["name"].split("-")[2]: p["properties"].get("backendAddresses") for p in props["backendAddressPools"]}
+    assert pools["web"] == [{"ipAddress": "10.224.0.4"}, {"ipAddress": "10.224.0.5"}]
+    [probe] = props["probes"]
+    assert probe["properties"]["path"] == "/ready"
+    assert any("has no nodePort" in note for note in entry["plan"]["notes"])
+
+
+def test_the_node_port_golden_input_is_what_translation_makes_of_the_manifests() -> None:
+    objects = [m.obj for m in load_manifests([NODE_PORT])]
+    capabilities = {"portico.dev/azure-appgw": load_provider("azure-appgw").capabilities()}
+    (ir,) = translate(build_snapshot(objects), capabilities).ir_by_gateway.values()
+    golden = Path(__file__).resolve().parents[2] / "golden" / "azure_appgw" / "node-port-probes.in.yaml"
+    assert ir.to_yaml() == golden.read_text()

@@ -1,6 +1,6 @@
-"""50 reconciles with Azure misbehaving (429, 5xx, lost answers, failed operations, someone else
-editing the gateway), before and after changes take effect: always converged afterwards, nothing
-leaked, no concurrent edit lost, and a clean delete."""
+"""50 reconciles with Azure misbehaving (429, 5xx, lost answers, answers past the read timeout,
+failed operations, someone else editing the gateway), before and after changes take effect: always
+converged afterwards, nothing leaked, no concurrent edit lost, and a clean delete."""
 
 from __future__ import annotations
 
@@ -16,6 +16,10 @@ from tests.providers.azure.arm_state import Fault
 from tests.providers.azure.scenario import converge, example_ir, gateway, provider, with_endpoints
 
 RECONCILES = 50
+# The provider's read timeout here (1 s: a loaded test machine answers well within it); a late answer
+# comes after LATE_S.
+READ_TIMEOUT_S = 1.0
+LATE_S = 1.5
 FAULTS = [
     Fault("GET", "/applicationGateways/", 429, retry_after=2),
     Fault("GET", "/publicIPAddresses/", 503),
@@ -24,6 +28,7 @@ FAULTS = [
     Fault("PUT", "/applicationGateways/", lost=True),
     Fault("PUT", "/publicIPAddresses/", lost=True),
     Fault("GET", "/operations/", 500),
+    Fault("PUT", "/applicationGateways/", late=LATE_S),
 ]
 
 
@@ -36,13 +41,15 @@ def no_backoff_wait() -> Iterator[None]:
 @pytest.mark.parametrize("seed", [1, 2])
 def test_fifty_faulty_reconciles_converge_without_leaks_or_lost_edits(arm: ArmFake, seed: int) -> None:
     rng = random.Random(seed)
-    p = provider(arm)
+    p = provider(arm, read_timeout_s=READ_TIMEOUT_S)
     ir = example_ir(arm)
     edits: dict[str, str] = {}
     for index in range(RECONCILES):
         for _ in range(rng.randint(0, 2)):
             fault = rng.choice(FAULTS)
-            arm.state.faults.append(Fault(fault.method, fault.path_part, fault.status, fault.retry_after, fault.lost))
+            arm.state.faults.append(
+                Fault(fault.method, fault.path_part, fault.status, fault.retry_after, fault.lost, late=fault.late)
+            )
         if rng.random() < 0.15:
             arm.state.fail_operations += 1
         if rng.random() < 0.2:
@@ -55,8 +62,9 @@ def test_fifty_faulty_reconciles_converge_without_leaks_or_lost_edits(arm: ArmFa
         p.reconcile(ir)  # whatever it says, it must not raise
         if rng.random() < 0.6:
             arm.state.settle()
-    served = {(f.method, f.path_part, f.status, f.lost) for f in arm.state.faults_served}
+    served = {(f.method, f.path_part, f.status, f.lost, f.late) for f in arm.state.faults_served}
     assert len(served) >= 5 and any(f.lost for f in arm.state.faults_served), served
+    assert any(f.late for f in arm.state.faults_served), served
     assert arm.state.failed_operations >= 3 and len(edits) >= 3
     arm.state.faults.clear()
     arm.state.fail_operations = 0
@@ -81,3 +89,19 @@ def test_fifty_faulty_reconciles_converge_without_leaks_or_lost_edits(arm: ArmFa
     assert done.finished, (done.remaining, done.message)
     assert arm.state.owned_by_type("applicationGateways") == []
     assert arm.state.owned_by_type("publicIPAddresses") == []
+
+
+def test_an_answer_past_the_read_timeout_is_retried_and_the_change_kept(arm: ArmFake) -> None:
+    p = provider(arm, read_timeout_s=READ_TIMEOUT_S)
+    ir = example_ir(arm)
+    converge(p, arm, ir)
+    changed = with_endpoints(ir, "web", ["10.244.7.7"])
+    arm.state.faults.append(Fault("PUT", "/applicationGateways/", late=LATE_S))
+    before = arm.state.mutating_requests
+    p.reconcile(changed)  # the PUT takes effect, the client stops waiting and tries again
+    assert [f.late for f in arm.state.faults_served] == [LATE_S]
+    assert arm.state.mutating_requests - before >= 2  # without a read timeout the late answer would be awaited
+    converge(p, arm, changed)
+    assert len(arm.state.owned_by_type("applicationGateways")) == 1
+    pools = [p["properties"]["backendAddresses"] for p in gateway(arm)["properties"]["backendAddressPools"]]
+    assert [{"ipAddress": "10.244.7.7"}] in pools

@@ -7,7 +7,7 @@ from collections.abc import Hashable
 from typing import Any
 
 from portico.handlers.bus import Bus, Outcome
-from portico.handlers.store import Store
+from portico.handlers.store import Store, trimmed_node
 
 
 def obj(kind: str, namespace: str, name: str, **rest: Any) -> dict[str, Any]:
@@ -51,6 +51,36 @@ def test_changes_reach_exactly_the_gateways_that_read_them() -> None:
     assert [r["metadata"]["name"] for r in store.routes_for(("default", "b"))] == ["r1", "r2"]
     assert store.delete(route("r1", ["b"], ["svc"])) == {("Gateway", "default", "b")}
     assert store.upsert(obj("Service", "shop", "svc")) == set()
+
+
+def test_a_node_wakes_the_gateways_whose_endpoints_it_hosts_and_is_kept_trimmed() -> None:
+    store = Store()
+    store.upsert(obj("Gateway", "default", "a", spec={"gatewayClassName": "portico"}))
+    store.upsert(route("r1", ["a"], ["svc"]))
+    slice_meta = {"labels": {"kubernetes.io/service-name": "svc"}}
+    endpoints = [{"addresses": ["10.1.0.1"], "nodeName": "node-1"}]
+    store.upsert(obj("EndpointSlice", "shop", "svc-1", meta=slice_meta, endpoints=endpoints))
+    raw = {
+        "kind": "Node",
+        "metadata": {"name": "node-1", "resourceVersion": "7", "labels": {"zone": "1"}},
+        "status": {
+            "addresses": [{"type": "InternalIP", "address": "10.240.0.4"}, {"type": "Hostname", "address": "n"}],
+            "conditions": [{"type": "Ready", "status": "True"}],
+            "images": [{"names": ["app"]}],
+        },
+    }
+    node = trimmed_node(raw)
+    assert node["status"] == {"addresses": [{"type": "InternalIP", "address": "10.240.0.4"}]}
+    assert "labels" not in node["metadata"]
+    assert store.upsert(node) == {("Gateway", "default", "a")}
+    assert store.upsert(trimmed_node({**raw, "metadata": {"name": "node-2"}})) == set()
+    services = store.services_for(store.routes_for(("default", "a")))
+    assert [o["kind"] for o in services] == ["EndpointSlice", "Node"]
+    # the endpoint moves to node-2: node-1 no longer concerns Gateway a
+    store.upsert(
+        obj("EndpointSlice", "shop", "svc-1", meta=slice_meta, endpoints=[{**endpoints[0], "nodeName": "node-2"}])
+    )
+    assert store.upsert(node) == set()
 
 
 async def test_a_burst_of_publishes_is_one_reconcile() -> None:
