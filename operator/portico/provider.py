@@ -48,6 +48,8 @@ class Capabilities:
     Translation drops exactly those route rules and reports them on their routes.
     `check_parameters` is the provider's own validation of its GatewayParameters section, the one
     its plan applies; translation turns its messages into Accepted=False/InvalidParameters.
+    `address_types` are the `spec.addresses` types it can honour (with GatewayStaticAddresses);
+    translation answers any other with Accepted=False/UnsupportedAddress.
     """
 
     features: frozenset[str]
@@ -55,6 +57,7 @@ class Capabilities:
     listener_protocols: frozenset[str] = frozenset({"HTTP", "HTTPS"})
     check_rules: RulesCheck | None = None
     check_parameters: ParametersCheck | None = None
+    address_types: frozenset[str] = frozenset({"IPAddress", "Hostname"})
 
 
 class ApplyState(StrEnum):
@@ -78,6 +81,9 @@ class ApplyResult:
     # IR rule id -> the cloud's reason it refused that rule (the rest of the Gateway is programmed);
     # the operator reports each on its route.
     refused_rules: Mapping[str, str] = field(default_factory=dict)
+    # not programmed: the Programmed condition's reason when "Pending" would say less, e.g. the
+    # spec's AddressNotAssigned / AddressNotUsable for a requested static address.
+    reason: str = ""
 
     def with_refused_rules(self, refused: Mapping[str, str]) -> ApplyResult:
         return replace(self, refused_rules=dict(refused))
@@ -92,9 +98,14 @@ class ApplyResult:
 
     @classmethod
     def pending(
-        cls, running: str, recheck_after: float | None = None, addresses: tuple[Address, ...] = (), mutations: int = 0
+        cls,
+        running: str,
+        recheck_after: float | None = None,
+        addresses: tuple[Address, ...] = (),
+        mutations: int = 0,
+        reason: str = "",
     ) -> ApplyResult:
-        return cls(ApplyState.PENDING, addresses, running, recheck_after, mutations)
+        return cls(ApplyState.PENDING, addresses, running, recheck_after, mutations, reason=reason)
 
     @classmethod
     def failed(cls, reason: str, addresses: tuple[Address, ...] = (), mutations: int = 0) -> ApplyResult:

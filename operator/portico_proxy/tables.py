@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 from portico.ir import Certificate, GatewayIR, Listener, ListenerProtocol, TLSMode
+from portico.translate.hostnames import listener_hostname_rank
 from portico_proxy.dispatch import Entry, build_entries
 from portico_proxy.l4tables import L4Router
 from portico_proxy.rules import CompiledRule
@@ -68,16 +69,6 @@ class ListenerTable:
         return found
 
 
-def _listener_rank(listener: Listener) -> tuple[int, int, int]:
-    """Sort key: exact hostnames, then wildcards with more labels, then no hostname."""
-    hostname = listener.hostname
-    if hostname is None:
-        return (2, 0, 0)
-    if hostname.startswith("*."):
-        return (1, -hostname.count("."), -len(hostname))
-    return (0, 0, 0)
-
-
 class PortMode:
     """How a port's connections are served (one mode per port; a change rebinds the port)."""
 
@@ -112,7 +103,7 @@ class PortTable:
         backend_tls: Mapping[str, GatewayUpstreamTLS] | None = None,
     ) -> None:
         self.port = port
-        ordered = sorted(listeners, key=lambda item: _listener_rank(item[1]))
+        ordered = sorted(listeners, key=lambda item: listener_hostname_rank(item[1].hostname))
         by_gateway = backend_tls or {}
         self.mode = _port_mode(listeners)
         self.l4 = L4Router([listener for _, listener in ordered]) if self.mode != PortMode.HTTP else None

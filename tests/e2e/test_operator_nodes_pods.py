@@ -5,11 +5,11 @@ Through the proxy provider, whose ConfigMap holds the IR the providers receive.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from portico.devcluster.faults import FaultRule
 from portico.handlers.pods import PodReader
+from portico.ir import GatewayIR
 from tests.e2e.conftest import Cluster, RunningOperator
 from tests.e2e.test_operator_e2e import programmed
 
@@ -56,12 +56,12 @@ async def app_backend(cluster: Cluster) -> dict[str, Any] | None:
     config = await cluster.get("ConfigMap", "default", "portico-web")
     if config is None:
         return None
-    ir = json.loads(config["data"]["ir.json"])
-    for listener in ir["listeners"]:
-        for rule in listener["rules"]:
-            for backend in rule["backends"]:
-                if backend["name"] == "app":
-                    return dict(backend)
+    ir = GatewayIR.from_json(config["data"]["ir.json"])  # the document shares rules between listeners (v2)
+    for listener in ir.listeners:
+        for rule in listener.rules:
+            for backend in rule.backends:
+                if backend.name == "app":
+                    return backend.model_dump(mode="json")
     return None
 
 

@@ -15,6 +15,7 @@ from portico_providers.proxy.objects import desired_objects
 from portico_providers.proxy.provider import ProxyProvider
 from tests.golden.golden import check_golden
 
+CONTROLLER = "portico.dev/proxy"
 CASES = sorted((Path(__file__).parent / "proxy").glob("*.in.yaml"))
 
 
@@ -35,7 +36,8 @@ def _readable(obj: dict[str, Any]) -> dict[str, Any]:
 @pytest.mark.parametrize("case", CASES, ids=[p.name.removesuffix(".in.yaml") for p in CASES])
 def test_golden(case: Path, update_golden: bool) -> None:
     manifests = load_manifests([case])
-    result = translate(build_snapshot([m.obj for m in manifests]), now="2026-01-01T00:00:00Z")
+    capabilities = {CONTROLLER: ProxyProvider(None).capabilities()}
+    result = translate(build_snapshot([m.obj for m in manifests]), capabilities, now="2026-01-01T00:00:00Z")
     documents = []
     for (namespace, name), ir in sorted(result.ir_by_gateway.items()):
         documents.append(
@@ -52,7 +54,8 @@ def test_golden(case: Path, update_golden: bool) -> None:
 def test_objects_are_valid_kubernetes_and_run_non_root(case: Path) -> None:
     import kubernetes_validate
 
-    result = translate(build_snapshot([m.obj for m in load_manifests([case])]))
+    capabilities = {CONTROLLER: ProxyProvider(None).capabilities()}
+    result = translate(build_snapshot([m.obj for m in load_manifests([case])]), capabilities)
     for ir in result.ir_by_gateway.values():
         for obj in desired_objects(ir):
             kubernetes_validate.validate(obj, "1.30", strict=True)

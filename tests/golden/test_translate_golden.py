@@ -10,11 +10,15 @@ import pytest
 from portico.api import build_snapshot
 from portico.cli.status import status_list
 from portico.manifests import load_manifests
+from portico.provider import load_capabilities
 from portico.translate import translate
 from tests.golden.golden import check_golden
 
 CASES = sorted((Path(__file__).parent / "translate").rglob("*.in.yaml"))
 NOW = "2026-01-01T00:00:00Z"
+# Cases in this folder are translated with the proxy provider's own capabilities (what the operator
+# uses for portico.dev/proxy), the others with every feature claimed.
+PROVIDER_CASES = {"proxy-provider": ("portico.dev/proxy", "proxy")}
 
 
 def _short_pem(node: Any) -> Any:
@@ -31,7 +35,11 @@ def _short_pem(node: Any) -> Any:
 
 def render_case(path: Path) -> dict[str, Any]:
     manifests = load_manifests([path])
-    result = translate(build_snapshot([m.obj for m in manifests]), now=NOW)
+    capabilities = None
+    if path.parent.name in PROVIDER_CASES:
+        controller, provider = PROVIDER_CASES[path.parent.name]
+        capabilities = {controller: load_capabilities(provider)}
+    result = translate(build_snapshot([m.obj for m in manifests]), capabilities, now=NOW)
     ir = [_short_pem(i.model_dump(mode="json", exclude_defaults=True)) for _, i in sorted(result.ir_by_gateway.items())]
     statuses = [
         {

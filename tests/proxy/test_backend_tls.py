@@ -4,15 +4,11 @@ the hostname check; a refused certificate is a 502 and a log line that says why.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-import ssl
-from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import httpx
-import pytest
 
 from portico.api import build_snapshot
 from portico.ir import Backend, BackendProtocol, BackendTLS, Certificate, ObjectKey, SubjectAltName
@@ -21,60 +17,10 @@ from portico.translate import translate
 from portico_proxy.context import Limits
 from portico_proxy.linear_regex import PROXY_CAPABILITIES
 from tests.irs import free_port, gateway, listener, local_backend, prefix, rule
-from tests.proxy.certs import certificate_authority, common_name, issued, self_signed
+from tests.proxy.certs import certificate_authority, issued, self_signed
 
 SPIFFE = "spiffe://cluster.local/ns/shop/sa/app"
 POLICY = ObjectKey(namespace="shop", name="app-tls")
-
-TLSServer = Callable[..., Awaitable[int]]
-
-
-@pytest.fixture
-async def tls_backend(tmp_path: Path) -> AsyncIterator[TLSServer]:
-    """An HTTPS backend with this certificate; it answers with the SNI the client sent, and with the
-    client certificate's name when it requires one signed by `client_ca`."""
-    servers: list[asyncio.Server] = []
-
-    async def start(cert: str, key: str, client_ca: str | None = None) -> int:
-        folder = tmp_path / f"backend-{len(servers)}"
-        folder.mkdir()
-        (folder / "tls.crt").write_text(cert)
-        (folder / "tls.key").write_text(key)
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(folder / "tls.crt", folder / "tls.key")
-        if client_ca is not None:
-            context.verify_mode = ssl.CERT_REQUIRED
-            context.load_verify_locations(cadata=client_ca)
-        seen: dict[int, str | None] = {}
-
-        def remember(sock: ssl.SSLObject, name: str | None, _: ssl.SSLContext) -> None:
-            seen[id(sock)] = name
-
-        context.sni_callback = remember  # type: ignore[assignment]
-
-        async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            try:
-                while await reader.readuntil(b"\r\n\r\n"):
-                    tls = writer.get_extra_info("ssl_object")
-                    answer: dict[str, str | None] = {"sni": seen.get(id(tls))}
-                    if client_ca is not None:
-                        answer["client"] = common_name(tls.getpeercert(binary_form=True))
-                    body = json.dumps(answer).encode()
-                    writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body))
-                    await writer.drain()
-            except (asyncio.IncompleteReadError, ConnectionError, ssl.SSLError):
-                pass
-            finally:
-                writer.close()
-
-        server = await asyncio.start_server(serve, "127.0.0.1", 0, ssl=context)
-        servers.append(server)
-        return int(server.sockets[0].getsockname()[1])
-
-    yield start
-    for server in servers:
-        server.close()
-        await server.wait_closed()
 
 
 def _verified(name: str, port: int, tls: BackendTLS | None) -> Backend:

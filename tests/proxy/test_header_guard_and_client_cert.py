@@ -3,10 +3,6 @@ presented to a real TLS backend that requires one."""
 
 from __future__ import annotations
 
-import asyncio
-import json
-import ssl
-from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import httpx
@@ -27,7 +23,7 @@ from portico.ir import (
 )
 from portico_proxy.runtime import ConfigRejected
 from tests.irs import free_port, gateway, listener, local_backend, prefix, rule
-from tests.proxy.certs import common_name, self_signed
+from tests.proxy.certs import self_signed
 
 
 def _modifier_gateway(port: int, backend_port: int, value: str) -> GatewayIR:
@@ -67,50 +63,12 @@ async def test_a_header_value_with_cr_or_lf_never_reaches_the_wire(proxy, echo, 
     assert "x-injected" not in seen
 
 
-@pytest.fixture
-async def mtls_backend(tmp_path: Path) -> AsyncIterator[Callable[[str], Awaitable[int]]]:
-    """A TLS backend that requires a client certificate signed by `trusted` and answers with its CN."""
-    servers: list[asyncio.Server] = []
-
-    async def start(trusted: str) -> int:
-        cert, key = self_signed("backend.local")
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.verify_mode = ssl.CERT_REQUIRED
-        context.load_verify_locations(cadata=trusted)
-        folder = tmp_path / "mtls-backend"
-        folder.mkdir(exist_ok=True)
-        (folder / "tls.crt").write_text(cert)
-        (folder / "tls.key").write_text(key)
-        context.load_cert_chain(folder / "tls.crt", folder / "tls.key")
-
-        async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            try:
-                while await reader.readuntil(b"\r\n\r\n"):
-                    peer = writer.get_extra_info("ssl_object").getpeercert(binary_form=True)
-                    body = json.dumps({"client": common_name(peer) if peer else None}).encode()
-                    writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body))
-                    await writer.drain()
-            except (asyncio.IncompleteReadError, ConnectionError, ssl.SSLError):
-                pass
-            finally:
-                writer.close()
-
-        server = await asyncio.start_server(serve, "127.0.0.1", 0, ssl=context)
-        servers.append(server)
-        return int(server.sockets[0].getsockname()[1])
-
-    yield start
-    for server in servers:
-        server.close()
-        await server.wait_closed()
-
-
 @pytest.mark.parametrize("redacted", [False, True], ids=["key-in-ir", "key-from-secrets-dir"])
 async def test_client_certificate_is_presented_to_a_backend_that_requires_one(  # type: ignore[no-untyped-def]
-    proxy, mtls_backend, tmp_path: Path, redacted: bool
+    proxy, tls_backend, tmp_path: Path, redacted: bool
 ) -> None:
     client_cert, client_key = self_signed("portico-client.example")
-    backend_port = await mtls_backend(client_cert)
+    backend_port = await tls_backend(*self_signed("backend.local"), client_ca=client_cert)
     with_cert, without_cert = free_port(), free_port()
     upstream = local_backend("secure", backend_port, protocol=BackendProtocol.HTTPS)
     identity = Certificate(
@@ -135,6 +93,6 @@ async def test_client_certificate_is_presented_to_a_backend_that_requires_one(  
         for _ in range(3):  # pooled connections keep presenting it
             response = await client.get(f"http://127.0.0.1:{with_cert}/")
             assert response.status_code == 200
-            assert response.json() == {"client": "portico-client.example"}
+            assert response.json()["client"] == "portico-client.example"
         refused = await client.get(f"http://127.0.0.1:{without_cert}/")
     assert refused.status_code == 502

@@ -11,7 +11,8 @@ resourceVersion), create, merge patch, update and delete, on the resource or its
 With `controllers=True` it also plays the controllers a real cluster runs: a Deployment gets
 all its replicas available (with `deployments_available=False` it gets none, and a test makes it
 available by writing its status), a Service a cluster IP, node ports, and for LoadBalancer an
-ingress IP from 192.0.2.0/24 (TEST-NET-1). Garbage collection by ownerReferences is not emulated.
+ingress IP from 192.0.2.0/24 (TEST-NET-1): its `spec.loadBalancerIP` when that lies in the pool,
+none when it does not (as MetalLB leaves it pending). Garbage collection by ownerReferences is not emulated.
 
 Writes are recorded cheaply in `write_log` (method, plural, subresource, namespace, name) and
 counted in `writes`, reads counted in `reads`, for tests and benchmarks.
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import itertools
 import json
 from collections import Counter
@@ -266,11 +268,28 @@ class ClusterEmulator(KubernetesEmulator):
             ports = spec.get("ports") or ()
             patch["ports"] = [dict(p, nodePort=p.get("nodePort") or next(self._ports)) for p in ports]
         status = obj.get("status") or {}
+        requested = spec.get("loadBalancerIP")
         if service_type == "LoadBalancer" and not (status.get("loadBalancer") or {}).get("ingress"):
-            status = {"loadBalancer": {"ingress": [{"ip": f"192.0.2.{next(self._addresses) % 250 + 2}"}]}}
+            # Like MetalLB: a requested IP is assigned from the pool, one outside it never is.
+            if not requested:
+                status = {"loadBalancer": {"ingress": [{"ip": f"192.0.2.{next(self._addresses) % 250 + 2}"}]}}
+            elif _in_pool(str(requested)):
+                status = {"loadBalancer": {"ingress": [{"ip": str(requested)}]}}
+            else:
+                status = {"loadBalancer": {}}
         elif service_type != "LoadBalancer":
             status = {"loadBalancer": {}}
         return {**obj, "spec": merged(spec, patch), "status": status}
+
+
+LOAD_BALANCER_POOL = ipaddress.ip_network("192.0.2.0/24")
+
+
+def _in_pool(value: str) -> bool:
+    try:
+        return ipaddress.ip_address(value) in LOAD_BALANCER_POOL
+    except ValueError:
+        return False
 
 
 VERBS = {"list", "watch", "get", "create", "patch", "update", "delete"}

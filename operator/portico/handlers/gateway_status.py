@@ -34,9 +34,8 @@ def programmed_status(status: Mapping[str, Any], result: ApplyResult, generation
     if result.programmed:
         cond = condition("Programmed", True, "Programmed", result.message or "Gateway is programmed", generation, now)
     else:
-        cond = condition(
-            "Programmed", False, "Pending", result.message or "waiting for the data plane", generation, now
-        )
+        reason = result.reason or "Pending"
+        cond = condition("Programmed", False, reason, result.message or "waiting for the data plane", generation, now)
     out = with_condition(status, cond)
     out["addresses"] = [{"type": kind, "value": value} for kind, value in result.addresses]
     return out

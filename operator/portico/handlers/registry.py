@@ -31,12 +31,21 @@ def build_registry(operator: Operator) -> kopf.OperatorRegistry:
     registry = kopf.OperatorRegistry()
     config = operator.config
 
+    handed: list[str | None] = []  # the token kopf was given last
+
     @kopf.on.login(registry=registry)
     def login(**_: Any) -> kopf.ConnectionInfo:
         conn = config.connection
         token = conn.token
-        if conn.credentials is not None:  # kopf logs in again after a 401: hand it the current token
+        if conn.credentials is not None:
+            # kopf logs in again only after a 401: if our own requests have not fetched a new token yet,
+            # run the exec plugin now, or kopf would get the refused token back and give up.
             token = (conn.credentials.view().authorization or "").removeprefix("Bearer ") or None
+            if handed and token == handed[-1]:
+                conn.credentials.reload()
+                token = (conn.credentials.view().authorization or "").removeprefix("Bearer ") or None
+            handed.append(token)
+            del handed[:-1]
         return kopf.ConnectionInfo(
             server=conn.server,
             token=token,

@@ -135,6 +135,13 @@ def _rejection(gw: Gateway, cls: ClassState, snapshot: Snapshot) -> tuple[c.Cond
         if "GatewayStaticAddresses" not in caps.features:
             message = f"{where}: provider {provider_name_for(cls.controller)} does not support static addresses"
             return c.false("Accepted", "UnsupportedAddress", message), parameters
+        if address.type not in caps.address_types:
+            supported = ", ".join(sorted(caps.address_types))
+            message = (
+                f"{where}.type: {address.type} is not supported by provider {provider_name_for(cls.controller)}"
+                f" (supported: {supported})"
+            )
+            return c.false("Accepted", "UnsupportedAddress", message), parameters
         problem = _address_problem(address.type, address.value) if address.value else None
         if problem:
             return c.false("Accepted", "UnsupportedAddress", f"{where}: {problem}"), parameters

@@ -46,3 +46,13 @@ def overlaps(a: str | None, b: str | None) -> bool:
     if a is None or b is None:
         return True
     return intersect(a, b) is not None
+
+
+def listener_hostname_rank(hostname: str | None) -> tuple[int, int, int]:
+    """Which of the listeners sharing a port serves a host: an exact hostname, then wildcards with more
+    labels (then longer), then none; the first that matches serves the request (listener isolation)."""
+    if hostname is None:
+        return (2, 0, 0)
+    if hostname.startswith("*."):
+        return (1, -hostname.count("."), -len(hostname))
+    return (0, 0, 0)

@@ -29,6 +29,7 @@ from portico.ir import (
     RouteKind,
     Rule,
 )
+from portico.translate.hostnames import listener_hostname_rank
 from portico_providers.aws_alb.model import Condition, KeyValue, Redirect
 from portico_providers.aws_common.limits import MAX_WEIGHT
 from portico_providers.kit.limits import Quota, Unsupported, rules_checker, scale_weights
@@ -102,17 +103,6 @@ def host_rank(hostname: str | None) -> tuple[int, int]:
     if hostname is None:
         return (2, 0)
     return (1, -len(hostname)) if hostname.startswith("*.") else (0, 0)
-
-
-def listener_rank(listener: Listener) -> tuple[int, int, int]:
-    """Which of the listeners sharing a port serves a host: exact hostname, then wildcards with more
-    labels (then longer), then none; a request is served by the first that matches (isolation)."""
-    hostname = listener.hostname
-    if hostname is None:
-        return (2, 0, 0)
-    if hostname.startswith("*."):
-        return (1, -hostname.count("."), -len(hostname))
-    return (0, 0, 0)
 
 
 def host_groups(rule: Rule) -> tuple[tuple[str, ...], ...]:
@@ -290,7 +280,7 @@ class AlbRuleQuota(Quota):
 
 def ordered(listeners: Sequence[Listener]) -> list[Listener]:
     """Listeners in the order their ALB rules take on each port (most specific hostname first)."""
-    return sorted(listeners, key=listener_rank)
+    return sorted(listeners, key=lambda listener: listener_hostname_rank(listener.hostname))
 
 
 def check_rules(listeners: Sequence[Listener]) -> Mapping[str, str]:

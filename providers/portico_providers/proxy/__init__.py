@@ -32,10 +32,11 @@ def make_provider(context: ProviderContext) -> AnyProvider:
 
 
 def capabilities() -> Capabilities:
-    """The same in both modes, and known without a Kubernetes client or the proxy's runtime."""
-    from portico_proxy.linear_regex import PROXY_CAPABILITIES
+    """The in-cluster mode's, known without a Kubernetes client or the proxy's runtime (the local
+    mode claims the same minus what needs a Deployment and Service: infrastructure, static addresses)."""
+    from portico_providers.proxy.capabilities import CLUSTER_CAPABILITIES
 
-    return PROXY_CAPABILITIES
+    return CLUSTER_CAPABILITIES
 
 
 SPEC = ProviderSpec(

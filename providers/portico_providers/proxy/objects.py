@@ -21,6 +21,7 @@ from portico.kube.resources import MANAGED_BY_LABEL
 from portico.provider import Undeliverable
 from portico.translate.features import parse_duration_ms
 from portico_providers.proxy.params import SECTION, ProxyParameters
+from portico_providers.proxy.static_addresses import service_fields
 
 CONFIG_DIR = "/etc/portico"
 CONFIG_FILE = f"{CONFIG_DIR}/ir.json"
@@ -75,14 +76,35 @@ def service_type(ir: GatewayIR) -> str:
     return proxy_settings(ir).service_type
 
 
+# Kubernetes reserves the kubernetes.io and k8s.io prefixes (and their subdomains) for its own
+# components; gateway.networking.k8s.io is among them. app.kubernetes.io is the exception, meant
+# for applications' recommended labels. Reserved keys are not propagated, so a Gateway cannot
+# steer the cluster through the proxy's objects (e.g. a kubectl.kubernetes.io/restartedAt).
+RESERVED_DOMAINS = ("kubernetes.io", "k8s.io")
+OPEN_PREFIXES = ("app.kubernetes.io",)
+
+
+def is_reserved_key(key: str) -> bool:
+    prefix = key.rpartition("/")[0]
+    if not prefix or prefix in OPEN_PREFIXES:
+        return False
+    return any(prefix == domain or prefix.endswith("." + domain) for domain in RESERVED_DOMAINS)
+
+
+def propagated(values: dict[str, str]) -> dict[str, str]:
+    """spec.infrastructure labels or annotations without the keys Kubernetes reserves."""
+    return {key: value for key, value in values.items() if not is_reserved_key(key)}
+
+
 def _metadata(ir: GatewayIR, name: str) -> dict[str, Any]:
     meta: dict[str, Any] = {
         "name": name,
         "namespace": ir.gateway.namespace,
-        "labels": {**ir.infrastructure.labels, **owner_labels(ir.gateway)},
+        "labels": {**propagated(ir.infrastructure.labels), **owner_labels(ir.gateway)},
     }
-    if ir.infrastructure.annotations:
-        meta["annotations"] = dict(ir.infrastructure.annotations)
+    annotations = propagated(ir.infrastructure.annotations)
+    if annotations:
+        meta["annotations"] = annotations
     if ir.uid:
         meta["ownerReferences"] = [
             {
@@ -227,6 +249,11 @@ def deployment(ir: GatewayIR, image: str = DEFAULT_IMAGE) -> dict[str, Any]:
     }
     if settings.resources is not None:
         container["resources"] = settings.resources.model_dump(mode="json", by_alias=True)
+    # The pods carry them too: mesh injection (istio-injection, linkerd.io/inject) reads the pod.
+    pod_meta: dict[str, Any] = {"labels": {**propagated(ir.infrastructure.labels), **labels}}
+    annotations = propagated(ir.infrastructure.annotations)
+    if annotations:
+        pod_meta["annotations"] = annotations
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -235,7 +262,7 @@ def deployment(ir: GatewayIR, image: str = DEFAULT_IMAGE) -> dict[str, Any]:
             "replicas": settings.replicas,
             "selector": {"matchLabels": labels},
             "template": {
-                "metadata": {"labels": {**ir.infrastructure.labels, **labels}},
+                "metadata": pod_meta,
                 "spec": {
                     "securityContext": POD_SECURITY,
                     "containers": [container],
@@ -247,17 +274,19 @@ def deployment(ir: GatewayIR, image: str = DEFAULT_IMAGE) -> dict[str, Any]:
 
 
 def service(ir: GatewayIR) -> dict[str, Any]:
+    kind = service_type(ir)
     return {
         "apiVersion": "v1",
         "kind": "Service",
         "metadata": _metadata(ir, object_name(ir.gateway.name)),
         "spec": {
-            "type": service_type(ir),
+            "type": kind,
             "selector": pod_labels(ir.gateway),
             "ports": [
                 {"name": f"port-{port}", "port": port, "targetPort": port, "protocol": "TCP"}
                 for port in listener_ports(ir)
             ],
+            **service_fields(ir, kind),
         },
     }
 

@@ -111,7 +111,8 @@ def plan(ir: GatewayIR | None, observed: Observed | None, gateway: ObjectKey, im
 def addresses(
     service_type: str, service: Mapping[str, Any] | None, node_addresses: Sequence[str]
 ) -> tuple[tuple[str, str], ...]:
-    """Gateway addresses: the load balancer's ingress, the nodes for NodePort, or the cluster IP."""
+    """Gateway addresses: the load balancer's ingress; otherwise the requested externalIPs, then the
+    nodes (NodePort) or the cluster IP."""
     if service is None:
         return ()
     if service_type == "LoadBalancer":
@@ -122,10 +123,12 @@ def addresses(
             elif ingress.get("hostname"):
                 out.append(("Hostname", str(ingress["hostname"])))
         return tuple(out)
+    # Requested static addresses (externalIPs) first: the Service answers on them as well.
+    external = tuple(("IPAddress", str(ip)) for ip in (service.get("spec") or {}).get("externalIPs") or ())
     if service_type == "NodePort":
-        return tuple(("IPAddress", address) for address in node_addresses)
+        return external + tuple(("IPAddress", address) for address in node_addresses)
     cluster_ip = (service.get("spec") or {}).get("clusterIP")
-    return (("IPAddress", str(cluster_ip)),) if cluster_ip and cluster_ip != "None" else ()
+    return external + ((("IPAddress", str(cluster_ip)),) if cluster_ip and cluster_ip != "None" else ())
 
 
 def node_addresses(nodes: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:

@@ -14,6 +14,7 @@ from portico.kube.resources import NODE, SECRET, ResourceType
 from portico.provider import ApplyResult, Capabilities, DeleteResult
 from portico_providers.kit.resources import Spec
 from portico_providers.proxy import objects as o
+from portico_providers.proxy.capabilities import CLUSTER_CAPABILITIES
 from portico_providers.proxy.plan import (
     KubeObject,
     Observed,
@@ -26,7 +27,7 @@ from portico_providers.proxy.plan import (
     readiness,
     step_document,
 )
-from portico_proxy.linear_regex import PROXY_CAPABILITIES
+from portico_providers.proxy.static_addresses import address_problem
 
 
 class Kube(Protocol):
@@ -66,7 +67,7 @@ class ProxyProvider:
         self._image = image
 
     def capabilities(self) -> Capabilities:
-        return PROXY_CAPABILITIES  # every feature; regexes must compile with RE2
+        return CLUSTER_CAPABILITIES
 
     def _api(self) -> Kube:
         if self._kube is None:
@@ -157,8 +158,12 @@ class ProxyProvider:
         deployment = kube.get_or_none(resource_for("Deployment"), gateway.namespace, name)
         nodes = node_addresses(kube.list(NODE)) if kind == "NodePort" else ()
         found = addresses(kind, svc, nodes)
-        waiting = readiness(deployment, found, kind)
         mutations = len(proxy_plan.steps)
+        problem = address_problem(proxy_plan.ir, kind, svc, found)
+        if problem is not None:
+            reason, message = problem
+            return ApplyResult.pending(message, None, found, mutations, reason=reason)
+        waiting = readiness(deployment, found, kind)
         if waiting:
             return ApplyResult.pending(waiting, None, found, mutations)
         return ApplyResult.done(found, mutations)
