@@ -71,12 +71,19 @@ def test_a_provider_without_its_sdk_is_a_clear_error(
 
 
 def test_provider_limits_are_reported(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["convert", "-f", str(CORPUS / "regex-host.in.yaml"), "--provider", "aws-alb"]) == 0
+    # ALB programs regex paths (RegexValues); VPC Lattice has no regex matches.
+    assert main(["convert", "-f", str(CORPUS / "regex-host.in.yaml"), "--provider", "aws-lattice"]) == 0
     out, err = capsys.readouterr()
     gateway_class = next(d for d in yaml.safe_load_all(out) if d["kind"] == "GatewayClass")
-    assert gateway_class["spec"]["controllerName"] == "portico.dev/aws-alb"
-    assert "rejected-by-target: aws-alb on http: Accepted=UnsupportedValue" in err
-    assert "do not support RegularExpression matches" in err
+    assert gateway_class["spec"]["controllerName"] == "portico.dev/aws-lattice"
+    assert "rejected-by-target: aws-lattice on http: Accepted=UnsupportedValue" in err
+    assert "VPC Lattice rules do not support RegularExpression matches" in err
+
+
+def test_alb_programs_the_regex_paths_it_can(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["convert", "-f", str(CORPUS / "regex-host.in.yaml"), "--provider", "aws-alb"]) == 0
+    _, err = capsys.readouterr()
+    assert "do not support RegularExpression matches" not in err
 
 
 def test_nothing_to_convert_exits_1(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -62,12 +62,19 @@ def aws_action(action: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _values(condition: dict[str, Any]) -> dict[str, Any]:
+    # A condition carries either wildcard Values or RegexValues, never both.
+    if condition.get("regex_values"):
+        return {"RegexValues": condition["regex_values"]}
+    return {"Values": condition["values"]}
+
+
 def aws_condition(condition: dict[str, Any]) -> dict[str, Any]:
     field = condition["field"]
     if field == "http-header":
         return {
             "Field": field,
-            "HttpHeaderConfig": {"HttpHeaderName": condition["header_name"], "Values": condition["values"]},
+            "HttpHeaderConfig": {"HttpHeaderName": condition["header_name"], **_values(condition)},
         }
     if field == "query-string":
         pairs = [{"Key": q["key"], "Value": q["value"]} for q in condition["query"]]
@@ -77,7 +84,7 @@ def aws_condition(condition: dict[str, Any]) -> dict[str, Any]:
         "path-pattern": "PathPatternConfig",
         "http-request-method": "HttpRequestMethodConfig",
     }[field]
-    return {"Field": field, key: {"Values": condition["values"]}}
+    return {"Field": field, key: _values(condition)}
 
 
 class Elbv2Handler(UpdateThenRetag):

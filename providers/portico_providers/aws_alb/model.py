@@ -91,12 +91,14 @@ class KeyValue(Spec):
 class Condition(Spec):
     field: Literal["host-header", "path-pattern", "http-header", "query-string", "http-request-method"]
     values: tuple[str, ...] = ()
+    # RegexValues (path-pattern, http-header, host-header): regular expressions instead of wildcards.
+    regex_values: tuple[str, ...] = ()
     header_name: str | None = None
     query: tuple[KeyValue, ...] = ()
 
     @property
     def value_count(self) -> int:
-        return len(self.values) + len(self.query)
+        return len(self.values) + len(self.regex_values) + len(self.query)
 
 
 class ListenerSpec(Spec):

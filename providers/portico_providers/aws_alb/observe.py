@@ -96,7 +96,12 @@ def _condition(raw: dict[str, Any]) -> Condition:
     field = raw["Field"]
     if field == "http-header":
         cfg = raw.get("HttpHeaderConfig", {})
-        return Condition(field=field, header_name=cfg.get("HttpHeaderName"), values=tuple(cfg.get("Values", [])))
+        return Condition(
+            field=field,
+            header_name=cfg.get("HttpHeaderName"),
+            values=tuple(cfg.get("Values") or ()),
+            regex_values=tuple(cfg.get("RegexValues") or ()),
+        )
     if field == "query-string":
         pairs = raw.get("QueryStringConfig", {}).get("Values", [])
         return Condition(field=field, query=tuple(KeyValue(key=p.get("Key", ""), value=p["Value"]) for p in pairs))
@@ -105,8 +110,9 @@ def _condition(raw: dict[str, Any]) -> Condition:
         "path-pattern": "PathPatternConfig",
         "http-request-method": "HttpRequestMethodConfig",
     }[field]
-    values = raw.get(config_key, {}).get("Values") or raw.get("Values", [])
-    return Condition(field=field, values=tuple(values))
+    config = raw.get(config_key, {})
+    values = config.get("Values") or raw.get("Values", [])
+    return Condition(field=field, values=tuple(values), regex_values=tuple(config.get("RegexValues") or ()))
 
 
 def _target_groups(elbv2: Any, owner: Owner) -> list[Observed]:

@@ -6,9 +6,11 @@ rules, 3 hostnames each), condition values up to 128 characters (a PathPrefix's 
 http-header names up to 40 characters and never `Host` (ALB matches it only with host-header),
 5 target groups per forward action (a backend named twice is one target group with the summed
 weight), 100 rules per load balancer (counted as ALB rules), weights 0-999, path patterns and
-header values use `*`/`?` as wildcards (so a literal `*` or `?` cannot be matched exactly), no
-regular expressions, redirects only with 301/302, without prefix replacement, never from an
-HTTPS listener to `http` and never to the request's own URL (a loop), no header modifiers,
+header values use `*`/`?` as wildcards (so a literal `*` or `?` cannot be matched exactly),
+RegularExpression path and header matches as RegexValues (anchored with ^(?:...)$ so the whole
+value must match; 128 characters with the anchors; not for gRPC method matches or query
+parameters, which ALB cannot match by regex), redirects only with 301/302, without prefix
+replacement, never from an HTTPS listener to `http` and never to the request's own URL (a loop), no header modifiers,
 URL rewrites or mirrors.
 """
 
@@ -67,6 +69,18 @@ def _exact_only(match_type: MatchType, what: str) -> None:
         raise Unsupported(f"{what}: ALB listener rules do not support RegularExpression matches")
 
 
+def _anchored(pattern: str, what: str) -> str:
+    """A RegularExpression match as ALB RegexValue: anchored so that it matches the whole value."""
+    return _bounded(f"^(?:{pattern})$", f"{what} regular expression (with the ^(?:...)$ anchors)")
+
+
+def _path_regex(rule: Rule) -> tuple[str, ...]:
+    path = rule.match.path
+    if rule.match.grpc is None and path is not None and path.type is MatchType.REGULAR_EXPRESSION:
+        return (_anchored(path.value, "path"),)
+    return ()
+
+
 def _path_values(rule: Rule) -> tuple[str, ...]:
     match = rule.match
     if match.grpc is not None:
@@ -74,9 +88,8 @@ def _path_values(rule: Rule) -> tuple[str, ...]:
         service = _literal(match.grpc.service, "gRPC service") if match.grpc.service else "*"
         method = _literal(match.grpc.method, "gRPC method") if match.grpc.method else "*"
         return () if service == method == "*" else (f"/{service}/{method}",)
-    if match.path is None:
+    if match.path is None or match.path.type is MatchType.REGULAR_EXPRESSION:
         return ()
-    _exact_only(match.path.type, "path match")
     value = _literal(match.path.value, "path")
     if match.path.type is MatchType.EXACT:
         return (value,)
@@ -139,10 +152,12 @@ def conditions_of(rule: Rule, hosts: tuple[str, ...] | None = None) -> tuple[Con
     paths = _path_values(rule)
     if paths:
         conditions.append(Condition(field="path-pattern", values=paths))
+    path_regex = _path_regex(rule)
+    if path_regex:
+        conditions.append(Condition(field="path-pattern", regex_values=path_regex))
     if match.method:
         conditions.append(Condition(field="http-request-method", values=(match.method.upper(),)))
     for header in match.headers:
-        _exact_only(header.type, f"header match {header.name!r}")
         if header.name.lower() == "host":
             raise Unsupported("header match on Host: ALB matches the host only through hostnames (host-header)")
         if len(header.name) > MAX_HEADER_NAME_LENGTH:
@@ -150,8 +165,13 @@ def conditions_of(rule: Rule, hosts: tuple[str, ...] | None = None) -> tuple[Con
                 f"header name {header.name[:20]!r}... is {len(header.name)} characters; "
                 f"ALB allows {MAX_HEADER_NAME_LENGTH} in an http-header condition"
             )
-        value = _literal(header.value, f"header {header.name!r} value")
-        conditions.append(Condition(field="http-header", header_name=header.name, values=(value,)))
+        what = f"header {header.name!r} value"
+        if header.type is MatchType.REGULAR_EXPRESSION:
+            regex = (_anchored(header.value, what),)
+            conditions.append(Condition(field="http-header", header_name=header.name, regex_values=regex))
+        else:
+            value = _literal(header.value, what)
+            conditions.append(Condition(field="http-header", header_name=header.name, values=(value,)))
     for param in match.query_params:
         _exact_only(param.type, f"query parameter match {param.name!r}")
         pair = KeyValue(key=_literal(param.name, "query parameter"), value=_literal(param.value, "query value"))
@@ -170,7 +190,9 @@ def conditions_of(rule: Rule, hosts: tuple[str, ...] | None = None) -> tuple[Con
 
 
 def canonical(conditions: Sequence[Condition]) -> tuple[Condition, ...]:
-    return tuple(sorted(conditions, key=lambda c: (c.field, c.header_name or "", c.values, str(c.query))))
+    return tuple(
+        sorted(conditions, key=lambda c: (c.field, c.header_name or "", c.values, c.regex_values, str(c.query)))
+    )
 
 
 def _redirect(redirect: RequestRedirectFilter, listener: Listener) -> Redirect:

@@ -6,7 +6,9 @@
 - ACM DeleteCertificate answers `ResourceInUseException` while a listener serves the
   certificate, and for `release_lag` attempts after the listener let go of it or was deleted.
 - CreateRule/ModifyRule refuse, as AWS does, more than 3 values in one condition or 5 in a
-  rule, and an http-header condition on `Host`.
+  rule, and an http-header condition on `Host`; they accept RegexValues (path-pattern,
+  http-header, host-header; at most 128 characters, never with Values), which moto does not know,
+  and keep them so that DescribeRules returns them.
 - EC2 DeleteSecurityGroup answers `DependencyViolation` while a load balancer uses the group or
   another group's rule refers to it, and for `release_lag` attempts after the load balancer let
   go of it (its network interfaces take minutes to go); CreateLoadBalancer and SetSecurityGroups
@@ -73,7 +75,39 @@ def _certificate_in_use(account_id: str, region: str, arn: str) -> bool:
     return any(arn in listener.certificates for listener in listeners)
 
 
+REGEX_FIELDS = {
+    "path-pattern": "PathPatternConfig",
+    "http-header": "HttpHeaderConfig",
+    "host-header": "HostHeaderConfig",
+}
+MAX_REGEX_LENGTH = 128  # the elbv2 API model: "The maximum length of each string is 128 characters."
+
+
+def _regex_values(condition: dict[str, Any]) -> list[str]:
+    """RegexValues of a condition (the current elbv2 model; moto does not know them), checked as AWS
+    does: only on path-pattern, http-header and host-header, never together with Values."""
+    from moto.elbv2.exceptions import InvalidConditionValueError
+
+    for key, config in condition.items():
+        if isinstance(config, dict) and "RegexValues" in config:
+            if REGEX_FIELDS.get(condition.get("Field", "")) != key:
+                raise InvalidConditionValueError(f"RegexValues are not supported in '{key}'")
+            if config.get("Values"):
+                raise InvalidConditionValueError(f"You cannot provide both Values and RegexValues in '{key}'")
+            regexes = list(config["RegexValues"])
+            if not regexes:
+                raise InvalidConditionValueError("A condition value must be specified")
+            for regex in regexes:
+                if len(regex) > MAX_REGEX_LENGTH:
+                    raise InvalidConditionValueError(f"A regex value is too long; the limit is '{MAX_REGEX_LENGTH}'")
+            return regexes
+    return []
+
+
 def _condition_values(condition: dict[str, Any]) -> int:
+    regexes = _regex_values(condition)
+    if regexes:
+        return len(regexes)
     for key, config in condition.items():
         if key.endswith("Config") and isinstance(config, dict):
             return len(config.get("Values", []))
@@ -86,7 +120,8 @@ def _strict_conditions(validate_conditions: Any) -> Any:
     def strict_conditions(self: Any, conditions: list[dict[str, Any]]) -> None:
         from moto.elbv2.exceptions import InvalidConditionValueError
 
-        validate_conditions(self, conditions)
+        # moto reads only Values: it validates the others, and the regex ones are checked here.
+        validate_conditions(self, [c for c in conditions if not _regex_values(c)])
         counts = [_condition_values(c) for c in conditions]
         if any(count > 3 for count in counts) or sum(counts) > 5:
             raise InvalidConditionValueError(

@@ -11,6 +11,7 @@ from portico.ir import (
     Match,
     MatchType,
     PathMatch,
+    QueryParamMatch,
     RequestHeaderModifierFilter,
     RequestMirrorFilter,
     RequestRedirectFilter,
@@ -29,13 +30,19 @@ def test_alb_rejects_exactly_the_rules_it_cannot_express() -> None:
     six = tuple(backend(f"b{i}") for i in range(6))
     header = Match(
         path=PathMatch(type=MatchType.PATH_PREFIX, value="/h"),
-        headers=(HeaderMatch(type=MatchType.REGULAR_EXPRESSION, name="x", value="a.*"),),
+        query_params=(QueryParamMatch(type=MatchType.REGULAR_EXPRESSION, name="x", value="a.*"),),
     )
+    header_regex = Match(headers=(HeaderMatch(type=MatchType.REGULAR_EXPRESSION, name="x", value="a.*"),))
+    path_regex = Match(path=PathMatch(type=MatchType.REGULAR_EXPRESSION, value="/v[0-9]+/.*"))
+    long_regex = Match(path=PathMatch(type=MatchType.REGULAR_EXPRESSION, value="/" + "a" * 122))
     rules = (
         rule("ok", 0, path="/ok", backends=(backend("web"),)),
         rule("fan", 0, path="/fan", backends=six),
         rule("star", 0, path="/a*b", path_type=MatchType.EXACT, backends=(backend("web"),)),
         rule("regex", 0, match=header, backends=(backend("web"),)),
+        rule("hregex", 0, match=header_regex, backends=(backend("web"),)),
+        rule("pregex", 0, match=path_regex, backends=(backend("web"),)),
+        rule("longregex", 0, match=long_regex, backends=(backend("web"),)),
         rule("r307", 0, path="/t", filters=(RequestRedirectFilter(status_code=307),)),
         rule("mod", 0, path="/m", filters=(RequestHeaderModifierFilter(modifier=HeaderModifier()),)),
         rule("resp", 0, path="/n", filters=(ResponseHeaderModifierFilter(modifier=HeaderModifier()),)),
@@ -46,10 +53,11 @@ def test_alb_rejects_exactly_the_rules_it_cannot_express() -> None:
     )
     rejected = check_rules([listener(rules=rules)])
     by_route = {rid.split("/")[2]: message for rid, message in rejected.items()}
-    assert set(by_route) == {"fan", "star", "regex", "r307", "mod", "resp", "mirror", "h2c"}
+    assert set(by_route) == {"fan", "star", "regex", "longregex", "r307", "mod", "resp", "mirror", "h2c"}
     assert "5 target groups per rule" in by_route["fan"]
     assert "wildcards" in by_route["star"]
-    assert "RegularExpression" in by_route["regex"]
+    assert "query parameter match 'x': ALB listener rules do not support RegularExpression" in by_route["regex"]
+    assert "path regular expression (with the ^(?:...)$ anchors) is 129 characters" in by_route["longregex"]
     assert "301 or 302" in by_route["r307"]
     assert "RequestHeaderModifier" in by_route["mod"]
     assert "ResponseHeaderModifier" in by_route["resp"]
