@@ -23,6 +23,7 @@ from portico.handlers import gateway_status as gs
 from portico.handlers import refused_rules as rr
 from portico.handlers.bus import Outcome
 from portico.handlers.events import Events
+from portico.handlers.listener_sets import clear_listener_set_parents, listener_set_inputs, submit_listener_sets
 from portico.handlers.metrics import Metrics
 from portico.handlers.pods import PodReader
 from portico.handlers.providers import Providers
@@ -132,12 +133,16 @@ class Reconciler:
         key = (str(gateway["metadata"].get("namespace") or "default"), str(gateway["metadata"]["name"]))
         routes = self.store.routes_for(key)
         secrets = [s for ns, n in sorted(gateway_secrets(gateway)) if (s := self.store.get("Secret", ns, n))]
+        listener_sets, set_routes, set_secrets = listener_set_inputs(self.store, key, routes)
+        routes += set_routes
         return [
             *([gw_class] if gw_class else []),
             gateway,
+            *listener_sets,
             *routes,
             *self.store.services_for(routes),
             *secrets,
+            *set_secrets,
             *self.store.of_kind("Namespace"),
             *self.store.of_kind("ReferenceGrant"),
             *self.store.of_kind("GatewayParameters"),
@@ -198,6 +203,7 @@ class Reconciler:
         )
         ir = result.ir_by_gateway.get(key)
         self._submit_routes(key, result.statuses, ir, now)
+        submit_listener_sets(self.store, self.writer, key, result.statuses)
         self._submit_policies(key, result.statuses)
         gw_status = result.statuses.get(("Gateway", *key))
         if gw_status is not None and ir is None:
@@ -230,6 +236,7 @@ class Reconciler:
         """Portico no longer manages `gateway`: its routes keep none of our entries for it."""
         for route in self.store.routes_for(gateway):
             self.writer.submit(key_of(route), {"parents": []}, f"{gateway[0]}/{gateway[1]}")
+        clear_listener_set_parents(self.store, self.writer, gateway)
 
     async def _program(
         self, gateway: dict[str, Any], gw_class: dict[str, Any] | None, controller: str, provider_name: str
