@@ -35,17 +35,35 @@ def listener_set_inputs(
 
 
 def submit_listener_sets(
-    store: Store, writer: StatusWriter, gateway: NsName, statuses: Mapping[Any, dict[str, Any]]
+    store: Store,
+    writer: StatusWriter,
+    gateway: NsName,
+    statuses: Mapping[Any, dict[str, Any]],
+    parent_status: Mapping[str, Any] | None,
 ) -> None:
-    """Each ListenerSet of the Gateway gets its status, and every route naming it its parent entries."""
+    """Each ListenerSet of the Gateway gets its status, and every route naming it its parent entries.
+    `parent_status` is the Gateway's (as last written, or as the provider's apply left it)."""
     for listener_set in store.listener_sets_for(gateway):
         key = key_of(listener_set)
         status = statuses.get(key)
         if status is not None:
-            writer.submit(key, status, "listenerset")
+            writer.submit(key, with_parent_programmed(status, parent_status), "listenerset")
         _submit_routes(store, writer, (key[1], key[2]), statuses)
     for missing in store.missing_listener_sets():
         _submit_routes(store, writer, missing, {})
+
+
+def with_parent_programmed(status: Mapping[str, Any], parent: Mapping[str, Any] | None) -> dict[str, Any]:
+    """An accepted ListenerSet is programmed once its Gateway is: else Programmed=False/ParentNotProgrammed
+    with the Gateway's reason (the data plane that would serve its listeners is not ready)."""
+    programmed = next((c for c in (parent or {}).get("conditions") or () if c.get("type") == "Programmed"), None)
+    own = next((c for c in status.get("conditions") or () if c.get("type") == "Programmed"), None)
+    if own is None or own.get("status") != "True" or (programmed or {}).get("status") == "True":
+        return dict(status)
+    why = f"{programmed.get('reason')}: {programmed.get('message', '')}" if programmed else "not yet"
+    message = f"the parent Gateway is not programmed: {why}"
+    changed = {**own, "status": "False", "reason": "ParentNotProgrammed", "message": message[:1024]}
+    return {**status, "conditions": [changed if c is own else c for c in status["conditions"]]}
 
 
 def clear_listener_set_parents(store: Store, writer: StatusWriter, gateway: NsName) -> None:

@@ -203,7 +203,8 @@ class Reconciler:
         )
         ir = result.ir_by_gateway.get(key)
         self._submit_routes(key, result.statuses, ir, now)
-        submit_listener_sets(self.store, self.writer, key, result.statuses)
+        parent_status = (self.store.get("Gateway", *key) or {}).get("status")
+        submit_listener_sets(self.store, self.writer, key, result.statuses, parent_status)
         self._submit_policies(key, result.statuses)
         gw_status = result.statuses.get(("Gateway", *key))
         if gw_status is not None and ir is None:
@@ -291,6 +292,7 @@ class Reconciler:
         new_status = gs.programmed_status(status, result, generation, now)
         before = gs.programmed_of((self.store.get(*key) or {}).get("status"))
         self.writer.submit(key, new_status, "gateway")
+        submit_listener_sets(self.store, self.writer, gateway_key, statuses, new_status)
         after = gs.programmed_of(new_status)
         if before != after and after == "True":
             await self.events.post(gateway, "Normal", "Programmed", f"programmed by {provider_name}")

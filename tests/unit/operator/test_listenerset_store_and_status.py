@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from portico.handlers.listener_sets import with_parent_programmed
 from portico.handlers.store import Store
 from portico.handlers.writer import merged_status
 from tests.unit.operator.test_status_merge import OURS, cond
@@ -77,3 +78,19 @@ def test_a_listenersets_part_replaces_only_its_own_route_entries() -> None:
     assert [p["parentRef"]["kind"] for p in cleared["parents"]] == ["Gateway"]
     cleared = merged_status("HTTPRoute", route, {"team/apps": {"parents": []}}, OURS)
     assert [p["parentRef"]["kind"] for p in cleared["parents"]] == ["ListenerSet"]
+
+
+def test_an_accepted_listenerset_is_programmed_only_once_its_gateway_is() -> None:
+    accepted = {
+        "conditions": [cond("Accepted", "True", "t"), {**cond("Programmed", "True", "t"), "reason": "Programmed"}]
+    }
+    pending = {"conditions": [{**cond("Programmed", "False", "t"), "reason": "Pending", "message": "no ready replica"}]}
+    out = with_parent_programmed(accepted, pending)
+    programmed = out["conditions"][1]
+    assert (programmed["status"], programmed["reason"]) == ("False", "ParentNotProgrammed")
+    assert programmed["message"] == "the parent Gateway is not programmed: Pending: no ready replica"
+    assert with_parent_programmed(accepted, None)["conditions"][1]["reason"] == "ParentNotProgrammed"
+    ready = {"conditions": [cond("Programmed", "True", "t")]}
+    assert with_parent_programmed(accepted, ready) == accepted
+    refused = {"conditions": [cond("Accepted", "False", "t"), cond("Programmed", "False", "t")]}
+    assert with_parent_programmed(refused, pending) == refused  # keeps its own reason
