@@ -68,11 +68,11 @@ async def test_listenerset_statuses_and_its_listener_programmed(cluster: Cluster
     async def attached() -> dict[str, Any] | None:
         found = await cluster.get("ListenerSet", "shop", "shop-set")
         listeners = ((found or {}).get("status") or {}).get("listeners") or []
-        return found if listeners and listeners[0]["attachedRoutes"] == 1 else None
+        programmed = (condition(found, "Programmed") or {}).get("status") == "True"  # once the Gateway is
+        return found if programmed and listeners and listeners[0]["attachedRoutes"] == 1 else None
 
-    found = await cluster.wait_for("ListenerSet listener counts the route", attached)
+    found = await cluster.wait_for("ListenerSet programmed, its listener counting the route", attached)
     assert (condition(found, "Accepted") or {}).get("status") == "True"
-    assert (condition(found, "Programmed") or {}).get("status") == "True"
     assert found["status"]["listeners"][0]["supportedKinds"] == [
         {"group": GW, "kind": "HTTPRoute"},
         {"group": GW, "kind": "GRPCRoute"},

@@ -289,7 +289,7 @@ class Reconciler:
         new_status = gs.programmed_status(status, result, generation, now)
         before = gs.programmed_of((self.store.get(*key) or {}).get("status"))
         self.writer.submit(key, new_status, "gateway")
-        submit_listener_sets(self.store, self.writer, gateway_key, statuses, new_status)
+        submit_listener_sets(self.store, self.writer, namespaced, statuses, new_status)
         after = gs.programmed_of(new_status)
         if before != after and after == "True":
             await self.events.post(gateway, "Normal", "Programmed", f"programmed by {provider_name}")
