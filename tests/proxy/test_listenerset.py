@@ -3,8 +3,11 @@ translated as the operator and `portico serve` do, then the proxy serves the Gat
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import signal
 import ssl
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -18,6 +21,7 @@ from tests.irs import free_port
 from tests.proxy.certs import self_signed
 from tests.proxy.conftest import Start
 from tests.proxy.echo_backend import EchoBackend
+from tests.proxy.test_commands import _wait_ready
 
 MANIFESTS = """\
 apiVersion: gateway.networking.k8s.io/v1
@@ -126,3 +130,39 @@ async def test_listenerset_listeners_are_served_next_to_the_gateways(
         )
     assert secure.status_code == 200
     assert secure.headers["x-backend"] == "app"
+
+
+async def test_portico_serve_reads_listenersets_from_files(
+    echo: Callable[[str], Awaitable[EchoBackend]], tmp_path: Path
+) -> None:
+    gateway_backend, app_backend = await echo("gateway"), await echo("app")
+    shared, own, tls, admin = free_port(), free_port(), free_port(), free_port()
+    cert, key = self_signed("secure.example.com")
+    text = MANIFESTS.format(
+        shared=shared,
+        own=own,
+        tls=tls,
+        crt=base64.b64encode(cert.encode()).decode(),
+        key=base64.b64encode(key.encode()).decode(),
+    )
+    text += BACKEND.format(name="gateway-backend", namespace="infra", port=gateway_backend.port)
+    text += BACKEND.format(name="app-backend", namespace="team", port=app_backend.port)
+    (tmp_path / "manifests.yaml").write_text(text)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        "import sys; from portico.cli import main; sys.exit(main())",
+        *("serve", "-f", str(tmp_path), "--admin-port", str(admin), "--access-log-sample", "0"),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        async with httpx.AsyncClient(timeout=5) as client:
+            await _wait_ready(client, admin)
+            answer = await client.get(f"http://127.0.0.1:{own}/", headers={"host": "any.example.com"})
+            assert answer.headers["x-backend"] == "app"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), 15)
+    # The listener that lost to the Gateway's is named with its reason.
+    assert "ListenerSet team/apps: listener clash: Accepted=False HostnameConflict" in stderr.decode()
