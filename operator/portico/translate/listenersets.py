@@ -19,7 +19,8 @@ from portico.api.routes import ParentReference, Route
 from portico.translate import conditions as c
 from portico.translate.attachment import Attachment, attach
 from portico.translate.gateways import DEFAULT_CAPABILITIES, GatewayState
-from portico.translate.listeners import ListenerState, evaluate_listeners
+from portico.translate.hostnames import overlaps
+from portico.translate.listeners import TLS_PROTOCOLS, ListenerState, evaluate_listeners
 
 FEATURE = "ListenerSet"
 GatewayKey = tuple[str, str]
@@ -125,6 +126,34 @@ def _mark_conflicts(states: list[ListenerState], held: list[ListenerState]) -> N
         state.accepted = c.false("Accepted", reason, message)
 
 
+def _mark_tls_overlaps(states: list[ListenerState], held: list[ListenerState]) -> None:
+    """OverlappingTLSConfig across the merged list: on both the new listener and the held one."""
+    for state in states:
+        spec = state.spec
+        if spec is None or not state.is_accepted or spec.protocol not in TLS_PROTOCOLS:
+            continue
+        for other in held:
+            if (
+                other.spec is not None
+                and other.spec.port == spec.port
+                and other.spec.protocol in TLS_PROTOCOLS
+                and overlaps(other.spec.hostname, spec.hostname)
+            ):
+                _overlap(state, other)
+                _overlap(other, state)
+
+
+def _overlap(state: ListenerState, other: ListenerState) -> None:
+    named = _describe(other)
+    if state.overlapping is not None:
+        if named in state.overlapping.message:
+            return
+        message = f"{state.overlapping.message}, {named}"
+    else:
+        message = f"hostname overlaps {named} on the same port"
+    state.overlapping = c.true("OverlappingTLSConfig", "OverlappingHostnames", message)
+
+
 def _acceptance(states: list[ListenerState]) -> c.Condition:
     valid = [s.name for s in states if s.is_programmable]
     invalid = [s.name for s in states if not s.is_programmable]
@@ -159,6 +188,7 @@ def evaluate_listener_sets(
         _mark_conflicts(states, taken)
         accepted = _acceptance(states)
         if accepted.status is True:
+            _mark_tls_overlaps(states, taken)
             taken.extend(s for s in states if s.is_accepted)
         out[listener_set.key] = ListenerSetState(listener_set, parent, accepted, states)
     return out
