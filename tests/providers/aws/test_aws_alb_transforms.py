@@ -4,12 +4,18 @@ keep them (`strict_transforms`)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from portico.api import build_snapshot
+from portico.cli.status import status_list
 from portico.ir import PathModifier, PathModifierType, Rule, URLRewriteFilter
-from portico.provider import load_provider
+from portico.manifests import load_manifests
+from portico.provider import load_capabilities, load_provider
+from portico.translate import translate
 from portico_providers.aws_alb.model import Action, RuleSpec, WeightedTargetGroup
 from portico_providers.aws_alb.provider import AlbProvider
 from portico_providers.aws_alb.rules import check_rules, shape_of
@@ -191,3 +197,25 @@ def test_url_rewrite_is_programmed_and_kept_in_sync(account: Account) -> None:
     assert reconcile(None) == []
     delete_until_finished(alb)
     assert alb_state(account.session).balancers == []
+
+
+def test_translation_accepts_what_alb_rewrites_and_names_what_it_cannot() -> None:
+    """Through translation with the ALB's capabilities (HTTPRouteHostRewrite, HTTPRoutePathRewrite)."""
+    manifests = load_manifests([Path(__file__).with_name("url-rewrite.yaml")])
+    capabilities = {"portico.dev/aws-alb": load_capabilities("aws-alb")}
+    result = translate(build_snapshot([m.obj for m in manifests]), capabilities)
+    [route] = [i for i in status_list(manifests, result)["items"] if i["kind"] == "HTTPRoute"]
+    conditions = {c["type"]: c for c in route["status"]["parents"][0]["conditions"]}
+    assert conditions["Accepted"]["status"] == "True"
+    dropped = conditions["PartiallyInvalid"]
+    assert (dropped["status"], dropped["reason"]) == ("True", "UnsupportedValue")
+    assert "spec.rules[1]: ReplacePrefixMatch '/$1' contains '$'" in dropped["message"]
+    assert "spec.rules[0]" not in dropped["message"]
+    plan = load_provider("aws-alb").plan(result.ir_by_gateway[("shop", "web")], None).to_document()
+    transforms = [s["spec"].get("transforms") for s in plan["steps"] if s["kind"] == "rule"]
+    assert transforms == [
+        [
+            {"type": "host-header-rewrite", "regex": "^.*$", "replace": "api.internal"},
+            {"type": "url-rewrite", "regex": "^/api/?([^?]*)(.*)$", "replace": "/$1$2"},
+        ]
+    ]
