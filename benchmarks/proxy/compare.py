@@ -8,7 +8,7 @@ one. Besides req/s and latency it reports, per Portico target, how the client co
 over the workers (sampled mid-run from /proc), the CPU each worker spent, and with `--gc` the
 garbage collector's pauses in the workers (gc.callbacks, installed before the proxy is imported).
 
-    .venv/bin/python -m benchmarks.proxy.compare --old ../old-tree --workers 2 --rounds 6 --duration 4
+    .venv/bin/python -m benchmarks.proxy.compare --old ../old-tree [--old ../older-tree] --workers 2 --rounds 6
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ class Target:
     spread: list[list[int]] = field(default_factory=list)  # client connections per worker, per run
     worker_cpu: list[list[float]] = field(default_factory=list)  # CPU seconds per worker, per run
     gc: list[dict[str, list[float]]] = field(default_factory=list)  # per run, by generation, summed
+    switches: list[tuple[float, float]] = field(default_factory=list)  # per run: (voluntary, not) per request
 
 
 def children(pid: int) -> list[int]:
@@ -75,6 +76,12 @@ def children(pid: int) -> list[int]:
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def context_switches(pid: int) -> tuple[int, int]:
+    """(voluntary, involuntary): waits for I/O, and preemptions (the CPU taken by another task)."""
+    values = dict(line.split(":\t") for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":\t" in line)
+    return int(values["voluntary_ctxt_switches"]), int(values["nonvoluntary_ctxt_switches"])
 
 
 def connections_per_worker(workers: list[int], port: int) -> list[int]:
@@ -136,6 +143,7 @@ def measure(target: Target, folder: Path, path: str, connections: int, duration:
     workers = children(target.process.pid) if proxy else []
     cpu_before = [cpu_seconds(pid) for pid in workers]
     gc_before = gc_totals(folder, workers)
+    switches_before = [context_switches(pid) for pid in workers]
     spread: list[int] = []
 
     def sample() -> None:
@@ -152,12 +160,19 @@ def measure(target: Target, folder: Path, path: str, connections: int, duration:
         time.sleep(0.3)  # the workers' last gc figures
         target.gc.append(gc_delta(gc_before, gc_totals(folder, workers)))
         result["cpu_us"] = sum(target.worker_cpu[-1]) * 1e6 / max(1, result["requests"])
+        after = [context_switches(pid) for pid in workers]
+        requests = max(1, result["requests"])
+        voluntary = sum(a[0] - b[0] for a, b in zip(after, switches_before, strict=True)) / requests
+        involuntary = sum(a[1] - b[1] for a, b in zip(after, switches_before, strict=True)) / requests
+        target.switches.append((voluntary, involuntary))
     target.runs.append(result)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--old", type=Path, required=True, help="the other source tree (a git worktree)")
+    parser.add_argument(
+        "--old", type=Path, action="append", required=True, help="another source tree (a git worktree); repeatable"
+    )
     parser.add_argument("--new", type=Path, default=Path(__file__).resolve().parents[2], help="default: this tree")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=6)
@@ -194,9 +209,11 @@ def main() -> int:
         conf = nginx_conf(folder, name, body)
         conf.write_text(conf.read_text().replace("worker_processes 1;", f"worker_processes {nginx_workers};"))
         targets.append(Target(name, port, subprocess.Popen(["nginx", "-c", str(conf)])))
-    for label, tree in (("old", args.old.resolve()), ("new", args.new.resolve())):
-        port, process = start_portico(tree, folder, upstream_port, args.workers, args.gc)
+    trees = [("old" if len(args.old) == 1 else f"old{index + 1}", tree) for index, tree in enumerate(args.old)]
+    for label, tree in [*trees, ("new", args.new)]:
+        port, process = start_portico(tree.resolve(), folder, upstream_port, args.workers, args.gc)
         targets.append(Target(f"portico-{label}", port, process))
+        print(f"portico-{label}: {tree.resolve()}", flush=True)
     print(f"load average before: {load_average()}", flush=True)
     try:
         for target in targets:
@@ -247,6 +264,10 @@ def report(targets: list[Target], workers: int) -> None:
         print(f"\n{target.name}: client connections per worker (mid-run) {target.spread}")
         shares = [" / ".join(f"{c / max(sum(cpu), 1e-9):.2f}" for c in cpu) for cpu in target.worker_cpu]
         print(f"{target.name}: CPU share per worker {shares}")
+        print(
+            f"{target.name}: context switches per request, voluntary / involuntary (preempted): "
+            f"{[f'{v:.3f} / {i:.3f}' for v, i in target.switches]}"
+        )
         if any(target.gc):
             for generation in sorted({g for run in target.gc for g in run}):
                 counts = [run.get(generation, [0, 0.0, 0.0, 0]) for run in target.gc]
