@@ -221,7 +221,7 @@ def settle_heap() -> None:
     the compiled tables) is frozen out of the cyclic collector's reach.
 
     A worker holds about 50,000 long-lived objects; a full collection over them stops the event loop
-    for 25-200 ms (2-core machine, idle to loaded), and translation runs with the collector paused
+    for 25-330 ms (2-core machine, idle to loaded), and translation runs with the collector paused
     (portico.gcpause), so without this the first one falls while serving. After the freeze a full
     collection scans only what was made since. Unfreezing first lets the previous configuration's
     cyclic garbage go instead of staying frozen for good."""
