@@ -139,7 +139,7 @@ async def _serve(args: argparse.Namespace, paths: Sequence[str], load: Loader, r
         if failed:
             await runtime.stop(0)
             return failed
-        settle_heap()
+        await _settle_heap_soon()
     stop = asyncio.Event()
     reload = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -158,7 +158,7 @@ async def _serve(args: argparse.Namespace, paths: Sequence[str], load: Loader, r
             reload.clear()
             seen = current
             if await _reload(runtime, load):
-                settle_heap()
+                await _settle_heap_soon()
         waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(reload.wait())]
         await asyncio.wait(waiters, timeout=POLL_INTERVAL_S, return_when=asyncio.FIRST_COMPLETED)
         for waiter in waiters:
@@ -214,6 +214,15 @@ async def _reload(runtime: ProxyRuntime, load: Loader) -> bool:
         log.error("cannot bind a listener port, %s: %s", keeps, exc)
         return False
     return True
+
+
+async def _settle_heap_soon() -> None:
+    # What the update queued (closing removed ports' idle keep-alive connections) is done first:
+    # during the collection the loop stands still, and a client would reuse a connection whose
+    # close had not been sent. Two turns: the write batch's flush, then the transport's close.
+    for _ in range(2):
+        await asyncio.sleep(0)
+    settle_heap()
 
 
 def settle_heap() -> None:
