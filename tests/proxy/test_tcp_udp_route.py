@@ -159,3 +159,28 @@ async def test_udp_sessions_are_bounded(proxy: Start, udp_echo: UdpEcho) -> None
     assert sessions(runtime, port) == 2
     for transport, _ in clients:
         transport.close()
+
+
+async def test_tcp_and_udp_listeners_share_a_port_number(proxy: Start, backends: Make, udp_echo: UdpEcho) -> None:
+    """Two sockets on one number (DNS on 53 is the usual case), as the spec's distinct listeners allow."""
+    stream = await backends("stream")
+    port = free_port()
+    tcp_only = l4_gateway(port, ListenerProtocol.TCP, local_backend("stream", stream.port))
+    udp_rule = rule("dns", path=None, kind=RouteKind.UDP, backends=(local_backend("echo", echo_port(udp_echo)),))
+    both = tcp_only.model_copy(
+        update={"listeners": (*tcp_only.listeners, listener("udp", port, (udp_rule,), protocol=ListenerProtocol.UDP))}
+    )
+    runtime = await proxy([both])
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    assert await asyncio.wait_for(reader.readline(), WAIT) == b"stream\n"
+    writer.close()
+    transport, received = await client(port)
+    transport.sendto(b"ping")
+    assert await asyncio.wait_for(received.received.get(), WAIT) == b"echo:ping"
+    transport.close()
+    # A reload without the UDP listener closes its socket and keeps TCP served.
+    await runtime.update([tcp_only])
+    assert runtime.ports[port].datagram is None
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    assert await asyncio.wait_for(reader.readline(), WAIT) == b"stream\n"
+    writer.close()
