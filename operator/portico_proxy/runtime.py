@@ -101,6 +101,7 @@ class ProxyRuntime:
         """
         async with self._lock:
             try:
+                self.upstream_tls.begin()
                 tables = compile_gateways(gateways, self.upstream_tls.for_gateways(gateways))
                 selectors = {
                     port: CertificateSelector(table, self.secrets_dir)
@@ -118,7 +119,7 @@ class ProxyRuntime:
             await self._apply(tables, selectors, terminating)
             self.gateways = tuple(gateways)
             endpoints = {ep for g in gateways for lst in g.listeners for r in lst.rules for ep in _endpoints(r)}
-            self.ctx.pools.retain(endpoints)
+            self.ctx.pools.retain(endpoints, self.upstream_tls.prune())
             self.ready = True
             if tables:
                 log.info("configuration applied: %d gateways, ports %s", len(gateways), sorted(tables))
