@@ -110,6 +110,12 @@ class PeekingClient:
             self.close()
             return
         if found is Incomplete:
+            if len(data) >= PEEK_LIMIT:  # a ClientHello cut into records so small it does not fit
+                log.info(
+                    "port %d: connection closed: the ClientHello does not fit %d bytes", self.state.port, PEEK_LIMIT
+                )
+                self.close()
+                return
             # Wake up again only once more than what is buffered has arrived (not for the same bytes).
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, len(data) + 1)
             return
