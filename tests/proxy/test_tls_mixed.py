@@ -129,6 +129,12 @@ async def test_https_passthrough_and_terminate_share_one_port(proxy: Start, echo
     # Terminate: the proxy's certificate, no ALPN, plaintext to the backend.
     big = bytes(range(256)) * 1024
     assert await tls_exchange(port, "mqtt.example.com", proxy_pem, big) == ("mqtt", big, "*.example.com")
+    # ALPN is the listener's: HTTPS offers h2, a TLS Terminate listener offers nothing (it relays bytes).
+    context = trusting(proxy_pem)
+    context.set_alpn_protocols(["h2", "http/1.1"])
+    _, writer = await asyncio.open_connection("127.0.0.1", port, ssl=context, server_hostname="mqtt.example.com")
+    assert writer.get_extra_info("ssl_object").selected_alpn_protocol() is None
+    writer.close()
     # A name no listener has, or none: the HTTPS listener's default certificate, and Host decides.
     assert (await _https_get(port, proxy_pem, "app.example.com", "other.test"))[0] == 404
     # Listener isolation: db.example.com belongs to the TLS listener, not to HTTPS *.example.com.
