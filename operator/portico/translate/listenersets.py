@@ -16,11 +16,12 @@ from portico.api import Snapshot
 from portico.api.base import GATEWAY_GROUP
 from portico.api.listenerset import ListenerSet
 from portico.api.routes import ParentReference, Route
+from portico.provider import Capabilities
 from portico.translate import conditions as c
 from portico.translate.attachment import Attachment, attach
 from portico.translate.gateways import DEFAULT_CAPABILITIES, GatewayState
 from portico.translate.hostnames import overlaps
-from portico.translate.listeners import TLS_PROTOCOLS, ListenerState, evaluate_listeners
+from portico.translate.listeners import PORT_FAMILY, TLS_PROTOCOLS, ListenerState, evaluate_listeners, transport_of
 
 FEATURE = "ListenerSet"
 GatewayKey = tuple[str, str]
@@ -105,15 +106,35 @@ def _describe(state: ListenerState) -> str:
     return f"Gateway listener {state.name}"
 
 
-def _mark_conflicts(states: list[ListenerState], held: list[ListenerState]) -> None:
-    """Conflicts with listeners earlier in precedence order (`held`): the later listener loses."""
+def _tls_mode(state: ListenerState) -> str | None:
+    return "Terminate" if state.spec is not None and state.spec.protocol == "HTTPS" else state.tls_mode
+
+
+def _mark_conflicts(states: list[ListenerState], held: list[ListenerState], capabilities: Capabilities) -> None:
+    """Conflicts with listeners earlier in precedence order (`held`): the later listener loses. What
+    may share a port is what may within one Gateway (listeners.py): one protocol family per transport,
+    TLS modes mixed only with TLSRouteModeMixed."""
+    mixed = "TLSRouteModeMixed" in capabilities.features
     for state in states:
         spec = state.spec
         if spec is None or not state.is_accepted:
             continue
-        same_port = [h for h in held if h.spec is not None and h.spec.port == spec.port]
+        same_port = [
+            h
+            for h in held
+            if h.spec is not None
+            and h.spec.port == spec.port
+            and transport_of(h.spec.protocol) == transport_of(spec.protocol)
+        ]
+        family = PORT_FAMILY.get(spec.protocol, spec.protocol)
         protocol = [
-            h for h in same_port if h.spec and (h.spec.protocol != spec.protocol or h.tls_mode != state.tls_mode)
+            h
+            for h in same_port
+            if h.spec
+            and (
+                PORT_FAMILY.get(h.spec.protocol, h.spec.protocol) != family
+                or (not mixed and _tls_mode(h) != _tls_mode(state))
+            )
         ]
         hostname = [h for h in same_port if h not in protocol and h.spec and h.spec.hostname == spec.hostname]
         if not protocol and not hostname:
@@ -181,11 +202,12 @@ def evaluate_listener_sets(
         if refusal is not None:
             out[listener_set.key] = ListenerSetState(listener_set, parent, refusal)
             continue
-        states = evaluate_listeners(listener_set, snapshot, gateway.gateway_class.capabilities or DEFAULT_CAPABILITIES)
+        capabilities = gateway.gateway_class.capabilities or DEFAULT_CAPABILITIES
+        states = evaluate_listeners(listener_set, snapshot, capabilities)
         for state in states:
             state.ir_prefix = f"{listener_set.metadata.namespace}/{listener_set.metadata.name}/"
         taken = held.setdefault(parent, [s for s in gateway.listeners if s.is_accepted])
-        _mark_conflicts(states, taken)
+        _mark_conflicts(states, taken, capabilities)
         accepted = _acceptance(states)
         if accepted.status is True:
             _mark_tls_overlaps(states, taken)
