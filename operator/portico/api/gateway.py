@@ -113,6 +113,17 @@ class Listener(Model):
     allowed_routes: AllowedRoutes = AllowedRoutes()
 
 
+class ListenerNamespaces(Model):
+    """spec.allowedListeners.namespaces: which namespaces' ListenerSets may attach (default: none)."""
+
+    from_: Literal["All", "Same", "Selector", "None"] = Field("None", alias="from")
+    selector: LabelSelector | None = None
+
+
+class AllowedListeners(Model):
+    namespaces: ListenerNamespaces = ListenerNamespaces()
+
+
 class GatewaySpecAddress(Model):
     type: str = "IPAddress"
     value: str = ""
@@ -138,6 +149,7 @@ class GatewaySpecShell(Model):
     addresses: tuple[GatewaySpecAddress, ...] = Field((), max_length=16)
     infrastructure: GatewayInfrastructure | None = None
     tls: GatewaySpecTLS | None = None
+    allowed_listeners: AllowedListeners = AllowedListeners()
 
 
 class GatewayShell(Resource):

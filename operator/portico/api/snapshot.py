@@ -23,6 +23,7 @@ from portico.api.core import (
 )
 from portico.api.gateway import Gateway, GatewayClass, parse_gateway
 from portico.api.l4routes import L4_ROUTE_KINDS
+from portico.api.listenerset import ListenerSet, parse_listener_set
 from portico.api.policies import BackendTLSPolicy, ConfigMap
 from portico.api.routes import Route, parse_route
 from portico.gcpause import cyclic_gc_paused
@@ -57,6 +58,7 @@ class Snapshot:
     grpc_routes: Mapping[Key, Route] = field(default_factory=dict)
     # TLSRoute, TCPRoute and UDPRoute, keyed by (kind, namespace, name)
     l4_routes: Mapping[tuple[str, str, str], Route] = field(default_factory=dict)
+    listener_sets: Mapping[Key, ListenerSet] = field(default_factory=dict)
     reference_grants: tuple[ReferenceGrant, ...] = ()
     services: Mapping[Key, Service] = field(default_factory=dict)
     endpoint_slices: Mapping[Key, tuple[EndpointSlice, ...]] = field(default_factory=dict)
@@ -123,6 +125,7 @@ class _Builder:
     http_routes: dict[Key, Route] = field(default_factory=dict)
     grpc_routes: dict[Key, Route] = field(default_factory=dict)
     l4_routes: dict[tuple[str, str, str], Route] = field(default_factory=dict)
+    listener_sets: dict[Key, ListenerSet] = field(default_factory=dict)
     grants: list[ReferenceGrant] = field(default_factory=list)
     services: dict[Key, Service] = field(default_factory=dict)
     slices: dict[Key, list[EndpointSlice]] = field(default_factory=dict)
@@ -156,6 +159,11 @@ class _Builder:
             if isinstance(route, list):
                 return route
             self.l4_routes[(kind, *route.key)] = route
+        elif kind == "ListenerSet":
+            listener_set = parse_listener_set(obj)
+            if isinstance(listener_set, list):
+                return listener_set
+            self.listener_sets[listener_set.key] = listener_set
         elif kind == "ReferenceGrant":
             grant = parse_as(ReferenceGrant, obj)
             if isinstance(grant, list):
@@ -213,6 +221,7 @@ class _Builder:
             http_routes=self.http_routes,
             grpc_routes=self.grpc_routes,
             l4_routes=self.l4_routes,
+            listener_sets=self.listener_sets,
             reference_grants=tuple(self.grants),
             services=self.services,
             endpoint_slices={k: tuple(sorted(v, key=lambda s: s.metadata.name)) for k, v in self.slices.items()},

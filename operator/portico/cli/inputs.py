@@ -23,13 +23,23 @@ SERVED: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "TLSRoute": ("v1", "v1alpha3", "v1alpha2"),
         "TCPRoute": ("v1", "v1alpha2"),
         "UDPRoute": ("v1", "v1alpha2"),
+        "ListenerSet": ("v1",),
         "ReferenceGrant": ("v1", "v1beta1"),
         "BackendTLSPolicy": ("v1",),
     },
     PORTICO_GROUP: {"GatewayParameters": ("v1alpha1",)},
 }
 CLUSTER_SCOPED = {(GATEWAY_GROUP, "GatewayClass"), ("", "Namespace"), ("", "Node"), ("", "PersistentVolume")}
-STATUS_KINDS = ("GatewayClass", "Gateway", "HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "UDPRoute")
+STATUS_KINDS = (
+    "GatewayClass",
+    "Gateway",
+    "ListenerSet",
+    "HTTPRoute",
+    "GRPCRoute",
+    "TLSRoute",
+    "TCPRoute",
+    "UDPRoute",
+)
 # Kinds Portico reads outside its own groups: anything else is counted as ignored.
 READ_ELSEWHERE = {
     ("", "Service"),
@@ -115,6 +125,10 @@ def _why_no_status(manifest: Manifest, snapshot: Snapshot) -> str:
         if found is None:
             return f"GatewayClass {class_name!r} is not in the input"
         return f"GatewayClass {class_name!r} belongs to controller {found.spec.controller_name!r}"
+    if kind == "ListenerSet" and isinstance(spec, dict) and isinstance(spec.get("parentRef"), dict):
+        ref = spec["parentRef"]
+        parent = f"{ref.get('namespace') or namespace}/{ref.get('name')}"
+        return f"parentRef Gateway {parent} is not a Gateway of a Portico GatewayClass in the input"
     if kind == "GatewayClass" and isinstance(spec, dict):
         return f"controllerName {spec.get('controllerName')!r} is not a Portico controller"
     for bad in snapshot.unreadable:

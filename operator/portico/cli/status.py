@@ -13,7 +13,17 @@ from portico.cli.table import false_conditions, render_table
 from portico.manifests import Manifest
 from portico.translate import TranslateResult
 
-KINDS = ("GatewayClass", "Gateway", "HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "UDPRoute", "BackendTLSPolicy")
+KINDS = (
+    "GatewayClass",
+    "Gateway",
+    "ListenerSet",
+    "HTTPRoute",
+    "GRPCRoute",
+    "TLSRoute",
+    "TCPRoute",
+    "UDPRoute",
+    "BackendTLSPolicy",
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -59,8 +59,11 @@ def programmed_of(status: Mapping[str, Any] | None) -> str | None:
     return None
 
 
-def parents_for_gateway(status: Mapping[str, Any], gateway: tuple[str, str], route_namespace: str) -> dict[str, Any]:
-    """Only the route parents entries that point at `gateway`: a worker writes no other."""
+def parents_for_gateway(
+    status: Mapping[str, Any], gateway: tuple[str, str], route_namespace: str, kind: str = "Gateway"
+) -> dict[str, Any]:
+    """Only the route parents entries that point at `gateway` (or at a ListenerSet, with `kind`)."""
     parents: Sequence[Mapping[str, Any]] = status.get("parents") or ()
-    kept = [p for p in parents if parent_key(p.get("parentRef") or {}, route_namespace)[2:4] == gateway]
+    wanted = (kind, *gateway)
+    kept = [p for p in parents if parent_key(p.get("parentRef") or {}, route_namespace)[1:4] == wanted]
     return {**status, "parents": kept}

@@ -1,5 +1,5 @@
-"""Route kinds whose CRDs a cluster may not have installed (TLSRoute came to the standard channel in
-v1.5, TCPRoute and UDPRoute in v1.6, and clusters often carry older CRDs).
+"""Kinds whose CRDs a cluster may not have installed (TLSRoute and ListenerSet came to the standard
+channel in v1.5, TCPRoute and UDPRoute in v1.6, and clusters often carry older CRDs).
 
 Without such a CRD the operator still starts: it logs which CRD is missing and how to install it,
 does not watch that kind, and removes the kind and its features from every provider's capabilities,
@@ -19,6 +19,7 @@ FEATURES_OF_KIND: dict[str, frozenset[str]] = {
     "TLSRoute": frozenset({"TLSRoute", "TLSRouteModeTerminate", "TLSRouteModeMixed"}),
     "TCPRoute": frozenset({"TCPRoute"}),
     "UDPRoute": frozenset({"UDPRoute"}),
+    "ListenerSet": frozenset({"ListenerSet"}),
 }
 
 

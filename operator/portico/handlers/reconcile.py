@@ -23,6 +23,7 @@ from portico.handlers import refused_rules as rr
 from portico.handlers.bus import Outcome
 from portico.handlers.cleanup import FINALIZER, GatewayCleanup, gateway_key
 from portico.handlers.events import Events
+from portico.handlers.listener_sets import clear_listener_set_parents, listener_set_inputs, submit_listener_sets
 from portico.handlers.metrics import Metrics
 from portico.handlers.outcomes import Failures, log_outcome
 from portico.handlers.pods import PodReader
@@ -128,12 +129,16 @@ class Reconciler:
         key = (str(gateway["metadata"].get("namespace") or "default"), str(gateway["metadata"]["name"]))
         routes = self.store.routes_for(key)
         secrets = [s for ns, n in sorted(gateway_secrets(gateway)) if (s := self.store.get("Secret", ns, n))]
+        listener_sets, set_routes, set_secrets = listener_set_inputs(self.store, key, routes)
+        routes += set_routes
         return [
             *([gw_class] if gw_class else []),
             gateway,
+            *listener_sets,
             *routes,
             *self.store.services_for(routes),
             *secrets,
+            *set_secrets,
             *self.store.of_kind("Namespace"),
             *self.store.of_kind("ReferenceGrant"),
             *self.store.of_kind("GatewayParameters"),
@@ -194,6 +199,8 @@ class Reconciler:
         )
         ir = result.ir_by_gateway.get(key)
         self._submit_routes(key, result.statuses, ir, now)
+        parent_status = (self.store.get("Gateway", *key) or {}).get("status")
+        submit_listener_sets(self.store, self.writer, key, result.statuses, parent_status)
         self._submit_policies(key, result.statuses)
         gw_status = result.statuses.get(("Gateway", *key))
         if gw_status is not None and ir is None:
@@ -226,6 +233,7 @@ class Reconciler:
         """Portico no longer manages `gateway`: its routes keep none of our entries for it."""
         for route in self.store.routes_for(gateway):
             self.writer.submit(key_of(route), {"parents": []}, f"{gateway[0]}/{gateway[1]}")
+        clear_listener_set_parents(self.store, self.writer, gateway)
 
     async def _program(
         self, gateway: dict[str, Any], gw_class: dict[str, Any] | None, controller: str, provider_name: str
@@ -281,6 +289,7 @@ class Reconciler:
         new_status = gs.programmed_status(status, result, generation, now)
         before = gs.programmed_of((self.store.get(*key) or {}).get("status"))
         self.writer.submit(key, new_status, "gateway")
+        submit_listener_sets(self.store, self.writer, namespaced, statuses, new_status)
         after = gs.programmed_of(new_status)
         if before != after and after == "True":
             await self.events.post(gateway, "Normal", "Programmed", f"programmed by {provider_name}")

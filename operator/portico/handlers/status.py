@@ -72,12 +72,14 @@ def merge_route_status(
     route_namespace: str,
     spec_parent_refs: Sequence[Mapping[str, Any]],
     covers: tuple[str, str] | None = None,
+    covers_kind: str = "Gateway",
 ) -> dict[str, Any]:
     """Routes: replace our entries for the parents in `desired`, keep everyone else's.
 
     Ours are the entries whose controllerName starts with `controller_prefix` (every Portico
     provider's controller). Entries of other controllers stay untouched. `covers` is the Gateway
-    (namespace, name) whose worker wrote `desired`: all our entries for it are exactly those in
+    (namespace, name) whose worker wrote `desired` (a ListenerSet, with `covers_kind`, when the
+    parent Gateway's worker writes a ListenerSet's entries): all our entries for it are exactly those in
     `desired`, so a Gateway that is gone, moved to another controller or no longer attached
     leaves nothing behind. Our entries for other parents not in `desired` stay while the route
     still references that parent (another Gateway's worker owns them) and go once it does not.
@@ -96,7 +98,7 @@ def merge_route_status(
         elif key in wanted and key not in placed:
             parents.append(_carry_entry(entry, wanted[key]))
             placed.add(key)
-        elif key in referenced and key not in wanted and key[2:4] != covers:
+        elif key in referenced and key not in wanted and (covers is None or key[1:4] != (covers_kind, *covers)):
             parents.append(dict(entry))
     parents.extend(dict(entry) for key, entry in wanted.items() if key not in placed)
     merged = {k: v for k, v in existing.items() if k != "parents"}

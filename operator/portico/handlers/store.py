@@ -36,20 +36,26 @@ def _list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list | tuple) else []
 
 
-def route_gateways(route: Mapping[str, Any]) -> set[NsName]:
-    """Gateways a route names in spec.parentRefs or still has a status entry for."""
+def route_gateways(route: Mapping[str, Any], kind: str = "Gateway") -> set[NsName]:
+    """Gateways (or ListenerSets, with `kind`) a route names in spec.parentRefs or still has a status entry for."""
     namespace = str(_as_dict(route.get("metadata")).get("namespace") or "default")
     refs = _list(_as_dict(route.get("spec")).get("parentRefs"))
     refs += [_as_dict(p).get("parentRef") for p in _list(_as_dict(route.get("status")).get("parents"))]
     out: set[NsName] = set()
     for item in refs:
         ref = _as_dict(item)
-        is_gateway = (ref.get("group") or GATEWAY_GROUP) == GATEWAY_GROUP and (
-            ref.get("kind") or "Gateway"
-        ) == "Gateway"
-        if is_gateway and ref.get("name"):
+        is_kind = (ref.get("group") or GATEWAY_GROUP) == GATEWAY_GROUP and (ref.get("kind") or "Gateway") == kind
+        if is_kind and ref.get("name"):
             out.add((str(ref.get("namespace") or namespace), str(ref["name"])))
     return out
+
+
+def listener_set_parent(listener_set: Mapping[str, Any]) -> NsName | None:
+    """The Gateway a ListenerSet's spec.parentRef names (None for another kind)."""
+    namespace = str(_as_dict(listener_set.get("metadata")).get("namespace") or "default")
+    ref = _as_dict(_as_dict(listener_set.get("spec")).get("parentRef"))
+    is_gateway = (ref.get("group") or GATEWAY_GROUP) == GATEWAY_GROUP and (ref.get("kind") or "Gateway") == "Gateway"
+    return (str(ref.get("namespace") or namespace), str(ref["name"])) if is_gateway and ref.get("name") else None
 
 
 def route_backends(route: Mapping[str, Any]) -> set[NsName]:
@@ -72,6 +78,7 @@ def route_backends(route: Mapping[str, Any]) -> set[NsName]:
 
 
 def gateway_secrets(gateway: Mapping[str, Any]) -> set[NsName]:
+    """Secrets the listeners of a Gateway (or of a ListenerSet: the same shape) name."""
     namespace = str(_as_dict(gateway.get("metadata")).get("namespace") or "default")
     out: set[NsName] = set()
     for listener in _list(_as_dict(gateway.get("spec")).get("listeners")):
@@ -118,6 +125,8 @@ class Store:
         self._route_gateways: dict[ObjKey, set[NsName]] = {}
         self._route_backends: dict[ObjKey, set[NsName]] = {}
         self._routes_by_gateway: dict[NsName, set[ObjKey]] = defaultdict(set)
+        self._route_listener_sets: dict[ObjKey, set[NsName]] = {}
+        self._routes_by_listener_set: dict[NsName, set[ObjKey]] = defaultdict(set)
         self._routes_by_service: dict[NsName, set[ObjKey]] = defaultdict(set)
         self._gateways_by_secret: dict[NsName, set[NsName]] = defaultdict(set)
         self._gateway_secrets: dict[NsName, set[NsName]] = {}
@@ -154,6 +163,32 @@ class Store:
     def routes_for(self, gateway: NsName) -> list[dict[str, Any]]:
         return [self.objects[k] for k in sorted(self._routes_by_gateway.get(gateway, ())) if k in self.objects]
 
+    def listener_sets_for(self, gateway: NsName) -> list[dict[str, Any]]:
+        """The ListenerSets whose parentRef names `gateway` (accepted or not: translation decides)."""
+        found = self._by_kind.get("ListenerSet", {})
+        return [found[k] for k in sorted(found) if listener_set_parent(found[k]) == gateway]
+
+    def routes_for_listener_set(self, listener_set: NsName) -> list[dict[str, Any]]:
+        keys = self._routes_by_listener_set.get(listener_set, ())
+        return [self.objects[k] for k in sorted(keys) if k in self.objects]
+
+    def missing_listener_sets(self) -> list[NsName]:
+        """ListenerSets routes still name (in spec or status) that do not exist (any more)."""
+        return sorted(
+            key
+            for key, routes in self._routes_by_listener_set.items()
+            if routes and ("ListenerSet", *key) not in self.objects
+        )
+
+    def _route_parent_gateways(self, route: ObjKey) -> set[NsName]:
+        """Gateways whose workers write a route's status: those it names and its ListenerSets' parents."""
+        out = set(self._route_gateways.get(route, ()))
+        for listener_set in self._route_listener_sets.get(route, ()):
+            parent = listener_set_parent(self.objects.get(("ListenerSet", *listener_set)) or {})
+            if parent is not None:
+                out.add(parent)
+        return out
+
     def services_for(self, routes: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """Services and EndpointSlices the routes reference, and the Nodes hosting their endpoints."""
         out: list[dict[str, Any]] = []
@@ -188,20 +223,28 @@ class Store:
         kind, namespace, name = key
         if kind == "Gateway":
             return {key}
+        if kind == "ListenerSet":
+            parent = listener_set_parent(obj)
+            return {("Gateway", *parent)} if parent else set()
         if kind == "GatewayClass":
             return {key} | self.gateways_of_class(name)
         if kind in ROUTE_KINDS:
-            return {("Gateway", ns, n) for ns, n in route_gateways(obj)}
+            sets = [self.objects.get(("ListenerSet", *ls)) for ls in route_gateways(obj, "ListenerSet")]
+            via_sets = {listener_set_parent(ls) for ls in sets if ls is not None}
+            return {("Gateway", ns, n) for ns, n in route_gateways(obj) | {g for g in via_sets if g}}
         if kind in ("Service", "EndpointSlice"):
             service = (namespace, name) if kind == "Service" else service_of_slice(obj)
             routes = self._routes_by_service.get(service, set()) if service else set()
-            return {("Gateway", *gw) for route in routes for gw in self._route_gateways.get(route, ())}
+            return {("Gateway", *gw) for route in routes for gw in self._route_parent_gateways(route)}
         if kind == "Secret":
-            return {("Gateway", *gw) for gw in self._gateways_by_secret.get((namespace, name), ())}
+            listener_sets = self._by_kind.get("ListenerSet", {}).values()
+            via_sets = {listener_set_parent(ls) for ls in listener_sets if (namespace, name) in gateway_secrets(ls)}
+            gateways = self._gateways_by_secret.get((namespace, name), set()) | {g for g in via_sets if g}
+            return {("Gateway", *gw) for gw in gateways}
         if kind == "Node":
             services = {self._slice_service[s] for s in self._slices_by_node.get(name, ()) if s in self._slice_service}
             routes = set().union(*(self._routes_by_service.get(svc, set()) for svc in services))
-            return {("Gateway", *gw) for route in routes for gw in self._route_gateways.get(route, ())}
+            return {("Gateway", *gw) for route in routes for gw in self._route_parent_gateways(route)}
         if kind in GLOBAL_KINDS:
             return {*self._by_kind.get("Gateway", {}), *self._by_kind.get("GatewayClass", {})}
         return set()
@@ -211,8 +254,11 @@ class Store:
         if kind in ROUTE_KINDS:
             self._route_gateways[key] = route_gateways(obj)
             self._route_backends[key] = route_backends(obj)
+            self._route_listener_sets[key] = route_gateways(obj, "ListenerSet")
             for gw in self._route_gateways[key]:
                 self._routes_by_gateway[gw].add(key)
+            for listener_set in self._route_listener_sets[key]:
+                self._routes_by_listener_set[listener_set].add(key)
             for svc in self._route_backends[key]:
                 self._routes_by_service[svc].add(key)
         elif kind == "Gateway":
@@ -232,6 +278,8 @@ class Store:
         kind, namespace, name = key
         for gw in self._route_gateways.pop(key, ()):
             self._routes_by_gateway[gw].discard(key)
+        for listener_set in self._route_listener_sets.pop(key, ()):
+            self._routes_by_listener_set[listener_set].discard(key)
         for svc in self._route_backends.pop(key, ()):
             self._routes_by_service[svc].discard(key)
         for secret in self._gateway_secrets.pop((namespace, name), ()) if kind == "Gateway" else ():

@@ -46,6 +46,8 @@ class WriterStats:
 
 
 RELEASE = "release"  # the source of a Gateway release: no status part, the Gateway is let go
+# A route part with the entries of a ListenerSet parent: "ListenerSet:namespace/name".
+LISTENER_SET_SOURCE = "ListenerSet:"
 
 
 def merged_status(
@@ -59,7 +61,8 @@ def merged_status(
     meta = obj.get("metadata") or {}
     for source, part in parts.items():
         if kind in ROUTE_KINDS:
-            gateway_ns, _, gateway_name = source.partition("/")
+            parent_kind = "ListenerSet" if source.startswith(LISTENER_SET_SOURCE) else "Gateway"
+            gateway_ns, _, gateway_name = source.removeprefix(LISTENER_SET_SOURCE).partition("/")
             status = merge_route_status(
                 status,
                 part,
@@ -67,6 +70,7 @@ def merged_status(
                 route_namespace=str(meta.get("namespace") or "default"),
                 spec_parent_refs=(obj.get("spec") or {}).get("parentRefs") or (),
                 covers=(gateway_ns, gateway_name) if gateway_name else None,
+                covers_kind=parent_kind,
             )
         elif kind in POLICY_KINDS:
             gateway_ns, _, gateway_name = source.partition("/")

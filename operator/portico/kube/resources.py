@@ -42,6 +42,7 @@ GRPC_ROUTE = ResourceType(GW, "v1", "grpcroutes", "GRPCRoute")
 TLS_ROUTE = ResourceType(GW, "v1", "tlsroutes", "TLSRoute")
 TCP_ROUTE = ResourceType(GW, "v1", "tcproutes", "TCPRoute")
 UDP_ROUTE = ResourceType(GW, "v1", "udproutes", "UDPRoute")
+LISTENER_SET = ResourceType(GW, "v1", "listenersets", "ListenerSet")
 REFERENCE_GRANT = ResourceType(GW, "v1beta1", "referencegrants", "ReferenceGrant")
 SERVICE = ResourceType("", "v1", "services", "Service")
 ENDPOINT_SLICE = ResourceType("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice")
@@ -58,6 +59,7 @@ CONFIG_MAP = ResourceType("", "v1", "configmaps", "ConfigMap")
 WATCHED: tuple[ResourceType, ...] = (
     GATEWAY_CLASS,
     GATEWAY,
+    LISTENER_SET,
     HTTP_ROUTE,
     GRPC_ROUTE,
     TLS_ROUTE,
@@ -74,9 +76,9 @@ WATCHED: tuple[ResourceType, ...] = (
     NODE,  # the InternalIP of the nodes hosting endpoints (nodePort backends); kept trimmed
 )
 
-# Route kinds a cluster may lack (their CRDs came to the standard channel in v1.5 and v1.6): the
-# operator runs without them and claims none of their features (portico.handlers.optional_kinds).
-OPTIONAL: tuple[ResourceType, ...] = (TLS_ROUTE, TCP_ROUTE, UDP_ROUTE)
+# Kinds a cluster may lack (their CRDs came to the standard channel in v1.5 and v1.6): the operator
+# runs without them and claims none of their features (portico.handlers.optional_kinds).
+OPTIONAL: tuple[ResourceType, ...] = (LISTENER_SET, TLS_ROUTE, TCP_ROUTE, UDP_ROUTE)
 
 # What the proxy provider and the operator write besides statuses.
 DEPLOYMENT = ResourceType("apps", "v1", "deployments", "Deployment")

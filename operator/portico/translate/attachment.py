@@ -43,8 +43,14 @@ def attach(
     gateway_name: str,
     states: list[ListenerState],
     snapshot: Snapshot,
+    *,
+    parent_kind: str = "Gateway",
+    gateway: tuple[str, str] | None = None,
 ) -> Attachment:
-    key = (gateway_namespace, gateway_name)
+    """`gateway_namespace`/`gateway_name` name the parent (a ListenerSet's own namespace is what its
+    listeners' "Same" means); `gateway` is the Gateway whose data plane serves it, when not the parent."""
+    key = gateway or (gateway_namespace, gateway_name)
+    parent = f"{parent_kind} {gateway_namespace}/{gateway_name}"
     relevant = [
         s
         for s in states
@@ -66,7 +72,7 @@ def attach(
             c.false(
                 "Accepted",
                 "NoMatchingParent",
-                f"no listener of Gateway {gateway_namespace}/{gateway_name} matches {wanted}",
+                f"no listener of {parent} matches {wanted}",
             ),
         )
     route_ns = route.metadata.namespace
@@ -86,7 +92,7 @@ def attach(
             c.false(
                 "Accepted",
                 "NotAllowedByListeners",
-                f"no listener of Gateway {gateway_namespace}/{gateway_name} allows {route.kind}s from "
+                f"no listener of {parent} allows {route.kind}s from "
                 f"namespace {route_ns} ({', '.join(s.name for s in relevant)} checked)",
             ),
         )
@@ -103,7 +109,7 @@ def attach(
                 "Accepted",
                 "NoMatchingListenerHostname",
                 f"none of the route's hostnames ({', '.join(route.spec.hostnames)}) matches a listener hostname "
-                f"of Gateway {gateway_namespace}/{gateway_name}",
+                f"of {parent}",
             ),
         )
     return Attachment(ref, key, c.true("Accepted", message="route is accepted"), placed)

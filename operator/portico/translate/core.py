@@ -31,6 +31,14 @@ from portico.translate.gateways import (
 )
 from portico.translate.l4 import one_route_per_listener
 from portico.translate.listeners import ListenerState
+from portico.translate.listenersets import (
+    ListenerSetState,
+    attach_to_listener_set,
+    attached_count,
+    attached_listeners,
+    evaluate_listener_sets,
+    unreadable_statuses,
+)
 from portico.translate.precedence import rule_key
 from portico.translate.rules import BuiltRule, build_rule
 
@@ -98,35 +106,39 @@ def _listener_rules(gateway: GatewayState, routes: list[RouteState]) -> dict[str
             if att.gateway != key or att.accepted.status is not True:
                 continue
             for listener, hosts in att.listeners:
-                if not listener.is_programmable or (listener.name, rs.status_key) in placed:
+                if not listener.is_programmable or (listener.ir_name, rs.status_key) in placed:
                     continue
-                placed.add((listener.name, rs.status_key))
+                placed.add((listener.ir_name, rs.status_key))
                 for index, built in rs.built.items():
                     if index in rs.rejected[key]:
                         continue
                     created = rs.route.metadata.creation_timestamp
-                    per_listener[listener.name].extend(
+                    per_listener[listener.ir_name].extend(
                         (r, created) for r in built.place(rs.route, listener.name, hosts)
                     )
     return per_listener
 
 
 def _build_ir(
-    gateway: GatewayState, routes: list[RouteState], by_route: dict[tuple[str, str, str], RouteState]
+    gateway: GatewayState,
+    routes: list[RouteState],
+    by_route: dict[tuple[str, str, str], RouteState],
+    extra: list[ListenerState],
 ) -> GatewayIR:
+    """`extra`: the listeners of the ListenerSets attached to the Gateway, after its own."""
     caps = gateway.gateway_class.capabilities
     assert caps is not None
     per_listener = _listener_rules(gateway, routes)
 
     def listeners_ir() -> list[IRListener]:
         out = []
-        for state in gateway.listeners:
+        for state in [*gateway.listeners, *extra]:
             if not state.is_programmable or state.spec is None:
                 continue
-            rules = sorted(per_listener.get(state.name, []), key=lambda pair: rule_key(pair[0], pair[1]))
+            rules = sorted(per_listener.get(state.ir_name, []), key=lambda pair: rule_key(pair[0], pair[1]))
             out.append(
                 IRListener(
-                    name=state.name,
+                    name=state.ir_name,
                     port=state.spec.port,
                     protocol=ListenerProtocol(state.spec.protocol),
                     hostname=state.spec.hostname,
@@ -196,6 +208,35 @@ def _route_parent_conditions(rs: RouteState, att: Attachment) -> list[c.Conditio
     return out
 
 
+def _attach_route(
+    rs: RouteState,
+    snapshot: Snapshot,
+    gateways: Mapping[GatewayKey, GatewayState],
+    listener_sets: Mapping[GatewayKey, ListenerSetState],
+) -> None:
+    """Every parentRef of the route that names a Portico Gateway or ListenerSet: where it lands."""
+    route = rs.route
+    for ref in route.spec.parent_refs:
+        if ref.group == GATEWAY_GROUP and ref.kind == "ListenerSet":
+            on_set = attach_to_listener_set(route, ref, listener_sets, snapshot)
+            if on_set is not None:
+                rs.attachments.append(on_set)
+                rs.rejected[on_set.gateway].update(_feature_rejections(route, gateways[on_set.gateway]))
+            continue
+        if ref.group != GATEWAY_GROUP or ref.kind != "Gateway":
+            continue
+        gw_key = (ref.namespace or route.metadata.namespace, ref.name)
+        gateway = gateways.get(gw_key)
+        if gateway is None:
+            continue
+        if not gateway.is_accepted:
+            message = f"Gateway {gw_key[0]}/{gw_key[1]} is not accepted"
+            rs.attachments.append(Attachment(ref, gw_key, c.false("Accepted", "NotAllowedByListeners", message)))
+            continue
+        rs.attachments.append(attach(route, ref, gw_key[0], gw_key[1], gateway.listeners, snapshot))
+        rs.rejected[gw_key].update(_feature_rejections(route, gateway))
+
+
 @cyclic_gc_paused
 def translate(
     snapshot: Snapshot,
@@ -224,6 +265,7 @@ def translate(
     for key, gw in sorted(snapshot.gateways.items()):
         if gw.class_name in classes:
             gateways[key] = evaluate_gateway(gw, classes[gw.class_name], snapshot)
+    listener_sets = evaluate_listener_sets(snapshot, gateways)
 
     routes: list[RouteState] = []
     for route in [
@@ -232,34 +274,17 @@ def translate(
         *(snapshot.l4_routes[key] for key in sorted(snapshot.l4_routes)),
     ]:
         rs = _prepare_route(route, snapshot)
-        for ref in route.spec.parent_refs:
-            if ref.group != GATEWAY_GROUP or ref.kind != "Gateway":
-                continue
-            gw_key = (ref.namespace or route.metadata.namespace, ref.name)
-            gateway = gateways.get(gw_key)
-            if gateway is None:
-                continue
-            if not gateway.is_accepted:
-                rs.attachments.append(
-                    Attachment(
-                        ref,
-                        gw_key,
-                        c.false(
-                            "Accepted",
-                            "NotAllowedByListeners",
-                            f"Gateway {gw_key[0]}/{gw_key[1]} is not accepted",
-                        ),
-                    )
-                )
-                continue
-            rs.attachments.append(attach(route, ref, gw_key[0], gw_key[1], gateway.listeners, snapshot))
-            rs.rejected[gw_key].update(_feature_rejections(route, gateway))
+        _attach_route(rs, snapshot, gateways, listener_sets)
         if rs.attachments:
             routes.append(rs)
 
     one_route_per_listener(routes)
     by_route = {rs.status_key: rs for rs in routes}
-    ir_by_gateway = {key: _build_ir(g, routes, by_route) for key, g in gateways.items() if g.is_accepted}
+    ir_by_gateway = {
+        key: _build_ir(g, routes, by_route, attached_listeners(listener_sets, key))
+        for key, g in gateways.items()
+        if g.is_accepted
+    }
 
     for rs in routes:
         parents = []
@@ -282,7 +307,11 @@ def translate(
         statuses[("Gateway", *key)] = {
             "conditions": c.render_all(gateway_conditions(g), gen, stamp),
             "listeners": _listener_entries(g.listeners, gen, stamp),
+            **attached_count(listener_sets, g),
         }
+    for key, ls in listener_sets.items():
+        statuses[("ListenerSet", *key)] = ls.status(stamp)
+    statuses.update(unreadable_statuses(snapshot, gateways, stamp))
     claims = {k: BACKEND_TLS_FEATURE in (g.gateway_class.capabilities or NONE).features for k, g in gateways.items()}
     statuses.update(policy_statuses(snapshot, ir_by_gateway, claims, stamp))
     _unreadable_statuses(snapshot, classes, gateways, statuses, stamp)

@@ -49,6 +49,7 @@ ALL_FEATURES = HTTP_ROUTE_FEATURES | {
     "TLSRouteModeTerminate",
     "TCPRoute",
     "UDPRoute",
+    "ListenerSet",
 }
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from portico.api import Snapshot
 from portico.api.base import GATEWAY_GROUP
 from portico.api.gateway import Gateway, Listener, ParsedListener
+from portico.api.listenerset import ListenerSet
 from portico.ir import Certificate
 from portico.provider import Capabilities
 from portico.translate import conditions as c
@@ -41,10 +42,17 @@ class ListenerState:
     tls_problem: str | None = None
     gateway_problem: str | None = None
     attached_routes: set[tuple[str, str, str]] = field(default_factory=set)
+    # A ListenerSet's listeners share the Gateway's data plane: "namespace/listenerset/" keeps their
+    # IR names apart from the Gateway's own (listener names need only be unique per object).
+    ir_prefix: str = ""
 
     @property
     def name(self) -> str:
         return self.parsed.name
+
+    @property
+    def ir_name(self) -> str:
+        return self.ir_prefix + self.parsed.name
 
     @property
     def spec(self) -> Listener | None:
@@ -117,7 +125,7 @@ def _check_tls_mode(state: ListenerState, listener: Listener, capabilities: Capa
     return True
 
 
-def _check_tls(state: ListenerState, gateway: Gateway, listener: Listener, snapshot: Snapshot) -> None:
+def _check_tls(state: ListenerState, owner: Gateway | ListenerSet, listener: Listener, snapshot: Snapshot) -> None:
     tls = listener.tls
     protocol = listener.protocol
     if tls is None or (not tls.certificate_refs and not tls.options):
@@ -137,7 +145,10 @@ def _check_tls(state: ListenerState, gateway: Gateway, listener: Listener, snaps
         return
     certs: list[Certificate] = []
     for index, ref in enumerate(tls.certificate_refs):
-        result = resolve_certificate(snapshot, gateway.metadata.namespace, ref, listener.hostname)
+        # A ListenerSet's certificates resolve in its own namespace; grants name it as the referrer.
+        result = resolve_certificate(
+            snapshot, owner.metadata.namespace, ref, listener.hostname, from_kind=owner.kind or "Gateway"
+        )
         if result.certificate is None:
             state.resolved = c.false(
                 "ResolvedRefs",
@@ -221,9 +232,11 @@ def _mark_tls_overlaps(group: list[ListenerState]) -> None:
             )
 
 
-def evaluate_listeners(gateway: Gateway, snapshot: Snapshot, capabilities: Capabilities) -> list[ListenerState]:
+def evaluate_listeners(
+    owner: Gateway | ListenerSet, snapshot: Snapshot, capabilities: Capabilities
+) -> list[ListenerState]:
     states: list[ListenerState] = []
-    for parsed in gateway.listeners:
+    for parsed in owner.listeners:
         state = ListenerState(parsed)
         states.append(state)
         listener = parsed.listener
@@ -242,6 +255,6 @@ def evaluate_listeners(gateway: Gateway, snapshot: Snapshot, capabilities: Capab
         if listener.protocol == "HTTPS" or (
             listener.protocol == "TLS" and _check_tls_mode(state, listener, capabilities)
         ):
-            _check_tls(state, gateway, listener, snapshot)
+            _check_tls(state, owner, listener, snapshot)
     _mark_conflicts(states, capabilities)
     return states

@@ -92,6 +92,7 @@ def resolve_certificate(
     *,
     field: str = "certificateRef",
     invalid_reason: str = "InvalidCertificateRef",
+    from_kind: str = "Gateway",
 ) -> CertificateResult:
     """A kubernetes.io/tls Secret as a Certificate; `invalid_reason` is the reason for a bad or missing one."""
     namespace = ref.namespace or gateway_namespace
@@ -104,7 +105,7 @@ def resolve_certificate(
         )
     if not reference_permitted(
         snapshot,
-        from_kind="Gateway",
+        from_kind=from_kind,
         from_namespace=gateway_namespace,
         to_group="",
         to_kind="Secret",
