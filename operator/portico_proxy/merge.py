@@ -3,19 +3,22 @@
 The Gateway API allows merging Gateways onto shared addresses only when every listener across them
 is distinct. Like ListenerSets, the earlier listener keeps serving: Gateways are taken in
 namespace/name order, and a later Gateway's listener that would take the same port and hostname
-(HostnameConflict) or the same port with another protocol (ProtocolConflict) is not served.
+(HostnameConflict) or the same port with another protocol (ProtocolConflict) is not served. Nor is an
+HTTPS listener whose client-certificate validation (spec.tls.frontend) differs from the one the port
+already has: one port verifies every handshake alike.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from portico.ir import GatewayIR, Listener
+from portico.ir import ClientValidation, GatewayIR, Listener
 
 
 def merge_on_one_address(gateways: Sequence[GatewayIR]) -> tuple[list[GatewayIR], list[str]]:
     """The Gateways with conflicting listeners removed, and one message per listener removed."""
     protocols: dict[int, tuple[str, str, str]] = {}
+    validations: dict[int, tuple[ClientValidation | None, str, str]] = {}
     hostnames: dict[tuple[int, str | None], tuple[str, str]] = {}
     merged: list[GatewayIR] = []
     problems: list[str] = []
@@ -36,9 +39,15 @@ def merge_on_one_address(gateways: Sequence[GatewayIR]) -> tuple[list[GatewayIR]
                     f"{listener.hostname or 'any hostname'}, is served by {_shown(*host_owner)} "
                     "(one address for all Gateways)"
                 )
+            elif (found := validations.get(listener.port)) is not None and found[0] != listener.client_validation:
+                problems.append(
+                    f"Gateway {name} listener {listener.name}: not served: ProtocolConflict: port {listener.port} "
+                    f"validates client certificates otherwise for {_shown(*found[1:])} (one address for all Gateways)"
+                )
             else:
                 kept.append(listener)
                 protocols.setdefault(listener.port, (_serving(listener), name, listener.name))
+                validations.setdefault(listener.port, (listener.client_validation, name, listener.name))
                 hostnames.setdefault((listener.port, listener.hostname), (name, listener.name))
         unchanged = len(kept) == len(gateway.listeners)
         merged.append(gateway if unchanged else gateway.model_copy(update={"listeners": tuple(kept)}))

@@ -113,6 +113,8 @@ class ProxyRuntime:
             if p not in tables
             or tables[p].tls != (self.ports[p].tls is not None)
             or tables[p].mode != self.ports[p].state.table.mode
+            # The bound SSLContext fixes how handshakes verify clients: a change rebinds the port.
+            or tables[p].client_validation != self.ports[p].state.table.client_validation
         ]:
             self._close_port(self.ports.pop(port))
         for port, table in tables.items():

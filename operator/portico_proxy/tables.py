@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from portico.ir import Certificate, GatewayIR, Listener, ListenerProtocol, TLSMode
+from portico.ir import Certificate, ClientValidation, GatewayIR, Listener, ListenerProtocol, TLSMode
 from portico.translate.hostnames import listener_hostname_rank
 from portico_proxy.dispatch import Entry, build_entries
 from portico_proxy.l4tables import L4Router
@@ -94,7 +94,7 @@ def _port_mode(listeners: Sequence[tuple[str, Listener]]) -> str:
 class PortTable:
     """Every listener on one port; a request is served only by its most specific listener (isolation)."""
 
-    __slots__ = ("_cache", "certificates", "l4", "listeners", "mode", "port", "tls")
+    __slots__ = ("_cache", "certificates", "client_validation", "l4", "listeners", "mode", "port", "tls")
 
     def __init__(
         self,
@@ -118,6 +118,7 @@ class PortTable:
         self.certificates: tuple[tuple[str | None, Certificate], ...] = tuple(
             (listener.hostname, cert) for _, listener in ordered for cert in listener.certificates
         )
+        self.client_validation = _port_client_validation(port, listeners)
         self._cache: dict[bytes, ListenerTable | None] = {}
 
     def select(self, host: bytes) -> ListenerTable | None:
@@ -130,6 +131,15 @@ class PortTable:
             self._cache.clear()
         self._cache[host] = chosen
         return chosen
+
+
+def _port_client_validation(port: int, listeners: Sequence[tuple[str, Listener]]) -> ClientValidation | None:
+    """One client-certificate validation per port: every handshake on it verifies the same way, so
+    no listener on the port can be reached over a connection that skipped its validation."""
+    found = {listener.client_validation for _, listener in listeners if listener.protocol is ListenerProtocol.HTTPS}
+    if len(found) > 1:
+        raise ValueError(f"port {port}: HTTPS listeners differ in client certificate validation")
+    return found.pop() if found else None
 
 
 def compile_gateways(
