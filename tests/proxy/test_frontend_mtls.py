@@ -4,8 +4,12 @@ good certificate, one from another CA, or none, over HTTP/1.1 (TLS 1.2 and 1.3) 
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+import signal
 import ssl
+import subprocess
+import sys
 from pathlib import Path
 
 import h2.config
@@ -18,6 +22,7 @@ from portico_proxy.merge import merge_on_one_address
 from portico_proxy.tables import compile_gateways
 from tests.irs import free_port, gateway, listener, local_backend, prefix, rule
 from tests.proxy.certs import certificate_authority, issued, self_signed
+from tests.proxy.proxy_process import wait_ready
 
 SERVER_PEM = self_signed("*.example.com", "a.example.com")
 TRUSTED_CA = certificate_authority("Clients CA")
@@ -25,6 +30,7 @@ OTHER_CA = certificate_authority("Another CA")
 GOOD = issued(TRUSTED_CA, ("alice.clients.example",), client=True)
 WRONG_CA = issued(OTHER_CA, ("mallory.clients.example",), client=True)
 Client = tuple[str, str] | None  # a client certificate (PEM, key), or none
+CLI = "import sys; from portico.cli import main; sys.exit(main())"
 
 
 def _https(  # type: ignore[no-untyped-def]
@@ -190,3 +196,103 @@ def test_one_port_never_mixes_validations() -> None:
     assert problems == [] and [len(g.listeners) for g in merged] == [1, 1]
     with pytest.raises(ValueError, match="differ in client certificate validation"):
         compile_gateways(_two_gateways(_validation("AllowInsecureFallback")))
+
+
+SERVE_MANIFESTS = """\
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {{name: portico}}
+spec: {{controllerName: portico.dev/proxy}}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {{name: gw, namespace: default}}
+spec:
+  gatewayClassName: portico
+  tls:
+    frontend:
+      default:
+        validation:
+          caCertificateRefs: [{{group: "", kind: ConfigMap, name: {ca_name}}}]
+  listeners:
+  - {{name: https, port: {port}, protocol: HTTPS, tls: {{certificateRefs: [{{name: tls}}]}}}}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {{name: web, namespace: default}}
+spec:
+  parentRefs: [{{name: gw}}]
+  rules: [{{backendRefs: [{{name: echo, port: 80}}]}}]
+---
+apiVersion: v1
+kind: Service
+metadata: {{name: echo, namespace: default}}
+spec: {{ports: [{{name: http, port: 80, targetPort: {backend}}}]}}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {{name: echo-1, namespace: default, labels: {{kubernetes.io/service-name: echo}}}}
+addressType: IPv4
+ports: [{{name: http, port: {backend}}}]
+endpoints: [{{addresses: [127.0.0.1], conditions: {{ready: true}}}}]
+---
+apiVersion: v1
+kind: Secret
+metadata: {{name: tls, namespace: default}}
+type: kubernetes.io/tls
+data: {{tls.crt: {crt}, tls.key: {key}}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {{name: clients-ca, namespace: default}}
+data: {{ca.crt: {ca}}}
+"""
+
+
+def _serve_manifests(port: int, backend: int, ca_name: str = "clients-ca") -> str:
+    crt, key = (base64.b64encode(pem.encode()).decode() for pem in SERVER_PEM)
+    return SERVE_MANIFESTS.format(
+        port=port, backend=backend, ca_name=ca_name, crt=crt, key=key, ca=json.dumps(TRUSTED_CA[0])
+    )
+
+
+async def test_portico_serve_validates_clients_from_files(echo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    app = await echo("app")
+    port, admin = free_port(), free_port()
+    (tmp_path / "manifests").mkdir()
+    (tmp_path / "manifests" / "gw.yaml").write_text(_serve_manifests(port, app.port))
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        CLI,
+        *("serve", "-f", str(tmp_path / "manifests"), "--admin-port", str(admin)),
+        stdout=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        await wait_ready(admin)
+        good = await _h1(port, _context(GOOD, "http/1.1", tmp_path))
+        assert good is not None and good[0] == 200
+        assert await _h1(port, _context(None, "http/1.1", tmp_path)) is None
+        assert await _h1(port, _context(WRONG_CA, "http/1.1", tmp_path)) is None
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), 15) == 0
+
+
+def test_portico_status_names_the_missing_ca(tmp_path: Path) -> None:
+    (tmp_path / "gw.yaml").write_text(_serve_manifests(8443, 8080, ca_name="nowhere"))
+    done = subprocess.run(
+        [sys.executable, "-c", CLI, "status", "-f", str(tmp_path / "gw.yaml"), "-o", "json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    gateway_status = next(i for i in json.loads(done.stdout)["items"] if i["kind"] == "Gateway")["status"]
+    conditions = {c["type"]: c for c in gateway_status["listeners"][0]["conditions"]}
+    assert conditions["Accepted"]["reason"] == "NoValidCACertificate"
+    assert conditions["ResolvedRefs"]["reason"] == "InvalidCACertificateRef"
+    assert (
+        "spec.tls.frontend.default.validation.caCertificateRefs[0]: ConfigMap default/nowhere not found"
+        in (conditions["ResolvedRefs"]["message"])
+    )
