@@ -85,16 +85,18 @@ async def _h1(port: int, context: ssl.SSLContext, headers: str = "") -> tuple[in
     return int(head.split(b" ", 2)[1]), body
 
 
-async def _h2(port: int, context: ssl.SSLContext) -> int | None:
+async def _h2(
+    port: int, context: ssl.SSLContext, server_name: str = "a.example.com", authority: str = "a.example.com"
+) -> int | None:
     """The status of one HTTP/2 request, or None when the proxy refused the TLS connection."""
     try:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=context, server_hostname="a.example.com")
+        reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=context, server_hostname=server_name)
     except (ssl.SSLError, ConnectionError):
         return None
     conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True, header_encoding=None))
     conn.initiate_connection()
     conn.send_headers(
-        1, [(":method", "GET"), (":path", "/"), (":scheme", "https"), (":authority", "a.example.com")], end_stream=True
+        1, [(":method", "GET"), (":path", "/"), (":scheme", "https"), (":authority", authority)], end_stream=True
     )
     status: int | None = None
     try:
@@ -176,6 +178,22 @@ async def test_a_client_forwarded_client_cert_header_never_reaches_the_backend(p
     seen = json.loads(answer[1])["headers"]
     assert "x-forwarded-client-cert" not in seen
     assert seen["x-forwarded-for"].startswith("192.0.2.7, ")
+
+
+async def test_coalesced_http2_connections_stay_behind_the_ports_validation(proxy, echo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Every listener of a validated port validates: a connection reused for another listener's name
+    was verified all the same, and still gets 421 for a name its SNI did not select."""
+    app = await echo("app")
+    port = free_port()
+    exact = _https(port, app.port, _validation(), "exact", "a.example.com")
+    wildcard = _https(port, app.port, _validation(), "wildcard", "*.example.com")
+    await proxy([gateway(exact, wildcard, controller="portico.dev/proxy")])
+    good = _context(GOOD, "h2", tmp_path)
+    assert await _h2(port, good, "b.example.com", "b.example.com") == 200
+    assert await _h2(port, good, "b.example.com", "a.example.com") == 421
+    for client in (None, WRONG_CA):
+        for name in ("a.example.com", "b.example.com"):
+            assert await _h2(port, _context(client, "h2", tmp_path), name, name) is None
 
 
 def _two_gateways(validation_b: ClientValidation | None) -> list[GatewayIR]:
