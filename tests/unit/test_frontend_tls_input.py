@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 
 from portico.api import build_snapshot
+from portico.provider import load_capabilities
 from portico.translate import translate
+from portico.translate.frontend_tls import FEATURE
 
 CLASS = {
     "apiVersion": "gateway.networking.k8s.io/v1",
@@ -61,3 +63,13 @@ def test_refused_frontend_input_names_the_field(frontend: dict[str, Any], expect
     assert (conditions["Accepted"]["status"], conditions["Accepted"]["reason"]) == ("False", "Invalid")
     assert expected in conditions["Accepted"]["message"]
     assert ("default", "gw") not in result.ir_by_gateway
+
+
+def test_only_the_proxy_claims_frontend_validation() -> None:
+    """Clouds do not program spec.tls.frontend yet, so they must not claim it (their listeners get
+    UnsupportedValue); the proxy claims validation but not the insecure fallback it cannot fully do."""
+    for provider in ("aws-alb", "aws-lattice", "azure-appgw", "gcp-alb"):
+        assert FEATURE not in load_capabilities(provider).features, provider
+    proxy = load_capabilities("proxy").features
+    assert FEATURE in proxy
+    assert f"{FEATURE}InsecureFallback" not in proxy
