@@ -3,31 +3,34 @@
 The Gateway API allows merging Gateways onto shared addresses only when every listener across them
 is distinct. Like ListenerSets, the earlier listener keeps serving: Gateways are taken in
 namespace/name order, and a later Gateway's listener that would take the same port and hostname
-(HostnameConflict) or the same port with another protocol (ProtocolConflict) is not served. Nor is an
-HTTPS listener whose client-certificate validation (spec.tls.frontend) differs from the one the port
-already has: one port verifies every handshake alike.
+(HostnameConflict) or the same port with an incompatible protocol (ProtocolConflict) is not served.
+HTTPS and TLS listeners share a port (the SNI chooses), and a TCP and a UDP listener share a port
+number (two sockets), as the spec's distinct listeners allow.
+Nor is an HTTPS listener whose client-certificate validation (spec.tls.frontend) differs from the one
+the port's HTTPS listeners already have: one port verifies every HTTPS handshake alike.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from portico.ir import ClientValidation, GatewayIR, Listener
+from portico.ir import ClientValidation, GatewayIR, Listener, ListenerProtocol
 
 
 def merge_on_one_address(gateways: Sequence[GatewayIR]) -> tuple[list[GatewayIR], list[str]]:
     """The Gateways with conflicting listeners removed, and one message per listener removed."""
-    protocols: dict[int, tuple[str, str, str]] = {}
-    validations: dict[int, tuple[ClientValidation | None, str, str]] = {}
-    hostnames: dict[tuple[int, str | None], tuple[str, str]] = {}
+    protocols: dict[tuple[int, str], tuple[str, str, str]] = {}
+    hostnames: dict[tuple[int, str, str | None], tuple[str, str]] = {}
+    validations: dict[int, tuple[ClientValidation | None, str, str]] = {}  # HTTPS listeners only
     merged: list[GatewayIR] = []
     problems: list[str] = []
     for gateway in sorted(gateways, key=lambda g: (g.gateway.namespace, g.gateway.name)):
         name = str(gateway.gateway)
         kept: list[Listener] = []
         for listener in gateway.listeners:
-            protocol, *first = protocols.get(listener.port, (_serving(listener), name, listener.name))
-            host_owner = hostnames.get((listener.port, listener.hostname), (name, listener.name))
+            port = (listener.port, _transport(listener))
+            protocol, *first = protocols.get(port, (_serving(listener), name, listener.name))
+            host_owner = hostnames.get((*port, listener.hostname), (name, listener.name))
             if protocol != _serving(listener):
                 problems.append(
                     f"Gateway {name} listener {listener.name}: not served: ProtocolConflict: port {listener.port} "
@@ -39,25 +42,34 @@ def merge_on_one_address(gateways: Sequence[GatewayIR]) -> tuple[list[GatewayIR]
                     f"{listener.hostname or 'any hostname'}, is served by {_shown(*host_owner)} "
                     "(one address for all Gateways)"
                 )
-            elif (found := validations.get(listener.port)) is not None and found[0] != listener.client_validation:
+            elif (
+                listener.protocol is ListenerProtocol.HTTPS
+                and (found := validations.get(listener.port)) is not None
+                and found[0] != listener.client_validation
+            ):
                 problems.append(
                     f"Gateway {name} listener {listener.name}: not served: ProtocolConflict: port {listener.port} "
                     f"validates client certificates otherwise for {_shown(*found[1:])} (one address for all Gateways)"
                 )
             else:
                 kept.append(listener)
-                protocols.setdefault(listener.port, (_serving(listener), name, listener.name))
-                validations.setdefault(listener.port, (listener.client_validation, name, listener.name))
-                hostnames.setdefault((listener.port, listener.hostname), (name, listener.name))
+                protocols.setdefault(port, (_serving(listener), name, listener.name))
+                hostnames.setdefault((*port, listener.hostname), (name, listener.name))
+                if listener.protocol is ListenerProtocol.HTTPS:
+                    validations.setdefault(listener.port, (listener.client_validation, name, listener.name))
         unchanged = len(kept) == len(gateway.listeners)
         merged.append(gateway if unchanged else gateway.model_copy(update={"listeners": tuple(kept)}))
     return merged, problems
 
 
 def _serving(listener: Listener) -> str:
-    """How a port serves: its protocol, and for TLS the mode (a port peeks at the SNI or terminates)."""
-    mode = f" {listener.tls_mode.value}" if listener.tls_mode is not None else ""
-    return f"{listener.protocol.value}{mode}"
+    """How a port serves: HTTPS and TLS (either mode) alike by the TLS server name."""
+    protocol = listener.protocol
+    return "HTTPS/TLS" if protocol in (ListenerProtocol.HTTPS, ListenerProtocol.TLS) else protocol.value
+
+
+def _transport(listener: Listener) -> str:
+    return "udp" if listener.protocol is ListenerProtocol.UDP else "tcp"
 
 
 def _shown(gateway: str, listener: str) -> str:

@@ -33,19 +33,20 @@ def _context(
 class CertificateSelector:
     """SNI -> context: an exact hostname, else the longest wildcard, else the first certificate.
 
-    HTTPS ports offer ALPN h2 and http/1.1; TLS Terminate ports relay bytes, so they offer none."""
+    HTTPS ports offer ALPN h2 and http/1.1; TLS Terminate ports relay bytes, so they offer none.
+    `terminate`: the TLS Terminate listeners of a mixed port (tls_mixed.py) instead of its HTTPS ones."""
 
-    def __init__(self, table: PortTable, secrets_dir: str | None) -> None:
+    def __init__(self, table: PortTable, secrets_dir: str | None, *, terminate: bool = False) -> None:
         self.exact: dict[str, ssl.SSLContext] = {}
         wildcards: dict[str, ssl.SSLContext] = {}
         self.default: ssl.SSLContext | None = None
-        alpn = ALPN if table.mode == PortMode.HTTP else []
-        for listener_hostname, cert in table.certificates:
+        alpn = ALPN if table.mode in (PortMode.HTTP, PortMode.TLS_MIXED) and not terminate else []
+        # Client certificates are validated on HTTPS listeners (spec.tls.frontend), not TLS Terminate ones.
+        clients = None if terminate else table.client_validation
+        for listener_hostname, cert in table.terminate_certificates if terminate else table.certificates:
             # Every context of a port verifies clients alike: the SNI callback swaps the context, but
             # OpenSSL keeps the verify mode of the one the handshake began with.
-            context = _context(
-                *key_pair(cert, secrets_dir), name=str(cert.secret), alpn=alpn, clients=table.client_validation
-            )
+            context = _context(*key_pair(cert, secrets_dir), name=str(cert.secret), alpn=alpn, clients=clients)
             if self.default is None:
                 self.default = context
             names = cert.hostnames or ((listener_hostname,) if listener_hostname else ())
