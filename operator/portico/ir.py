@@ -325,6 +325,14 @@ class Certificate(_Frozen):
     sha256: str = ""
 
 
+class ClientValidation(_Frozen):
+    """Gateway spec.tls.frontend for an HTTPS listener's port: client certificates are verified against
+    `ca_pem`; AllowInsecureFallback also serves connections that present none."""
+
+    ca_pem: str
+    mode: Literal["AllowValidOnly", "AllowInsecureFallback"] = "AllowValidOnly"
+
+
 class Listener(_Frozen):
     name: str
     port: int
@@ -334,6 +342,15 @@ class Listener(_Frozen):
     tls_mode: TLSMode | None = None
     certificates: tuple[Certificate, ...] = ()
     rules: tuple[Rule, ...] = ()
+    client_validation: ClientValidation | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_no_validation(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # Left out when unset, so documents (and goldens) without frontend validation stay as they were.
+        out = handler(self)
+        if isinstance(out, dict) and out.get("client_validation", 0) is None:
+            out.pop("client_validation")
+        return out
 
 
 class Address(_Frozen):
@@ -375,6 +392,10 @@ class GatewayIR(_Frozen):
                 problems.append(f"{where}.port: {listener.port} is outside 1-65535")
             if listener.protocol is ListenerProtocol.HTTPS and not listener.certificates:
                 problems.append(f"{where}.certificates: an HTTPS listener needs a certificate")
+            if listener.client_validation is not None and (
+                listener.protocol is not ListenerProtocol.HTTPS or not listener.client_validation.ca_pem
+            ):
+                problems.append(f"{where}.client_validation: only an HTTPS listener, with a CA bundle")
             if listener.protocol is ListenerProtocol.TLS:
                 if listener.tls_mode is None:
                     problems.append(f"{where}.tls_mode: a TLS listener needs a mode")

@@ -78,12 +78,14 @@ def check_rules(listeners: Sequence[Listener]) -> Mapping[str, str]:
 # backends with appProtocol kubernetes.io/ws work; HTTPS requests whose Host selects another listener
 # than the connection's SNI get 421 (exchange.py); the Gateway's backend client certificate is
 # presented on upstream TLS connections, verified ones included (upstream_tls.py); a port's TLS
-# listeners may mix Passthrough with Terminate (and HTTPS): the SNI is read first (tls_mixed.py).
+# listeners may mix Passthrough with Terminate (and HTTPS): the SNI is read first (tls_mixed.py); HTTPS
+# ports with Gateway spec.tls.frontend validation require a client certificate from its CAs (tls.py).
 PROXY_FEATURES = DEFAULT_CAPABILITIES.features | {
     "TLSRouteModeMixed",
     "HTTPRouteBackendProtocolWebSocket",
     "GatewayHTTPSListenerDetectMisdirectedRequests",
     "GatewayBackendClientCertificate",
+    "GatewayFrontendClientCertificateValidation",
 }
 PROXY_CAPABILITIES: Capabilities = dataclasses.replace(
     DEFAULT_CAPABILITIES, features=PROXY_FEATURES, check_rules=check_rules

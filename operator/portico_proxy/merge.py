@@ -6,19 +6,22 @@ namespace/name order, and a later Gateway's listener that would take the same po
 (HostnameConflict) or the same port with an incompatible protocol (ProtocolConflict) is not served.
 HTTPS and TLS listeners share a port (the SNI chooses), and a TCP and a UDP listener share a port
 number (two sockets), as the spec's distinct listeners allow.
+Nor is an HTTPS listener whose client-certificate validation (spec.tls.frontend) differs from the one
+the port's HTTPS listeners already have: one port verifies every HTTPS handshake alike.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from portico.ir import GatewayIR, Listener, ListenerProtocol
+from portico.ir import ClientValidation, GatewayIR, Listener, ListenerProtocol
 
 
 def merge_on_one_address(gateways: Sequence[GatewayIR]) -> tuple[list[GatewayIR], list[str]]:
     """The Gateways with conflicting listeners removed, and one message per listener removed."""
     protocols: dict[tuple[int, str], tuple[str, str, str]] = {}
     hostnames: dict[tuple[int, str, str | None], tuple[str, str]] = {}
+    validations: dict[int, tuple[ClientValidation | None, str, str]] = {}  # HTTPS listeners only
     merged: list[GatewayIR] = []
     problems: list[str] = []
     for gateway in sorted(gateways, key=lambda g: (g.gateway.namespace, g.gateway.name)):
@@ -39,10 +42,21 @@ def merge_on_one_address(gateways: Sequence[GatewayIR]) -> tuple[list[GatewayIR]
                     f"{listener.hostname or 'any hostname'}, is served by {_shown(*host_owner)} "
                     "(one address for all Gateways)"
                 )
+            elif (
+                listener.protocol is ListenerProtocol.HTTPS
+                and (found := validations.get(listener.port)) is not None
+                and found[0] != listener.client_validation
+            ):
+                problems.append(
+                    f"Gateway {name} listener {listener.name}: not served: ProtocolConflict: port {listener.port} "
+                    f"validates client certificates otherwise for {_shown(*found[1:])} (one address for all Gateways)"
+                )
             else:
                 kept.append(listener)
                 protocols.setdefault(port, (_serving(listener), name, listener.name))
                 hostnames.setdefault((*port, listener.hostname), (name, listener.name))
+                if listener.protocol is ListenerProtocol.HTTPS:
+                    validations.setdefault(listener.port, (listener.client_validation, name, listener.name))
         unchanged = len(kept) == len(gateway.listeners)
         merged.append(gateway if unchanged else gateway.model_copy(update={"listeners": tuple(kept)}))
     return merged, problems

@@ -33,7 +33,9 @@ GRPC_UNAVAILABLE = 14
 PARAMS = re.compile(rb";[^/]*")
 
 # Request header names the HTTP/1.1 and HTTP/2 servers look at while copying the others as they are.
-FORWARDED_NAMES = frozenset({b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host"})
+# A client's X-Forwarded-Client-Cert is removed (Envoy Gateway's default, Sanitize): a backend behind a
+# port that validates client certificates must not take a client's own claim for the proxy's word.
+FORWARDED_NAMES = frozenset({b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host", b"x-forwarded-client-cert"})
 
 
 class RequestHead:
@@ -131,7 +133,8 @@ def strip_hop_by_hop(headers: Headers) -> Headers:
 
 
 def add_forwarded(head: RequestHead, headers: Headers, known_clean: bool) -> Headers:
-    """X-Forwarded-For (appended), X-Forwarded-Proto and X-Forwarded-Host (set).
+    """X-Forwarded-For (appended), X-Forwarded-Proto and X-Forwarded-Host (set), X-Forwarded-Client-Cert
+    (removed).
 
     `known_clean`: the caller knows `headers` hold no X-Forwarded-* field (the client sent none and
     no filter added one), so the three fields are appended without a scan.

@@ -140,6 +140,8 @@ class ProxyRuntime:
             or (p in terminating) != (self.ports[p].terminate is not None)
             or tables[p].mode != self.ports[p].state.table.mode
             or (tables[p].datagram is None) != (self.ports[p].datagram is None)
+            # The bound SSLContext fixes how handshakes verify clients: a change rebinds the port.
+            or tables[p].client_validation != self.ports[p].state.table.client_validation
         ]:
             self._close_port(self.ports.pop(port))
         for port, table in tables.items():

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from portico.ir import Certificate, GatewayIR, Listener, ListenerProtocol, TLSMode
+from portico.ir import Certificate, ClientValidation, GatewayIR, Listener, ListenerProtocol, TLSMode
 from portico.translate.hostnames import listener_hostname_rank
 from portico_proxy.dispatch import Entry, build_entries
 from portico_proxy.l4tables import L4Router
@@ -122,6 +122,7 @@ class PortTable:
     __slots__ = (
         "_cache",
         "certificates",
+        "client_validation",
         "datagram",
         "l4",
         "listeners",
@@ -174,6 +175,7 @@ class PortTable:
         self.sni: tuple[tuple[str | None, str], ...] = tuple(
             (listener.hostname, _sni_kind(listener)) for _, listener in ordered if mode == PortMode.TLS_MIXED
         )
+        self.client_validation = _port_client_validation(port, listeners)
         self._cache: dict[bytes, ListenerTable | None] = {}
         # The UDP listeners of a port number that also has TCP-based ones (a socket of its own).
         self.datagram: PortTable | None = None
@@ -198,6 +200,15 @@ class PortTable:
             self._cache.clear()
         self._cache[host] = chosen
         return chosen
+
+
+def _port_client_validation(port: int, listeners: Sequence[tuple[str, Listener]]) -> ClientValidation | None:
+    """One client-certificate validation per port: every handshake on it verifies the same way, so
+    no listener on the port can be reached over a connection that skipped its validation."""
+    found = {listener.client_validation for _, listener in listeners if listener.protocol is ListenerProtocol.HTTPS}
+    if len(found) > 1:
+        raise ValueError(f"port {port}: HTTPS listeners differ in client certificate validation")
+    return found.pop() if found else None
 
 
 # Protocols that may share a port: HTTPS and TLS are both told apart by the TLS server name.

@@ -6,18 +6,27 @@ from __future__ import annotations
 import asyncio
 import ssl
 
+from portico.ir import ClientValidation
 from portico_proxy.keys import CertificateError, key_pair, load_chain
 from portico_proxy.tables import PortMode, PortTable, wildcard_suffix
 
 ALPN = ["h2", "http/1.1"]
 
 
-def _context(cert_pem: bytes, key_pem: bytes, name: str, alpn: list[str]) -> ssl.SSLContext:
+def _context(
+    cert_pem: bytes, key_pem: bytes, name: str, alpn: list[str], clients: ClientValidation | None
+) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     if alpn:
         context.set_alpn_protocols(alpn)
     load_chain(context, cert_pem, key_pem, name)
+    if clients is not None:
+        # AllowValidOnly: no certificate, or one that does not verify, fails the handshake. The ssl
+        # module has no verify callback, so AllowInsecureFallback can only make the certificate
+        # optional: a client without one is served, one presenting a bad one is still refused.
+        context.load_verify_locations(cadata=clients.ca_pem)
+        context.verify_mode = ssl.CERT_OPTIONAL if clients.mode == "AllowInsecureFallback" else ssl.CERT_REQUIRED
     return context
 
 
@@ -32,8 +41,12 @@ class CertificateSelector:
         wildcards: dict[str, ssl.SSLContext] = {}
         self.default: ssl.SSLContext | None = None
         alpn = ALPN if table.mode in (PortMode.HTTP, PortMode.TLS_MIXED) and not terminate else []
+        # Client certificates are validated on HTTPS listeners (spec.tls.frontend), not TLS Terminate ones.
+        clients = None if terminate else table.client_validation
         for listener_hostname, cert in table.terminate_certificates if terminate else table.certificates:
-            context = _context(*key_pair(cert, secrets_dir), name=str(cert.secret), alpn=alpn)
+            # Every context of a port verifies clients alike: the SNI callback swaps the context, but
+            # OpenSSL keeps the verify mode of the one the handshake began with.
+            context = _context(*key_pair(cert, secrets_dir), name=str(cert.secret), alpn=alpn, clients=clients)
             if self.default is None:
                 self.default = context
             names = cert.hostnames or ((listener_hostname,) if listener_hostname else ())

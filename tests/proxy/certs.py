@@ -64,16 +64,17 @@ def certificate_authority(name: str) -> tuple[str, ec.EllipticCurvePrivateKey]:
 
 
 def issued(
-    ca: tuple[str, ec.EllipticCurvePrivateKey], dns: tuple[str, ...], uris: tuple[str, ...] = ()
+    ca: tuple[str, ec.EllipticCurvePrivateKey], dns: tuple[str, ...], uris: tuple[str, ...] = (), client: bool = False
 ) -> tuple[str, str]:
-    """(cert PEM, key PEM) of a server certificate signed by `ca` for these DNS and URI SANs."""
+    """(cert PEM, key PEM) of a server (or, with `client`, a client) certificate signed by `ca` for
+    these DNS and URI SANs."""
     ca_cert = x509.load_pem_x509_certificate(ca[0].encode())
     key = ec.generate_private_key(ec.SECP256R1())
     names: list[x509.GeneralName] = [x509.DNSName(n) for n in dns]
     names += [x509.UniformResourceIdentifier(u) for u in uris]
-    server_auth = x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH])
+    purpose = x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH if client else x509.oid.ExtendedKeyUsageOID.SERVER_AUTH
     extensions: list[tuple[x509.ExtensionType, bool]] = [
         (x509.SubjectAlternativeName(names), False),
-        (server_auth, False),
+        (x509.ExtendedKeyUsage([purpose]), False),
     ]
     return _pem(_certificate((dns or ("leaf",))[0], key, extensions, issuer=(ca_cert.subject, ca[1])), key)

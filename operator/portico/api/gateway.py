@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, model_validator
 
 from portico.api.base import (
     GATEWAY_GROUP,
@@ -92,10 +92,49 @@ class GatewayBackendTLS(Model):
     client_certificate_ref: SecretObjectReference | None = None
 
 
+class ObjectReference(Model):
+    """A reference to any object; frontend CA certificates are core ConfigMaps (checked in translation)."""
+
+    group: Group
+    kind: Kind
+    name: ObjectName
+    namespace: str | None = None
+
+
+class FrontendTLSValidation(Model):
+    ca_certificate_refs: tuple[ObjectReference, ...] = Field(min_length=1, max_length=16)
+    mode: Literal["AllowValidOnly", "AllowInsecureFallback"] = "AllowValidOnly"
+
+
+class FrontendTLSSettings(Model):
+    validation: FrontendTLSValidation | None = None
+
+
+class FrontendTLSPortConfig(Model):
+    port: PortNumber
+    tls: FrontendTLSSettings
+
+
+class FrontendTLS(Model):
+    """spec.tls.frontend: client-certificate validation for HTTPS listeners, per port or by default."""
+
+    default: FrontendTLSSettings
+    per_port: tuple[FrontendTLSPortConfig, ...] = Field((), max_length=64)
+
+    @model_validator(mode="after")
+    def _unique_ports(self) -> FrontendTLS:
+        ports = [entry.port for entry in self.per_port]
+        twice = sorted({port for port in ports if ports.count(port) > 1})
+        if twice:
+            raise ValueError(f"perPort lists port {', '.join(map(str, twice))} more than once")
+        return self
+
+
 class GatewaySpecTLS(Model):
-    """Gateway-wide TLS settings (spec.tls); only the backend client certificate is read."""
+    """Gateway-wide TLS settings (spec.tls): the backend client certificate, frontend validation."""
 
     backend: GatewayBackendTLS | None = None
+    frontend: FrontendTLS | None = None
 
 
 class GatewayTLSConfig(Model):

@@ -1,9 +1,10 @@
 """Kinds whose CRDs a cluster may not have installed (TLSRoute and ListenerSet came to the standard
-channel in v1.5, TCPRoute and UDPRoute in v1.6, and clusters often carry older CRDs).
+channel in v1.5, TCPRoute and UDPRoute in v1.6, BackendTLSPolicy in v1.4, and clusters often carry older CRDs).
 
 Without such a CRD the operator still starts: it logs which CRD is missing and how to install it,
 does not watch that kind, and removes the kind and its features from every provider's capabilities,
 so no GatewayClass claims them in `supportedFeatures` and no listener lists the kind as supported.
+Without BackendTLSPolicy, backends with appProtocol https are still verified against the system's CAs.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ FEATURES_OF_KIND: dict[str, frozenset[str]] = {
     "TCPRoute": frozenset({"TCPRoute"}),
     "UDPRoute": frozenset({"UDPRoute"}),
     "ListenerSet": frozenset({"ListenerSet"}),
+    "BackendTLSPolicy": frozenset({"BackendTLSPolicy", "BackendTLSPolicySANValidation"}),
 }
 
 
@@ -38,7 +40,7 @@ def without_kinds(capabilities: Capabilities, kinds: Iterable[str]) -> Capabilit
 
 def missing_kind_message(resource: ResourceType) -> str:
     return (
-        f"CRD {resource.plural}.{resource.group} is not installed: {resource.kind}s are not watched and "
+        f"CRD {resource.plural}.{resource.group} is not installed: {resource.plural} are not watched and "
         f"no GatewayClass claims {', '.join(sorted(FEATURES_OF_KIND.get(resource.kind, {resource.kind})))}; "
         f"to serve them, install the Gateway API CRDs (standard channel, {GATEWAY_API_RELEASE}): "
         f"{GATEWAY_API_INSTALL} and restart the operator"

@@ -76,9 +76,9 @@ WATCHED: tuple[ResourceType, ...] = (
     NODE,  # the InternalIP of the nodes hosting endpoints (nodePort backends); kept trimmed
 )
 
-# Kinds a cluster may lack (their CRDs came to the standard channel in v1.5 and v1.6): the operator
-# runs without them and claims none of their features (portico.handlers.optional_kinds).
-OPTIONAL: tuple[ResourceType, ...] = (LISTENER_SET, TLS_ROUTE, TCP_ROUTE, UDP_ROUTE)
+# Kinds a cluster may lack (CRDs that came to the standard channel after Gateway and HTTPRoute): the
+# operator runs without them and claims none of their features (portico.handlers.optional_kinds).
+OPTIONAL: tuple[ResourceType, ...] = (LISTENER_SET, TLS_ROUTE, TCP_ROUTE, UDP_ROUTE, BACKEND_TLS_POLICY)
 
 # What the proxy provider and the operator write besides statuses.
 DEPLOYMENT = ResourceType("apps", "v1", "deployments", "Deployment")

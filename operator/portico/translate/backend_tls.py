@@ -34,7 +34,7 @@ class PolicyVerdict:
     usable: bool
 
 
-def _pem_problem(pem: str) -> str | None:
+def ca_pem_problem(pem: str) -> str | None:
     """Why a ca.crt value cannot serve as trust anchors (parsed in memory, nothing is read)."""
     try:
         ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cadata=pem)
@@ -66,7 +66,7 @@ def _evaluate(policy: BackendTLSPolicy, snapshot: Snapshot, conflict: str | None
             problems.append(
                 ("InvalidCACertificateRef", f"{where}: ConfigMap {namespace}/{ref.name} has no key {CA_KEY}")
             )
-        elif (why := _pem_problem(pem)) is not None:
+        elif (why := ca_pem_problem(pem)) is not None:
             problems.append(
                 ("InvalidCACertificateRef", f"{where}: {CA_KEY} of ConfigMap {namespace}/{ref.name}: {why}")
             )

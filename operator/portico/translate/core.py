@@ -145,6 +145,7 @@ def _build_ir(
                     tls_mode=TLSMode(state.tls_mode) if state.tls_mode else None,
                     certificates=state.certificates,
                     rules=tuple(r for r, _ in rules),
+                    client_validation=state.client_validation,
                 )
             )
         return out

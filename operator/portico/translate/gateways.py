@@ -16,6 +16,7 @@ from portico.ir import Certificate
 from portico.provider import Capabilities, provider_name_for
 from portico.translate import conditions as c
 from portico.translate.features import ALL_FEATURES
+from portico.translate.frontend_tls import apply_frontend_validation
 from portico.translate.listeners import ListenerState, evaluate_listeners
 from portico.translate.refs import resolve_certificate
 
@@ -48,6 +49,7 @@ class GatewayState:
     parameters: dict[str, Any] = field(default_factory=dict)
     client_certificate: Certificate | None = None
     client_certificate_problem: c.Condition | None = None
+    insecure_frontend: c.Condition | None = None  # InsecureFrontendValidationMode, while in force
 
     @property
     def is_accepted(self) -> bool:
@@ -152,6 +154,7 @@ def evaluate_gateway(gw: Gateway, cls: ClassState, snapshot: Snapshot) -> Gatewa
     rejection, parameters = _rejection(gw, cls, snapshot)
     # Listeners are evaluated even for a rejected Gateway: status.listeners lists every one of them.
     states = evaluate_listeners(gw, snapshot, cls.capabilities or DEFAULT_CAPABILITIES)
+    insecure = apply_frontend_validation(gw, states, snapshot, cls.capabilities or DEFAULT_CAPABILITIES, cls.controller)
     if rejection is not None:
         for state in states:
             state.gateway_problem = f"Gateway is not accepted: {rejection.message}"
@@ -173,7 +176,7 @@ def evaluate_gateway(gw: Gateway, cls: ClassState, snapshot: Snapshot) -> Gatewa
         )
     else:
         accepted = c.true("Accepted", message="Gateway is accepted")
-    result = GatewayState(gw, cls, accepted, states, parameters)
+    result = GatewayState(gw, cls, accepted, states, parameters, insecure_frontend=insecure)
     _resolve_client_certificate(result, snapshot)
     return result
 
@@ -231,8 +234,9 @@ def gateway_conditions(state: GatewayState) -> list[c.Condition]:
         else c.false("Programmed", "Invalid", "no listener can be programmed")
     )
     unresolved = [s.name for s in state.listeners if s.resolved.status is not True]
+    extra = [state.insecure_frontend] if state.insecure_frontend is not None else []
     if state.client_certificate_problem is not None:
-        return [state.accepted, programmed, state.client_certificate_problem]
+        return [state.accepted, programmed, state.client_certificate_problem, *extra]
     resolved = (
         c.false(
             "ResolvedRefs",
@@ -242,4 +246,4 @@ def gateway_conditions(state: GatewayState) -> list[c.Condition]:
         if unresolved
         else c.true("ResolvedRefs", message="all references resolved")
     )
-    return [state.accepted, programmed, resolved]
+    return [state.accepted, programmed, resolved, *extra]

@@ -9,7 +9,7 @@ from portico.api import Snapshot
 from portico.api.base import GATEWAY_GROUP
 from portico.api.gateway import Gateway, Listener, ParsedListener
 from portico.api.listenerset import ListenerSet
-from portico.ir import Certificate
+from portico.ir import Certificate, ClientValidation
 from portico.provider import Capabilities
 from portico.translate import conditions as c
 from portico.translate.hostnames import overlaps
@@ -39,6 +39,7 @@ class ListenerState:
     supported_kinds: tuple[str, ...] = ()
     certificates: tuple[Certificate, ...] = ()
     tls_mode: str | None = None  # TLS listeners: Terminate or Passthrough
+    client_validation: ClientValidation | None = None  # HTTPS: Gateway spec.tls.frontend (frontend_tls.py)
     tls_problem: str | None = None
     gateway_problem: str | None = None
     attached_routes: set[tuple[str, str, str]] = field(default_factory=set)

@@ -19,6 +19,7 @@ from portico.api.routes import ParentReference, Route
 from portico.provider import Capabilities
 from portico.translate import conditions as c
 from portico.translate.attachment import Attachment, attach
+from portico.translate.frontend_tls import apply_frontend_validation
 from portico.translate.gateways import DEFAULT_CAPABILITIES, GatewayState
 from portico.translate.hostnames import overlaps
 from portico.translate.listeners import PORT_FAMILY, TLS_PROTOCOLS, ListenerState, evaluate_listeners, transport_of
@@ -208,6 +209,10 @@ def evaluate_listener_sets(
             state.ir_prefix = f"{listener_set.metadata.namespace}/{listener_set.metadata.name}/"
         taken = held.setdefault(parent, [s for s in gateway.listeners if s.is_accepted])
         _mark_conflicts(states, taken, capabilities)
+        # The parent's spec.tls.frontend covers every HTTPS listener on its ports, a ListenerSet's too
+        # (the proxy serves one client validation per port). Its InsecureFrontendValidationMode
+        # condition is the Gateway's, from the Gateway's own listeners.
+        apply_frontend_validation(gateway.resource, states, snapshot, capabilities, gateway.gateway_class.controller)
         accepted = _acceptance(states)
         if accepted.status is True:
             _mark_tls_overlaps(states, taken)
