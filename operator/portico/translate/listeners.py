@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from portico.api import Snapshot
 from portico.api.base import GATEWAY_GROUP
 from portico.api.gateway import Gateway, Listener, ParsedListener
+from portico.hostnames import overlaps
 from portico.ir import Certificate
 from portico.provider import Capabilities
 from portico.translate import conditions as c
-from portico.translate.hostnames import overlaps
 from portico.translate.refs import resolve_certificate
 
 KINDS_BY_PROTOCOL = {

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from portico.hostnames import listener_hostname_rank
 from portico.ir import (
     Backend,
     Listener,
@@ -29,7 +30,6 @@ from portico.ir import (
     RouteKind,
     Rule,
 )
-from portico.translate.hostnames import listener_hostname_rank
 from portico_providers.aws_alb.model import Condition, KeyValue, Redirect
 from portico_providers.aws_common.limits import MAX_WEIGHT
 from portico_providers.kit.limits import Quota, Unsupported, rules_checker, scale_weights
