@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from enum import StrEnum
 from typing import Annotated, Any, Final, Literal, Protocol, TypeVar
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from portico.ir_rules_table import share_rules
@@ -437,6 +436,8 @@ class GatewayIR(_Frozen):
         return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
 
     def to_yaml(self) -> str:
+        import yaml  # here, not at the top: the proxy reads JSON only and starts without it
+
         return yaml.safe_dump(self.to_dict(), sort_keys=False)
 
     # Documents are read by portico.ir_document (imported here, not at the top: it builds on these models).
@@ -454,6 +455,8 @@ class GatewayIR(_Frozen):
 
     @classmethod
     def from_yaml(cls, text: str) -> GatewayIR:
+        import yaml
+
         return cls.from_dict(yaml.safe_load(text))
 
 

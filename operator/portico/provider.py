@@ -46,6 +46,8 @@ class Capabilities:
     returns {rule.id: message naming the limit} for the rules it cannot program (per-rule
     limits such as condition counts, and aggregate ones such as rules per load balancer).
     Translation drops exactly those route rules and reports them on their routes.
+    `check_rules_for`, when set, picks the check for one Gateway from its merged GatewayParameters
+    spec (limits that depend on the kind of load balancer it becomes) and is used instead of `check_rules`.
     `check_parameters` is the provider's own validation of its GatewayParameters section, the one
     its plan applies; translation turns its messages into Accepted=False/InvalidParameters.
     `address_types` are the `spec.addresses` types it can honour (with GatewayStaticAddresses);
@@ -56,6 +58,7 @@ class Capabilities:
     route_kinds: frozenset[str] = frozenset({"HTTPRoute", "GRPCRoute"})
     listener_protocols: frozenset[str] = frozenset({"HTTP", "HTTPS"})
     check_rules: RulesCheck | None = None
+    check_rules_for: Callable[[Mapping[str, Any]], RulesCheck] | None = None
     check_parameters: ParametersCheck | None = None
     address_types: frozenset[str] = frozenset({"IPAddress", "Hostname"})
 

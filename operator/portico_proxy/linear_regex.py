@@ -6,15 +6,12 @@ so in its status (the proxy provider's `check_rules`)."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator, Mapping, Sequence
 from typing import AnyStr, Generic, Protocol, TypeVar
 
 import re2
 
 from portico.ir import Listener, MatchType, Rule
-from portico.provider import Capabilities
-from portico.translate import DEFAULT_CAPABILITIES
 
 _OPTIONS = re2.Options()
 _OPTIONS.log_errors = False  # the refusal is reported per rule; RE2 would also write it to stderr
@@ -72,21 +69,3 @@ def check_rules(listeners: Sequence[Listener]) -> Mapping[str, str]:
                     rejected[rule.id] = f"{where} match: {exc}"
                     break
     return rejected
-
-
-# Beyond what translation claims for every provider: HTTP/1.1 Upgrade is tunnelled (tunnel.py), so
-# backends with appProtocol kubernetes.io/ws work; HTTPS requests whose Host selects another listener
-# than the connection's SNI get 421 (exchange.py); the Gateway's backend client certificate is
-# presented on upstream TLS connections, verified ones included (upstream_tls.py); a port's TLS
-# listeners may mix Passthrough with Terminate (and HTTPS): the SNI is read first (tls_mixed.py); HTTPS
-# ports with Gateway spec.tls.frontend validation require a client certificate from its CAs (tls.py).
-PROXY_FEATURES = DEFAULT_CAPABILITIES.features | {
-    "TLSRouteModeMixed",
-    "HTTPRouteBackendProtocolWebSocket",
-    "GatewayHTTPSListenerDetectMisdirectedRequests",
-    "GatewayBackendClientCertificate",
-    "GatewayFrontendClientCertificateValidation",
-}
-PROXY_CAPABILITIES: Capabilities = dataclasses.replace(
-    DEFAULT_CAPABILITIES, features=PROXY_FEATURES, check_rules=check_rules
-)

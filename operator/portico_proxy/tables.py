@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
+from portico.hostnames import listener_hostname_rank
 from portico.ir import Certificate, ClientValidation, GatewayIR, Listener, ListenerProtocol, TLSMode
-from portico.translate.hostnames import listener_hostname_rank
 from portico_proxy.dispatch import Entry, build_entries
 from portico_proxy.l4tables import L4Router
 from portico_proxy.rules import CompiledRule

@@ -23,6 +23,7 @@ from portico.convert import Options, Result, convert
 from portico.manifests import load_manifests
 from portico.translate import DEFAULT_CAPABILITIES
 from tests.irs import free_port
+from tests.proxy.proxy_process import wait_ready
 
 INPUTS = Path(__file__).parent / "behaviour"
 
@@ -95,17 +96,6 @@ class Served:
         return str(body["backend"]), str(body["path"])
 
 
-async def _wait_ready(client: httpx.AsyncClient, admin: int, process: asyncio.subprocess.Process) -> None:
-    for _ in range(400):
-        if process.returncode is not None:
-            raise AssertionError(f"portico serve exited with {process.returncode}")
-        with contextlib.suppress(httpx.HTTPError):
-            if (await client.get(f"http://127.0.0.1:{admin}/readyz")).status_code == 200:
-                return
-        await asyncio.sleep(0.05)
-    raise AssertionError("portico serve never became ready")
-
-
 @contextlib.asynccontextmanager
 async def serve(objects: list[dict[str, Any]], backends: Mapping[str, int], tmp_path: Path) -> AsyncIterator[Served]:
     http, https, admin = free_port(), free_port(), free_port()
@@ -124,7 +114,7 @@ async def serve(objects: list[dict[str, Any]], backends: Mapping[str, int], tmp_
     )
     try:
         async with httpx.AsyncClient(timeout=10, follow_redirects=False) as client:
-            await _wait_ready(client, admin, process)
+            await wait_ready(admin, process, what="portico serve")
             yield Served(client, http)
     finally:
         process.send_signal(signal.SIGTERM)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import sys
 from collections.abc import AsyncIterator
@@ -30,16 +31,20 @@ class ProxyProcess:
         return len(list(Path(f"/proc/{self.process.pid}/fd").iterdir()))
 
 
-async def wait_ready(admin: int) -> None:
+async def wait_ready(
+    admin: int, process: asyncio.subprocess.Process | None = None, timeout: float = 30.0, what: str = "the proxy"
+) -> None:
+    """Until /readyz on the admin port answers 200; fails at once when `process` has exited."""
+    deadline = asyncio.get_running_loop().time() + timeout
     async with httpx.AsyncClient(timeout=5) as client:
-        for _ in range(300):
-            try:
+        while asyncio.get_running_loop().time() < deadline:
+            if process is not None and process.returncode is not None:
+                raise AssertionError(f"{what} exited with {process.returncode} before it was ready")
+            with contextlib.suppress(httpx.HTTPError):
                 if (await client.get(f"http://127.0.0.1:{admin}/readyz")).status_code == 200:
                     return
-            except httpx.HTTPError:
-                pass
             await asyncio.sleep(0.05)
-    raise AssertionError("proxy never became ready")
+    raise AssertionError(f"{what} never became ready")
 
 
 @asynccontextmanager

@@ -14,8 +14,8 @@ from portico.api import build_snapshot
 from portico.ir import Backend, BackendProtocol, BackendTLS, Certificate, ObjectKey, SubjectAltName
 from portico.manifests import load_manifests
 from portico.translate import translate
+from portico_proxy.capabilities import PROXY_CAPABILITIES
 from portico_proxy.context import Limits
-from portico_proxy.linear_regex import PROXY_CAPABILITIES
 from tests.irs import free_port, gateway, listener, local_backend, prefix, rule
 from tests.proxy.certs import certificate_authority, issued, self_signed
 

@@ -11,6 +11,7 @@ import httpx
 
 from portico.ir import IRBundle
 from tests.irs import free_port, gateway, listener, local_backend, prefix, rule
+from tests.proxy.proxy_process import wait_ready
 
 MANIFESTS = """\
 apiVersion: gateway.networking.k8s.io/v1
@@ -48,17 +49,6 @@ endpoints: [{{addresses: [127.0.0.1], conditions: {{ready: true}}}}]
 """
 
 
-async def _wait_ready(client: httpx.AsyncClient, admin: int) -> None:
-    for _ in range(200):
-        try:
-            if (await client.get(f"http://127.0.0.1:{admin}/readyz")).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        await asyncio.sleep(0.05)
-    raise AssertionError("proxy never became ready")
-
-
 async def _status(client: httpx.AsyncClient, url: str, want: int) -> None:
     for _ in range(100):
         if (await client.get(url)).status_code == want:
@@ -85,7 +75,7 @@ async def test_serve_reloads_on_file_change_and_stops_on_sigterm(echo, tmp_path:
     process = await _run("serve", "-f", str(tmp_path), "--admin-port", str(admin), "--workers", "2")
     try:
         async with httpx.AsyncClient(timeout=5) as client:
-            await _wait_ready(client, admin)
+            await wait_ready(admin, process)
             await _status(client, f"http://127.0.0.1:{port}/one", 200)
             assert (await client.get(f"http://127.0.0.1:{port}/two")).status_code == 404
             manifest.write_text(MANIFESTS.format(port=port, backend=a.port, path="/two"))
@@ -113,7 +103,7 @@ async def test_proxy_reads_ir_bundle_and_reloads_on_sighup(echo, tmp_path: Path)
     process = await _run("proxy", "--config", str(config), "--admin-port", str(admin), "--access-log-sample", "0")
     try:
         async with httpx.AsyncClient(timeout=5) as client:
-            await _wait_ready(client, admin)
+            await wait_ready(admin, process)
             await _status(client, f"http://127.0.0.1:{port}/one", 200)
             config.write_text("{not json")
             process.send_signal(signal.SIGHUP)

@@ -14,7 +14,8 @@ from portico.cli.serve import CONTROLLER, gateways_from_manifests
 from portico.ir import Match, MatchType, PathMatch
 from portico.manifests import load_manifests
 from portico.translate import translate
-from portico_proxy.linear_regex import PROXY_CAPABILITIES, RegexRejected, compile_linear
+from portico_proxy.capabilities import PROXY_CAPABILITIES
+from portico_proxy.linear_regex import RegexRejected, compile_linear
 from tests.irs import free_port, gateway, listener, local_backend, prefix, rule
 from tests.proxy.proxy_process import proxy_process
 

@@ -21,7 +21,7 @@ from tests.irs import free_port
 from tests.proxy.certs import self_signed
 from tests.proxy.conftest import Start
 from tests.proxy.echo_backend import EchoBackend
-from tests.proxy.test_commands import _wait_ready
+from tests.proxy.proxy_process import wait_ready
 
 MANIFESTS = """\
 apiVersion: gateway.networking.k8s.io/v1
@@ -158,7 +158,7 @@ async def test_portico_serve_reads_listenersets_from_files(
     )
     try:
         async with httpx.AsyncClient(timeout=5) as client:
-            await _wait_ready(client, admin)
+            await wait_ready(admin, process)
             answer = await client.get(f"http://127.0.0.1:{own}/", headers={"host": "any.example.com"})
             assert answer.headers["x-backend"] == "app"
     finally:

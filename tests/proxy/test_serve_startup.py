@@ -14,7 +14,8 @@ import httpx
 import pytest
 
 from tests.irs import free_port
-from tests.proxy.test_commands import MANIFESTS, _status, _wait_ready
+from tests.proxy.proxy_process import wait_ready
+from tests.proxy.test_commands import MANIFESTS, _status
 
 PORTICO = str(Path(sys.executable).with_name("portico"))
 GATEWAY = """\
@@ -138,7 +139,7 @@ async def test_an_edit_that_takes_every_listener_down_is_refused_but_a_delete_ap
     process = await _start("-f", str(config), "--admin-port", str(admin), log=log)
     try:
         async with httpx.AsyncClient(timeout=5) as client:
-            await _wait_ready(client, admin)
+            await wait_ready(admin, process)
             await _status(client, f"http://127.0.0.1:{port}/one", 200)
             typo = "protocol: HTPP"  # no such protocol: the only listener is not accepted
             broken = MANIFESTS.format(port=port, backend=a.port, path="/one").replace("protocol: HTTP", typo)
@@ -173,7 +174,7 @@ async def test_gateways_sharing_a_port_are_merged_and_a_conflict_is_said(  # typ
     )
     try:
         async with httpx.AsyncClient(timeout=5) as client:
-            await _wait_ready(client, admin)
+            await wait_ready(admin, process)
             await _status(client, f"http://127.0.0.1:{port}/one", 200)
             merged = await client.get(f"http://127.0.0.1:{port}/b-host", headers={"host": "b.example.com"})
             assert merged.status_code == 200

@@ -25,8 +25,8 @@ from portico.ir import (
 )
 from portico.manifests import load_manifests
 from portico.translate import translate
+from portico_proxy.capabilities import PROXY_CAPABILITIES
 from portico_proxy.context import Limits
-from portico_proxy.linear_regex import PROXY_CAPABILITIES
 from portico_proxy.tunnel import TunnelSide
 from tests.irs import free_port, gateway, listener, local_backend, prefix, rule
 from tests.proxy.certs import self_signed

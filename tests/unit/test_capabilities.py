@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from portico.api import build_snapshot
@@ -55,6 +55,40 @@ def test_gateway_wide_limit_rejects_rules_in_precedence_order() -> None:
     assert len(rules) == 3
     message = str(_parent_conditions(result)["PartiallyInvalid"]["message"])
     assert "exceeds 3 rules per load balancer" in message
+
+
+def test_the_rules_check_can_depend_on_the_gateways_parameters() -> None:
+    """A provider whose limits depend on the load balancer a Gateway becomes (gcp-alb's scheme) picks
+    the check from the Gateway's merged GatewayParameters; it replaces `check_rules`."""
+    seen: list[dict[str, object]] = []
+
+    def check_for(parameters: Mapping[str, object]) -> Callable[[Sequence[Listener]], Mapping[str, str]]:
+        seen.append(dict(parameters))
+        replicas = dict(parameters.get("proxy") or {}).get("replicas")
+
+        def first_rule_refused(listeners: Sequence[Listener]) -> Mapping[str, str]:
+            return {r.id: f"not with {replicas} replicas" for lst in listeners for r in lst.rules if r.rule_index == 0}
+
+        return first_rule_refused
+
+    objects = _objects()
+    gateway_class = next(o for o in objects if o["kind"] == "GatewayClass")
+    gateway_class["spec"]["parametersRef"] = {
+        "group": "portico.dev",
+        "kind": "GatewayParameters",
+        "name": "params",
+        "namespace": "default",
+    }
+    params = {"name": "params", "namespace": "default"}
+    spec = {"proxy": {"replicas": 2}}
+    objects.append(
+        {"apiVersion": "portico.dev/v1alpha1", "kind": "GatewayParameters", "metadata": params, "spec": spec}
+    )
+    caps = Capabilities(features=ALL_FEATURES, check_rules=lambda _: {}, check_rules_for=check_for)
+    result = translate(build_snapshot(objects), {"portico.dev/proxy": caps})
+    assert seen == [{"proxy": {"replicas": 2}}]
+    assert "spec.rules[0]: not with 2 replicas" in str(_parent_conditions(result)["PartiallyInvalid"]["message"])
+    assert 0 not in {r.rule_index for r in result.ir_by_gateway[("default", "gw")].listeners[0].rules}
 
 
 def test_unavailable_provider_is_reported_on_the_class() -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from portico.translate.hostnames import effective_hostnames, intersect, overlaps
+from portico.hostnames import effective_hostnames, intersect, overlaps
 
 
 @pytest.mark.parametrize(

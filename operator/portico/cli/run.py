@@ -10,11 +10,10 @@ import logging
 import signal
 import sys
 
-import kopf
-
 from portico.handlers import Operator, OperatorConfig
 from portico.handlers.reconcile import Timing
 from portico.kube.client import Connection
+from portico.kube.service_account import service_account_connection
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -75,27 +74,7 @@ def connection_from_kubeconfig() -> Connection | None:
 def resolve_connection(server: str | None) -> Connection | None:
     if server:
         return Connection(server=server)
-    settings = kopf.OperatorSettings()
-    info = kopf.login_with_service_account(settings=settings)
-    if info is None:
-        return connection_from_kubeconfig()
-
-    def text(value: object) -> str | None:
-        if value is None:
-            return None
-        return value.decode() if isinstance(value, bytes) else str(value)
-
-    return Connection(
-        server=info.server,
-        token=info.token,
-        ca_path=text(info.ca_path),
-        ca_data=text(info.ca_data),
-        insecure=bool(info.insecure),
-        certificate_path=text(info.certificate_path),
-        certificate_data=text(info.certificate_data),
-        private_key_path=text(info.private_key_path),
-        private_key_data=text(info.private_key_data),
-    )
+    return service_account_connection() or connection_from_kubeconfig()
 
 
 async def _serve(operator: Operator) -> None:

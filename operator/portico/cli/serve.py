@@ -13,7 +13,7 @@ from portico.cli.table import false_conditions
 from portico.ir import GatewayIR
 from portico.manifests import load_manifests
 from portico.translate import translate
-from portico_proxy.linear_regex import PROXY_CAPABILITIES
+from portico_proxy.capabilities import PROXY_CAPABILITIES
 from portico_proxy.merge import merge_on_one_address
 from portico_proxy.process import add_common_arguments, run_proxy
 

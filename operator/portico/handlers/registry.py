@@ -39,11 +39,12 @@ def build_registry(operator: Operator) -> kopf.OperatorRegistry:
         token = conn.token
         if conn.credentials is not None:
             # kopf logs in again only after a 401: if our own requests have not fetched a new token yet,
-            # run the exec plugin now, or kopf would get the refused token back and give up.
-            token = (conn.credentials.view().authorization or "").removeprefix("Bearer ") or None
+            # read it again now (run the exec plugin, re-read the token file), or kopf would get the
+            # refused token back and give up.
+            token = (conn.credentials.current() or "").removeprefix("Bearer ") or None
             if handed and token == handed[-1]:
                 conn.credentials.reload()
-                token = (conn.credentials.view().authorization or "").removeprefix("Bearer ") or None
+                token = (conn.credentials.current() or "").removeprefix("Bearer ") or None
             handed.append(token)
             del handed[:-1]
         return kopf.ConnectionInfo(

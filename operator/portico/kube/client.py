@@ -20,7 +20,7 @@ import aiohttp
 from portico.kube.resources import ResourceType
 
 if TYPE_CHECKING:
-    from portico.kube.credentials import KubeconfigCredentials
+    from portico.kube.credentials import Credentials
 
 MERGE_PATCH = "application/merge-patch+json"
 Items = list[dict[str, Any]]  # a list's objects (an alias: the method `list` shadows the builtin in the class)
@@ -39,8 +39,9 @@ class Connection:
     certificate_data: str | None = None
     private_key_path: str | None = None
     private_key_data: str | None = None
-    # Tokens that expire (kubeconfig exec plugins): asked for on each request, refreshed on a 401.
-    credentials: KubeconfigCredentials | None = field(default=None, compare=False, repr=False)
+    # Tokens that expire (exec plugins, projected service-account tokens): asked for on each request,
+    # refreshed on a 401.
+    credentials: Credentials | None = field(default=None, compare=False, repr=False)
 
 
 class ApiError(Exception):

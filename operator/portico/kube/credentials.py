@@ -1,18 +1,59 @@
-"""Bearer tokens from a kubeconfig that outlive one token: exec plugins hand out short-lived ones.
+"""Bearer tokens that outlive one token: exec plugins and projected service-account tokens expire.
 
-The `kubernetes` client package reads the kubeconfig and runs the exec plugin (`aws eks get-token`,
-`gke-gcloud-auth-plugin`, `kubelogin`) as kubectl does. It runs the plugin again when the token's
-`expirationTimestamp` is near (its refresh hook, five minutes ahead); a 401 from the API server
-(revoked, rotated, or a clock that disagrees) makes us read the kubeconfig again from scratch.
-Running a plugin is a blocking subprocess, so it happens in a thread, one refresh at a time.
+Every client Portico runs (its own `KubeClient` and kopf's, through the login handler) asks a
+`Credentials` for the header on each request and after a 401, as client-go does:
+
+- a kubeconfig (`KubeconfigCredentials`): the `kubernetes` client package reads it and runs the exec
+  plugin (`aws eks get-token`, `gke-gcloud-auth-plugin`, `kubelogin`) as kubectl does, again when the
+  token's `expirationTimestamp` is near (its refresh hook, five minutes ahead); a 401 makes us read
+  the kubeconfig again from scratch;
+- a pod's service account (`portico.kube.service_account`): the kubelet replaces the token file
+  before the token expires; the file is read again when it changed and after a 401.
+
+Reading can block (a plugin is a subprocess), so it happens in a thread, one refresh at a time.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
+
+
+class Credentials(ABC):
+    """A bearer credential that may change while the operator runs."""
+
+    def __init__(self) -> None:
+        self._refreshing: asyncio.Lock | None = None
+
+    @abstractmethod
+    def current(self) -> str | None:
+        """Blocking: the Authorization header value to send now ("Bearer ..."), refreshed if expired."""
+
+    @abstractmethod
+    def reload(self) -> None:
+        """Blocking: read the credential again from its source (after the server refused it)."""
+
+    def _lock(self) -> asyncio.Lock:
+        if self._refreshing is None:
+            self._refreshing = asyncio.Lock()
+        return self._refreshing
+
+    async def authorization(self) -> str | None:
+        """The Authorization header to send now."""
+        async with self._lock():
+            return await asyncio.to_thread(self.current)
+
+    async def refused(self, sent: str | None) -> str | None:
+        """The server answered 401 to `sent`: a new header, read again unless another request already did."""
+        async with self._lock():
+            current = await asyncio.to_thread(self.current)
+            if current != sent:
+                return current
+            await asyncio.to_thread(self.reload)
+            return await asyncio.to_thread(self.current)
 
 
 @dataclass(frozen=True)
@@ -51,13 +92,13 @@ def _authorization(configuration: Any) -> str | None:
     return str(value) if value else None
 
 
-class KubeconfigCredentials:
+class KubeconfigCredentials(Credentials):
     """The current context's credentials, refreshed when they expire or are refused."""
 
     def __init__(self) -> None:
+        super().__init__()
         self._configuration = _load_configuration()
         self._guard = threading.Lock()  # the kubeconfig loader is not safe to run twice at once
-        self._refreshing: asyncio.Lock | None = None
         self.loads = 1  # how many times the kubeconfig was read (tests and logs)
 
     def view(self) -> KubeconfigView:
@@ -73,29 +114,12 @@ class KubeconfigCredentials:
                 private_key_path=configuration.key_file,
             )
 
+    def current(self) -> str | None:
+        return self.view().authorization
+
     def reload(self) -> None:
         """Blocking: read the kubeconfig again, running its exec plugin for a new credential."""
         configuration = _load_configuration()
         with self._guard:
             self._configuration = configuration
             self.loads += 1
-
-    def _lock(self) -> asyncio.Lock:
-        if self._refreshing is None:
-            self._refreshing = asyncio.Lock()
-        return self._refreshing
-
-    async def authorization(self) -> str | None:
-        """The Authorization header to send now (refreshed first if the token expired)."""
-        async with self._lock():
-            view = await asyncio.to_thread(self.view)
-        return view.authorization
-
-    async def refused(self, sent: str | None) -> str | None:
-        """The server answered 401 to `sent`: a new header, read again unless another request already did."""
-        async with self._lock():
-            current = (await asyncio.to_thread(self.view)).authorization
-            if current != sent:
-                return current
-            await asyncio.to_thread(self.reload)
-            return (await asyncio.to_thread(self.view)).authorization

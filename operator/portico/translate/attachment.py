@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 from portico.api import Snapshot
 from portico.api.routes import ParentReference, Route
+from portico.hostnames import effective_hostnames
 from portico.translate import conditions as c
-from portico.translate.hostnames import effective_hostnames
 from portico.translate.listeners import ListenerState
 
 

@@ -151,8 +151,9 @@ def _build_ir(
         return out
 
     listeners = listeners_ir()
-    if caps.check_rules is not None:
-        rejected = caps.check_rules(listeners)
+    check_rules = caps.check_rules_for(gateway.parameters) if caps.check_rules_for is not None else caps.check_rules
+    if check_rules is not None:
+        rejected = check_rules(listeners)
         if rejected:
             all_rules = {r.id: r for listener in listeners for r in listener.rules}
             for rule_id, message in rejected.items():

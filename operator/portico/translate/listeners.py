@@ -9,10 +9,10 @@ from portico.api import Snapshot
 from portico.api.base import GATEWAY_GROUP
 from portico.api.gateway import Gateway, Listener, ParsedListener
 from portico.api.listenerset import ListenerSet
+from portico.hostnames import overlaps
 from portico.ir import Certificate, ClientValidation
 from portico.provider import Capabilities
 from portico.translate import conditions as c
-from portico.translate.hostnames import overlaps
 from portico.translate.refs import resolve_certificate
 
 KINDS_BY_PROTOCOL = {

@@ -16,12 +16,12 @@ from portico.api import Snapshot
 from portico.api.base import GATEWAY_GROUP
 from portico.api.listenerset import ListenerSet
 from portico.api.routes import ParentReference, Route
+from portico.hostnames import overlaps
 from portico.provider import Capabilities
 from portico.translate import conditions as c
 from portico.translate.attachment import Attachment, attach
 from portico.translate.frontend_tls import apply_frontend_validation
 from portico.translate.gateways import DEFAULT_CAPABILITIES, GatewayState
-from portico.translate.hostnames import overlaps
 from portico.translate.listeners import PORT_FAMILY, TLS_PROTOCOLS, ListenerState, evaluate_listeners, transport_of
 
 FEATURE = "ListenerSet"

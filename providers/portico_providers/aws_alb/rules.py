@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from portico.hostnames import listener_hostname_rank
 from portico.ir import (
     Backend,
     Listener,
@@ -30,7 +31,6 @@ from portico.ir import (
     Rule,
     URLRewriteFilter,
 )
-from portico.translate.hostnames import listener_hostname_rank
 from portico_providers.aws_alb.model import Condition, KeyValue, Redirect, Transform
 from portico_providers.aws_alb.transforms import transforms_of
 from portico_providers.aws_common.limits import MAX_WEIGHT

@@ -15,6 +15,7 @@ from itertools import groupby
 from portico.ir import GatewayIR, Listener, ListenerProtocol
 from portico_providers.gcp_alb import model
 from portico_providers.gcp_alb.backends import Backends
+from portico_providers.gcp_alb.limits import check_rules
 from portico_providers.gcp_alb.model import (
     ADDRESS,
     FORWARDING_RULE,
@@ -213,7 +214,14 @@ def build(
     backends = Backends(owner, project, scope, params)
     try:
         address_ref, address = _address(ir, params, owner, backends)
-        listeners = sorted(ir.listeners, key=lambda lst: lst.port)
+        # The verdicts translation got for this scheme (`limits.rules_check_for`): a rule it dropped never
+        # reaches Compute, also when an IR is applied as it is.
+        rejected = check_rules(ir.listeners, params.scheme)
+        kept = [
+            lst.model_copy(update={"rules": tuple(r for r in lst.rules if r.id not in rejected)})
+            for lst in ir.listeners
+        ]
+        listeners = sorted(kept, key=lambda lst: lst.port)
         fronts: list[Desired] = []
         for port, group in groupby(listeners, key=lambda lst: lst.port):
             on_port = list(group)

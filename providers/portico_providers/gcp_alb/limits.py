@@ -5,9 +5,10 @@ In aggregate, per URL map (one per port) and per path matcher (one per host set)
 of cloud.google.com/load-balancing/docs/quotas ("URL maps"; they cannot be raised) and of
 load-balancing/docs/url-map-size-quota (1 MB per URL map of an Envoy-based load balancer).
 Rules are counted in precedence order, so the lowest-precedence rules are the ones rejected;
-a rejected rule does not count. `check_rules` does not see the Gateway's scheme, so where the
-internal load balancer allows more (2000 host rules, 128 KB before the 1 MB quota model) the
-external figure applies.
+a rejected rule does not count. Two limits depend on the Gateway's scheme (`rules_check_for`):
+internal load balancers hold 2000 host rules per URL map, external ones 1000; and regular
+expressions are for regional and internal load balancers only (the Compute v1 reference of every
+`regexMatch`: "only ... INTERNAL_SELF_MANAGED, EXTERNAL_MANAGED (regional scope) or INTERNAL_MANAGED").
 """
 
 from __future__ import annotations
@@ -15,24 +16,40 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import groupby
+from typing import Any
 
 from portico.ir import Backend, Listener, ListenerProtocol, RouteKind, Rule
+from portico.provider import RulesCheck
 from portico_providers.gcp_alb.model import RouteRule
 from portico_providers.gcp_alb.naming import short_hash
+from portico_providers.gcp_alb.params import Scheme, parse
 from portico_providers.gcp_alb.rules import RoutePiece, Unsupported, pieces
 from portico_providers.gcp_alb.urlmap import host_groups
 
 URL_MAP_MAX_BYTES = 1024 * 1024
 # What the rest of a URL map (names, host rules, defaults) may take; rules get the remainder.
 URL_MAP_RESERVE = 64 * 1024
-HOST_RULES_PER_URL_MAP = 1000  # "Host rules, path matchers per URL map" (external; internal: 2000)
 ROUTE_RULES_PER_PATH_MATCHER = 1000  # "Path rules or route rules per path matcher"
 PREDICATES_PER_PATH_MATCHER = 1000  # path match + header matches + query parameter matches
 PATH_TEMPLATES_PER_PATH_MATCHER = 100  # "pathTemplateMatch predicates per path matcher"
 REGEXES_PER_PATH_MATCHER = 5  # "Maximum number of regular expressions per path matcher"
 REGEX_MAX_CHARACTERS = 250  # "Maximum number of characters in a regular expression"
 BACKEND_SERVICES_PER_URL_MAP = 2500  # "distinct backend services ... referenced by a URL map"
+
+
+@dataclass(frozen=True)
+class SchemeLimits:
+    host_rules_per_url_map: int  # "Host rules, path matchers per URL map"
+    regular_expressions: bool  # whether `regexMatch` may be used at all
+
+
+SCHEME_LIMITS: dict[Scheme, SchemeLimits] = {
+    "GlobalExternal": SchemeLimits(host_rules_per_url_map=1000, regular_expressions=False),
+    "RegionalExternal": SchemeLimits(host_rules_per_url_map=1000, regular_expressions=True),
+    "RegionalInternal": SchemeLimits(host_rules_per_url_map=2000, regular_expressions=True),
+}
 # A backend service reference as long as a real one (project ids are at most 30 characters).
 _REF_HEAD = "projects/" + "p" * 30 + "/regions/" + "r" * 24 + "/backendServices/"
 
@@ -122,16 +139,17 @@ class UrlMapTotals:
     """Running totals of one URL map (one listener port)."""
 
     port: int
+    host_rules: int
     hosts: set[str] = field(default_factory=set)
     services: set[str] = field(default_factory=set)
     size: int = 0
 
     def refusal(self, rule: Rule, cost: Cost, copies: int) -> str:
         hosts = self.hosts | set(rule.hostnames or ("*",))
-        if len(hosts) > HOST_RULES_PER_URL_MAP:
+        if len(hosts) > self.host_rules:
             # Each distinct hostname makes at most one host rule and path matcher: an upper bound.
             return (
-                f"the URL map of port {self.port} holds at most {HOST_RULES_PER_URL_MAP} host rules and path "
+                f"the URL map of port {self.port} holds at most {self.host_rules} host rules and path "
                 f"matchers, and this rule's hostnames would make {len(hosts)} distinct hosts"
             )
         if len(self.services | cost.services) > BACKEND_SERVICES_PER_URL_MAP:
@@ -149,7 +167,7 @@ class UrlMapTotals:
         self.size += cost.size * copies
 
 
-def _costs(listeners: Sequence[Listener], rejected: dict[str, str]) -> dict[str, Cost]:
+def _costs(listeners: Sequence[Listener], rejected: dict[str, str], scheme: Scheme) -> dict[str, Cost]:
     costs: dict[str, Cost] = {}
     for listener in listeners:
         for rule in listener.rules:
@@ -162,6 +180,12 @@ def _costs(listeners: Sequence[Listener], rejected: dict[str, str]) -> dict[str,
                 rejected[rule.id] = f"a URL map cannot hold this rule: {str(error).splitlines()[0]}"
                 continue
             cost = _cost(parts)
+            if cost.regexes and not SCHEME_LIMITS[scheme].regular_expressions:
+                rejected[rule.id] = (
+                    f"a {scheme} load balancer cannot match regular expressions (regexMatch is for regional and "
+                    "internal Application Load Balancers: spec.gcp.scheme RegionalExternal or RegionalInternal)"
+                )
+                continue
             long = [r for r in cost.regexes if len(r) > REGEX_MAX_CHARACTERS]
             if long:
                 rejected[rule.id] = (
@@ -172,9 +196,9 @@ def _costs(listeners: Sequence[Listener], rejected: dict[str, str]) -> dict[str,
     return costs
 
 
-def check_rules(listeners: Sequence[Listener]) -> Mapping[str, str]:
+def check_rules(listeners: Sequence[Listener], scheme: Scheme = "GlobalExternal") -> Mapping[str, str]:
     rejected: dict[str, str] = {}
-    costs = _costs(listeners, rejected)
+    costs = _costs(listeners, rejected, scheme)
     ordered = sorted(listeners, key=lambda lst: lst.port)
     for port, group in groupby(ordered, key=lambda lst: lst.port):
         on_port = list(group)
@@ -183,7 +207,7 @@ def check_rules(listeners: Sequence[Listener]) -> Mapping[str, str]:
             matcher = Matcher()
             for rule in rules:
                 matchers_of.setdefault(rule.id, []).append(matcher)
-        totals = UrlMapTotals(port)
+        totals = UrlMapTotals(port, SCHEME_LIMITS[scheme].host_rules_per_url_map)
         for listener in on_port:
             for rule in listener.rules:  # precedence order: what does not fit is the least preferred
                 cost = costs.get(rule.id)
@@ -199,3 +223,10 @@ def check_rules(listeners: Sequence[Listener]) -> Mapping[str, str]:
                     matcher.add(cost)
                 totals.add(rule, cost, max(len(matchers), 1))
     return rejected
+
+
+def rules_check_for(parameters: Mapping[str, Any]) -> RulesCheck:
+    """The check for a Gateway whose merged GatewayParameters spec is `parameters`; invalid parameters
+    (the Gateway is not accepted then) get the strictest scheme's."""
+    params = parse(dict(parameters))
+    return partial(check_rules, scheme="GlobalExternal" if isinstance(params, list) else params.scheme)

@@ -27,6 +27,7 @@ def _zone(value: str | None) -> str | None:
 
 
 Name = Annotated[str, AfterValidator(_rfc1035)]
+Scheme = Literal["GlobalExternal", "RegionalExternal", "RegionalInternal"]
 
 
 class HealthCheckParameters(SectionModel):
@@ -48,7 +49,7 @@ class GcpParameters(SectionModel):
     """Settings of the gcp-alb provider: which Google Cloud Application Load Balancer a Gateway becomes.
     Every field is optional except where a scheme needs it; the defaults give a global external ALB."""
 
-    scheme: Literal["GlobalExternal", "RegionalExternal", "RegionalInternal"] = "GlobalExternal"
+    scheme: Scheme = "GlobalExternal"
     """GlobalExternal: EXTERNAL_MANAGED, global resources. RegionalExternal: EXTERNAL_MANAGED in `region`.
     RegionalInternal: INTERNAL_MANAGED in `region` (needs a proxy-only subnet)."""
     project: str | None = Field(None, pattern=r"^[a-z][-a-z0-9]{4,28}[a-z0-9]$")

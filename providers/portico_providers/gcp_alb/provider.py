@@ -20,7 +20,7 @@ from portico_providers.gcp_alb.compare import RULES
 from portico_providers.gcp_alb.compute import ComputeApi, api_errors, where
 from portico_providers.gcp_alb.errors import ComputeErrors
 from portico_providers.gcp_alb.handlers import RECHECK, ComputeHandler, PendingOperation, poll
-from portico_providers.gcp_alb.limits import check_rules
+from portico_providers.gcp_alb.limits import check_rules, rules_check_for
 from portico_providers.gcp_alb.model import COLLECTIONS, FORWARDING_RULE, KINDS
 from portico_providers.gcp_alb.naming import ComputeOwnership, scope_of
 from portico_providers.gcp_alb.observe import observe
@@ -73,7 +73,7 @@ class GcpAlbProvider(CloudProvider[ComputeOwnership]):
         self._errors = ComputeErrors()
 
     def capabilities(self) -> Capabilities:
-        return Capabilities(features=FEATURES, check_rules=check_rules)
+        return Capabilities(features=FEATURES, check_rules=check_rules, check_rules_for=rules_check_for)
 
     def ownership(self, gateway: ObjectKey) -> ComputeOwnership:
         return ComputeOwnership(self.context.cluster_id, gateway)

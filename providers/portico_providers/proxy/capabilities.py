@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 from portico.provider import Capabilities
-from portico_proxy.linear_regex import PROXY_CAPABILITIES
+from portico_proxy.capabilities import PROXY_CAPABILITIES
 
 # spec.infrastructure labels/annotations reach the ConfigMap, Deployment (and its pods), Service
 # and TLS Secret copies (objects.py); spec.addresses IPAddress values reach the Service

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from portico.ir import GatewayIR, ObjectKey
 from portico.provider import ApplyResult, Capabilities, DeleteResult, Plan
 from portico_providers.proxy.plan import ProxyPlan
-from portico_proxy.linear_regex import PROXY_CAPABILITIES
+from portico_proxy.capabilities import PROXY_CAPABILITIES
 
 LOOPBACK = "127.0.0.1"
 

@@ -9,9 +9,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from portico.hostnames import effective_hostnames
 from portico.ir import GatewayIR, HeaderMatch, Match, MatchType, PathMatch, QueryParamMatch, Rule
 from portico.provider import ProviderContext, load_provider
-from portico.translate.hostnames import effective_hostnames
 from portico.translate.precedence import rule_key
 from portico_providers.aws_alb.build import alb_rule_id
 from portico_providers.aws_alb.model import RuleSpec

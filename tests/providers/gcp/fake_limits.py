@@ -2,6 +2,8 @@
 
 Figures: cloud.google.com/load-balancing/docs/quotas, "URL maps" (limits that cannot be raised),
 and load-balancing/docs/url-map-size-quota (1 MB per URL map of an Envoy-based load balancer).
+Regular expressions: the Compute v1 reference of every `regexMatch` field allows them only with the
+schemes INTERNAL_SELF_MANAGED, EXTERNAL_MANAGED of regional scope, and INTERNAL_MANAGED.
 Written from the documentation, independently of the provider's own checks.
 """
 
@@ -19,6 +21,12 @@ PATH_TEMPLATES_PER_PATH_MATCHER = 100
 REGEXES_PER_PATH_MATCHER = 5
 REGEX_MAX_CHARACTERS = 250
 BACKEND_SERVICES_PER_URL_MAP = 2500
+
+
+def _regexes(value: Any) -> bool:
+    if isinstance(value, dict):
+        return "regexMatch" in value or any(_regexes(v) for v in value.values())
+    return isinstance(value, list) and any(_regexes(v) for v in value)
 
 
 def _services(value: Any) -> set[str]:
@@ -57,8 +65,10 @@ def internal_scheme(backend_service: dict[str, Any]) -> bool:
     return backend_service.get("loadBalancingScheme") == "INTERNAL_MANAGED"
 
 
-def url_map_problem(body: dict[str, Any], internal: bool) -> str:
-    """Why Compute refuses this URL map body, or ''."""
+def url_map_problem(body: dict[str, Any], internal: bool, regional: bool) -> str:
+    """Why Compute refuses this URL map body, or '' (`regional`: a regionUrlMaps resource)."""
+    if not internal and not regional and _regexes(body):
+        return "regexMatch is only supported with loadBalancingScheme INTERNAL_MANAGED or regional EXTERNAL_MANAGED"
     if len(json.dumps(body).encode()) > URL_MAP_MAX_BYTES:
         return "URL map exceeds the maximum size of 1 MB"
     host_rules = body.get("hostRules", [])

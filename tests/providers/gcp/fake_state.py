@@ -268,7 +268,7 @@ class ComputeState:
             taken = self.link(key).removeprefix(BASE)
             raise ComputeError(409, "alreadyExists", f"The resource '{taken}' already exists")
         self._check_references(body)
-        self._check_limits(collection, body)
+        self._check_limits(key, body)
         stored = self._stored(key, body)
         self.reserved.add(key)
 
@@ -302,9 +302,10 @@ class ComputeState:
             stored["fingerprint"] = fingerprint(stored)
         return stored
 
-    def _check_limits(self, collection: str, body: dict[str, Any]) -> None:
+    def _check_limits(self, key: Key, body: dict[str, Any]) -> None:
         services = [self.resources.get(k, {}) for k in self.references(body) if k[1] == "backendServices"]
-        problem = collection == "urlMaps" and url_map_problem(body, internal=any(internal_scheme(s) for s in services))
+        internal = any(internal_scheme(s) for s in services)
+        problem = key[1] == "urlMaps" and url_map_problem(body, internal, regional=key[0] != "global")
         if problem:
             raise ComputeError(400, "invalid", f"Invalid value for field 'resource': {problem}")
 
@@ -323,7 +324,7 @@ class ComputeState:
             if merged.get(name) != current.get(name) and (patch is False or name in body):
                 raise ComputeError(400, "invalid", f"Field '{name}' of {key[1]} cannot be changed in place.")
         self._check_references(merged)
-        self._check_limits(key[1], merged)
+        self._check_limits(key, merged)
         for kept in ("id", "selfLink", "creationTimestamp", "kind", "IPAddress", "address", "status"):
             if kept in current:
                 merged[kept] = current[kept]

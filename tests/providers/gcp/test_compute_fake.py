@@ -20,12 +20,12 @@ def _health_check(compute: Compute, name: str = "hc") -> None:
     wait(compute, client.insert_unary(project=PROJECT, health_check_resource=resource))
 
 
-def _backend_service(compute: Compute, name: str = "bs") -> compute_v1.BackendService:
+def _backend_service(compute: Compute, name: str = "bs", scheme: str = "EXTERNAL_MANAGED") -> compute_v1.BackendService:
     _health_check(compute)
     client = compute.client(compute_v1.BackendServicesClient)
     resource = compute_v1.BackendService(
         name=name,
-        load_balancing_scheme="EXTERNAL_MANAGED",
+        load_balancing_scheme=scheme,
         protocol="HTTP",
         health_checks=[f"projects/{PROJECT}/global/healthChecks/hc"],
     )
@@ -160,20 +160,22 @@ def test_a_lost_insert_answer_still_inserts(compute: Compute) -> None:
 
 
 @pytest.mark.parametrize(
-    ("rules", "limit"),
+    ("rules", "scheme", "limit"),
     [
-        ([{"prefixMatch": f"/r{i}/"} for i in range(1001)], "more than 1000 route rules"),
-        ([{"regexMatch": f"/r{i}/.*"} for i in range(6)], "more than 5 regular expressions"),
+        ([{"prefixMatch": f"/r{i}/"} for i in range(1001)], "EXTERNAL_MANAGED", "more than 1000 route rules"),
+        # A global URL map takes regular expressions only for an internal (cross-region) load balancer.
+        ([{"regexMatch": f"/r{i}/.*"} for i in range(6)], "INTERNAL_MANAGED", "more than 5 regular expressions"),
         (
             [{"prefixMatch": f"/r{i}/", "headerMatches": [{"headerName": "h", "exactMatch": "1"}]} for i in range(501)],
+            "EXTERNAL_MANAGED",
             "more than 1000 predicates",
         ),
     ],
 )
 def test_url_maps_over_the_documented_limits_are_refused(
-    compute: Compute, rules: list[dict[str, object]], limit: str
+    compute: Compute, rules: list[dict[str, object]], scheme: str, limit: str
 ) -> None:
-    service = f"projects/{PROJECT}/global/backendServices/{_backend_service(compute).name}"
+    service = f"projects/{PROJECT}/global/backendServices/{_backend_service(compute, scheme=scheme).name}"
     route_rules = [
         {
             "priority": i,
@@ -192,4 +194,29 @@ def test_url_maps_over_the_documented_limits_are_refused(
     with pytest.raises(exceptions.BadRequest, match=limit):
         client.insert_unary(project=PROJECT, url_map_resource=compute_v1.UrlMap.from_json(json.dumps(body)))
     body["pathMatchers"][0]["routeRules"] = route_rules[:5]  # type: ignore[index]
+    wait(compute, client.insert_unary(project=PROJECT, url_map_resource=compute_v1.UrlMap.from_json(json.dumps(body))))
+
+
+def test_a_global_external_url_map_takes_no_regular_expression(compute: Compute) -> None:
+    service = f"projects/{PROJECT}/global/backendServices/{_backend_service(compute).name}"
+    header = {"headerName": "h", "regexMatch": "v[0-9]+"}
+    body = {
+        "name": "um",
+        "defaultService": service,
+        "hostRules": [{"hosts": ["a.example.com"], "pathMatcher": "pm"}],
+        "pathMatchers": [
+            {
+                "name": "pm",
+                "defaultService": service,
+                "routeRules": [
+                    {"priority": 1, "matchRules": [{"prefixMatch": "/", "headerMatches": [header]}], "service": service}
+                ],
+            }
+        ],
+    }
+    client = compute.client(compute_v1.UrlMapsClient)
+    with pytest.raises(exceptions.BadRequest, match="regexMatch is only supported"):
+        client.insert_unary(project=PROJECT, url_map_resource=compute_v1.UrlMap.from_json(json.dumps(body)))
+    header.pop("regexMatch")
+    header["exactMatch"] = "v1"
     wait(compute, client.insert_unary(project=PROJECT, url_map_resource=compute_v1.UrlMap.from_json(json.dumps(body))))

@@ -11,8 +11,8 @@ from typing import Any
 from google.cloud import compute_v1
 
 from portico.provider import reconcile_once
-from portico_providers.gcp_alb.limits import check_rules
-from tests.providers.gcp.conftest import PROJECT, Compute, converge, delete_all, provider_for
+from portico_providers.gcp_alb.limits import rules_check_for
+from tests.providers.gcp.conftest import PROJECT, REGION, Compute, converge, delete_all, provider_for
 from tests.providers.gcp.fake_server import mutating_calls
 from tests.providers.gcp.irs import backend, gateway, rule
 
@@ -182,24 +182,44 @@ def test_removing_the_last_route_clears_the_url_map(compute: Compute) -> None:
     assert mutating_calls(compute.state, since) == []
 
 
+REGEX_RULES = [
+    rule(
+        f"r{i}",
+        f"/p{i}",
+        backend("api", "10.0.1.20"),
+        match={"path": {"type": "RegularExpression", "value": f"/r{i}/.*"}},
+    )
+    for i in range(7)
+]
+
+
 def test_what_check_rules_admits_is_what_compute_accepts(compute: Compute) -> None:
-    regex_rules = [
-        rule(
-            f"r{i}",
-            f"/p{i}",
-            backend("api", "10.0.1.20"),
-            match={"path": {"type": "RegularExpression", "value": f"/r{i}/.*"}},
-        )
-        for i in range(7)
-    ]
-    everything = gateway(regex_rules)
-    rejected = check_rules(everything.listeners)
+    """A regional external load balancer: regular expressions, five per path matcher."""
+    network = f"https://www.googleapis.com/compute/v1/projects/{PROJECT}/global/networks/default"
+    compute.state.put(
+        (f"regions/{REGION}", "subnetworks", "proxy-only"),
+        {"ipCidrRange": "10.129.0.0/23", "network": network, "purpose": "REGIONAL_MANAGED_PROXY", "role": "ACTIVE"},
+    )
+    regional = {"scheme": "RegionalExternal", "region": REGION}
+    everything = gateway(REGEX_RULES, gcp=regional)
+    rejected = rules_check_for(everything.infrastructure.parameters)(everything.listeners)
     assert sorted(rejected) == ["r5", "r6"] and "at most 5 regular expressions" in rejected["r6"]
-    provider = provider_for(compute)
-    results = [reconcile_once(provider, everything) for _ in range(10)]  # unchecked: Compute refuses the URL map
-    assert not results[-1].programmed and "more than 5 regular expressions" in results[-1].message
-    converge(provider, gateway(regex_rules[:5]))  # the rules check_rules keeps are programmed
-    assert len(_url_map(compute, 80).path_matchers[0].route_rules) == 5
+    # Applied as it is, the IR still loses exactly those rules (Compute refuses a sixth: test_compute_fake).
+    converge(provider_for(compute), everything)
+    maps = compute.client(compute_v1.RegionUrlMapsClient).list(project=PROJECT, region=REGION)
+    assert [[r.match_rules[0].regex_match for r in m.path_matchers[0].route_rules] for m in maps] == [
+        [f"/r{i}/.*" for i in range(5)]
+    ]
+
+
+def test_a_global_external_load_balancer_takes_no_regular_expression(compute: Compute) -> None:
+    everything = gateway([*REGEX_RULES[:2], rule("plain", "/plain", backend("api", "10.0.1.20"))])
+    rejected = rules_check_for(everything.infrastructure.parameters)(everything.listeners)
+    assert sorted(rejected) == ["r0", "r1"] and all("GlobalExternal" in m for m in rejected.values())
+    # Applied as it is, the IR still loses exactly those rules: Compute would refuse the whole URL map.
+    converge(provider_for(compute), everything)
+    route_rules = _url_map(compute, 80).path_matchers[0].route_rules
+    assert [r.match_rules[0].full_path_match for r in route_rules] == ["/plain", ""]  # the prefix: exact and "/plain/"
 
 
 def test_settings_compute_cannot_change_in_place_replace_before_the_old_resource_goes(compute: Compute) -> None:

@@ -10,9 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from portico.ir import Listener, ObjectKey
-from portico_providers.gcp_alb.limits import check_rules
+from portico_providers.gcp_alb.limits import check_rules, rules_check_for
 from portico_providers.gcp_alb.naming import MAX_NAME, ComputeOwnership
-from portico_providers.gcp_alb.params import parse
+from portico_providers.gcp_alb.params import Scheme, parse
 from portico_providers.gcp_alb.urlmap import host_groups, priorities
 from tests.providers.gcp.irs import backend, rule
 
@@ -21,8 +21,8 @@ def _listener(*rules: dict[str, Any], protocol: str = "HTTP") -> Listener:
     return Listener.model_validate({"name": "l", "port": 80, "protocol": protocol, "rules": list(rules)})
 
 
-def _rejected(**extra: Any) -> str | None:
-    return check_rules([_listener(rule("r", "/a", backend("api", "10.0.0.1"), **extra))]).get("r")
+def _rejected(scheme: Scheme = "RegionalExternal", **extra: Any) -> str | None:
+    return check_rules([_listener(rule("r", "/a", backend("api", "10.0.0.1"), **extra))], scheme).get("r")
 
 
 @pytest.mark.parametrize(
@@ -117,16 +117,44 @@ def test_path_matcher_limits_reject_the_lowest_precedence_rules(
     count: int, extra: dict[str, Any], kept: int, limit: str
 ) -> None:
     rules = [rule(f"r{i}", f"/p{i}", backend("api", "10.0.0.1"), **extra) for i in range(count)]
-    rejected = check_rules([_listener(*rules)])
+    rejected = check_rules([_listener(*rules)], "RegionalInternal")
     assert len(_kept_in_order(rules, rejected)) == kept
     assert all(limit in message for message in rejected.values()), set(rejected.values())
 
 
-def test_host_rules_per_url_map_and_regex_length_are_limited() -> None:
-    rules = [rule(f"r{i}", f"/p{i}", backend("api", "10.0.0.1"), hostnames=[f"h{i}.example.com"]) for i in range(1003)]
-    rejected = check_rules([_listener(*rules)])
-    assert len(_kept_in_order(rules, rejected)) == 1000
-    assert all("at most 1000 host rules" in m for m in rejected.values())
+@pytest.mark.parametrize(
+    ("scheme", "host_rules"), [("GlobalExternal", 1000), ("RegionalExternal", 1000), ("RegionalInternal", 2000)]
+)
+def test_host_rules_per_url_map_depend_on_the_scheme(scheme: Scheme, host_rules: int) -> None:
+    rules = [  # exact paths: one route rule each, so 2000 stay under the 1 MB limit
+        rule(
+            f"r{i}",
+            f"/p{i}",
+            backend("api", "10.0.0.1"),
+            hostnames=[f"h{i}.example.com"],
+            match={"path": {"type": "Exact", "value": "/"}},
+        )
+        for i in range(host_rules + 3)
+    ]
+    rejected = rules_check_for({"gcp": {"scheme": scheme, "region": "europe-west1", "subnetwork": "s"}})(
+        [_listener(*rules)]
+    )
+    assert len(_kept_in_order(rules, rejected)) == host_rules
+    assert all(f"at most {host_rules} host rules" in m for m in rejected.values())
+
+
+def test_regular_expressions_only_on_regional_and_internal_load_balancers() -> None:
+    regex = {"match": {"headers": [{"type": "RegularExpression", "name": "v", "value": "v[0-9]+"}]}}
+    refused = _rejected("GlobalExternal", **regex)
+    assert refused is not None and "GlobalExternal load balancer cannot match regular expressions" in refused
+    assert _rejected("RegionalExternal", **regex) is None
+    assert _rejected("RegionalInternal", **regex) is None
+    assert _rejected("GlobalExternal", match={"path": {"type": "Exact", "value": "/v1"}}) is None
+    # Parameters that do not validate (the Gateway is not accepted then) get the strictest check.
+    invalid = rules_check_for({"gcp": {"scheme": "Nearby"}})(
+        [_listener(rule("r", "/a", backend("a", "10.0.0.1"), **regex))]
+    )
+    assert "GlobalExternal" in invalid["r"]
     long = _rejected(match={"path": {"type": "RegularExpression", "value": "/" + "a" * 260}})
     assert long is not None and "at most 250 characters" in long
 

@@ -1,4 +1,4 @@
-"""Hostname intersection between listeners and routes (spec: Hostnames concept)."""
+"""Hostname rules of the Gateway API (spec: Hostnames concept), shared by translation, the proxy and providers."""
 
 from __future__ import annotations
 
