@@ -10,8 +10,10 @@ every byte as it comes: it parses nothing, so it is not the bottleneck. Each cli
 flight and sends one more for each one echoed back; neither proxy looks inside the frames. Cases:
 small messages (64 B) one at a time and 64 in flight, and larger ones (16 KiB, 4 in flight).
 
-nginx runs twice: with its defaults (an upgraded connection is copied through `proxy_buffer_size`,
-one memory page) and with `proxy_buffer_size 64k`; "x nginx" compares with the defaults.
+`portico-h2` is the same `portico serve` reached over HTTP/2 (RFC 8441 extended CONNECT, one stream
+per connection), which nginx does not offer. nginx runs twice: with its defaults (an upgraded
+connection is copied through `proxy_buffer_size`, one memory page) and with `proxy_buffer_size 64k`;
+"x nginx" compares with the defaults.
 
 Needs the Debian package nginx. Run from the repository root:
 `.venv/bin/python -m benchmarks.proxy.websocket [--rounds 5] [--duration 4] [--connections 16]`.
@@ -25,6 +27,7 @@ import base64
 import hashlib
 import multiprocessing
 import os
+import re
 import shutil
 import signal
 import statistics
@@ -36,19 +39,28 @@ import time
 from pathlib import Path
 
 import uvloop
+from hpack import Decoder, Encoder
 
 from benchmarks.proxy.run import free_port, load_average, nginx_conf, process_tree_cpu, wait_port
 
-KEY = base64.b64encode(b"portico-benchmrk")
-ACCEPT = base64.b64encode(hashlib.sha1(KEY + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
 HANDSHAKE = (
     b"GET /chat HTTP/1.1\r\nHost: bench.example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-    b"Sec-WebSocket-Key: " + KEY + b"\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    b"Sec-WebSocket-Key: " + base64.b64encode(b"portico-benchmrk") + b"\r\nSec-WebSocket-Version: 13\r\n\r\n"
 )
-SWITCHED = (
-    b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-    b"Sec-WebSocket-Accept: " + ACCEPT + b"\r\n\r\n"
-)
+KEY_FIELD = re.compile(rb"\r\nsec-websocket-key:[ \t]*([^\r]+)", re.IGNORECASE)
+
+
+def switched(head: bytes) -> bytes:
+    """The 101 answering a handshake: its accept proves the key was read (RFC 6455 4.2.2)."""
+    found = KEY_FIELD.search(head)
+    key = found.group(1).strip() if found else b""
+    accept = base64.b64encode(hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
+    return (
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n"
+    )
+
+
 # name, payload bytes, messages in flight per connection: one at a time (a proxy's cost per
 # message: a read and a write each way), pipelined, and larger messages.
 CASES = (("64B", 64, 1), ("64Bx64", 64, 64), ("16KiB", 16 << 10, 4))
@@ -88,7 +100,7 @@ class EchoBackend(asyncio.Protocol):
         end = self.head.find(b"\r\n\r\n")
         if end >= 0:
             self.open = True
-            self.transport.write(SWITCHED + self.head[end + 4 :])
+            self.transport.write(switched(self.head[:end]) + self.head[end + 4 :])
 
 
 def echo_backend(port: int) -> None:
@@ -138,14 +150,89 @@ class Loader(asyncio.Protocol):
             self.echoed = echoed
 
 
+PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+DATA, HEADERS, RST_STREAM, SETTINGS, GOAWAY, WINDOW_UPDATE = 0, 1, 3, 4, 7, 8
+LARGEST_WINDOW = (1 << 31) - 1
+
+
+def h2_frame(kind: int, flags: int, stream_id: int, payload: bytes) -> bytes:
+    return len(payload).to_bytes(3, "big") + bytes((kind, flags)) + stream_id.to_bytes(4, "big") + payload
+
+
+class H2Loader(Loader):
+    """The same over HTTP/2 (RFC 8441): prior-knowledge h2c, one extended CONNECT stream per
+    connection, each message one DATA frame (two for 16 KiB). Frames are read by their 9-byte headers only; the
+    client's windows are as large as HTTP/2 allows, so the proxy never waits for them."""
+
+    def __init__(self, frame: bytes, window: int, ready: asyncio.Future[None]) -> None:
+        super().__init__(frame, window, ready)
+        self.message = len(frame)
+        # DATA frames of at most 16 KiB (the default SETTINGS_MAX_FRAME_SIZE)
+        self.frame = b"".join(h2_frame(DATA, 0, 1, frame[i : i + 16384]) for i in range(0, len(frame), 16384))
+        self.buffer = b""
+        self.asked = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        settings = h2_frame(SETTINGS, 0, 0, struct.pack("!HI", 4, LARGEST_WINDOW))  # INITIAL_WINDOW_SIZE
+        self.transport.write(
+            PREFACE + settings + h2_frame(WINDOW_UPDATE, 0, 0, struct.pack("!I", LARGEST_WINDOW - 65535))
+        )
+
+    def data_received(self, data: bytes) -> None:
+        assert self.transport is not None
+        buffer = self.buffer + data if self.buffer else data
+        position, received = 0, 0
+        while len(buffer) - position >= 9:
+            length = int.from_bytes(buffer[position : position + 3], "big")
+            end = position + 9 + length
+            if end > len(buffer):
+                break
+            kind, flags = buffer[position + 3], buffer[position + 4]
+            if kind == DATA:
+                received += length
+            elif kind == SETTINGS and not flags & 1:
+                self.transport.write(h2_frame(SETTINGS, 1, 0, b""))
+                if not self.asked:  # after the server's SETTINGS, which allow extended CONNECT
+                    self.asked = True
+                    fields = [
+                        (":method", "CONNECT"),
+                        (":protocol", "websocket"),
+                        (":scheme", "http"),
+                        (":path", "/chat"),
+                        (":authority", "bench.example.com"),
+                        ("sec-websocket-version", "13"),
+                    ]
+                    self.transport.write(h2_frame(HEADERS, 4, 1, Encoder().encode(fields)))
+            elif kind == HEADERS and not self.open:
+                status = dict(Decoder().decode(buffer[position + 9 : end])).get(":status")
+                if status != "200":
+                    self.ready.set_exception(RuntimeError(f"extended CONNECT answered {status}"))
+                    return
+                self.open = True
+                self.transport.write(self.frame * self.window)
+                self.ready.set_result(None)
+            elif kind in (RST_STREAM, GOAWAY):
+                raise RuntimeError(f"the proxy ended the stream (frame type {kind})")
+            position = end
+        self.buffer = buffer[position:]
+        if received:
+            self.received += received
+            echoed = self.received // self.message
+            if echoed > self.echoed:
+                self.transport.write(self.frame * (echoed - self.echoed))
+                self.echoed = echoed
+
+
 async def measure(
-    port: int, frame: bytes, window: int, connections: int, seconds: float, pid: int | None
+    port: int, frame: bytes, window: int, connections: int, seconds: float, pid: int | None, h2: bool = False
 ) -> dict[str, float]:
     loop = asyncio.get_running_loop()
     loaders: list[Loader] = []
+    kind = H2Loader if h2 else Loader
     for _ in range(connections):
         ready: asyncio.Future[None] = loop.create_future()
-        _, loader = await loop.create_connection(lambda r=ready: Loader(frame, window, r), "127.0.0.1", port)
+        _, loader = await loop.create_connection(lambda r=ready: kind(frame, window, r), "127.0.0.1", port)
         loaders.append(loader)
     await asyncio.wait_for(asyncio.gather(*(loader.ready for loader in loaders)), 10)
     await asyncio.sleep(0.3)  # past the first bursts
@@ -237,28 +324,26 @@ def main() -> int:
         "nginx-64k": nginx_websocket(folder, nginx64_port, upstream, 64),
         "portico-1w": subprocess.Popen([*portico, "-f", str(files), "--workers", "1", "--access-log-sample", "0"]),
     }
-    ports = {"direct": upstream, "nginx": nginx_port, "nginx-64k": nginx64_port, "portico-1w": portico_port}
+    # name -> (port, the process whose CPU is counted, HTTP/2 client)
+    targets = {
+        "direct": (upstream, None, False),
+        "nginx": (nginx_port, processes["nginx"], False),
+        "nginx-64k": (nginx64_port, processes["nginx-64k"], False),
+        "portico-1w": (portico_port, processes["portico-1w"], False),
+        "portico-h2": (portico_port, processes["portico-1w"], True),
+    }
     print(f"load average before: {load_average()}", flush=True)
     try:
-        for port in ports.values():
+        for port in (upstream, nginx_port, nginx64_port, portico_port):
             wait_port(port)
         frames = {name: client_frame(size) for name, size, _ in CASES}
         figures: dict[tuple[str, str], list[dict[str, float]]] = {}
         for round_index in range(args.rounds):
             for case, _, window in CASES:
                 line = []
-                for name, port in ports.items():
-                    process = processes.get(name)
-                    result = uvloop.run(
-                        measure(
-                            port,
-                            frames[case],
-                            window,
-                            args.connections,
-                            args.duration,
-                            process.pid if process else None,
-                        )
-                    )
+                for name, (port, process, h2) in targets.items():
+                    pid = process.pid if process else None
+                    result = uvloop.run(measure(port, frames[case], window, args.connections, args.duration, pid, h2))
                     figures.setdefault((case, name), []).append(result)
                     line.append(f"{name} {result['rate']:.0f}")
                 print(f"round {round_index + 1} {case:6} msg/s: " + ", ".join(line), flush=True)
@@ -267,10 +352,10 @@ def main() -> int:
         print(f"{'case':6} {'target':11} {'msg/s':>9} {'MiB/s':>8} {'cpu us/msg':>10} {'x nginx':>8}")
         for case, size, _ in CASES:
             nginx = figures[(case, "nginx")]
-            for name in ports:
+            for name, (_, process, _) in targets.items():
                 runs = figures[(case, name)]
                 rate = statistics.median(r["rate"] for r in runs)
-                cpu = f"{statistics.median(r['cpu_us'] for r in runs):10.2f}" if name in processes else f"{'-':>10}"
+                cpu = f"{statistics.median(r['cpu_us'] for r in runs):10.2f}" if process else f"{'-':>10}"
                 ratio = statistics.median(r["rate"] / n["rate"] for r, n in zip(runs, nginx, strict=True))
                 print(f"{case:6} {name:11} {rate:9.0f} {rate * size / (1 << 20):8.1f} {cpu} {ratio:8.2f}")
     finally:
