@@ -22,7 +22,9 @@ from portico.ir import (
     HeaderModifier,
     HeaderValue,
     ListenerProtocol,
+    Match,
     ObjectKey,
+    PathMatch,
     RequestHeaderModifierFilter,
 )
 from portico_proxy.context import Limits
@@ -166,6 +168,35 @@ async def test_a_client_reset_closes_the_backend_socket(proxy, ws_backend, clien
     client.reset_stream(stream.stream_id)
     await _until(lambda: not ws_backend.connections and runtime.ctx.pools.stats.sockets == 0)
     assert not _tunnel_streams(runtime)
+
+
+async def test_routed_as_the_equivalent_get(proxy, ws_backend, echo, clients) -> None:  # type: ignore[no-untyped-def]
+    """A method match sees GET (RFC 8441 5), never CONNECT."""
+    app = await echo("plain")
+    port = free_port()
+    chat = PathMatch(type="PathPrefix", value="/chat")
+    await proxy(
+        [
+            gateway(
+                listener(
+                    port=port,
+                    rules=(
+                        rule("c", match=Match(path=chat, method="CONNECT"), backends=(local_backend("p", app.port),)),
+                        rule(
+                            "g",
+                            match=Match(path=chat, method="GET"),
+                            backends=(local_backend("ws", _port(ws_backend)),),
+                        ),
+                    ),
+                )
+            )
+        ]
+    )
+    stream = await (await _connect(clients, port)).websocket("/chat/room")
+    assert stream.status == 200
+    await stream.send("routed")
+    assert await stream.recv() == "routed"
+    assert not app.stats.seen
 
 
 async def test_request_filters_apply_to_the_handshake(proxy, ws_backend, clients) -> None:  # type: ignore[no-untyped-def]
