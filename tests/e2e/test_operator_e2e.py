@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from portico.handlers.reconcile import FINALIZER, Timing
+from portico.handlers.cleanup import FINALIZER
+from portico.handlers.reconcile import Timing
 from portico.kube.resources import DEPLOYMENT
 from tests.e2e.conftest import Cluster, RunningOperator
 from tests.proxy.certs import self_signed

@@ -13,7 +13,7 @@ import aiohttp.web
 import pytest
 
 from portico.devcluster import ClusterEmulator
-from portico.handlers.reconcile import FINALIZER
+from portico.handlers.cleanup import FINALIZER
 from tests.e2e.conftest import Cluster, RunningOperator
 from tests.e2e.test_operator_e2e import programmed
 

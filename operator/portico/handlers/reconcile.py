@@ -16,26 +16,25 @@ from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
-from tenacity import RetryCallState, wait_exponential
 
 from portico.api import build_snapshot
 from portico.handlers import gateway_status as gs
 from portico.handlers import refused_rules as rr
 from portico.handlers.bus import Outcome
+from portico.handlers.cleanup import FINALIZER, GatewayCleanup, gateway_key
 from portico.handlers.events import Events
 from portico.handlers.metrics import Metrics
+from portico.handlers.outcomes import Failures, log_outcome
 from portico.handlers.pods import PodReader
 from portico.handlers.providers import Providers
 from portico.handlers.store import ObjKey, Store, gateway_secrets, key_of
 from portico.handlers.writer import RELEASE, StatusWriter
-from portico.ir import GatewayIR, ObjectKey
+from portico.ir import GatewayIR
 from portico.kube import ApiError, KubeClient
-from portico.kube.resources import GATEWAY
 from portico.provider import (
     AnyProvider,
     ApplyResult,
     ApplyState,
-    DeleteResult,
     ProviderUnavailable,
     Undeliverable,
     provider_name_for,
@@ -44,9 +43,6 @@ from portico.provider import (
 from portico.translate import translate
 
 log = logging.getLogger("portico.reconcile")
-
-FINALIZER = "portico.dev/gateway-cleanup"
-PROVIDER_ANNOTATION = "portico.dev/provider"
 
 
 def utc_now() -> str:
@@ -92,8 +88,8 @@ class Reconciler:
         self.events = events
         self.metrics = metrics
         self.timing = timing
-        self._backoff = wait_exponential(multiplier=timing.backoff_multiplier, max=timing.backoff_max_seconds)
-        self._failures: dict[Hashable, int] = {}
+        self.failures = Failures(timing.backoff_multiplier, timing.backoff_max_seconds)
+        self.cleanup = GatewayCleanup(client, providers, events, metrics, self.failures)
         self.pods = PodReader(client)
         # Per Gateway (namespace, name): IR rule id -> the cloud's reason, from the last apply.
         self._refused_rules: dict[tuple[str, str], Mapping[str, str]] = {}
@@ -148,7 +144,7 @@ class Reconciler:
     async def reconcile_gateway(self, namespace: str, name: str) -> Outcome:
         gateway = self.store.get("Gateway", namespace, name)
         if gateway is None:
-            self._failures.pop(("Gateway", namespace, name), None)
+            self.failures.clear(("Gateway", namespace, name))
             self._refused_rules.pop((namespace, name), None)
             self._clear_route_parents((namespace, name))
             return Outcome(finished=True)
@@ -159,11 +155,11 @@ class Reconciler:
         controller = str((gw_class or {}).get("spec", {}).get("controllerName", ""))
         provider_name = provider_name_for(controller) if gw_class else None
         if meta.get("deletionTimestamp"):
-            return await self._finalize(gateway) if ours else Outcome(finished=True)
+            return await self.cleanup.finalize(gateway) if ours else Outcome(finished=True)
         if provider_name is None:
             if ours and gw_class is not None:
                 # The class now names another controller: clean up what we made, then let go.
-                outcome = await self._finalize(gateway)
+                outcome = await self.cleanup.finalize(gateway)
                 if outcome.finished:
                     self.writer.submit(("Gateway", namespace, name), {}, RELEASE)
                     self._clear_route_parents((namespace, name))
@@ -235,7 +231,7 @@ class Reconciler:
         self, gateway: dict[str, Any], gw_class: dict[str, Any] | None, controller: str, provider_name: str
     ) -> Outcome:
         meta = gateway["metadata"]
-        key: ObjKey = ("Gateway", str(meta.get("namespace") or "default"), str(meta["name"]))
+        key = gateway_key(gateway)
         started = time.monotonic()
         unavailable = self._unavailable(controller)
         capabilities = self.providers.capabilities(controller)
@@ -243,26 +239,27 @@ class Reconciler:
             gateway, gw_class, controller, capabilities, unavailable
         )
         if ir is None or status is None or unavailable:
-            self._log(key, provider_name, "not-accepted", started)
+            log_outcome(self.metrics, key, provider_name, "not-accepted", started)
             return Outcome()
         generation = int(meta.get("generation") or 0)
         provider = self.providers.get(provider_name)
         try:
-            await self._ensure_finalizer(gateway, provider_name)
+            await self.cleanup.claim(gateway, provider_name)
         except (ApiError, aiohttp.ClientError, OSError, TimeoutError) as error:
             # Portico's own API call failed, not the provider: retry, and say nothing in status.
-            delay = self._delay(self._failures.get(key, 0) + 1)
-            self._failures[key] = self._failures.get(key, 0) + 1
-            self._log(key, provider_name, "api-error", started, retry_in=f"{delay:.1f}s", error=str(error))
+            delay = self.failures.delay(self.failures.record(key))
+            log_outcome(
+                self.metrics, key, provider_name, "api-error", started, retry_in=f"{delay:.1f}s", error=str(error)
+            )
             return Outcome(requeue_after=delay)
         try:
             result = await self._apply(provider, provider_name, ir)
         except Undeliverable as error:  # retrying cannot help: say why, wait for the next change
-            self._failures.pop(key, None)
+            self.failures.clear(key)
             self.writer.submit(key, gs.invalid_status(status, str(error), generation, now), "gateway")
             if gs.programmed_of((self.store.get(*key) or {}).get("status")) != "False":
                 await self.events.post(gateway, "Warning", "ProgrammingFailed", str(error))
-            self._log(key, provider_name, "undeliverable", started, error=str(error))
+            log_outcome(self.metrics, key, provider_name, "undeliverable", started, error=str(error))
             return Outcome()
         except Exception as error:  # a provider bug: logged with its traceback, counted, retried
             message = str(error) or repr(error)
@@ -273,11 +270,11 @@ class Reconciler:
             return await self._apply_failed(
                 gateway, key, provider_name, status, result.message, generation, now, started
             )
-        self._failures.pop(key, None)
-        gateway_key = (key[1], key[2])
-        if dict(result.refused_rules) != dict(self._refused_rules.get(gateway_key, {})):
-            self._refused_rules[gateway_key] = dict(result.refused_rules)
-            self._submit_routes(gateway_key, statuses, ir, now)
+        self.failures.clear(key)
+        namespaced = (key[1], key[2])
+        if dict(result.refused_rules) != dict(self._refused_rules.get(namespaced, {})):
+            self._refused_rules[namespaced] = dict(result.refused_rules)
+            self._submit_routes(namespaced, statuses, ir, now)
             if result.refused_rules:
                 refused = "; ".join(f"{rid}: {why}" for rid, why in sorted(result.refused_rules.items()))
                 await self.events.post(gateway, "Warning", "RulesRefused", refused[:1024])
@@ -288,10 +285,18 @@ class Reconciler:
         if before != after and after == "True":
             await self.events.post(gateway, "Normal", "Programmed", f"programmed by {provider_name}")
         if result.programmed:
-            self._log(key, provider_name, "programmed", started, mutations=result.mutations)
+            log_outcome(self.metrics, key, provider_name, "programmed", started, mutations=result.mutations)
             return Outcome(requeue_after=self.timing.resync_after())
         recheck = result.recheck_after if result.recheck_after is not None else self.timing.not_ready_seconds
-        self._log(key, provider_name, "pending", started, mutations=result.mutations, recheck_in=f"{recheck:.1f}s")
+        log_outcome(
+            self.metrics,
+            key,
+            provider_name,
+            "pending",
+            started,
+            mutations=result.mutations,
+            recheck_in=f"{recheck:.1f}s",
+        )
         return Outcome(requeue_after=recheck)
 
     async def _apply_failed(
@@ -305,20 +310,14 @@ class Reconciler:
         now: str,
         started: float,
     ) -> Outcome:
-        failures = self._failures.get(key, 0) + 1
-        self._failures[key] = failures
-        delay = self._delay(failures)
+        failures = self.failures.record(key)
+        delay = self.failures.delay(failures)
         self.writer.submit(key, gs.failed_status(status, message, generation, now), "gateway")
         self.metrics.errors.labels(provider_name).inc()
         if failures == 1:
             await self.events.post(gateway, "Warning", "ProgrammingFailed", message)
-        self._log(key, provider_name, "error", started, retry_in=f"{delay:.1f}s", error=message)
+        log_outcome(self.metrics, key, provider_name, "error", started, retry_in=f"{delay:.1f}s", error=message)
         return Outcome(requeue_after=delay)
-
-    def _delay(self, failures: int) -> float:
-        state = RetryCallState(retry_object=None, fn=None, args=(), kwargs={})  # type: ignore[arg-type]
-        state.attempt_number = failures
-        return float(self._backoff(state))
 
     async def _apply(self, provider: AnyProvider, provider_name: str, ir: GatewayIR) -> ApplyResult:
         with self.metrics.reconcile_seconds.labels(provider_name).time():
@@ -328,106 +327,3 @@ class Reconciler:
         self.metrics.cloud_calls.labels(provider_name, "apply").inc()
         self.metrics.cloud_calls.labels(provider_name, "mutation").inc(result.mutations)
         return result
-
-    async def _ensure_finalizer(self, gateway: dict[str, Any], provider_name: str) -> None:
-        meta = gateway["metadata"]
-        finalizers = list(meta.get("finalizers") or ())
-        annotations = meta.get("annotations") or {}
-        if FINALIZER in finalizers and annotations.get(PROVIDER_ANNOTATION) == provider_name:
-            return
-        await self._patch_metadata(
-            gateway,
-            {"finalizers": sorted({*finalizers, FINALIZER}), "annotations": {PROVIDER_ANNOTATION: provider_name}},
-        )
-
-    async def _patch_metadata(self, gateway: dict[str, Any], changes: dict[str, Any]) -> None:
-        """A metadata patch conditional on the resourceVersion read; re-read once on conflict."""
-        meta = gateway["metadata"]
-        namespace, name = str(meta.get("namespace") or "default"), str(meta["name"])
-        version = meta.get("resourceVersion")
-        for _ in range(5):
-            body = {"metadata": {**changes, **({"resourceVersion": version} if version else {})}}
-            try:
-                await self.client.patch(GATEWAY, namespace, name, body)
-                return
-            except ApiError as error:
-                if not error.conflict:
-                    raise
-            fresh = await self.client.get(GATEWAY, namespace, name)
-            version = fresh["metadata"].get("resourceVersion")
-            if "finalizers" in changes:
-                current = list(fresh["metadata"].get("finalizers") or ())
-                wanted = FINALIZER in changes["finalizers"]
-                changes = {
-                    **changes,
-                    "finalizers": sorted({*current, FINALIZER}) if wanted else [f for f in current if f != FINALIZER],
-                }
-        raise ApiError(409, "Conflict", f"Gateway {namespace}/{name} kept changing while Portico patched it")
-
-    async def _finalize(self, gateway: dict[str, Any]) -> Outcome:
-        """Reconcile the provider to nothing; release the Gateway only when nothing owned remains."""
-        meta = gateway["metadata"]
-        key: ObjKey = ("Gateway", str(meta.get("namespace") or "default"), str(meta["name"]))
-        started = time.monotonic()
-        provider_name = (meta.get("annotations") or {}).get(PROVIDER_ANNOTATION, "")
-        try:
-            provider = self.providers.get(provider_name)
-            result = await asyncio.to_thread(provider.delete, ObjectKey(namespace=key[1], name=key[2]))
-            self.metrics.cloud_calls.labels(provider_name, "delete").inc()
-            self.metrics.cloud_calls.labels(provider_name, "mutation").inc(result.mutations)
-            if not result.finished:
-                return await self._delete_unfinished(gateway, key, provider_name, result, started)
-            finalizers = [f for f in meta.get("finalizers") or () if f != FINALIZER]
-            await self._patch_metadata(gateway, {"finalizers": finalizers})
-        except ApiError as error:
-            if error.not_found:
-                return Outcome(finished=True)
-            return self._finalize_failed(key, provider_name, str(error), started)
-        except ProviderUnavailable as error:
-            return self._finalize_failed(key, provider_name, str(error), started)
-        except Exception as error:  # a provider bug: logged with its traceback, counted, retried
-            log.exception("provider %s raised while deleting %s/%s", provider_name, key[1], key[2])
-            self.metrics.provider_exceptions.labels(provider_name or "unknown", "delete").inc()
-            return self._finalize_failed(key, provider_name, str(error) or repr(error), started)
-        self._failures.pop(key, None)
-        self._log(key, provider_name, "deleted", started)
-        return Outcome(finished=True)
-
-    async def _delete_unfinished(
-        self, gateway: dict[str, Any], key: ObjKey, provider_name: str, result: DeleteResult, started: float
-    ) -> Outcome:
-        """The finalizer stays: an Event the first time, a log line every time, a retry with backoff."""
-        failures = self._failures.get(key, 0) + 1
-        self._failures[key] = failures
-        remaining = ", ".join(result.remaining) or "unknown"
-        message = f"{result.message or 'deleting'}; still owned: {remaining}"[:1024]
-        if failures == 1:
-            await self.events.post(gateway, "Warning", "DeletePending", message)
-        delay = result.recheck_after if result.recheck_after is not None else self._delay(failures)
-        self._log(key, provider_name, "delete-pending", started, retry_in=f"{delay:.1f}s", remaining=message)
-        return Outcome(requeue_after=delay)
-
-    def _finalize_failed(self, key: ObjKey, provider_name: str, message: str, started: float) -> Outcome:
-        failures = self._failures.get(key, 0) + 1
-        self._failures[key] = failures
-        delay = self._delay(failures)
-        self.metrics.errors.labels(provider_name or "unknown").inc()
-        self._log(key, provider_name, "delete-error", started, retry_in=f"{delay:.1f}s", error=message)
-        return Outcome(requeue_after=delay)
-
-    def _log(self, key: ObjKey, provider: str, outcome: str, started: float, **extra: Any) -> None:
-        duration_ms = (time.monotonic() - started) * 1000
-        self.metrics.reconciles.labels(provider or "none", outcome).inc()
-        fields = {
-            "gateway": f"{key[1]}/{key[2]}",
-            "provider": provider,
-            "outcome": outcome,
-            "duration_ms": f"{duration_ms:.1f}",
-            **extra,
-        }
-        log.info("reconcile %s", " ".join(f"{k}={_quote(v)}" for k, v in fields.items()))
-
-
-def _quote(value: Any) -> str:
-    text = str(value)
-    return f'"{text}"' if (" " in text or not text) else text
