@@ -228,23 +228,28 @@ async def test_a_hundred_tunnels_and_plain_requests_share_a_connection(proxy, ws
         ]
     )
     client = await _connect(clients, port)
-    streams = await asyncio.gather(*(client.websocket(f"/echo/{n}") for n in range(99)))
+    # As many tunnels as the connection has streams (100), all talking at once.
+    streams = await asyncio.gather(*(client.websocket(f"/echo/{n}") for n in range(100)))
     assert {s.status for s in streams} == {200}
 
-    async def talk(n: int) -> None:
-        for i in range(5):
+    async def talk(n: int, rounds: int = 5) -> None:
+        for i in range(rounds):
             await streams[n].send(f"{n}:{i}")
             assert await streams[n].recv() == f"{n}:{i}"
 
-    # 99 tunnels at once, and ordinary requests on the 100th stream slot while they run.
+    await asyncio.wait_for(asyncio.gather(*(talk(n) for n in range(100))), 60)
+    assert len(_tunnel_streams(runtime)) == 100
+    # One closes: ordinary requests take its slot while the 99 others keep talking.
+    await streams[99].close(1000)
+    await _until(lambda: len(_tunnel_streams(runtime)) == 99)
+
     async def plain() -> None:
         for i in range(10):
             status, _ = await client.get(f"/plain/{i}")
             assert status == 200
 
     await asyncio.wait_for(asyncio.gather(plain(), *(talk(n) for n in range(99))), 60)
-    assert len(_tunnel_streams(runtime)) == 99
-    for stream in streams:
+    for stream in streams[:99]:
         await stream.close(1000)
     await _until(lambda: not _tunnel_streams(runtime))
     await _until(lambda: runtime.ctx.pools.stats.sockets <= 1)  # the plain backend's kept-alive one
