@@ -20,6 +20,7 @@ from h2.events import (
     StreamReset,
     WindowUpdated,
 )
+from h2.exceptions import StreamClosedError
 from h2.settings import SettingCodes
 from websockets.frames import Frame, Opcode
 from websockets.protocol import Protocol, Side
@@ -58,7 +59,8 @@ class WsStream:
         if flow_length:
             conn.increment_flow_control_window(flow_length)  # the connection's credit, always
             if self.reading:
-                conn.increment_flow_control_window(flow_length, self.stream_id)
+                with contextlib.suppress(StreamClosedError):  # the frame may have ended the stream
+                    conn.increment_flow_control_window(flow_length, self.stream_id)
             else:
                 self.unread += flow_length
         if self.status != 200:
@@ -143,6 +145,11 @@ class WsStream:
         self._send_pending()
         await self.client.sent(self.stream_id)
 
+    def half_close(self) -> None:
+        """END_STREAM without a WebSocket close."""
+        self.client.queue_end(self.stream_id)
+        self.client.send_queued()
+
     def _send_pending(self) -> None:
         for data in self.ws.data_to_send():
             if data:
@@ -221,8 +228,11 @@ class H2Client(asyncio.Protocol):
         self.flush()
 
     # ---- requests
-    async def websocket(self, path: str, authority: str = "chat.example", extra: Fields | None = None) -> WsStream:
-        """An extended CONNECT; returns once the proxy answered (check `status`)."""
+    async def websocket(
+        self, path: str, authority: str = "chat.example", extra: Fields | None = None, early: str | None = None
+    ) -> WsStream:
+        """An extended CONNECT; returns once the proxy answered (check `status`). `early`: a text
+        message sent right behind the request, before the answer."""
         stream_id = self.conn.get_next_available_stream_id()
         stream = WsStream(self, stream_id)
         self.streams[stream_id] = stream
@@ -236,6 +246,9 @@ class H2Client(asyncio.Protocol):
             *(extra or []),
         ]
         self.conn.send_headers(stream_id, headers)
+        if early is not None:
+            stream.ws.send_text(early.encode())
+            stream._send_pending()
         self.flush()
         await asyncio.wait_for(asyncio.shield(stream.answered), 10)
         return stream

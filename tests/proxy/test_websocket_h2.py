@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import socket
 import ssl
+import struct
 from collections.abc import AsyncIterator
 
 import pytest
@@ -391,6 +393,56 @@ async def test_closing_tunnels_with_resets_is_no_abuse(proxy, ws_backend, client
     assert await stream.recv() == "still here"
     assert client.goaway is None
     await _until(lambda: len(ws_backend.connections) == 1)
+
+
+async def test_end_stream_is_a_half_close_both_ways(proxy, clients) -> None:  # type: ignore[no-untyped-def]
+    """The client's END_STREAM reaches the backend as EOF; the backend still answers after it, and
+    its FIN ends the stream."""
+    got: list[bytes] = []
+
+    async def until_eof_then_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        got.append(await reader.read())  # to EOF
+        writer.write(Frame(Opcode.TEXT, b"bye").serialize(mask=False))
+        await writer.drain()
+
+    backend = await _raw_backend(until_eof_then_answer)
+    port, runtime = await _serve(proxy, _port(backend))
+    stream = await (await _connect(clients, port)).websocket("/half")
+    await stream.send("hello")
+    stream.half_close()
+    assert await stream.recv() == "bye"
+    await stream.until_over()
+    assert stream.ended and stream.reset_code is None
+    assert len(got[0]) == 2 + 4 + len("hello")  # the one masked frame, then EOF
+    await _until(lambda: not _tunnel_streams(runtime) and runtime.ctx.pools.stats.sockets == 0)
+    backend.close()
+
+
+async def test_a_backend_reset_resets_the_stream(proxy, clients) -> None:  # type: ignore[no-untyped-def]
+    async def reset(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(1)
+        sock = writer.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close sends RST
+        writer.transport.abort()
+
+    backend = await _raw_backend(reset)
+    port, runtime = await _serve(proxy, _port(backend))
+    stream = await (await _connect(clients, port)).websocket("/reset")
+    await stream.send("x")
+    await stream.until_over()
+    assert stream.reset_code == ErrorCodes.CONNECT_ERROR
+    await _until(lambda: not _tunnel_streams(runtime) and runtime.ctx.pools.stats.sockets == 0)
+    backend.close()
+
+
+async def test_data_sent_before_the_answer_reaches_the_backend(proxy, ws_backend, clients) -> None:  # type: ignore[no-untyped-def]
+    """DATA right behind the CONNECT waits in the proxy (uncredited) for the backend's 101."""
+    port, _ = await _serve(proxy, _port(ws_backend))
+    stream = await (await _connect(clients, port)).websocket("/echo", early="too soon?")
+    assert stream.status == 200
+    assert await stream.recv() == "too soon?"
+    await stream.send("then")
+    assert await stream.recv() == "then"
 
 
 async def test_a_reload_leaves_an_open_tunnel_on_the_old_table(proxy, ws_backend, clients) -> None:  # type: ignore[no-untyped-def]
