@@ -36,6 +36,7 @@ from tests.proxy.certs import self_signed
 from tests.proxy.h2ws import H2Client
 
 BIG = 4 << 20  # 4 MiB per message: far past every window and buffer on the way
+STALLED = 40  # streams to backends that do not read: together they hold more than a connection window
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 
@@ -261,7 +262,7 @@ def _accept(key: bytes) -> bytes:
     return base64.b64encode(hashlib.sha1(key + GUID).digest())
 
 
-async def _raw_backend(talk) -> asyncio.Server:  # type: ignore[no-untyped-def]
+async def _raw_backend(talk, sock: socket.socket | None = None) -> asyncio.Server:  # type: ignore[no-untyped-def]
     """A backend that answers the handshake by hand (accept computed from the key), then `talk`s."""
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -281,6 +282,8 @@ async def _raw_backend(talk) -> asyncio.Server:  # type: ignore[no-untyped-def]
         finally:
             writer.close()
 
+    if sock is not None:
+        return await asyncio.start_server(handle, sock=sock)
     return await asyncio.start_server(handle, "127.0.0.1", 0)
 
 
@@ -346,9 +349,10 @@ async def test_a_client_that_reads_nothing_pauses_the_backend_and_not_the_others
     flooder.close()
 
 
-async def test_a_backend_that_reads_nothing_stops_the_clients_window(proxy, clients) -> None:  # type: ignore[no-untyped-def]
-    """The client sends to a backend that does not read: the proxy stops giving the stream credit
-    (bounded memory), yet the connection's window stays open for other streams."""
+async def test_backends_that_read_nothing_stall_their_streams_only(proxy, ws_backend, clients) -> None:  # type: ignore[no-untyped-def]
+    """Clients send to backends that do not read: the proxy stops giving those streams credit
+    (bounded memory), but returns the connection's credit at once, so streams holding more than the
+    connection's whole window (16 MiB) do not stall another stream on the same connection."""
     reading = asyncio.Event()
 
     async def deaf(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -356,25 +360,33 @@ async def test_a_backend_that_reads_nothing_stops_the_clients_window(proxy, clie
         while await reader.read(65536):
             pass
 
-    backend = await _raw_backend(deaf)
-    port, runtime = await _serve(proxy, _port(backend))
+    listening = socket.create_server(("127.0.0.1", 0))
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
+    backend = await _raw_backend(deaf, sock=listening)
+    port = free_port()
+    deaf_rule = rule("deaf", match=prefix("/deaf"), backends=(local_backend("deaf", _port(backend)),))
+    ws_rule = rule("ws", match=prefix("/"), backends=(local_backend("ws", _port(ws_backend)),))
+    runtime = await proxy([gateway(listener(port=port, rules=(deaf_rule, ws_rule)))])
     client = await _connect(clients, port)
-    stream = await client.websocket("/deaf")
-    assert stream.status == 200
-    sending = asyncio.ensure_future(stream.send(b"z" * (64 << 20)))
+    stalled = await asyncio.gather(*(client.websocket(f"/deaf/{n}") for n in range(STALLED)))
+    for stream in _tunnel_streams(runtime):  # small kernel buffers on the way: the stalls come soon
+        sock = stream.tunnel.backend.get_extra_info("socket")  # type: ignore[attr-defined]
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 16384)
+    sending = [asyncio.ensure_future(stream.send(b"z" * (2 << 20))) for stream in stalled]
 
-    def held_back() -> bool:
-        tunnels = [s.tunnel for s in _tunnel_streams(runtime)]  # type: ignore[attr-defined]
-        return bool(tunnels) and tunnels[0].unacked > 0
+    def held_back() -> int:
+        return sum(s.tunnel.unacked for s in _tunnel_streams(runtime))  # type: ignore[attr-defined]
 
-    # The proxy holds back the stream's credit, and the client's window runs out.
-    await _until(lambda: held_back() and client.conn.local_flow_control_window(stream.stream_id) <= 0)
-    assert not sending.done()
-    assert client.conn.outbound_flow_control_window > 1 << 20  # the connection's credit came back
-    for tunnel in (s.tunnel for s in _tunnel_streams(runtime)):  # type: ignore[attr-defined]
-        assert tunnel.backend.get_write_buffer_size() <= 4 << 20
-    reading.set()
-    await asyncio.wait_for(sending, 30)
+    await _until(lambda: held_back() > 16 << 20, 30)
+    assert not any(task.done() for task in sending)
+    other = await client.websocket("/echo")
+    await other.send(b"y" * 100_000)
+    assert await other.recv() == b"y" * 100_000
+    for stream in _tunnel_streams(runtime):
+        if stream.tunnel.backend is not None:  # type: ignore[attr-defined]
+            assert stream.tunnel.backend.get_write_buffer_size() <= 4 << 20  # type: ignore[attr-defined]
+    reading.set()  # the backends read again: the streams get their credit back
+    await asyncio.wait_for(asyncio.gather(*sending), 60)
     backend.close()
 
 
