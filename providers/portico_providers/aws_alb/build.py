@@ -10,6 +10,7 @@ Cross-references are `${id}` tokens; apply fills in ARNs.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import NamedTuple
 
 from portico.ir import Backend, BackendProtocol, GatewayIR, Listener, ListenerProtocol, RouteKind
 from portico_providers.aws_alb.lookups import Lookups
@@ -27,6 +28,7 @@ from portico_providers.aws_alb.model import (
     RuleSpec,
     Target,
     TargetGroupSpec,
+    Transform,
     WeightedTargetGroup,
 )
 from portico_providers.aws_alb.params import AlbParameters
@@ -41,6 +43,16 @@ from portico_providers.kit.resources import Desired
 
 LB_ID = "load-balancer"
 HTTP_MATCHER = "200-399"
+
+
+class Entry(NamedTuple):
+    """One ALB rule of a listener before its priority is known."""
+
+    rule_id: str
+    conditions: tuple[Condition, ...]
+    action: Action
+    transforms: tuple[Transform, ...]
+    serves: tuple[str, ...]  # the IR rule it programs (none for an isolation 404)
 
 
 def target_group_id(backend: Backend, version: str) -> str:
@@ -132,7 +144,7 @@ def _member_rules(
     lookups: Lookups,
     groups: dict[str, TargetGroupSpec],
     built: Built,
-) -> list[tuple[str, tuple[Condition, ...], Action, tuple[str, ...]]]:
+) -> list[Entry]:
     """One Gateway listener's ALB rules in the order ALB must try them: each hostname group by the
     spec's hostname precedence (exact, then the longest wildcard, then none), the IR's match
     precedence within a group, so the first rule ALB finds is the one the spec chooses."""
@@ -142,16 +154,18 @@ def _member_rules(
             built.notes.append(f"rule {rule.id}: not programmed: {rejected[rule.id]}")
             continue
         shape = shape_of(rule, member)
+        transforms: tuple[Transform, ...] = ()
         if shape.redirect is not None:
             action = Action(type="redirect", redirect=shape.redirect)
         else:
             action = _forward(shape.forward, rule.route_kind, params, owner, lookups, groups, built)
+            # A fixed 500 (no valid backend) sends nothing anywhere: there is nothing to rewrite.
+            transforms = shape.transforms if action.type == "forward" else ()
         for index, (hosts, conditions) in enumerate(zip(host_groups(rule), shape.variants, strict=True)):
-            ranked.append(
-                ((group_rank(hosts), position, index), alb_rule_id(port, rule.id, index), conditions, action, rule.id)
-            )
+            entry = Entry(alb_rule_id(port, rule.id, index), conditions, action, transforms, (rule.id,))
+            ranked.append(((group_rank(hosts), position, index), entry))
     ranked.sort(key=lambda item: item[0])
-    return [(rule_id, conditions, action, (serves,)) for _, rule_id, conditions, action, serves in ranked]
+    return [entry for _, entry in ranked]
 
 
 def _merge_by_port(ir: GatewayIR, built: Built) -> list[tuple[int, ListenerProtocol, list[Listener]]]:
@@ -220,19 +234,24 @@ def build(ir: GatewayIR, params: AlbParameters, lookups: Lookups, owner: Owner) 
             )
         )
         fences = fenced(ordered(members))
-        entries: list[tuple[str, tuple[Condition, ...], Action, tuple[str, ...]]] = []
+        entries: list[Entry] = []
         for member in ordered(members):
             entries += _member_rules(port, member, rejected, params, owner, lookups, groups, built)
             if member.name in fences:
                 assert member.hostname is not None
                 isolation = (Condition(field="host-header", values=(member.hostname,)),)
-                entries.append((bounded_id(f"isolation:{port}:{member.name}"), isolation, NOT_FOUND, ()))
-        for priority, (rule_id, conditions, action, serves) in enumerate(entries, start=1):
+                entries.append(Entry(bounded_id(f"isolation:{port}:{member.name}"), isolation, NOT_FOUND, (), ()))
+        for priority, entry in enumerate(entries, start=1):
             spec = RuleSpec(
-                listener=ref(listener_id), priority=priority, conditions=conditions, action=action, tags=tags
+                listener=ref(listener_id),
+                priority=priority,
+                conditions=entry.conditions,
+                action=entry.action,
+                transforms=entry.transforms,
+                tags=tags,
             )
             # A rule AWS refuses is reported on its route; the rest of the Gateway is programmed.
-            built.desired.append(Desired(RULE, rule_id, spec, rules=serves))
+            built.desired.append(Desired(RULE, entry.rule_id, spec, rules=entry.serves))
     built.desired += [Desired(TARGET_GROUP, rid, spec) for rid, spec in sorted(groups.items())]
     if owned_group:
         _security(ir, params, lookups, owner, groups, built)

@@ -87,6 +87,14 @@ def aws_condition(condition: dict[str, Any]) -> dict[str, Any]:
     return {"Field": field, key: _values(condition)}
 
 
+TRANSFORM_CONFIGS = {"host-header-rewrite": "HostHeaderRewriteConfig", "url-rewrite": "UrlRewriteConfig"}
+
+
+def aws_transform(transform: dict[str, Any]) -> dict[str, Any]:
+    rewrite = {"Regex": transform["regex"], "Replace": transform["replace"]}
+    return {"Type": transform["type"], TRANSFORM_CONFIGS[transform["type"]]: {"Rewrites": [rewrite]}}
+
+
 class Elbv2Handler(UpdateThenRetag):
     def __init__(self, elbv2: Any) -> None:
         self.elbv2 = elbv2
@@ -244,6 +252,7 @@ class ListenerHandler(Elbv2Handler):
 
 class RuleHandler(Elbv2Handler):
     def create(self, desired: Desired, spec: dict[str, Any], marks: Marks) -> str:
+        transforms = {"Transforms": [aws_transform(t) for t in spec["transforms"]]} if spec["transforms"] else {}
         result = call(
             self.elbv2.create_rule,
             ListenerArn=spec["listener"],
@@ -251,6 +260,7 @@ class RuleHandler(Elbv2Handler):
             Conditions=[aws_condition(c) for c in spec["conditions"]],
             Actions=[aws_action(spec["action"])],
             Tags=tag_list(marks.tags),
+            **transforms,
         )
         arn: str = result["Rules"][0]["RuleArn"]
         return arn
@@ -274,13 +284,18 @@ class RuleHandler(Elbv2Handler):
 
     def update_one(self, step: Step, spec: dict[str, Any]) -> None:
         assert step.observed is not None
+        args: dict[str, Any] = {}
         if "conditions" in step.fields or "action" in step.fields:
-            call(
-                self.elbv2.modify_rule,
-                RuleArn=step.observed.arn,
-                Conditions=[aws_condition(c) for c in spec["conditions"]],
-                Actions=[aws_action(spec["action"])],
-            )
+            args["Conditions"] = [aws_condition(c) for c in spec["conditions"]]
+            args["Actions"] = [aws_action(spec["action"])]
+        if "transforms" in step.fields:
+            # ModifyRule without Transforms keeps the rule's transforms; ResetTransforms removes them.
+            if spec["transforms"]:
+                args["Transforms"] = [aws_transform(t) for t in spec["transforms"]]
+            else:
+                args["ResetTransforms"] = True
+        if args:
+            call(self.elbv2.modify_rule, RuleArn=step.observed.arn, **args)
 
     def delete(self, observed: Observed) -> None:
         call(self.elbv2.delete_rule, RuleArn=observed.arn)

@@ -101,6 +101,14 @@ class Condition(Spec):
         return len(self.values) + len(self.regex_values) + len(self.query)
 
 
+class Transform(Spec):
+    """One rule transform with its one rewrite: `regex` matched on the URL or Host, `replace` for it."""
+
+    type: Literal["host-header-rewrite", "url-rewrite"]
+    regex: str
+    replace: str
+
+
 class ListenerSpec(Spec):
     load_balancer: Reference
     port: int
@@ -117,6 +125,8 @@ class RuleSpec(Spec):
     priority: int
     conditions: tuple[Condition, ...]
     action: Action
+    # Sorted by type; applied to a request after the conditions chose the rule.
+    transforms: tuple[Transform, ...] = ()
     tags: dict[str, str] = {}
 
 

@@ -21,6 +21,7 @@ from portico_providers.aws_alb.model import (
     RuleSpec,
     Target,
     TargetGroupSpec,
+    Transform,
     WeightedTargetGroup,
 )
 from portico_providers.aws_alb.rules import canonical
@@ -113,6 +114,15 @@ def _condition(raw: dict[str, Any]) -> Condition:
     config = raw.get(config_key, {})
     values = config.get("Values") or raw.get("Values", [])
     return Condition(field=field, values=tuple(values), regex_values=tuple(config.get("RegexValues") or ()))
+
+
+def _transforms(raw: list[dict[str, Any]]) -> tuple[Transform, ...]:
+    found = []
+    for item in raw:
+        config = item.get("UrlRewriteConfig") or item.get("HostHeaderRewriteConfig") or {}
+        for rewrite in config.get("Rewrites") or ():
+            found.append(Transform(type=item["Type"], regex=rewrite["Regex"], replace=rewrite.get("Replace", "")))
+    return tuple(sorted(found, key=lambda t: (t.type, t.regex, t.replace)))
 
 
 def _target_groups(elbv2: Any, owner: Owner) -> list[Observed]:
@@ -238,6 +248,7 @@ def observe(clients: Any, owner: Owner) -> ObservedState:
                             priority=int(rule["Priority"]),
                             conditions=canonical([_condition(c) for c in rule.get("Conditions", [])]),
                             action=_action(rule["Actions"][0], group_names),
+                            transforms=_transforms(rule.get("Transforms") or []),
                             tags=user_tags(tags),
                         ),
                         marks=Marks(tags=tags),

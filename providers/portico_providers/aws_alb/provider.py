@@ -51,6 +51,8 @@ FEATURES = frozenset(
         "HTTPRouteSchemeRedirect",
         "HTTPRoutePortRedirect",
         "HTTPRoutePathRedirect",
+        "HTTPRouteHostRewrite",
+        "HTTPRoutePathRewrite",
         "HTTPRouteNamedRouteRule",
         "GRPCRouteNamedRouteRule",
     }

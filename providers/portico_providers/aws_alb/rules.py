@@ -10,8 +10,8 @@ header values use `*`/`?` as wildcards (so a literal `*` or `?` cannot be matche
 RegularExpression path and header matches as RegexValues (anchored with ^(?:...)$ so the whole
 value must match; 128 characters with the anchors; not for gRPC method matches or query
 parameters, which ALB cannot match by regex), redirects only with 301/302, without prefix
-replacement, never from an HTTPS listener to `http` and never to the request's own URL (a loop), no header modifiers,
-URL rewrites or mirrors.
+replacement, never from an HTTPS listener to `http` and never to the request's own URL (a loop), no header modifiers
+or mirrors. URLRewrite becomes rule transforms (`transforms.py`).
 """
 
 from __future__ import annotations
@@ -28,9 +28,11 @@ from portico.ir import (
     RequestRedirectFilter,
     RouteKind,
     Rule,
+    URLRewriteFilter,
 )
 from portico.translate.hostnames import listener_hostname_rank
-from portico_providers.aws_alb.model import Condition, KeyValue, Redirect
+from portico_providers.aws_alb.model import Condition, KeyValue, Redirect, Transform
+from portico_providers.aws_alb.transforms import transforms_of
 from portico_providers.aws_common.limits import MAX_WEIGHT
 from portico_providers.kit.limits import Quota, Unsupported, rules_checker, scale_weights
 
@@ -50,6 +52,8 @@ class RuleShape:
     redirect: Redirect | None = None
     # (backend, ALB weight 1-999); empty with no redirect means "answer 500".
     forward: tuple[tuple[Backend, int], ...] = ()
+    # URLRewrite as url-rewrite / host-header-rewrite transforms of the forward.
+    transforms: tuple[Transform, ...] = ()
 
 
 def _literal(value: str, what: str) -> str:
@@ -246,9 +250,12 @@ def shape_of(rule: Rule, listener: Listener) -> RuleShape:
         raise Unsupported("ALB forwards gRPC only from HTTPS listeners")
     variants = tuple(conditions_of(rule, hosts) for hosts in host_groups(rule))
     redirect = None
+    transforms: tuple[Transform, ...] = ()
     for item in rule.filters:
         if isinstance(item, RequestRedirectFilter):
             redirect = _redirect(item, listener)
+        elif isinstance(item, URLRewriteFilter):
+            transforms = transforms_of(item)
         else:
             raise Unsupported(f"filter {item.type}: ALB listener rules cannot apply it")
     if redirect is not None:
@@ -262,7 +269,7 @@ def shape_of(rule: Rule, listener: Listener) -> RuleShape:
     if len({b.id for b in live}) > MAX_TARGET_GROUPS:
         raise Unsupported(f"forwards to {len(live)} backends; ALB allows {MAX_TARGET_GROUPS} target groups per rule")
     weights = scale_weights([b.weight for b in live], MAX_WEIGHT)
-    return RuleShape(variants, forward=tuple(zip(live, weights, strict=True)))
+    return RuleShape(variants, forward=tuple(zip(live, weights, strict=True)), transforms=transforms)
 
 
 def _shape_check(listener: Listener, rule: Rule) -> None:

@@ -5,7 +5,9 @@ the listener's default action answers when none does. Conditions of one rule AND
 one condition OR. host-header values match case-insensitively, `*` any run of characters and `?`
 one; path-pattern the same wildcards on the path alone, case-sensitively; http-header values
 case-insensitively (the header name too); query-string key/value pairs case-insensitively, any
-pair; http-request-method exactly.
+pair; http-request-method exactly. Transforms (ELB guide, "Transforms for listener rules") rewrite
+the URL or the Host header of a request the rule matched: the expression's match is replaced, `$n`
+standing for capture group n.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
-from portico_providers.aws_alb.model import Condition, RuleSpec
+from portico_providers.aws_alb.model import Condition, RuleSpec, Transform
 
 
 @dataclass(frozen=True)
@@ -57,3 +59,28 @@ def first_match(rules: Sequence[tuple[str, RuleSpec]], request: Request) -> str 
         if all(condition_matches(c, request) for c in rule.conditions):
             return rule_id
     return None
+
+
+def _expanded(replace: str, found: re.Match[str]) -> str:
+    """ALB's replacement string: `$n` is capture group n, empty when the group took no part."""
+    return re.sub(r"\$(\d)", lambda ref: found.group(int(ref.group(1))) or "", replace)
+
+
+def rewrite(transform: Transform, text: str, every_match: bool = False) -> str:
+    """One transform's rewrite of `text` (the URL, or the Host header): the first match of its
+    expression replaced (or every match, the other reading of "replaces it"); no match, no change.
+    The expressions Portico writes use only syntax Python's `re` reads as PCRE and RE2 do."""
+    return re.sub(
+        transform.regex, lambda found: _expanded(transform.replace, found), text, count=0 if every_match else 1
+    )
+
+
+def transformed(rule: RuleSpec, request: Request, every_match: bool = False) -> tuple[str, str]:
+    """(Host, URL) the targets get from `rule`: the URL is the path with `?query` when there is one."""
+    host, url = request.host, request.path + (f"?{request.query}" if request.query else "")
+    for transform in rule.transforms:
+        if transform.type == "host-header-rewrite":
+            host = rewrite(transform, host, every_match)
+        else:
+            url = rewrite(transform, url, every_match)
+    return host, url

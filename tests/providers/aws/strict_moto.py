@@ -8,7 +8,8 @@
 - CreateRule/ModifyRule refuse, as AWS does, more than 3 values in one condition or 5 in a
   rule, and an http-header condition on `Host`; they accept RegexValues (path-pattern,
   http-header, host-header; at most 128 characters, never with Values), which moto does not know,
-  and keep them so that DescribeRules returns them.
+  and keep them so that DescribeRules returns them; they keep and check `Transforms` as the
+  elbv2 model and the ALB guide describe them (`strict_transforms`).
 - EC2 DeleteSecurityGroup answers `DependencyViolation` while a load balancer uses the group or
   another group's rule refers to it, and for `release_lag` attempts after the load balancer let
   go of it (its network interfaces take minutes to go); CreateLoadBalancer and SetSecurityGroups
@@ -30,6 +31,8 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from unittest import mock
+
+from tests.providers.aws.strict_transforms import strict_transforms
 
 
 @dataclass
@@ -217,7 +220,7 @@ def strict_moto(release_lag: int = 0, provisioning: int = 0) -> Iterator[Release
         for patch in strict_security_groups(release):
             stack.enter_context(patch)
         stack.enter_context(provisioning_balancers(provisioning))
-        for patch in strict_tags():
+        for patch in [*strict_tags(), *strict_transforms()]:
             stack.enter_context(patch)
         yield release
 
