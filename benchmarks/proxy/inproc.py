@@ -3,11 +3,14 @@ objects on fake transports, the same 100 header routes in front as run.py, nginx
 
 Syscalls and scheduling are left out, so two builds compare to a few percent where wrk runs differ
 by more. Run: `.venv/bin/python benchmarks/proxy/inproc.py [requests]`; prints the best of five.
+`--calls` counts the Python calls per request instead (cProfile): the same on a busy machine as on an
+idle one, for comparing builds when timings are not worth reading.
 """
 
 from __future__ import annotations
 
 import asyncio
+import cProfile
 import sys
 import time
 
@@ -99,7 +102,7 @@ def gateway() -> GatewayIR:
     )
 
 
-async def measure(requests: int) -> float:
+def connected() -> tuple[Context, H1Server, FakeTransport, UpstreamH1]:
     ctx = Context()
     server = H1Server(ctx, PortState(PORT, compile_gateways([gateway()])[PORT]), False)
     client = FakeTransport()
@@ -108,6 +111,27 @@ async def measure(requests: int) -> float:
     upstream = UpstreamH1(pool)
     upstream.connection_made(FakeTransport())
     pool.release(upstream)
+    return ctx, server, client, upstream
+
+
+async def count_calls(requests: int) -> float:
+    """Python calls per request (functions and builtins), after a warm-up that fills the caches."""
+    ctx, server, _, upstream = connected()
+    profile = cProfile.Profile()
+    for measured in (False, True):
+        if measured:
+            profile.enable()
+        for _ in range(requests):
+            server.data_received(REQUEST)
+            upstream.data_received(RESPONSE)
+            ctx.writes.flush()
+        profile.disable()
+        await asyncio.sleep(0)
+    return sum(entry.callcount for entry in profile.getstats()) / requests
+
+
+async def measure(requests: int) -> float:
+    ctx, server, client, upstream = connected()
     best = float("inf")
     for _ in range(5):
         start = time.perf_counter()
@@ -124,7 +148,11 @@ async def measure(requests: int) -> float:
 
 
 def main() -> None:
-    requests = int(sys.argv[1]) if len(sys.argv) > 1 else 30000
+    args = [arg for arg in sys.argv[1:] if arg != "--calls"]
+    requests = int(args[0]) if args else 30000
+    if "--calls" in sys.argv:
+        print(f"{uvloop.run(count_calls(requests)):.1f} Python calls per request ({requests} requests)")
+        return
     print(f"{uvloop.run(measure(requests)):.2f} µs of Python per request (best of 5, {requests} requests)")
 
 

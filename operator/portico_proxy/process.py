@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import hashlib
 import logging
 import os
@@ -138,6 +139,7 @@ async def _serve(args: argparse.Namespace, paths: Sequence[str], load: Loader, r
         if failed:
             await runtime.stop(0)
             return failed
+        await _settle_heap_soon()
     stop = asyncio.Event()
     reload = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -155,7 +157,8 @@ async def _serve(args: argparse.Namespace, paths: Sequence[str], load: Loader, r
         if current != seen or reload.is_set():
             reload.clear()
             seen = current
-            await _reload(runtime, load)
+            if await _reload(runtime, load):
+                await _settle_heap_soon()
         waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(reload.wait())]
         await asyncio.wait(waiters, timeout=POLL_INTERVAL_S, return_when=asyncio.FIRST_COMPLETED)
         for waiter in waiters:
@@ -195,19 +198,45 @@ async def _first_load(runtime: ProxyRuntime, load: Loader) -> int:
     return 0
 
 
-async def _reload(runtime: ProxyRuntime, load: Loader) -> None:
+async def _reload(runtime: ProxyRuntime, load: Loader) -> bool:
+    """True once the new configuration serves."""
     keeps = "the previous one keeps serving" if runtime.ready else "nothing is served until a valid one arrives"
     try:
         gateways = load()
     except Exception as exc:
         log.error("configuration rejected, %s: %s", keeps, exc)
-        return
+        return False
     try:
         await runtime.update(gateways)
     except ConfigRejected:
-        return  # already logged by the runtime
+        return False  # already logged by the runtime
     except OSError as exc:
         log.error("cannot bind a listener port, %s: %s", keeps, exc)
+        return False
+    return True
+
+
+async def _settle_heap_soon() -> None:
+    # What the update queued (closing removed ports' idle keep-alive connections) is done first:
+    # during the collection the loop stands still, and a client would reuse a connection whose
+    # close had not been sent. Two turns: the write batch's flush, then the transport's close.
+    for _ in range(2):
+        await asyncio.sleep(0)
+    settle_heap()
+
+
+def settle_heap() -> None:
+    """Once a configuration serves: one full collection, then everything still alive (the imports,
+    the compiled tables) is frozen out of the cyclic collector's reach.
+
+    A worker holds about 50,000 long-lived objects; a full collection over them stops the event loop
+    for 25-330 ms (2-core machine, idle to loaded), and translation runs with the collector paused
+    (portico.gcpause), so without this the first one falls while serving. After the freeze a full
+    collection scans only what was made since. Unfreezing first lets the previous configuration's
+    cyclic garbage go instead of staying frozen for good."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
 
 
 def run_proxy(args: argparse.Namespace, paths: Sequence[str], load: Loader, strict_start: bool = False) -> int:
