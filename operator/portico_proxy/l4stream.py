@@ -13,6 +13,7 @@ from typing import cast
 
 from portico_proxy.context import Context
 from portico_proxy.h1_wire import set_nodelay
+from portico_proxy.l4metrics import NO_ROUTE, Outcome, StreamMeter
 from portico_proxy.l4tables import Address, L4Backend, L4Route
 from portico_proxy.sni import Incomplete, NotClientHello, read_sni
 from portico_proxy.tables import PortState
@@ -51,7 +52,19 @@ class StreamClient(asyncio.Protocol):
     Otherwise the route is chosen as soon as the connection is made (after the handshake for
     TLS Terminate)."""
 
-    __slots__ = ("buffer", "closed", "ctx", "deadline", "eof", "peek", "state", "task", "transport")
+    __slots__ = (
+        "buffer",
+        "client",
+        "closed",
+        "ctx",
+        "deadline",
+        "eof",
+        "peek",
+        "server_name",
+        "state",
+        "task",
+        "transport",
+    )
 
     def __init__(self, ctx: Context, state: PortState, peek: bool) -> None:
         self.ctx = ctx
@@ -63,12 +76,16 @@ class StreamClient(asyncio.Protocol):
         self.deadline: float | None = None
         self.task: asyncio.Task[None] | None = None
         self.eof = False
+        self.client = ""
+        self.server_name: str | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         transport = self.transport = cast(asyncio.Transport, transport)  # uvloop's are not subclasses
         ctx = self.ctx
         ctx.connections.add(self)
         ctx.metrics.active_connections += 1
+        peer = transport.get_extra_info("peername")
+        self.client = str(peer[0]) if isinstance(peer, tuple) else ""
         if ctx.draining or ctx.over_capacity():
             transport.abort()
             return
@@ -93,6 +110,7 @@ class StreamClient(asyncio.Protocol):
             found = read_sni(self.buffer)
         except NotClientHello as exc:
             log.info("port %d: connection closed: %s", self.state.port, exc)
+            self._record(NO_ROUTE, NO_ROUTE, Outcome.NO_ROUTE)
             self.close()
             return
         if found is Incomplete:
@@ -114,17 +132,41 @@ class StreamClient(asyncio.Protocol):
         return True
 
     def _route(self, route: L4Route | None, server_name: str | None) -> None:
+        self.server_name = server_name
         if route is None:
             log.info("port %d: no route for server name %s; connection closed", self.state.port, server_name)
+            self._record(NO_ROUTE, NO_ROUTE, Outcome.NO_ROUTE)
             self.close()
             return
         backend = route.pick()
         if backend is None or backend.refused:
             why = backend.refused if backend is not None else "every backend has weight 0"
             log.info("%s: connection refused: %s", route.label, why)
+            self._record(route.label, backend.label if backend is not None else NO_ROUTE, Outcome.REFUSED)
             self.close()
             return
         self.task = asyncio.get_running_loop().create_task(self._connect(route, backend))
+
+    def _entry(self, route: str, backend: str, outcome: str, endpoint: Address | None) -> dict[str, object]:
+        table = self.state.table
+        kind = "tls-passthrough" if self.peek else "tls-terminate" if table.tls else "tcp"
+        return {
+            "client": self.client,
+            "kind": kind,
+            "port": self.state.port,
+            "server_name": self.server_name,
+            "route": route,
+            "backend": backend,
+            "endpoint": f"{endpoint[0]}:{endpoint[1]}" if endpoint else None,
+            "outcome": outcome,
+        }
+
+    def _record(self, route: str, backend: str, outcome: str) -> None:
+        """A connection that never reached a backend: counted, and logged when sampled."""
+        self.ctx.metrics.l4.connection(route, backend, outcome)
+        access_log = self.ctx.access_log
+        if access_log.enabled and access_log.wanted():
+            access_log.write(self._entry(route, backend, outcome, None))
 
     async def _connect(self, route: L4Route, backend: L4Backend) -> None:
         ctx = self.ctx
@@ -141,10 +183,18 @@ class StreamClient(asyncio.Protocol):
             if self.closed:
                 connected[0].close()
                 return
-            self._splice(*connected)
+            self._splice(*connected, self._meter(route, backend, address))
             return
         log.warning("%s: no endpoint of %s could be reached", route.label, backend.label)
+        self._record(route.label, backend.label, Outcome.UNREACHABLE)
         self.close()
+
+    def _meter(self, route: L4Route, backend: L4Backend, endpoint: Address) -> StreamMeter:
+        pair = self.ctx.metrics.l4.connection(route.label, backend.label, Outcome.CONNECTED)
+        access_log = self.ctx.access_log
+        sampled = access_log.enabled and access_log.wanted()
+        entry = self._entry(route.label, backend.label, Outcome.CONNECTED, endpoint) if sampled else {}
+        return StreamMeter(pair, access_log if sampled else None, entry)
 
     async def _open(self, loop: asyncio.AbstractEventLoop, address: Address) -> tuple[asyncio.Transport, bytes] | None:
         stats = self.ctx.pools.stats
@@ -162,12 +212,12 @@ class StreamClient(asyncio.Protocol):
         set_nodelay(transport)
         return transport, protocol.early
 
-    def _splice(self, backend: asyncio.Transport, early: bytes) -> None:
+    def _splice(self, backend: asyncio.Transport, early: bytes, meter: StreamMeter) -> None:
         client = self.transport
         assert client is not None
         self.closed = True  # the tunnel owns both sockets now, and this connection's count
         self.ctx.connections.discard(self)
-        tunnel = splice(self.ctx, client, backend, early, self.buffer)
+        tunnel = splice(self.ctx, client, backend, early, self.buffer, meter)
         self.buffer = b""
         if self.eof:
             tunnel.eof_received()

@@ -77,8 +77,10 @@ def check_rules(listeners: Sequence[Listener]) -> Mapping[str, str]:
 # Beyond what translation claims for every provider: HTTP/1.1 Upgrade is tunnelled (tunnel.py), so
 # backends with appProtocol kubernetes.io/ws work; HTTPS requests whose Host selects another listener
 # than the connection's SNI get 421 (exchange.py); the Gateway's backend client certificate is
-# presented on upstream TLS connections, verified ones included (upstream_tls.py).
+# presented on upstream TLS connections, verified ones included (upstream_tls.py); a port's TLS
+# listeners may mix Passthrough with Terminate (and HTTPS): the SNI is read first (tls_mixed.py).
 PROXY_FEATURES = DEFAULT_CAPABILITIES.features | {
+    "TLSRouteModeMixed",
     "HTTPRouteBackendProtocolWebSocket",
     "GatewayHTTPSListenerDetectMisdirectedRequests",
     "GatewayBackendClientCertificate",

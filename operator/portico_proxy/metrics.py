@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
 
+from portico_proxy.l4metrics import L4Metrics
+
 if TYPE_CHECKING:
     from portico_proxy.pool import PoolStats
 
@@ -39,6 +41,7 @@ class Metrics(Collector):
         self.pool_stats = pool_stats
         self.pairs: dict[tuple[str, str], RouteBackendStats] = {}
         self.active_connections = 0
+        self.l4 = L4Metrics()  # TLS, TCP and UDP listeners
 
     def stats(self, route: str, backend: str) -> RouteBackendStats:
         """The counters of a pair; callers keep the object so a request costs no lookup."""
@@ -81,3 +84,4 @@ class Metrics(Collector):
         active = GaugeMetricFamily("portico_proxy_active_connections", "Open client connections")
         active.add_metric([], self.active_connections)
         yield active
+        yield from self.l4.collect()

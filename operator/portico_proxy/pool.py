@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
-from collections.abc import Callable, Sized
+from collections.abc import Callable, Collection, Sized
 
 from portico_proxy.batch import WriteBatch
 from portico_proxy.sink import Upstream
@@ -172,9 +172,15 @@ class Pools:
             pool = self._h2[key] = factory()
         return pool
 
-    def retain(self, endpoints: set[tuple[str, int]]) -> None:
-        """Close pools of endpoints no longer in any table (after a reload)."""
-        for key in [k for k in self._h1 if (k[0], k[1]) not in endpoints]:
+    def retain(self, endpoints: set[tuple[str, int]], tls: Collection[UpstreamTLS] | None = None) -> None:
+        """Close pools of endpoints no longer in any table (after a reload), and of TLS settings no
+        longer in use (`tls`: those still in use; None keeps every one)."""
+        live = None if tls is None else set(tls)
+        for key in [
+            k
+            for k in self._h1
+            if (k[0], k[1]) not in endpoints or (live is not None and k[2] is not None and k[2] not in live)
+        ]:
             self._h1.pop(key).close()
         for key2 in [k for k in self._h2 if k not in endpoints]:
             pool = self._h2.pop(key2)

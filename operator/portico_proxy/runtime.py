@@ -14,6 +14,7 @@ from portico_proxy.l4stream import StreamClient
 from portico_proxy.server_h1 import H1Server
 from portico_proxy.tables import PortMode, PortState, PortTable, compile_gateways
 from portico_proxy.tls import CertificateSelector, SelectorHolder
+from portico_proxy.tls_mixed import MixedTLSAcceptor
 from portico_proxy.udp import UdpServer, bind_udp
 from portico_proxy.upstream_tls import UpstreamTLSRegistry
 
@@ -31,10 +32,21 @@ Server = asyncio.Server | UdpServer
 
 
 class _Port:
-    def __init__(self, state: PortState, server: Server, tls: SelectorHolder | None) -> None:
+    """`tls`: the certificates the port's TLS handshakes use (HTTPS, or TLS Terminate listeners);
+    `terminate`: those of the TLS Terminate listeners of a mixed port. `datagram`: the UDP socket of
+    a port number that also serves TCP-based listeners."""
+
+    def __init__(
+        self, state: PortState, server: Server, tls: SelectorHolder | None, terminate: SelectorHolder | None
+    ) -> None:
         self.state = state
         self.server = server
         self.tls = tls
+        self.terminate = terminate
+        self.datagram: _Port | None = None
+
+    def with_datagram(self) -> list[_Port]:
+        return [self] if self.datagram is None else [self, self.datagram]
 
     @property
     def bound(self) -> int:
@@ -89,30 +101,45 @@ class ProxyRuntime:
         """
         async with self._lock:
             try:
+                self.upstream_tls.begin()
                 tables = compile_gateways(gateways, self.upstream_tls.for_gateways(gateways))
                 selectors = {
-                    port: CertificateSelector(table, self.secrets_dir) for port, table in tables.items() if table.tls
+                    port: CertificateSelector(table, self.secrets_dir)
+                    for port, table in tables.items()
+                    if table.tls and (table.certificates or table.mode != PortMode.TLS_MIXED)
+                }
+                terminating = {
+                    port: CertificateSelector(table, self.secrets_dir, terminate=True)
+                    for port, table in tables.items()
+                    if table.terminate_certificates
                 }
             except Exception as exc:
                 log.error("configuration rejected, previous one keeps serving: %s", exc)
                 raise ConfigRejected(str(exc)) from exc
-            await self._apply(tables, selectors)
+            await self._apply(tables, selectors, terminating)
             self.gateways = tuple(gateways)
             endpoints = {ep for g in gateways for lst in g.listeners for r in lst.rules for ep in _endpoints(r)}
-            self.ctx.pools.retain(endpoints)
+            self.ctx.pools.retain(endpoints, self.upstream_tls.prune())
             self.ready = True
             if tables:
                 log.info("configuration applied: %d gateways, ports %s", len(gateways), sorted(tables))
             else:
                 log.warning("configuration applied: no listener to serve; every port is closed")
 
-    async def _apply(self, tables: dict[int, PortTable], selectors: dict[int, CertificateSelector]) -> None:
+    async def _apply(
+        self,
+        tables: dict[int, PortTable],
+        selectors: dict[int, CertificateSelector],
+        terminating: dict[int, CertificateSelector],
+    ) -> None:
         for port in [
             p
             for p in self.ports
             if p not in tables
-            or tables[p].tls != (self.ports[p].tls is not None)
+            or (p in selectors) != (self.ports[p].tls is not None)
+            or (p in terminating) != (self.ports[p].terminate is not None)
             or tables[p].mode != self.ports[p].state.table.mode
+            or (tables[p].datagram is None) != (self.ports[p].datagram is None)
         ]:
             self._close_port(self.ports.pop(port))
         for port, table in tables.items():
@@ -121,20 +148,35 @@ class ProxyRuntime:
                 existing.state.table = table
                 if existing.tls is not None:
                     existing.tls.selector = selectors[port]
+                if existing.terminate is not None:
+                    existing.terminate.selector = terminating[port]
+                if existing.datagram is not None and table.datagram is not None:
+                    existing.datagram.state.table = table.datagram
                 continue
             state = PortState(port, table)
             holder = SelectorHolder(selectors[port]) if port in selectors else None
-            server = await self._bind(state, holder)
-            self.ports[port] = _Port(state, server, holder)
+            terminate = SelectorHolder(terminating[port]) if port in terminating else None
+            entry = _Port(state, await self._bind(state, holder, terminate), holder, terminate)
+            if table.datagram is not None:
+                datagram = PortState(port, table.datagram)
+                try:
+                    entry.datagram = _Port(datagram, await self._bind(datagram, None, None), None, None)
+                except OSError:
+                    entry.server.close()
+                    raise
+            self.ports[port] = entry
 
-    async def _bind(self, state: PortState, holder: SelectorHolder | None) -> Server:
+    async def _bind(self, state: PortState, holder: SelectorHolder | None, terminate: SelectorHolder | None) -> Server:
         loop = asyncio.get_running_loop()
         ctx, tls = self.ctx, holder is not None
-        ssl_context = holder.server_context() if holder is not None else None
-
         mode = state.table.mode
+        # A mixed port terminates TLS per connection, once the SNI has chosen the listener.
+        ssl_context = holder.server_context() if holder is not None and mode != PortMode.TLS_MIXED else None
+
         if mode == PortMode.HTTP:
             factory: Callable[[], asyncio.Protocol] = lambda: H1Server(ctx, state, tls)  # noqa: E731
+        elif mode == PortMode.TLS_MIXED:
+            factory = lambda: MixedTLSAcceptor(ctx, state, holder, terminate)  # noqa: E731
         else:
             peek = mode == PortMode.TLS_PASSTHROUGH
             factory = lambda: StreamClient(ctx, state, peek)  # noqa: E731
@@ -161,10 +203,14 @@ class ProxyRuntime:
             return server
 
     def _close_port(self, port: _Port) -> None:
-        port.server.close()
-        for conn in list(self.ctx.connections):
-            if getattr(conn, "state", None) is port.state:
-                conn.drain()  # type: ignore[attr-defined]
+        for entry in port.with_datagram():
+            entry.server.close()
+            for conn in list(self.ctx.connections):
+                if getattr(conn, "state", None) is entry.state:
+                    conn.drain()  # type: ignore[attr-defined]
+
+    def _entries(self) -> list[_Port]:
+        return [entry for port in self.ports.values() for entry in port.with_datagram()]
 
     def bound_ports(self) -> dict[int, int]:
         """Listener port -> the port actually bound."""
@@ -174,7 +220,7 @@ class ProxyRuntime:
         """Stop accepting, let in-flight requests finish within `drain_seconds`, then close the rest."""
         self.ctx.draining = True
         self.ready = False
-        for entry in self.ports.values():
+        for entry in self._entries():
             entry.server.close()
         for conn in list(self.ctx.connections):
             conn.drain()  # type: ignore[attr-defined]
@@ -186,7 +232,7 @@ class ProxyRuntime:
             transport = getattr(conn, "transport", None)
             if transport is not None:
                 transport.abort()
-        for entry in self.ports.values():
+        for entry in self._entries():
             await entry.server.wait_closed()
         self.ports.clear()
         self.ctx.pools.close()
@@ -214,11 +260,11 @@ class ProxyRuntime:
         out of file descriptors) is bound again, until that works."""
         if self.ctx.draining:
             return
-        for entry in self.ports.values():
+        for entry in self._entries():
             if entry.server.is_serving():
                 continue
             try:
-                entry.server = await self._bind(entry.state, entry.tls)
+                entry.server = await self._bind(entry.state, entry.tls, entry.terminate)
                 log.warning("listener port %d was closed by an accept error; listening again", entry.state.port)
             except OSError as exc:
                 log.error("listener port %d cannot listen again yet: %s", entry.state.port, exc)

@@ -75,26 +75,62 @@ class PortMode:
     HTTP = "http"  # HTTP/1.1 and HTTP/2, HTTPS included
     TLS_PASSTHROUGH = "tls-passthrough"
     TLS_TERMINATE = "tls-terminate"
+    # HTTPS and TLS listeners, or TLS listeners in both modes: the ClientHello's SNI picks the
+    # listener before anything is terminated (tls_mixed.py).
+    TLS_MIXED = "tls-mixed"
     TCP = "tcp"
     UDP = "udp"
 
 
+class SniKind:
+    """What the listener a TLS server name selects on a mixed port does with the connection."""
+
+    HTTPS = "https"
+    PASSTHROUGH = "passthrough"
+    TERMINATE = "terminate"
+
+
+def _sni_kind(listener: Listener) -> str:
+    if listener.protocol is ListenerProtocol.HTTPS:
+        return SniKind.HTTPS
+    return SniKind.PASSTHROUGH if listener.tls_mode is TLSMode.PASSTHROUGH else SniKind.TERMINATE
+
+
 def _port_mode(listeners: Sequence[tuple[str, Listener]]) -> str:
-    protocol = listeners[0][1].protocol
-    if protocol is ListenerProtocol.TLS:
-        modes = {listener.tls_mode for _, listener in listeners}
-        if len(modes) > 1:
-            raise ValueError(f"port {listeners[0][1].port}: TLS listeners mix Passthrough and Terminate")
-        return PortMode.TLS_PASSTHROUGH if modes == {TLSMode.PASSTHROUGH} else PortMode.TLS_TERMINATE
-    if protocol is ListenerProtocol.UDP:
+    protocols = {listener.protocol for _, listener in listeners}
+    if ListenerProtocol.TLS in protocols:
+        kinds = {_sni_kind(listener) for _, listener in listeners}
+        if kinds == {SniKind.PASSTHROUGH}:
+            return PortMode.TLS_PASSTHROUGH
+        return PortMode.TLS_TERMINATE if kinds == {SniKind.TERMINATE} else PortMode.TLS_MIXED
+    if protocols == {ListenerProtocol.UDP}:
         return PortMode.UDP
-    return PortMode.TCP if protocol is ListenerProtocol.TCP else PortMode.HTTP
+    return PortMode.TCP if protocols == {ListenerProtocol.TCP} else PortMode.HTTP
+
+
+HTTP_PROTOCOLS = (ListenerProtocol.HTTP, ListenerProtocol.HTTPS)
 
 
 class PortTable:
-    """Every listener on one port; a request is served only by its most specific listener (isolation)."""
+    """Every listener on one port; a request is served only by its most specific listener (isolation).
 
-    __slots__ = ("_cache", "certificates", "l4", "listeners", "mode", "port", "tls")
+    On a mixed TLS port, `listeners` holds the TLS listeners too, as None: a Host that selects one
+    of them is not served by an HTTPS listener's routes. `certificates` are those the port's
+    server context offers (HTTPS listeners', or TLS Terminate ones' on a TLS_TERMINATE port);
+    `terminate_certificates` those of the TLS Terminate listeners of a mixed port."""
+
+    __slots__ = (
+        "_cache",
+        "certificates",
+        "datagram",
+        "l4",
+        "listeners",
+        "mode",
+        "port",
+        "sni",
+        "terminate_certificates",
+        "tls",
+    )
 
     def __init__(
         self,
@@ -105,20 +141,52 @@ class PortTable:
         self.port = port
         ordered = sorted(listeners, key=lambda item: listener_hostname_rank(item[1].hostname))
         by_gateway = backend_tls or {}
-        self.mode = _port_mode(listeners)
-        self.l4 = L4Router([listener for _, listener in ordered]) if self.mode != PortMode.HTTP else None
-        self.listeners = tuple(
-            (listener.hostname, ListenerTable(gw, listener, by_gateway.get(gw, DEFAULT)))
+        self.mode = mode = _port_mode(listeners)
+        streams = [listener for _, listener in ordered if listener.protocol not in HTTP_PROTOCOLS]
+        self.l4 = L4Router(streams) if streams else None
+        self.listeners: tuple[tuple[str | None, ListenerTable | None], ...] = tuple(
+            (
+                listener.hostname,
+                ListenerTable(gw, listener, by_gateway.get(gw, DEFAULT))
+                if listener.protocol in HTTP_PROTOCOLS
+                else None,
+            )
             for gw, listener in ordered
-            if self.l4 is None
+            if mode in (PortMode.HTTP, PortMode.TLS_MIXED)
         )
-        self.tls = self.mode == PortMode.TLS_TERMINATE or any(
+        self.tls = mode in (PortMode.TLS_TERMINATE, PortMode.TLS_MIXED) or any(
             listener.protocol is ListenerProtocol.HTTPS for _, listener in listeners
         )
+        offered = (ListenerProtocol.TLS,) if mode == PortMode.TLS_TERMINATE else (ListenerProtocol.HTTPS,)
         self.certificates: tuple[tuple[str | None, Certificate], ...] = tuple(
-            (listener.hostname, cert) for _, listener in ordered for cert in listener.certificates
+            (listener.hostname, cert)
+            for _, listener in ordered
+            if listener.protocol in offered
+            for cert in listener.certificates
+        )
+        self.terminate_certificates: tuple[tuple[str | None, Certificate], ...] = tuple(
+            (listener.hostname, cert)
+            for _, listener in ordered
+            if mode == PortMode.TLS_MIXED and _sni_kind(listener) == SniKind.TERMINATE
+            for cert in listener.certificates
+        )
+        # Mixed ports: the most specific listener first, and what it does with a connection.
+        self.sni: tuple[tuple[str | None, str], ...] = tuple(
+            (listener.hostname, _sni_kind(listener)) for _, listener in ordered if mode == PortMode.TLS_MIXED
         )
         self._cache: dict[bytes, ListenerTable | None] = {}
+        # The UDP listeners of a port number that also has TCP-based ones (a socket of its own).
+        self.datagram: PortTable | None = None
+
+    def sni_kind(self, server_name: str | None) -> str | None:
+        """Mixed ports: how a connection with this SNI is served. A name no listener has, or none,
+        is HTTPS when the port has an HTTPS listener (the default certificate, and Host decides, as
+        on an HTTPS-only port); else None, and the connection is closed."""
+        if server_name:
+            for hostname, kind in self.sni:
+                if hostname is None or host_matches(hostname, server_name.encode()):
+                    return kind
+        return SniKind.HTTPS if any(kind == SniKind.HTTPS for _, kind in self.sni) else None
 
     def select(self, host: bytes) -> ListenerTable | None:
         try:
@@ -130,6 +198,16 @@ class PortTable:
             self._cache.clear()
         self._cache[host] = chosen
         return chosen
+
+
+# Protocols that may share a port: HTTPS and TLS are both told apart by the TLS server name.
+_FAMILY = {
+    ListenerProtocol.HTTP: "http",
+    ListenerProtocol.HTTPS: "tls",
+    ListenerProtocol.TLS: "tls",
+    ListenerProtocol.TCP: "tcp",
+    ListenerProtocol.UDP: "udp",
+}
 
 
 def compile_gateways(
@@ -148,10 +226,19 @@ def compile_gateways(
             by_port.setdefault(listener.port, []).append((str(gateway.gateway), listener))
     tables: dict[int, PortTable] = {}
     for port, listeners in sorted(by_port.items()):
-        protocols = {listener.protocol for _, listener in listeners}
-        if len(protocols) > 1:
-            raise ValueError(f"port {port}: listeners mix protocols {sorted(protocols)}")
-        tables[port] = PortTable(port, listeners, backend_tls)
+        # A UDP listener is a socket of its own, so it may share its number with TCP-based ones.
+        udp = [item for item in listeners if item[1].protocol is ListenerProtocol.UDP]
+        streams = [item for item in listeners if item[1].protocol is not ListenerProtocol.UDP]
+        families = {_FAMILY[listener.protocol] for _, listener in streams}
+        if len(families) > 1:
+            protocols = sorted(listener.protocol.value for _, listener in streams)
+            raise ValueError(f"port {port}: listeners mix protocols {protocols}")
+        if not streams:
+            tables[port] = PortTable(port, udp, backend_tls)
+            continue
+        tables[port] = PortTable(port, streams, backend_tls)
+        if udp:
+            tables[port].datagram = PortTable(port, udp, backend_tls)
     return tables
 
 

@@ -24,14 +24,15 @@ def _context(cert_pem: bytes, key_pem: bytes, name: str, alpn: list[str]) -> ssl
 class CertificateSelector:
     """SNI -> context: an exact hostname, else the longest wildcard, else the first certificate.
 
-    HTTPS ports offer ALPN h2 and http/1.1; TLS Terminate ports relay bytes, so they offer none."""
+    HTTPS ports offer ALPN h2 and http/1.1; TLS Terminate ports relay bytes, so they offer none.
+    `terminate`: the TLS Terminate listeners of a mixed port (tls_mixed.py) instead of its HTTPS ones."""
 
-    def __init__(self, table: PortTable, secrets_dir: str | None) -> None:
+    def __init__(self, table: PortTable, secrets_dir: str | None, *, terminate: bool = False) -> None:
         self.exact: dict[str, ssl.SSLContext] = {}
         wildcards: dict[str, ssl.SSLContext] = {}
         self.default: ssl.SSLContext | None = None
-        alpn = ALPN if table.mode == PortMode.HTTP else []
-        for listener_hostname, cert in table.certificates:
+        alpn = ALPN if table.mode in (PortMode.HTTP, PortMode.TLS_MIXED) and not terminate else []
+        for listener_hostname, cert in table.terminate_certificates if terminate else table.certificates:
             context = _context(*key_pair(cert, secrets_dir), name=str(cert.secret), alpn=alpn)
             if self.default is None:
                 self.default = context

@@ -7,13 +7,14 @@ from __future__ import annotations
 import asyncio
 
 from portico_proxy.context import Context
+from portico_proxy.l4metrics import StreamMeter
 
 
 class TunnelSide(asyncio.Protocol):
     """One socket of a tunnel; `peer` is the other one. The client side is in ctx.connections, so
     the reaper closes an idle tunnel (`deadline`) and drain or shutdown closes it."""
 
-    __slots__ = ("closed", "ctx", "deadline", "eof", "is_client", "peer", "transport")
+    __slots__ = ("closed", "ctx", "deadline", "eof", "is_client", "meter", "peer", "transport")
 
     def __init__(self, ctx: Context, transport: asyncio.Transport, is_client: bool) -> None:
         self.ctx = ctx
@@ -23,11 +24,14 @@ class TunnelSide(asyncio.Protocol):
         self.closed = False
         self.eof = False
         self.deadline: float | None = None
+        self.meter: StreamMeter | None = None  # TLS/TCP listeners count bytes (l4metrics.py)
 
     def data_received(self, data: bytes) -> None:
         peer = self.peer
         if peer is not None and not peer.closed:
             ctx = self.ctx
+            if self.meter is not None:
+                self.meter.count(len(data), self.is_client)
             ctx.writes.write(peer.transport, data)
             if ctx.limits.idle_timeout_s:
                 client = self if self.is_client else peer
@@ -60,6 +64,8 @@ class TunnelSide(asyncio.Protocol):
         if self.is_client:
             ctx.connections.discard(self)
             ctx.metrics.active_connections -= 1
+            if self.meter is not None:
+                self.meter.finish()
         else:
             ctx.pools.stats.sockets -= 1
         peer = self.peer
@@ -87,12 +93,14 @@ def splice(
     backend: asyncio.Transport,
     to_client: bytes,
     to_backend: bytes,
+    meter: StreamMeter | None = None,
 ) -> TunnelSide:
     """Make the two transports one tunnel; `to_client`/`to_backend` are bytes each side sent after
     the head of the handshake, before the switch. Returns the client side (for ctx.connections)."""
     client_side = TunnelSide(ctx, client, True)
     backend_side = TunnelSide(ctx, backend, False)
     client_side.peer, backend_side.peer = backend_side, client_side
+    client_side.meter = backend_side.meter = meter
     client.set_protocol(client_side)
     backend.set_protocol(backend_side)
     ctx.connections.add(client_side)
@@ -102,6 +110,9 @@ def splice(
         ctx.writes.write(client, to_client)
     if to_backend:
         ctx.writes.write(backend, to_backend)
+    if meter is not None:
+        meter.count(len(to_client), False)
+        meter.count(len(to_backend), True)
     client.resume_reading()
     backend.resume_reading()
     return client_side

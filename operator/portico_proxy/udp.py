@@ -13,6 +13,7 @@ import socket
 from typing import cast
 
 from portico_proxy.context import Context
+from portico_proxy.l4metrics import NO_ROUTE
 from portico_proxy.l4tables import Address
 from portico_proxy.tables import PortState
 
@@ -23,14 +24,32 @@ SWEEP_INTERVAL_S = 1.0
 
 
 class _Session(asyncio.DatagramProtocol):
-    __slots__ = ("client", "last", "listener", "pending", "transport")
+    """One client address and its socket to a backend endpoint; `pair` counts its datagrams and bytes."""
 
-    def __init__(self, listener: UdpListener, client: Address) -> None:
+    __slots__ = (
+        "backend",
+        "client",
+        "counts",
+        "endpoint",
+        "last",
+        "listener",
+        "pair",
+        "pending",
+        "route",
+        "started",
+        "transport",
+    )
+
+    def __init__(self, listener: UdpListener, client: Address, labels: tuple[str, str], endpoint: Address) -> None:
         self.listener = listener
         self.client = client
+        self.route, self.backend = labels
+        self.endpoint = endpoint
+        self.pair = listener.ctx.metrics.l4.stats(*labels)
+        self.counts = [0, 0, 0, 0]  # datagrams and bytes to the backend, then to the client
         self.transport: asyncio.DatagramTransport | None = None
         self.pending: list[bytes] = []
-        self.last = asyncio.get_running_loop().time()
+        self.last = self.started = asyncio.get_running_loop().time()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.DatagramTransport, transport)
@@ -45,9 +64,20 @@ class _Session(asyncio.DatagramProtocol):
             self.transport.sendto(data)
         elif len(self.pending) < PENDING_PER_SESSION:
             self.pending.append(data)
+        else:
+            self.listener.drop(self.route)
+            return
+        self.pair.datagrams_to_backend += 1
+        self.pair.to_backend += len(data)
+        self.counts[0] += 1
+        self.counts[1] += len(data)
 
     def datagram_received(self, data: bytes, addr: tuple[str | object, int]) -> None:
         self.last = asyncio.get_running_loop().time()
+        self.pair.datagrams_to_client += 1
+        self.pair.to_client += len(data)
+        self.counts[2] += 1
+        self.counts[3] += len(data)
         self.listener.reply(data, self.client)
 
     def error_received(self, exc: Exception) -> None:
@@ -87,20 +117,29 @@ class UdpListener(asyncio.DatagramProtocol):
         if session is None:
             session = self._open(client)
             if session is None:
-                self.dropped += 1
                 return
         session.send(data)
 
+    def drop(self, route: str) -> None:
+        self.dropped += 1
+        dropped = self.ctx.metrics.l4.udp_dropped
+        dropped[route] = dropped.get(route, 0) + 1
+
     def _open(self, client: Address) -> _Session | None:
-        if self.ctx.draining or len(self.sessions) >= self.max_sessions or self.ctx.pools.budget.exhausted():
-            return None
         l4 = self.state.table.l4
         route = l4.only_route() if l4 is not None else None
+        label = route.label if route is not None else NO_ROUTE
+        if self.ctx.draining or len(self.sessions) >= self.max_sessions or self.ctx.pools.budget.exhausted():
+            self.drop(label)
+            return None
         backend = route.pick() if route is not None else None
         if backend is None or backend.refused:
+            self.drop(label)
             return None
         endpoint = backend.endpoint_order()[0]
-        session = self.sessions[client] = _Session(self, client)
+        session = self.sessions[client] = _Session(self, client, (label, backend.label), endpoint)
+        session.pair.sessions += 1
+        self.ctx.metrics.l4.udp_active_sessions += 1
         loop = asyncio.get_running_loop()
         family = socket.AF_INET6 if ":" in endpoint[0] else socket.AF_INET
         task = loop.create_task(loop.create_datagram_endpoint(lambda: session, remote_addr=endpoint, family=family))
@@ -120,8 +159,29 @@ class UdpListener(asyncio.DatagramProtocol):
             self.transport.sendto(data, client)
 
     def forget(self, session: _Session) -> None:
-        if self.sessions.get(session.client) is session:
-            del self.sessions[session.client]
+        """The session's end: counted once, and its access-log line when sampled."""
+        if self.sessions.get(session.client) is not session:
+            return
+        del self.sessions[session.client]
+        self.ctx.metrics.l4.udp_active_sessions -= 1
+        access_log = self.ctx.access_log
+        if access_log.enabled and access_log.wanted():
+            elapsed = asyncio.get_running_loop().time() - session.started
+            access_log.write(
+                {
+                    "client": session.client[0],
+                    "kind": "udp",
+                    "port": self.state.port,
+                    "route": session.route,
+                    "backend": session.backend,
+                    "endpoint": f"{session.endpoint[0]}:{session.endpoint[1]}",
+                    "datagrams_to_backend": session.counts[0],
+                    "bytes_to_backend": session.counts[1],
+                    "datagrams_to_client": session.counts[2],
+                    "bytes_to_client": session.counts[3],
+                    "duration_ms": round(elapsed * 1000, 3),
+                }
+            )
 
     def _sweep(self) -> None:
         now = asyncio.get_running_loop().time()

@@ -2,7 +2,9 @@
 against (BackendTLSPolicy, or the default for appProtocol https), and the Gateway's client certificate.
 
 Contexts and per-backend settings are made once per distinct configuration and kept across reloads
-while unchanged, so the connection pools keyed by them stay warm.
+while unchanged, so the connection pools keyed by them stay warm. What the tables of a reload no
+longer use is pruned once that reload is applied (`begin`, then `prune`), so a process that reloads
+many distinct policies over its life keeps only what it serves.
 """
 
 from __future__ import annotations
@@ -87,6 +89,24 @@ class UpstreamTLSRegistry:
         self.insecure_default = insecure_default
         self._contexts: dict[tuple[str, bool, str], ssl.SSLContext] = {}
         self._settings: dict[tuple[Any, ...], UpstreamTLS] = {}
+        # Keys the tables being compiled use (since `begin`); None: nothing is tracked (no runtime).
+        self._used_contexts: set[tuple[str, bool, str]] | None = None
+        self._used_settings: set[tuple[Any, ...]] | None = None
+
+    def begin(self) -> None:
+        """A compile starts: from now on, note what its tables use."""
+        self._used_contexts, self._used_settings = set(), set()
+
+    def prune(self) -> list[UpstreamTLS]:
+        """Its tables are serving: forget every context and setting they do not use (requests still on
+        older tables keep theirs by reference). Returns the settings in use (their pools are kept)."""
+        if self._used_contexts is None or self._used_settings is None:
+            return list(self._settings.values())
+        used_contexts, used_settings = self._used_contexts, self._used_settings
+        self._contexts = {k: v for k, v in self._contexts.items() if k in used_contexts}
+        self._settings = {k: v for k, v in self._settings.items() if k in used_settings}
+        self._used_contexts = self._used_settings = None
+        return list(self._settings.values())
 
     def for_gateways(self, gateways: Iterable[GatewayIR]) -> dict[str, GatewayUpstreamTLS]:
         """Gateway ("namespace/name") -> its upstream TLS maker; raises CertificateError on a bad client key."""
@@ -100,9 +120,10 @@ class UpstreamTLSRegistry:
     def context(self, identity: ClientIdentity | None, tls: BackendTLS | None) -> ssl.SSLContext:
         """`tls` None: encrypted, not verified. Else the system's CAs or `ca_pem`, and the hostname
         checked unless subjectAltNames replace it."""
-        trust = "insecure" if tls is None else (tls.ca_pem or "system")
-        check_hostname = tls is not None and not tls.subject_alt_names
-        key = (identity.fingerprint if identity else "", check_hostname, trust)
+        key = _context_key(identity, tls)
+        check_hostname = key[1]
+        if self._used_contexts is not None:
+            self._used_contexts.add(key)
         context = self._contexts.get(key)
         if context is None:
             context = ssl.create_default_context(cadata=tls.ca_pem if tls and tls.ca_pem else None)
@@ -127,7 +148,17 @@ class UpstreamTLSRegistry:
         setting = self._settings.get(key)
         if setting is None:
             setting = self._settings[key] = UpstreamTLS(self.context(identity, tls), tls, where)
+        elif self._used_contexts is not None:
+            self._used_contexts.add(_context_key(identity, tls))
+        if self._used_settings is not None:
+            self._used_settings.add(key)
         return setting
+
+
+def _context_key(identity: ClientIdentity | None, tls: BackendTLS | None) -> tuple[str, bool, str]:
+    trust = "insecure" if tls is None else (tls.ca_pem or "system")
+    check_hostname = tls is not None and not tls.subject_alt_names
+    return (identity.fingerprint if identity else "", check_hostname, trust)
 
 
 class GatewayUpstreamTLS:

@@ -11,21 +11,18 @@ import pytest
 from portico.convert import Options, convert, report_document
 from portico.convert.target import target_findings
 from portico.manifests import load_manifests
-from portico.translate import DEFAULT_CAPABILITIES
+from portico.provider import load_capabilities
 from tests.golden.golden import check_golden
 
+PROXY = load_capabilities("proxy")  # what `portico convert` targets by default
 CASES = sorted((Path(__file__).parent / "corpus").glob("*.in.yaml"))
 
 
 def render_case(path: Path) -> dict[str, Any]:
     objects = [m.obj for m in load_manifests([path])]
-    options = Options(
-        features=DEFAULT_CAPABILITIES.features, listener_protocols=DEFAULT_CAPABILITIES.listener_protocols
-    )
+    options = Options(features=PROXY.features, listener_protocols=PROXY.listener_protocols)
     result = convert(objects, options)
-    findings = result.findings + target_findings(
-        result.objects, objects, options.controller, DEFAULT_CAPABILITIES, "proxy"
-    )
+    findings = result.findings + target_findings(result.objects, objects, options.controller, PROXY, "proxy")
     return {"objects": result.objects, "report": report_document(findings)}
 
 

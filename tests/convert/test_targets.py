@@ -51,9 +51,8 @@ def test_cors_filter_with_ingress_nginx_defaults_where_the_target_supports_it() 
     assert (cors["allowCredentials"], cors["maxAge"]) == (True, 1728000)
 
 
-def test_passthrough_next_to_https_on_443_is_reported_not_emitted() -> None:
-    """HTTPS and TLS listeners cannot share 443 in Portico (ProtocolConflict would stop both)."""
-    https_ingress = {
+def _https_ingress() -> dict[str, Any]:
+    return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "Ingress",
         "metadata": {"name": "web", "namespace": "apps", "creationTimestamp": "2024-08-01T00:00:00Z"},
@@ -76,10 +75,47 @@ def test_passthrough_next_to_https_on_443_is_reported_not_emitted() -> None:
             ],
         },
     }
+
+
+def test_passthrough_next_to_https_on_443_where_the_target_reads_the_sni_first() -> None:
+    """ingress-nginx's ssl-passthrough next to HTTPS on 443: a TLS listener beside the HTTPS ones
+    (TLSRouteModeMixed: the proxy picks the listener by SNI before terminating)."""
+    options = Options(
+        listener_protocols=frozenset({"HTTP", "HTTPS", "TLS"}),
+        features=DEFAULT_CAPABILITIES.features | {"TLSRouteModeMixed"},
+    )
+    result = convert([*_objects("protocols.in.yaml"), _https_ingress()], options)
+    (route,) = [o for o in result.objects if o["kind"] == "TLSRoute"]
+    gateway = next(o for o in result.objects if o["kind"] == "Gateway")
+    on_443 = {item["name"]: item["protocol"] for item in gateway["spec"]["listeners"] if item["port"] == 443}
+    assert on_443 == {"https-www-example-com": "HTTPS", "tls-tls-example-com": "TLS"}
+    assert route["spec"]["parentRefs"][0]["sectionName"] == "tls-tls-example-com"
+    assert [f.outcome for f in result.findings if f.subject == "ssl-passthrough"] == [Outcome.EXACT]
+
+
+def test_passthrough_next_to_https_on_443_is_reported_where_the_target_cannot_mix() -> None:
     options = Options(listener_protocols=frozenset({"HTTP", "HTTPS", "TLS"}))
-    result = convert([*_objects("protocols.in.yaml"), https_ingress], options)
+    result = convert([*_objects("protocols.in.yaml"), _https_ingress()], options)
     assert not [o for o in result.objects if o["kind"] == "TLSRoute"]
     gateway = next(o for o in result.objects if o["kind"] == "Gateway")
     assert {item["protocol"] for item in gateway["spec"]["listeners"] if item["port"] == 443} == {"HTTPS"}
     (finding,) = [f for f in result.findings if f.subject == "ssl-passthrough"]
     assert finding.outcome == Outcome.TARGET and "--gateway of their own" in finding.message
+
+
+def test_passthrough_of_a_host_that_also_has_a_certificate_is_reported() -> None:
+    """One hostname cannot be both an HTTPS and a TLS listener on 443 (HostnameConflict)."""
+    both = _https_ingress()
+    both["metadata"] = {
+        **both["metadata"],
+        "name": "both",
+        "annotations": {"nginx.ingress.kubernetes.io/ssl-passthrough": "true"},
+    }
+    options = Options(
+        listener_protocols=frozenset({"HTTP", "HTTPS", "TLS"}),
+        features=DEFAULT_CAPABILITIES.features | {"TLSRouteModeMixed"},
+    )
+    result = convert([both], options)
+    assert not [o for o in result.objects if o["kind"] == "TLSRoute"]
+    (finding,) = [f for f in result.findings if f.subject == "ssl-passthrough"]
+    assert finding.outcome == Outcome.NOT_CONVERTIBLE and "www.example.com" in finding.message

@@ -126,6 +126,45 @@ async def test_cluster_ip_gateways_answer_on_requested_external_ips(
     assert status_addresses[2:] == [{"type": "IPAddress", "value": service["spec"]["clusterIP"]}]  # type: ignore[index]
 
 
+async def test_external_ips_the_api_server_forbids_are_not_usable(cluster: Cluster, operator: RunningOperator) -> None:
+    """With the DenyServiceExternalIPs admission plugin (GKE's default) the Service is refused: the
+    Gateway says why on Programmed (AddressNotUsable), and serves once the request changes."""
+    cluster.emulator.deny_external_ips = True
+    await cluster.apply("base.yaml")
+    await cluster.create(
+        {
+            "apiVersion": "portico.dev/v1alpha1",
+            "kind": "GatewayParameters",
+            "metadata": {"name": "internal", "namespace": "default"},
+            "spec": {"proxy": {"serviceType": "ClusterIP"}},
+        }
+    )
+    reference = {"group": "portico.dev", "kind": "GatewayParameters", "name": "internal"}
+    spec = {"addresses": [{"type": "IPAddress", "value": "10.20.0.5"}], "infrastructure": {"parametersRef": reference}}
+    await cluster.create(gateway("denied", spec))
+    cond = await cluster.wait_for("Programmed=False", lambda: programmed_condition(cluster, "denied", "False"))
+    assert cond["reason"] == "AddressNotUsable"
+    assert cond["message"].startswith("spec.addresses[0] (10.20.0.5): the API server refused the Service's externalIPs")
+    assert "Use of external IPs is denied by admission control" in cond["message"]
+    assert await cluster.get("Service", "default", "portico-denied") is None
+    await cluster.patch("Gateway", "default", "denied", {"spec": {"addresses": None}})
+    await cluster.wait_for("Gateway denied Programmed", lambda: programmed_condition(cluster, "denied", "True"))
+
+
+async def test_an_address_without_value_gets_the_services_own(cluster: Cluster, operator: RunningOperator) -> None:
+    """GatewayAddressEmpty: an IPAddress with no value asks for an address of that type, any one."""
+    await cluster.apply("base.yaml")
+    await cluster.create(gateway("any-ip", {"addresses": [{"type": "IPAddress"}]}))
+    await cluster.wait_for("Gateway any-ip Programmed", lambda: programmed_condition(cluster, "any-ip", "True"))
+    service = await cluster.get("Service", "default", "portico-any-ip")
+    assert "loadBalancerIP" not in service["spec"] and "externalIPs" not in service["spec"]  # type: ignore[index]
+    assigned = service["status"]["loadBalancer"]["ingress"][0]["ip"]  # type: ignore[index]
+    found = await cluster.get("Gateway", "default", "any-ip")
+    assert found["status"]["addresses"] == [{"type": "IPAddress", "value": assigned}]  # type: ignore[index]
+    gw_class = await cluster.get("GatewayClass", "", "portico")
+    assert "GatewayAddressEmpty" in [f["name"] for f in gw_class["status"]["supportedFeatures"]]  # type: ignore[index]
+
+
 async def test_a_hostname_address_is_unsupported(cluster: Cluster, operator: RunningOperator) -> None:
     await cluster.apply("base.yaml")
     await cluster.create(gateway("named", {"addresses": [{"type": "Hostname", "value": "gw.example.com"}]}))

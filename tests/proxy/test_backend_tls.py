@@ -202,3 +202,34 @@ async def test_translated_policy_end_to_end(proxy, tls_backend, tmp_path: Path) 
         r = await client.get("/trusted")
         assert r.status_code == 200 and r.json() == {"sni": "backend.example.com"}
         assert (await client.get("/missing-ca")).status_code == 500
+
+
+async def test_reloads_of_distinct_policies_keep_the_tls_caches_bounded(proxy, tls_backend) -> None:  # type: ignore[no-untyped-def]
+    """Each reload brings a policy with another CA bundle and name (a rotated CA, say): the contexts,
+    settings and pools the new tables no longer use are dropped, and requests still verify."""
+    ca = certificate_authority("Portico Test CA")
+    backend = await tls_backend(*issued(ca, ("backend.example.com",)))
+    port = free_port()
+    runtime = None
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+        for generation in range(12):
+            # The same CA plus one more certificate: a distinct bundle, so a distinct SSLContext.
+            bundle = ca[0] + certificate_authority(f"Retired CA {generation}")[0]
+            policy = _policy(bundle).model_copy(update={"policy": ObjectKey(namespace="shop", name=f"p{generation}")})
+            config = [
+                gateway(
+                    listener(
+                        port=port,
+                        rules=(rule("app", match=prefix("/"), backends=(_verified("app", backend, policy),)),),
+                    )
+                )
+            ]
+            if runtime is None:
+                runtime = await proxy(config)
+            else:
+                await runtime.update(config)
+            response = await client.get("/")
+            assert response.status_code == 200 and response.json() == {"sni": "backend.example.com"}
+            registry = runtime.upstream_tls
+            assert (len(registry._contexts), len(registry._settings)) == (1, 1), generation
+            assert len(runtime.ctx.pools._h1) == 1, generation

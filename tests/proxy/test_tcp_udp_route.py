@@ -5,12 +5,14 @@ their bound."""
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import AsyncIterator
 
 import pytest
 
 from portico.ir import Backend, GatewayIR, ListenerProtocol, RouteKind, Rule
 from portico_proxy.context import Limits
+from portico_proxy.l4stream import EARLY_BYTES, StreamClient
 from portico_proxy.runtime import ProxyRuntime
 from portico_proxy.udp import UdpServer
 from tests.irs import free_port, gateway, listener, local_backend, rule
@@ -159,3 +161,64 @@ async def test_udp_sessions_are_bounded(proxy: Start, udp_echo: UdpEcho) -> None
     assert sessions(runtime, port) == 2
     for transport, _ in clients:
         transport.close()
+
+
+async def test_tcp_and_udp_listeners_share_a_port_number(proxy: Start, backends: Make, udp_echo: UdpEcho) -> None:
+    """Two sockets on one number (DNS on 53 is the usual case), as the spec's distinct listeners allow."""
+    stream = await backends("stream")
+    port = free_port()
+    tcp_only = l4_gateway(port, ListenerProtocol.TCP, local_backend("stream", stream.port))
+    udp_rule = rule("dns", path=None, kind=RouteKind.UDP, backends=(local_backend("echo", echo_port(udp_echo)),))
+    both = tcp_only.model_copy(
+        update={"listeners": (*tcp_only.listeners, listener("udp", port, (udp_rule,), protocol=ListenerProtocol.UDP))}
+    )
+    runtime = await proxy([both])
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    assert await asyncio.wait_for(reader.readline(), WAIT) == b"stream\n"
+    writer.close()
+    transport, received = await client(port)
+    transport.sendto(b"ping")
+    assert await asyncio.wait_for(received.received.get(), WAIT) == b"echo:ping"
+    transport.close()
+    # A reload without the UDP listener closes its socket and keeps TCP served.
+    await runtime.update([tcp_only])
+    assert runtime.ports[port].datagram is None
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    assert await asyncio.wait_for(reader.readline(), WAIT) == b"stream\n"
+    writer.close()
+
+
+async def test_bytes_held_before_the_backend_connects_are_capped(proxy: Start) -> None:
+    """A client may send only EARLY_BYTES (256 KiB) while its backend is not connected yet; then
+    the proxy stops reading it, and everything arrives once the backend accepts."""
+    loop = asyncio.get_running_loop()
+    with socket.socket() as backend, socket.socket() as filler:
+        backend.bind(("127.0.0.1", 0))
+        backend.listen(0)
+        backend.setblocking(False)
+        filler.connect(backend.getsockname())  # fills the accept queue: the proxy's SYN is dropped, retried
+        port = free_port()
+        runtime = await proxy(
+            [l4_gateway(port, ListenerProtocol.TCP, local_backend("slow", backend.getsockname()[1]))],
+            Limits(connect_timeout_s=60),
+        )
+        payload = bytes(range(256)) * (32 * 4096)  # 32 MiB: more than every socket buffer in between
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(payload)
+
+        def waiting() -> StreamClient | None:
+            return next((c for c in runtime.ctx.connections if isinstance(c, StreamClient)), None)
+
+        await until(lambda: waiting() is not None and not waiting().transport.is_reading(), "reads to pause")  # type: ignore[union-attr]
+        held = waiting()
+        assert held is not None
+        assert EARLY_BYTES <= len(held.buffer) <= EARLY_BYTES + 256 * 1024  # at most one read past the cap
+        (await loop.sock_accept(backend))[0].close()  # the filler's turn; the proxy's next SYN gets in
+        upstream, _ = await asyncio.wait_for(loop.sock_accept(backend), WAIT)
+        with upstream:
+            received = 0
+            while received < len(payload):
+                chunk = await asyncio.wait_for(loop.sock_recv(upstream, 1 << 20), WAIT)
+                assert chunk == payload[received : received + len(chunk)]
+                received += len(chunk)
+        writer.close()

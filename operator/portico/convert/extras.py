@@ -203,15 +203,17 @@ def passthrough(state: State, mains: list[Ingress]) -> list[dict[str, Any]]:
                 "passthrough cannot be served there (Portico's proxy provider can)",
             )
             continue
-        if any(host.https_listeners for host in state.hosts.values()):
-            # Portico's listeners cannot share a port between HTTPS and TLS (ProtocolConflict): both
-            # would stop serving. HTTPS keeps 443; passthrough needs a Gateway of its own.
+        mixed = "TLSRouteModeMixed" in state.options.features
+        if not mixed and any(host.https_listeners for host in state.hosts.values()):
+            # HTTPS keeps 443; a TLS Passthrough listener next to it needs a target that reads the
+            # SNI before terminating (TLSRouteModeMixed), else both would be ProtocolConflict.
             state.note(
                 ing,
                 "ssl-passthrough",
                 Outcome.TARGET,
-                "the Gateway serves HTTPS on 443, and Portico cannot share a port between HTTPS and TLS "
-                "passthrough listeners: convert the ssl-passthrough Ingresses with a --gateway of their own",
+                "the Gateway serves HTTPS on 443, and the target provider cannot share a port between HTTPS and "
+                "TLS passthrough listeners (TLSRouteModeMixed): convert the ssl-passthrough Ingresses with a "
+                "--gateway of their own",
             )
             continue
         for rule in ing.rules:
@@ -223,6 +225,17 @@ def passthrough(state: State, mains: list[Ingress]) -> list[dict[str, Any]]:
                     "ssl-passthrough",
                     Outcome.NOT_CONVERTIBLE,
                     f"host {rule.host or '*'}: needs a host and a / path",
+                )
+                continue
+            if state.hosts[rule.host].https_listeners:
+                # ingress-nginx passes this host's TLS through and never uses its certificate; on the
+                # Gateway, an HTTPS and a TLS listener with one hostname would be HostnameConflict.
+                state.note(
+                    ing,
+                    "ssl-passthrough",
+                    Outcome.NOT_CONVERTIBLE,
+                    f"host {rule.host} also has a certificate (spec.tls), so it has an HTTPS listener on 443: "
+                    "remove its tls entry to pass its TLS through",
                 )
                 continue
             state.hosts[rule.host].passthrough = backend

@@ -13,6 +13,8 @@ all its replicas available (with `deployments_available=False` it gets none, and
 available by writing its status), a Service a cluster IP, node ports, and for LoadBalancer an
 ingress IP from 192.0.2.0/24 (TEST-NET-1): its `spec.loadBalancerIP` when that lies in the pool,
 none when it does not (as MetalLB leaves it pending). Garbage collection by ownerReferences is not emulated.
+With `deny_external_ips=True` it runs the DenyServiceExternalIPs admission plugin (GKE's default): a
+Service write that adds `spec.externalIPs` is refused with 403 Forbidden, as the API server does.
 
 Writes are recorded cheaply in `write_log` (method, plural, subresource, namespace, name) and
 counted in `writes`, reads counted in `reads`, for tests and benchmarks.
@@ -65,6 +67,7 @@ _WRITE_VERBS = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "
 class ClusterEmulator(KubernetesEmulator):
     controllers: bool = True
     deployments_available: bool = True
+    deny_external_ips: bool = False  # the DenyServiceExternalIPs admission plugin
     writes: Counter[tuple[str, str, str]] = attrs.field(factory=Counter, init=False)
     reads: Counter[tuple[str, str, str]] = attrs.field(factory=Counter, init=False)  # (plural, sub, get|list|watch)
     write_log: list[Recorded] = attrs.field(factory=list, init=False)
@@ -172,6 +175,8 @@ class ClusterEmulator(KubernetesEmulator):
         if method == "DELETE" and name is not None:
             return _json(self.store.delete(kind, namespace, name))
         body = await self._body(raw_request)
+        if self.deny_external_ips and kind.kind == "Service" and subresource is None:
+            self._admit_external_ips(kind, namespace, name, body, method)
         if method == "POST" and name is None:
             return _json(self.store.create(kind, namespace, body), 201)
         if method == "PATCH" and name is not None:
@@ -182,6 +187,19 @@ class ClusterEmulator(KubernetesEmulator):
         if method == "PUT" and name is not None:
             return _json(self.store.replace(kind, namespace, name, body, subresource))
         raise StatusError(405, "MethodNotAllowed", f"{method} is not supported on {raw_request.path}")
+
+    def _admit_external_ips(
+        self, kind: Kind, namespace: str | None, name: str | None, body: dict[str, Any], method: str
+    ) -> None:
+        """DenyServiceExternalIPs: a write may keep externalIPs the Service has, never add one."""
+        old = self.store.get(kind, namespace, name) if name is not None and method in ("PATCH", "PUT") else None
+        new = merged(old, body) if method == "PATCH" else body
+        wanted = ((new or {}).get("spec") or {}).get("externalIPs") or []
+        had = set(((old or {}).get("spec") or {}).get("externalIPs") or [])
+        if any(ip not in had for ip in wanted):
+            service = name or (body.get("metadata") or {}).get("name", "")
+            message = f'services "{service}" is forbidden: Use of external IPs is denied by admission control'
+            raise StatusError(403, "Forbidden", message)
 
     @staticmethod
     async def _body(raw_request: aiohttp.web.BaseRequest) -> dict[str, Any]:

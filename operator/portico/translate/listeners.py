@@ -150,14 +150,24 @@ def _check_tls(state: ListenerState, gateway: Gateway, listener: Listener, snaps
     state.certificates = tuple(certs)
 
 
-def _mark_conflicts(states: list[ListenerState]) -> None:
-    by_port: dict[int, list[ListenerState]] = defaultdict(list)
+# Listener protocols that can share a port (the spec's "compatible" listeners, told apart by
+# hostname: HTTPS and TLS both by the TLS server name). TCP and UDP listeners are distinct from each
+# other on one port number: they are different sockets.
+PORT_FAMILY = {"HTTP": "HTTP", "HTTPS": "TLS", "TLS": "TLS", "TCP": "TCP", "UDP": "UDP"}
+
+
+def transport_of(protocol: str) -> str:
+    return "udp" if protocol == "UDP" else "tcp"
+
+
+def _mark_conflicts(states: list[ListenerState], capabilities: Capabilities) -> None:
+    by_port: dict[tuple[int, str], list[ListenerState]] = defaultdict(list)
     for state in states:
         if state.spec is not None and state.is_accepted:
-            by_port[state.spec.port].append(state)
-    for port, group in by_port.items():
+            by_port[(state.spec.port, transport_of(state.spec.protocol))].append(state)
+    for (port, _), group in by_port.items():
         protocols = {s.spec.protocol for s in group if s.spec}
-        if len(protocols) > 1:
+        if len({PORT_FAMILY.get(p, p) for p in protocols}) > 1:
             for state in group:
                 _conflict(
                     state,
@@ -165,8 +175,10 @@ def _mark_conflicts(states: list[ListenerState]) -> None:
                     f"port {port} is used with more than one protocol ({', '.join(sorted(protocols))})",
                 )
             continue
-        modes = {s.tls_mode for s in group if s.tls_mode}
-        if len(modes) > 1:  # TLSRouteModeMixed: one port either peeks at the SNI or terminates
+        # HTTPS listeners terminate, like TLS ones in Terminate mode; a port that also passes TLS
+        # through must peek at the SNI before deciding, which TLSRouteModeMixed claims.
+        modes = {"Terminate" if s.spec and s.spec.protocol == "HTTPS" else s.tls_mode for s in group} - {None}
+        if len(modes) > 1 and "TLSRouteModeMixed" not in capabilities.features:
             for state in group:
                 _conflict(
                     state,
@@ -231,5 +243,5 @@ def evaluate_listeners(gateway: Gateway, snapshot: Snapshot, capabilities: Capab
             listener.protocol == "TLS" and _check_tls_mode(state, listener, capabilities)
         ):
             _check_tls(state, gateway, listener, snapshot)
-    _mark_conflicts(states)
+    _mark_conflicts(states, capabilities)
     return states

@@ -10,9 +10,11 @@ from portico_proxy.linear_regex import PROXY_CAPABILITIES
 
 # spec.infrastructure labels/annotations reach the ConfigMap, Deployment (and its pods), Service
 # and TLS Secret copies (objects.py); spec.addresses IPAddress values reach the Service
-# (static_addresses.py). A Service has no notion of a hostname address.
+# (static_addresses.py); an IPAddress without a value gets the Service's own address
+# (GatewayAddressEmpty). A Service has no notion of a hostname address.
 CLUSTER_CAPABILITIES: Capabilities = dataclasses.replace(
     PROXY_CAPABILITIES,
-    features=PROXY_CAPABILITIES.features | {"GatewayInfrastructurePropagation", "GatewayStaticAddresses"},
+    features=PROXY_CAPABILITIES.features
+    | {"GatewayInfrastructurePropagation", "GatewayStaticAddresses", "GatewayAddressEmpty"},
     address_types=frozenset({"IPAddress"}),
 )

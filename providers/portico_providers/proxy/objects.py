@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from portico.api.base import field_errors, join_errors
-from portico.ir import Certificate, GatewayIR, ObjectKey
+from portico.ir import Certificate, GatewayIR, ListenerProtocol, ObjectKey
 from portico.kube.resources import MANAGED_BY_LABEL
 from portico.provider import Undeliverable
 from portico.translate.features import parse_duration_ms
@@ -178,8 +178,13 @@ def secret_copies(ir: GatewayIR) -> list[dict[str, Any]]:
     return out
 
 
-def listener_ports(ir: GatewayIR) -> list[int]:
-    return sorted({listener.port for listener in ir.listeners})
+def listener_ports(ir: GatewayIR) -> list[tuple[str, int, str]]:
+    """(port name, number, protocol) of every listener port: a UDP listener's port is a UDP port, and
+    a TCP and a UDP listener may share a number (two Service ports, told apart by their names)."""
+    ports = {
+        (listener.port, "UDP" if listener.protocol is ListenerProtocol.UDP else "TCP") for listener in ir.listeners
+    }
+    return [(f"{'udp' if protocol == 'UDP' else 'port'}-{port}", port, protocol) for port, protocol in sorted(ports)]
 
 
 def _projected_volume(ir: GatewayIR) -> dict[str, Any]:
@@ -239,7 +244,9 @@ def deployment(ir: GatewayIR, image: str = DEFAULT_IMAGE) -> dict[str, Any]:
         "name": "proxy",
         "image": settings.image or image,
         "args": ["proxy", "--config", CONFIG_FILE, "--secrets-dir", SECRETS_DIR, *proxy_flags(settings)],
-        "ports": [{"name": f"port-{port}", "containerPort": port, "protocol": "TCP"} for port in listener_ports(ir)],
+        "ports": [
+            {"name": name, "containerPort": port, "protocol": protocol} for name, port, protocol in listener_ports(ir)
+        ],
         "volumeMounts": [{"name": "portico", "mountPath": CONFIG_DIR, "readOnly": True}],
         "securityContext": {
             "allowPrivilegeEscalation": False,
@@ -283,8 +290,8 @@ def service(ir: GatewayIR) -> dict[str, Any]:
             "type": kind,
             "selector": pod_labels(ir.gateway),
             "ports": [
-                {"name": f"port-{port}", "port": port, "targetPort": port, "protocol": "TCP"}
-                for port in listener_ports(ir)
+                {"name": name, "port": port, "targetPort": port, "protocol": protocol}
+                for name, port, protocol in listener_ports(ir)
             ],
             **service_fields(ir, kind),
         },

@@ -27,7 +27,7 @@ from portico_providers.proxy.plan import (
     readiness,
     step_document,
 )
-from portico_providers.proxy.static_addresses import address_problem
+from portico_providers.proxy.static_addresses import address_problem, external_ips_refused
 
 
 class Kube(Protocol):
@@ -108,6 +108,11 @@ class ProxyProvider:
 
     def _run(self, proxy_plan: ProxyPlan) -> str:
         """Run the steps; the API server's refusal as a message ("" when all ran)."""
+        refusal = self._refusal(proxy_plan)
+        return refusal[1] if refusal else ""
+
+    def _refusal(self, proxy_plan: ProxyPlan) -> tuple[ApiError | NotOurs, str, Spec | None] | None:
+        """Run the steps; the first refusal (the error, a message, what was refused) or None."""
         kube = self._api()
         namespace = proxy_plan.gateway.namespace
         for step in proxy_plan.steps:
@@ -122,8 +127,11 @@ class ProxyProvider:
                 else:
                     kube.delete(resource, namespace, step.id)
             except (ApiError, NotOurs) as error:
-                return f"{step_document(proxy_plan.gateway, step)['action']} {step.kind} {namespace}/{step.id}: {error}"
-        return ""
+                message = (
+                    f"{step_document(proxy_plan.gateway, step)['action']} {step.kind} {namespace}/{step.id}: {error}"
+                )
+                return error, message, step.desired.spec if step.desired is not None else None
+        return None
 
     @staticmethod
     def _body(spec: Spec) -> dict[str, Any]:
@@ -145,9 +153,14 @@ class ProxyProvider:
             kube.patch(resource, gateway.namespace, name, body)
 
     def apply(self, proxy_plan: ProxyPlan) -> ApplyResult:
-        refused = self._run(proxy_plan)
-        if refused:
-            return ApplyResult.failed(refused, mutations=len(proxy_plan.steps))
+        refusal = self._refusal(proxy_plan)
+        if refusal is not None:
+            error, message, spec = refusal
+            if proxy_plan.ir is not None and spec is not None:
+                unusable = external_ips_refused(proxy_plan.ir, self._body(spec), error)
+                if unusable is not None:  # a condition the user can act on, not a provider error
+                    return ApplyResult.pending(unusable, None, (), len(proxy_plan.steps), reason="AddressNotUsable")
+            return ApplyResult.failed(message, mutations=len(proxy_plan.steps))
         if proxy_plan.ir is None:
             return ApplyResult.done(message="deleted", mutations=len(proxy_plan.steps))
         kube = self._api()

@@ -3,7 +3,8 @@
 A LoadBalancer Service asks its load balancer for one IP through `spec.loadBalancerIP` (read by
 MetalLB, kube-vip and most cloud controllers); ClusterIP and NodePort Services answer on requested
 IPs through `spec.externalIPs`. After apply the Service is compared with the request: an address
-not there yet is AddressNotAssigned, one the load balancer replaced by another is AddressNotUsable.
+not there yet is AddressNotAssigned, one the load balancer replaced by another is AddressNotUsable,
+and so are externalIPs the API server refuses (the DenyServiceExternalIPs admission plugin).
 """
 
 from __future__ import annotations
@@ -79,3 +80,18 @@ def address_problem(
             message = f"spec.addresses[{index}]: {value} is not among the Service's externalIPs yet"
             return ("AddressNotAssigned", message)
     return None
+
+
+def external_ips_refused(ir: GatewayIR, body: Mapping[str, Any], error: Exception) -> str | None:
+    """The AddressNotUsable message when the API server forbade a Service write that carries the
+    requested externalIPs (admission: DenyServiceExternalIPs, or a policy engine); else None."""
+    status = getattr(error, "status", None)
+    if status != 403 or body.get("kind") != "Service" or not (body.get("spec") or {}).get("externalIPs"):
+        return None
+    requested = requested_ips(ir)
+    where = ", ".join(f"spec.addresses[{index}] ({value})" for index, value in requested)
+    detail = getattr(error, "message", "") or str(error)
+    return (
+        f"{where}: the API server refused the Service's externalIPs: {detail}; allow them (DenyServiceExternalIPs), "
+        "or request one address with serviceType LoadBalancer (spec.loadBalancerIP)"
+    )
