@@ -20,13 +20,14 @@ from h2.events import (
     WindowUpdated,
 )
 from h2.exceptions import ProtocolError
-from h2.settings import SettingCodes
+from h2.settings import SettingCodes, Settings
 
 from portico_proxy.context import Context
 from portico_proxy.exchange import Exchange
 from portico_proxy.filters import Headers
 from portico_proxy.h2common import CONNECTION_WINDOW, WINDOW, H2Peer, Outbox, h2_safe, split_pseudo
 from portico_proxy.h2guard import MAX_CONCURRENT_STREAMS, MAX_HEADER_LIST_SIZE, AbuseMeter, ServerConnection
+from portico_proxy.h2tunnel import WEBSOCKET, H2Tunnel, websocket_handshake
 from portico_proxy.messages import (
     FORWARDED_NAMES,
     GRPC_INTERNAL,
@@ -49,12 +50,13 @@ log = logging.getLogger("portico.proxy")
 class StreamResponder:
     """The Responder of one HTTP/2 stream."""
 
-    __slots__ = ("client_paused", "exchange", "outbox", "server", "source_paused", "stream_id", "unacked")
+    __slots__ = ("client_paused", "exchange", "outbox", "server", "source_paused", "stream_id", "tunnel", "unacked")
 
     def __init__(self, server: H2Server, stream_id: int) -> None:
         self.server = server
         self.stream_id = stream_id
         self.exchange: Exchange | None = None
+        self.tunnel: H2Tunnel | None = None  # a WebSocket (extended CONNECT) stream
         self.outbox = Outbox()
         self.unacked = 0
         self.source_paused = False
@@ -75,9 +77,14 @@ class StreamResponder:
             self.pause_client()  # nothing could leave: read no more than the backend already sent
 
     def switch_protocols(self, headers: Headers, backend: asyncio.Transport, rest: bytes) -> None:
-        # HTTP/2 requests never carry Upgrade (H2_FORBIDDEN), so no backend is asked to switch.
-        backend.close()
-        self.abort()
+        tunnel = self.tunnel
+        if tunnel is None or self.server.closed:
+            # Only a WebSocket stream asks a backend to switch (HTTP/2 requests carry no Upgrade).
+            backend.close()
+            self.abort()
+            return
+        self.exchange = None  # finished: from now on the tunnel drives the stream
+        tunnel.switched(headers, backend, rest)
 
     def send_data(self, data: bytes) -> None:
         server = self.server
@@ -91,9 +98,10 @@ class StreamResponder:
             self.pause_client()
 
     def pause_client(self) -> None:
-        if self.exchange is not None and not self.client_paused:
+        driver = self.exchange if self.exchange is not None else self.tunnel
+        if driver is not None and not self.client_paused:
             self.client_paused = True
-            self.exchange.client_paused()
+            driver.client_paused()
 
     def send_end(self, trailers: Headers | None) -> None:
         server = self.server
@@ -109,10 +117,12 @@ class StreamResponder:
             return  # the client's socket is full: flow-control credit waits for it to drain
         self.outbox.flush(server.h2, self.stream_id)
         server.flush()
-        if self.client_paused and self.outbox.size <= PAUSE_ABOVE // 2 and self.exchange is not None:
-            self.client_paused = False
-            self.exchange.client_resumed()
-        if self.outbox.end_sent:
+        if self.client_paused and self.outbox.size <= PAUSE_ABOVE // 2:
+            driver = self.exchange if self.exchange is not None else self.tunnel
+            if driver is not None:
+                self.client_paused = False
+                driver.client_resumed()
+        if self.outbox.end_sent and (self.tunnel is None or self.tunnel.finished()):
             server.streams.pop(self.stream_id, None)
 
     def abort(self) -> None:
@@ -126,6 +136,13 @@ class StreamResponder:
 
     def flush(self) -> None:
         return  # every frame is handed to the connection as soon as it is made
+
+    def lost(self) -> None:
+        """The client reset the stream or its connection closed."""
+        if self.exchange is not None:
+            self.exchange.client_lost()
+        if self.tunnel is not None:
+            self.tunnel.client_lost()
 
     def pause_source(self) -> None:
         self.source_paused = True
@@ -159,14 +176,17 @@ class H2Server(H2Peer):
         self.transport = cast(asyncio.Transport, transport)
         self.ctx.connections.add(self)
         self.ctx.metrics.active_connections += 1
-        self.h2.initiate_connection()
-        self.h2.update_settings(
-            {
+        # In the first SETTINGS frame: a client checks it for extended CONNECT before its first request.
+        self.h2.local_settings = Settings(
+            client=False,
+            initial_values={
                 SettingCodes.INITIAL_WINDOW_SIZE: WINDOW,
                 SettingCodes.MAX_CONCURRENT_STREAMS: MAX_CONCURRENT_STREAMS,
                 SettingCodes.MAX_HEADER_LIST_SIZE: MAX_HEADER_LIST_SIZE,
-            }
+                SettingCodes.ENABLE_CONNECT_PROTOCOL: 1,  # WebSocket over HTTP/2 (RFC 8441)
+            },
         )
+        self.h2.initiate_connection()
         self.h2.increment_flow_control_window(CONNECTION_WINDOW)
         self.flush()
         self._touch()
@@ -177,8 +197,7 @@ class H2Server(H2Peer):
         self.ctx.metrics.active_connections -= 1
         streams, self.streams = self.streams, {}
         for stream in streams.values():
-            if stream.exchange is not None:
-                stream.exchange.client_lost()
+            stream.lost()
 
     def pause_writing(self) -> None:
         self.write_paused = True
@@ -222,14 +241,18 @@ class H2Server(H2Peer):
                 self._data(event)
             elif isinstance(event, StreamEnded):
                 stream = self.streams.get(event.stream_id)
-                if stream is not None and stream.exchange is not None and stream.exchange.head.has_body:
+                if stream is not None and stream.tunnel is not None:
+                    stream.tunnel.client_end()
+                elif stream is not None and stream.exchange is not None and stream.exchange.head.has_body:
                     stream.exchange.request_end()
             elif isinstance(event, StreamReset):
                 stream = self.streams.pop(event.stream_id, None)
-                if event.remote_reset and (stream is not None or event.stream_id in reset_now):
-                    meter.stream_reset()  # a reset of a stream not yet answered
-                if stream is not None and stream.exchange is not None:
-                    stream.exchange.client_lost()
+                # A reset of a stream not yet answered (an open WebSocket may be closed that way).
+                closing_tunnel = stream is not None and stream.tunnel is not None and stream.tunnel.open
+                if event.remote_reset and (stream is not None or event.stream_id in reset_now) and not closing_tunnel:
+                    meter.stream_reset()
+                if stream is not None:
+                    stream.lost()
             elif isinstance(event, (PingReceived, RemoteSettingsChanged)):
                 meter.control_frame(self.loop.time())
             elif isinstance(event, WindowUpdated):
@@ -272,6 +295,9 @@ class H2Server(H2Peer):
 
     def _data(self, event: DataReceived) -> None:
         stream = self.streams.get(event.stream_id)
+        if stream is not None and stream.tunnel is not None:
+            stream.tunnel.client_data(event.data, event.flow_controlled_length)
+            return
         if stream is None or stream.exchange is None:
             self.acknowledge(event.stream_id, event.flow_controlled_length)
             return
@@ -294,8 +320,7 @@ class H2Server(H2Peer):
         self.closed = self.lingering = True
         streams, self.streams = self.streams, {}
         for stream in streams.values():
-            if stream.exchange is not None:
-                stream.exchange.client_lost()
+            stream.lost()
         transport = self.transport
         if transport is not None:
             # Lingering close: what the client still sends is read and dropped for a moment, so the
@@ -328,9 +353,13 @@ class H2Server(H2Peer):
                 forwarded = True
             headers.append((name, value))
         method = pseudo.get(b":method", b"GET")
+        key = b""  # the Sec-WebSocket-Key of an extended CONNECT's HTTP/1.1 handshake
         try:
             if len(raw) > self.ctx.limits.max_header_count:
                 raise BadRequest(431, "request headers too many")
+            if method == b"CONNECT":
+                key = websocket_handshake(pseudo.get(b":protocol"), headers)
+                method = b"GET"  # routed, filtered and sent as the equivalent GET (RFC 8441 5)
             target, authority = h2_target(method, pseudo.get(b":path", b"/"), authority, self.ctx.limits.merge_slashes)
         except Malformed:
             self._refuse(event.stream_id, ErrorCodes.PROTOCOL_ERROR)
@@ -338,7 +367,7 @@ class H2Server(H2Peer):
         except BadRequest as exc:
             self._answer_locally(event.stream_id, exc.status, grpc, str(exc))
             return
-        has_body = event.stream_ended is None
+        has_body = event.stream_ended is None and not key
         head = RequestHead(
             method,
             target,
@@ -355,6 +384,9 @@ class H2Server(H2Peer):
         )
         head.te_trailers, head.sni = te_trailers, self.sni
         stream = StreamResponder(self, event.stream_id)
+        if key:
+            head.upgrade = WEBSOCKET
+            stream.tunnel = H2Tunnel(stream, key, event.stream_ended is not None)
         self.streams[event.stream_id] = stream
         state = self.state
         exchange = Exchange(self.ctx, stream, head, state.table, self.loop)
