@@ -9,21 +9,14 @@ from typing import Any
 
 from portico.api.base import GATEWAY_GROUP
 from portico.cli.common import add_paths_argument, emit, load_and_translate
+from portico.cli.inputs import STATUS_KINDS
 from portico.cli.table import false_conditions, render_table
 from portico.manifests import Manifest
 from portico.translate import TranslateResult
 
-KINDS = (
-    "GatewayClass",
-    "Gateway",
-    "ListenerSet",
-    "HTTPRoute",
-    "GRPCRoute",
-    "TLSRoute",
-    "TCPRoute",
-    "UDPRoute",
-    "BackendTLSPolicy",
-)
+# Listed with their status: the kinds that always get one, and policies (which get one only once a
+# Gateway reaches what they target, so a policy without one is not reported as ignored).
+KINDS = (*STATUS_KINDS, "BackendTLSPolicy")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -43,6 +43,19 @@ def ca_pem_problem(pem: str) -> str | None:
     return None
 
 
+def read_ca_config_map(snapshot: Snapshot, namespace: str, name: str, where: str) -> str | tuple[str, str]:
+    """The PEM of a CA ConfigMap's ca.crt, or (InvalidCACertificateRef, message naming `where`)."""
+    config_map = snapshot.config_maps.get((namespace, name))
+    pem = config_map.data.get(CA_KEY) if config_map is not None else None
+    if config_map is None:
+        return "InvalidCACertificateRef", f"{where}: ConfigMap {namespace}/{name} not found"
+    if pem is None:
+        return "InvalidCACertificateRef", f"{where}: ConfigMap {namespace}/{name} has no key {CA_KEY}"
+    if (why := ca_pem_problem(pem)) is not None:
+        return "InvalidCACertificateRef", f"{where}: {CA_KEY} of ConfigMap {namespace}/{name}: {why}"
+    return pem.strip() + "\n"
+
+
 def _evaluate(policy: BackendTLSPolicy, snapshot: Snapshot, conflict: str | None) -> PolicyVerdict:
     validation = policy.spec.validation
     namespace = policy.metadata.namespace
@@ -58,20 +71,11 @@ def _evaluate(policy: BackendTLSPolicy, snapshot: Snapshot, conflict: str | None
                 )
             )
             continue
-        config_map = snapshot.config_maps.get((namespace, ref.name))
-        pem = config_map.data.get(CA_KEY) if config_map is not None else None
-        if config_map is None:
-            problems.append(("InvalidCACertificateRef", f"{where}: ConfigMap {namespace}/{ref.name} not found"))
-        elif pem is None:
-            problems.append(
-                ("InvalidCACertificateRef", f"{where}: ConfigMap {namespace}/{ref.name} has no key {CA_KEY}")
-            )
-        elif (why := ca_pem_problem(pem)) is not None:
-            problems.append(
-                ("InvalidCACertificateRef", f"{where}: {CA_KEY} of ConfigMap {namespace}/{ref.name}: {why}")
-            )
+        read = read_ca_config_map(snapshot, namespace, ref.name, where)
+        if isinstance(read, str):
+            bundles.append(read)
         else:
-            bundles.append(pem.strip() + "\n")
+            problems.append(read)
     system = validation.well_known_ca_certificates == "System"
     usable = system or bool(bundles)
     if problems:

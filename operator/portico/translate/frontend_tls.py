@@ -15,7 +15,7 @@ from portico.api.gateway import FrontendTLS, FrontendTLSValidation, Gateway
 from portico.ir import ClientValidation
 from portico.provider import Capabilities
 from portico.translate import conditions as c
-from portico.translate.backend_tls import CA_KEY, ca_pem_problem
+from portico.translate.backend_tls import read_ca_config_map
 from portico.translate.listeners import ListenerState
 from portico.translate.refs import reference_permitted
 
@@ -62,20 +62,11 @@ def _ca_bundle(gateway: Gateway, found: PortValidation, snapshot: Snapshot) -> t
             message = f"{where}: ConfigMap {namespace}/{ref.name}: no ReferenceGrant in namespace {namespace} allows it"
             problems.append(("RefNotPermitted", message))
             continue
-        config_map = snapshot.config_maps.get((namespace, ref.name))
-        pem = config_map.data.get(CA_KEY) if config_map is not None else None
-        if config_map is None:
-            problems.append(("InvalidCACertificateRef", f"{where}: ConfigMap {namespace}/{ref.name} not found"))
-        elif pem is None:
-            problems.append(
-                ("InvalidCACertificateRef", f"{where}: ConfigMap {namespace}/{ref.name} has no key {CA_KEY}")
-            )
-        elif (why := ca_pem_problem(pem)) is not None:
-            problems.append(
-                ("InvalidCACertificateRef", f"{where}: {CA_KEY} of ConfigMap {namespace}/{ref.name}: {why}")
-            )
+        read = read_ca_config_map(snapshot, namespace, ref.name, where)
+        if isinstance(read, str):
+            bundles.append(read)
         else:
-            bundles.append(pem.strip() + "\n")
+            problems.append(read)
     return "".join(bundles), problems
 
 
