@@ -13,6 +13,11 @@ HOST_NAME = 0
 # Far above any real ClientHello (post-quantum key shares make ~2 KiB); a longer one is refused.
 MAX_CLIENT_HELLO = 32 * 1024
 MAX_RECORD = 16384 + 256
+# A 32 KiB hello needs 3 records of 16 KiB; the slack admits fragmented hellos, while a hello dribbled
+# in 1-byte records (all re-read on every arrival) is refused early instead of costing CPU
+# quadratically. With the record cap, the bytes before a whole hello stay under MAX_HELLO_BYTES.
+MAX_HELLO_RECORDS = 64
+MAX_HELLO_BYTES = MAX_CLIENT_HELLO + 1024
 _HOST = re.compile(rb"^[a-z0-9_]([-a-z0-9_]*[a-z0-9_])?(\.[a-z0-9_]([-a-z0-9_]*[a-z0-9_])?)*$")
 
 
@@ -29,7 +34,11 @@ def _handshake_bytes(data: bytes) -> bytes:
     message (the client's next bytes may follow it at once), or all there is so far."""
     out = bytearray()
     offset = 0
+    records = 0
     while offset + 5 <= len(data) and not _message_complete(out):
+        records += 1
+        if records > MAX_HELLO_RECORDS:
+            raise NotClientHello(f"ClientHello spread over more than {MAX_HELLO_RECORDS} TLS records")
         content_type, major, length = data[offset], data[offset + 1], int.from_bytes(data[offset + 3 : offset + 5])
         if content_type != HANDSHAKE or major != 3:
             raise NotClientHello("not a TLS handshake record")

@@ -24,14 +24,14 @@ from typing import cast
 from portico_proxy.context import Context
 from portico_proxy.l4stream import StreamClient
 from portico_proxy.server_h1 import H1Server
-from portico_proxy.sni import MAX_CLIENT_HELLO, Incomplete, NotClientHello, read_sni
+from portico_proxy.sni import MAX_HELLO_BYTES, Incomplete, NotClientHello, read_sni
 from portico_proxy.tables import PortState, SniKind
 from portico_proxy.tls import SelectorHolder
 
 log = logging.getLogger("portico.proxy")
 
 # The ClientHello's records fit in this many bytes; read_sni refuses a longer hello anyway.
-PEEK_LIMIT = MAX_CLIENT_HELLO + 1024
+PEEK_LIMIT = MAX_HELLO_BYTES
 
 
 class MixedTLSAcceptor(asyncio.Protocol):

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from portico_proxy.sni import MAX_CLIENT_HELLO, Incomplete, NotClientHello, read_sni
+from portico_proxy.sni import MAX_CLIENT_HELLO, MAX_HELLO_BYTES, MAX_HELLO_RECORDS, Incomplete, NotClientHello, read_sni
 
 
 @functools.cache
@@ -90,3 +90,23 @@ def test_arbitrary_bytes_never_raise_anything_else(noise: bytes, cut: int) -> No
     for data in (noise, hello[:cut] + noise, b"\x16\x03\x01" + noise):
         with contextlib.suppress(NotClientHello):
             read_sni(data)
+
+
+def test_a_hello_dribbled_in_tiny_records_is_refused_early() -> None:
+    """Each arrival re-reads the records so far: a hello in hundreds of 1-byte records would cost
+    CPU quadratically, so more than MAX_HELLO_RECORDS records before it is whole are refused."""
+    hello = client_hello("db.example.com")
+    assert read_sni(reframe(hello, [10] * (MAX_HELLO_RECORDS - 2))) == "db.example.com"
+    dribbled = reframe(hello, [1] * 400)
+    with pytest.raises(NotClientHello, match="TLS records"):
+        read_sni(dribbled[: 6 * (MAX_HELLO_RECORDS + 1)])
+
+
+def test_the_bytes_before_a_whole_hello_stay_bounded() -> None:
+    # The largest hello allowed, in the most records allowed, all but its last byte sent.
+    hello = b"\x01" + MAX_CLIENT_HELLO.to_bytes(3) + b"\0" * MAX_CLIENT_HELLO
+    size = -(-len(hello) // MAX_HELLO_RECORDS)
+    chunks = [hello[i : i + size] for i in range(0, len(hello), size)]
+    data = b"".join(b"\x16\x03\x01" + len(c).to_bytes(2) + c for c in chunks)[:-1]
+    assert len(chunks) == MAX_HELLO_RECORDS and read_sni(data) is Incomplete
+    assert len(data) <= MAX_HELLO_BYTES
