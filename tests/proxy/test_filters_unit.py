@@ -9,24 +9,12 @@ import pytest
 from portico.ir import HeaderModifier, HeaderValue, PathModifier, PathModifierType, RequestRedirectFilter
 from portico_proxy.balance import WeightedPicker
 from portico_proxy.filters import CompiledHeaderModifier, CompiledRedirect, replace_prefix
+from tests.replace_prefix_cases import SPEC_TABLE
 
 
 @pytest.mark.parametrize(
     ("path", "prefix", "replacement", "expected"),
-    [
-        ("/foo/bar", "/foo", "/xyz", "/xyz/bar"),
-        ("/foo/bar", "/foo", "/xyz/", "/xyz/bar"),
-        ("/foo/bar", "/foo/", "/xyz", "/xyz/bar"),
-        ("/foo/bar", "/foo/", "/xyz/", "/xyz/bar"),
-        ("/foo", "/foo", "/xyz", "/xyz"),
-        ("/foo/", "/foo", "/xyz", "/xyz/"),
-        ("/foo/bar", "/foo", "", "/bar"),
-        ("/foo/", "/foo", "", "/"),
-        ("/foo", "/foo", "", "/"),
-        ("/foo/", "/foo", "/", "/"),
-        ("/foo", "/foo", "/", "/"),
-        ("/anything", "/", "/xyz", "/xyz/anything"),
-    ],
+    [*SPEC_TABLE, ("/anything", "/", "/xyz", "/xyz/anything")],
 )
 def test_replace_prefix_table(path: str, prefix: str, replacement: str, expected: str) -> None:
     assert replace_prefix(path.encode(), prefix.encode(), replacement.encode()) == expected.encode()

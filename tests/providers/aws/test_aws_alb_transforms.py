@@ -27,6 +27,7 @@ from tests.providers.aws.alb_evaluator import Request, condition_matches, transf
 from tests.providers.aws.conftest import Account
 from tests.providers.aws.state import alb_state, context
 from tests.providers.aws.test_aws_refusals import delete_until_finished
+from tests.replace_prefix_cases import SPEC_TABLE
 
 PREFIX = PathModifierType.REPLACE_PREFIX_MATCH
 FULL = PathModifierType.REPLACE_FULL_PATH
@@ -68,21 +69,7 @@ def alb_sends(item: Rule, request: Request) -> tuple[str, str]:
 # The spec's ReplacePrefixMatch table (HTTPPathModifier godoc), plus the query string and the host.
 @pytest.mark.parametrize(
     ("path", "prefix", "replacement", "expected"),
-    [
-        ("/foo/bar", "/foo", "/xyz", "/xyz/bar"),
-        ("/foo/bar", "/foo", "/xyz/", "/xyz/bar"),
-        ("/foo/bar", "/foo/", "/xyz", "/xyz/bar"),
-        ("/foo/bar", "/foo/", "/xyz/", "/xyz/bar"),
-        ("/foo", "/foo", "/xyz", "/xyz"),
-        ("/foo/", "/foo", "/xyz", "/xyz/"),
-        ("/foo/bar", "/foo", "", "/bar"),
-        ("/foo/", "/foo", "", "/"),
-        ("/foo", "/foo", "", "/"),
-        ("/foo/", "/foo", "/", "/"),
-        ("/foo", "/foo", "/", "/"),
-        ("/foo/x", "/foo", "/", "/x"),
-        ("/foo/x/y", "/", "/bar", "/bar/foo/x/y"),
-    ],
+    [*SPEC_TABLE, ("/foo/x", "/foo", "/", "/x"), ("/foo/x/y", "/", "/bar", "/bar/foo/x/y")],
 )
 def test_replace_prefix_match_follows_the_spec_table(path: str, prefix: str, replacement: str, expected: str) -> None:
     item = rewriting(prefix, prefix_rewrite(prefix, replacement, hostname="internal.example.com"))
